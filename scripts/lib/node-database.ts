@@ -1,0 +1,36 @@
+import { neonConfig } from '@neondatabase/serverless';
+import ws from 'ws';
+import { type DatabaseHandle, openDatabase } from '../../src/db/client.ts';
+import { startWsBridge, type WsBridge } from './ws-bridge.ts';
+
+/**
+ * Opens the same drizzle-on-Neon database the Worker uses, from Node (operator scripts, test
+ * setup). Neon hosts are reached directly over their WebSocket endpoint; any other Postgres
+ * through a bridge started inside this process for this one server, so there is one driver and
+ * one set of SQL semantics everywhere.
+ */
+export interface NodeDatabase extends DatabaseHandle {
+  close(): Promise<void>;
+}
+
+export async function openNodeDatabase(url: string): Promise<NodeDatabase> {
+  neonConfig.webSocketConstructor = ws;
+  const target = new URL(url);
+  let bridge: WsBridge | undefined;
+  if (!isNeonHost(target.hostname)) {
+    const host = target.hostname.replace(/^\[|\]$/g, '');
+    bridge = await startWsBridge({ onlyTarget: { host, port: Number(target.port || 5432) } });
+  }
+  const handle = openDatabase({ url, wsProxy: bridge?.proxyAddress });
+  return {
+    ...handle,
+    close: async () => {
+      await handle.end();
+      await bridge?.close();
+    },
+  };
+}
+
+export function isNeonHost(hostname: string): boolean {
+  return hostname.endsWith('.neon.tech') || hostname.endsWith('.neon.build');
+}

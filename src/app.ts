@@ -1,0 +1,37 @@
+import { Hono } from 'hono';
+import { methodNotAllowed } from 'hono/method-not-allowed';
+import { requestId } from 'hono/request-id';
+import type { AppEnv } from './http/context.ts';
+import { handleError, handleNotFound } from './http/error-handler.ts';
+import { errorBody } from './http/errors.ts';
+import { requestServices } from './http/request-services.ts';
+import { apiSecurityHeaders } from './http/security-headers.ts';
+import { healthRoutes } from './routes/health.ts';
+
+/** Builds the gateway: middleware in the order a request meets it, then the routes. */
+export function createApp(): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.use(requestId());
+  app.use(apiSecurityHeaders());
+  app.use(
+    methodNotAllowed({
+      app,
+      onMethodNotAllowed: (c, allowed) =>
+        c.json(
+          errorBody('method_not_allowed', `${c.req.method} is not allowed here; use ${allowed.join(', ')}.`),
+          405,
+          {
+            Allow: allowed.join(', '),
+          },
+        ),
+    }),
+  );
+  app.use(requestServices());
+
+  app.route('/', healthRoutes);
+
+  app.notFound(handleNotFound);
+  app.onError(handleError);
+  return app;
+}

@@ -1,0 +1,69 @@
+import { z } from 'zod';
+
+/**
+ * Secrets are set with `wrangler secret put` (production) or handed to `wrangler dev` by
+ * `npm run dev`, so `wrangler types` cannot see them; they are declared here instead.
+ */
+export interface SecretBindings {
+  DATABASE_URL?: string;
+  /** Local only: host:port of the WebSocket-to-TCP bridge (docs/decisions.md, "bridge"). */
+  DATABASE_WS_PROXY?: string;
+}
+
+/** Everything the Worker is bound to: generated vars and bindings plus the secrets above. */
+export type Bindings = Env & SecretBindings;
+
+const postgresUrl = z
+  .string({ error: 'is missing' })
+  .trim()
+  .min(1, { error: 'is missing' })
+  .refine(
+    (value) => {
+      try {
+        const url = new URL(value);
+        return (url.protocol === 'postgres:' || url.protocol === 'postgresql:') && url.hostname !== '';
+      } catch {
+        return false;
+      }
+    },
+    { error: 'must be a postgres:// or postgresql:// URL with a host' },
+  );
+
+const hostPort = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9A-Fa-f:]+\]:\d{1,5}$/, { error: 'must be host:port' });
+
+const configSchema = z.object({
+  DATABASE_URL: postgresUrl,
+  DATABASE_WS_PROXY: hostPort.optional(),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
+
+// The env object is the same for every request an isolate serves, so parse it once per object.
+const parsed = new WeakMap<object, ConfigResult>();
+
+/**
+ * Validates the Worker's bindings. Problems name the binding and what is wrong with it, never its
+ * value: a malformed secret must not reach the log.
+ */
+export function readConfig(env: Bindings): ConfigResult {
+  const cached = parsed.get(env);
+  if (cached) return cached;
+  const result = configSchema.safeParse(env);
+  const outcome: ConfigResult = result.success
+    ? { ok: true, config: result.data }
+    : { ok: false, problems: result.error.issues.map(describeIssue) };
+  parsed.set(env, outcome);
+  return outcome;
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const name = issue.path.join('.') || '(bindings)';
+  const message = issue.code === 'invalid_type' ? 'is missing' : issue.message;
+  return `${name} ${message}`;
+}

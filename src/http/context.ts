@@ -1,0 +1,15 @@
+import type { Bindings, Config } from '../config.ts';
+import type { Database } from '../db/client.ts';
+import type { Logger } from './logger.ts';
+
+/** What every handler finds on the Hono context, set up once per request by `requestServices`. */
+export interface AppEnv {
+  Bindings: Bindings;
+  Variables: {
+    requestId: string;
+    config: Config;
+    log: Logger;
+    /** Opens the request's database pool on first call; a request that never asks never connects. */
+    database: () => Database;
+  };
+}

@@ -1,0 +1,30 @@
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+const rank: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+export interface Logger {
+  debug(event: string, fields?: Record<string, unknown>): void;
+  info(event: string, fields?: Record<string, unknown>): void;
+  warn(event: string, fields?: Record<string, unknown>): void;
+  error(event: string, fields?: Record<string, unknown>): void;
+}
+
+/**
+ * One JSON line per event, so Workers Logs can filter on fields. Callers pass names, codes and
+ * counts; never a secret, token or key (docs/security.md).
+ */
+export function createLogger(base: Record<string, unknown>, minimum: LogLevel = 'info'): Logger {
+  const emit = (level: LogLevel, event: string, fields?: Record<string, unknown>) => {
+    if (rank[level] < rank[minimum]) return;
+    const line = JSON.stringify({ level, event, ...base, ...fields });
+    if (level === 'error') console.error(line);
+    else if (level === 'warn') console.warn(line);
+    else console.log(line);
+  };
+  return {
+    debug: (event, fields) => emit('debug', event, fields),
+    info: (event, fields) => emit('info', event, fields),
+    warn: (event, fields) => emit('warn', event, fields),
+    error: (event, fields) => emit('error', event, fields),
+  };
+}

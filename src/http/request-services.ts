@@ -1,0 +1,39 @@
+import type { MiddlewareHandler } from 'hono';
+import { readConfig } from '../config.ts';
+import { type DatabaseHandle, openDatabase } from '../db/client.ts';
+import type { AppEnv } from './context.ts';
+import { ApiError } from './errors.ts';
+import { createLogger } from './logger.ts';
+
+/**
+ * Builds the per-request services (configuration, logger, database) and puts them on the context.
+ * A malformed configuration is logged with what is wrong and answered with a generic 500: the
+ * client learns nothing about the deployment.
+ */
+export function requestServices(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const requestId = c.get('requestId');
+    const result = readConfig(c.env);
+    if (!result.ok) {
+      createLogger({ requestId }).error('config.invalid', {
+        problems: result.problems,
+        hint: 'Set the missing or malformed bindings (wrangler secret put NAME, or .dev.vars locally).',
+      });
+      throw new ApiError(500, 'internal_error', 'The server could not handle this request.');
+    }
+    const { config } = result;
+    c.set('config', config);
+    c.set('log', createLogger({ requestId }, config.LOG_LEVEL));
+
+    let handle: DatabaseHandle | undefined;
+    c.set('database', () => {
+      handle ??= openDatabase({ url: config.DATABASE_URL, wsProxy: config.DATABASE_WS_PROXY });
+      return handle.db;
+    });
+    try {
+      await next();
+    } finally {
+      if (handle) c.executionCtx.waitUntil(handle.end());
+    }
+  };
+}

@@ -1,0 +1,17 @@
+// Values the global setup hands to every test project (vitest `provide` / `inject`).
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** postgres:// URL of the server's maintenance database, used to create per-file databases. */
+    adminDatabaseUrl: string;
+    /** The migrated database every test file copies with CREATE DATABASE ... TEMPLATE. */
+    templateDatabase: string;
+    /** host:port of the WebSocket bridge the Worker reaches Postgres through. */
+    wsProxy: string;
+    /** Unique per test run; every database the run creates starts with gw_test_<runId>. */
+    runId: string;
+    /** A loopback port that accepts TCP connections and never answers: a database that hangs. */
+    blackholePort: number;
+  }
+}
+
+export {};

@@ -1,0 +1,11 @@
+// Bindings the test configuration (vitest.config.ts) adds to the Worker under test.
+declare namespace Cloudflare {
+  interface Env {
+    DATABASE_URL: string;
+    DATABASE_WS_PROXY: string;
+    TEST_ADMIN_DATABASE_URL: string;
+    TEST_TEMPLATE_DATABASE: string;
+    TEST_RUN_ID: string;
+    TEST_BLACKHOLE_PORT: string;
+  }
+}

@@ -1,0 +1,35 @@
+import { env } from 'cloudflare:test';
+import { sql } from 'drizzle-orm';
+import type { Bindings } from '../../../src/config.ts';
+import { type DatabaseHandle, openDatabase } from '../../../src/db/client.ts';
+import { fileDatabaseName, quoteIdentifier, withDatabase } from '../database-names.ts';
+
+export interface TestDatabase {
+  /** The Worker's bindings, pointing at this file's own database. */
+  env: Bindings;
+  url: string;
+  /** A drizzle handle on the same database, for arranging rows and checking results. */
+  open(): DatabaseHandle;
+}
+
+/**
+ * A database of this test file's own, copied from the prepared template, so files can run in
+ * parallel and never see each other's rows. Call once per file (in beforeAll).
+ */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const name = fileDatabaseName(env.TEST_RUN_ID);
+  const admin = openDatabase({ url: env.TEST_ADMIN_DATABASE_URL, wsProxy: env.DATABASE_WS_PROXY });
+  try {
+    await admin.db.execute(
+      sql.raw(`CREATE DATABASE ${quoteIdentifier(name)} TEMPLATE ${quoteIdentifier(env.TEST_TEMPLATE_DATABASE)}`),
+    );
+  } finally {
+    await admin.end();
+  }
+  const url = withDatabase(env.TEST_ADMIN_DATABASE_URL, name);
+  return {
+    env: { ...env, DATABASE_URL: url },
+    url,
+    open: () => openDatabase({ url, wsProxy: env.DATABASE_WS_PROXY }),
+  };
+}

@@ -1,0 +1,31 @@
+import { cloudflareTest } from '@cloudflare/vitest-plugin';
+import { defineConfig } from 'vitest/config';
+import { withDatabase } from './test/support/database-names.ts';
+
+export default defineConfig({
+  test: {
+    globalSetup: ['./test/support/global-setup.ts'],
+    projects: [
+      {
+        plugins: [
+          cloudflareTest(({ inject }) => ({
+            wrangler: { configPath: './wrangler.toml' },
+            miniflare: {
+              // The template's URL keeps the Worker's own config valid; each test file swaps in
+              // a database of its own (test/support/worker/test-database.ts).
+              bindings: {
+                DATABASE_URL: withDatabase(inject('adminDatabaseUrl'), inject('templateDatabase')),
+                DATABASE_WS_PROXY: inject('wsProxy'),
+                TEST_ADMIN_DATABASE_URL: inject('adminDatabaseUrl'),
+                TEST_TEMPLATE_DATABASE: inject('templateDatabase'),
+                TEST_RUN_ID: inject('runId'),
+                TEST_BLACKHOLE_PORT: String(inject('blackholePort')),
+              },
+            },
+          })),
+        ],
+        test: { name: 'worker', include: ['test/worker/**/*.test.ts'] },
+      },
+    ],
+  },
+});
