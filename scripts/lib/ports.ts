@@ -1,4 +1,4 @@
-import { createServer } from 'node:net';
+import { createConnection, createServer } from 'node:net';
 
 /** A TCP port on loopback that nothing listens on right now. */
 export function findFreePort(): Promise<number> {
@@ -14,4 +14,26 @@ export function findFreePort(): Promise<number> {
       });
     });
   });
+}
+
+export class PortInUseError extends Error {
+  override name = 'PortInUseError';
+}
+
+/** Fails with a message that says who wanted the port and which variable moves it. */
+export async function assertPortFree(port: number, purpose: string, variable: string): Promise<void> {
+  const inUse = await new Promise<boolean>((resolve) => {
+    const probe = createConnection({ host: '127.0.0.1', port });
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
+  if (inUse) {
+    throw new PortInUseError(
+      `Port ${port}, wanted for ${purpose}, is already in use. If an earlier \`npm run dev\` is still running, ` +
+        `stop it; otherwise choose another port, e.g. ${variable}=${port + 100} npm run dev.`,
+    );
+  }
 }

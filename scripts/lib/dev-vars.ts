@@ -1,0 +1,38 @@
+import { existsSync, readFileSync } from 'node:fs';
+
+/**
+ * Reads a `.dev.vars` file (KEY=VALUE lines, `#` comments, optional quotes): the local secrets
+ * wrangler itself reads, so the operator scripts find the same DATABASE_URL as `wrangler dev`.
+ */
+export function readDevVars(file = '.dev.vars'): Record<string, string> {
+  if (!existsSync(file)) return {};
+  const vars: Record<string, string> = {};
+  for (const rawLine of readFileSync(file, 'utf8').split(/\r?\n/)) {
+    const line = rawLine.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const match = line.match(/^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/);
+    if (!match?.[1]) continue;
+    vars[match[1]] = unquote(match[2] ?? '');
+  }
+  return vars;
+}
+
+function unquote(value: string): string {
+  const quoted = value.match(/^(['"])(.*)\1$/);
+  if (quoted) return quoted[1] === '"' ? (quoted[2] ?? '').replaceAll('\\n', '\n') : (quoted[2] ?? '');
+  // An unquoted value ends at a comment that follows whitespace.
+  return value.replace(/\s+#.*$/, '');
+}
+
+/**
+ * Serialises variables for `wrangler dev --env-file`. Values are double-quoted so `#` and spaces
+ * survive; a value with a quote or a line break cannot be written safely and is refused.
+ */
+export function formatDevVars(vars: Record<string, string>): string {
+  return Object.entries(vars)
+    .map(([key, value]) => {
+      if (/["\r\n]/.test(value)) throw new Error(`${key} contains a quote or line break; set it another way.`);
+      return `${key}="${value}"`;
+    })
+    .join('\n');
+}

@@ -1,0 +1,117 @@
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { createConnection, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openNodeDatabase } from '../../scripts/lib/node-database.ts';
+import { findFreePort } from '../../scripts/lib/ports.ts';
+import { type RunningChild, runScript } from '../support/node/child.ts';
+
+let root: string;
+let ports: { PORT: string; PGPORT: string; BRIDGE_PORT: string };
+let dataDir: string;
+
+beforeAll(async () => {
+  root = await mkdtemp(path.join(tmpdir(), 'gateway-dev-test-'));
+  await chmod(root, 0o755);
+  dataDir = path.join(root, 'pgdata');
+  ports = {
+    PORT: String(await findFreePort()),
+    PGPORT: String(await findFreePort()),
+    BRIDGE_PORT: String(await findFreePort()),
+  };
+});
+
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+function startDev(): RunningChild {
+  const { DATABASE_URL: _ignored, ...env } = process.env;
+  return runScript('scripts/dev.ts', [], { ...env, ...ports, PGDATA_DIR: dataDir });
+}
+
+function portOpen(port: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port: Number(port) });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** Processes whose command line names our data directory: a running (or orphaned) postgres. */
+function postgresProcessesOn(directory: string): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(directory)) found.push(Number(entry));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return found;
+}
+
+const devDatabaseUrl = () => `postgres://postgres:postgres@127.0.0.1:${ports.PGPORT}/gateway`;
+
+describe('npm run dev', () => {
+  it('serves /health with the database up, and SIGTERM leaves no process or port behind', async () => {
+    const dev = startDev();
+    await dev.waitFor('Gateway running');
+    const health = await fetch(`http://127.0.0.1:${ports.PORT}/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ status: 'ok', database: { reachable: true } });
+
+    // Something to find again on the next start: the data directory is kept.
+    const db = await openNodeDatabase(devDatabaseUrl());
+    await db.db.execute(sql`create table kept_between_runs (id int)`);
+    await db.close();
+
+    dev.child.kill('SIGTERM');
+    expect(await dev.exited).toBe(0);
+    expect(postgresProcessesOn(dataDir)).toEqual([]);
+    for (const port of Object.values(ports)) expect(await portOpen(port)).toBe(false);
+  }, 90_000);
+
+  it('keeps the data between runs and clears a stale lock left by a killed server', async () => {
+    // A lock file naming a process that no longer exists, as a killed postgres leaves it.
+    writeFileSync(path.join(dataDir, 'postmaster.pid'), '999999\n');
+    const dev = startDev();
+    await dev.waitFor('Gateway running');
+    const db = await openNodeDatabase(devDatabaseUrl());
+    const found = await db.db.execute(sql`select to_regclass('kept_between_runs') as name`);
+    await db.close();
+    expect(found.rows[0]).toEqual({ name: 'kept_between_runs' });
+    dev.child.kill('SIGINT');
+    expect(await dev.exited).toBe(0);
+    expect(postgresProcessesOn(dataDir)).toEqual([]);
+  }, 90_000);
+
+  it('says which port is taken and how to choose another', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(Number(ports.PORT), '127.0.0.1', resolve));
+    try {
+      const dev = startDev();
+      expect(await dev.exited).toBe(1);
+      expect(dev.output()).toContain(`Port ${ports.PORT}, wanted for the Worker (wrangler dev), is already in use`);
+      expect(dev.output()).toContain('PORT=');
+      expect(postgresProcessesOn(dataDir)).toEqual([]);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('refuses to share the data directory with a server that is still running', async () => {
+    writeFileSync(path.join(dataDir, 'postmaster.pid'), `${process.pid}\n`);
+    const dev = startDev();
+    expect(await dev.exited).toBe(1);
+    expect(dev.output()).toContain(`Another Postgres (pid ${process.pid}) is still running`);
+    expect(dev.output()).toContain(`kill ${process.pid}`);
+  });
+});
