@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Secrets are set with `wrangler secret put` (production) or handed to `wrangler dev` by
