@@ -3,6 +3,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { formatDevVars, readDevVars } from './dev-vars.ts';
 import { type LocalPostgres, startLocalPostgres } from './local-postgres.ts';
+import { migrate } from './migrations/engine.ts';
+import { withMigrationSession } from './migrations/session.ts';
 import { ensureDatabase, isNeonHost } from './node-database.ts';
 import { assertPortFree } from './ports.ts';
 import { startWsBridge, type WsBridge } from './ws-bridge.ts';
@@ -50,6 +52,10 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       await ensureDatabase(postgres.url('postgres'), DEV_DATABASE);
       databaseUrl = postgres.url(DEV_DATABASE);
     }
+
+    await withMigrationSession(databaseUrl, ({ session }) =>
+      migrate({ session, migrationsDir: path.join(options.rootDir, 'migrations'), log: (line) => options.log(line) }),
+    );
 
     const vars: Record<string, string> = {
       ...readDevVars(path.join(options.rootDir, '.dev.vars')),

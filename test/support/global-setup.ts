@@ -5,6 +5,8 @@ import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import type { TestProject } from 'vitest/node';
 import { type LocalPostgres, startLocalPostgres } from '../../scripts/lib/local-postgres.ts';
+import { migrate } from '../../scripts/lib/migrations/engine.ts';
+import { withMigrationSession } from '../../scripts/lib/migrations/session.ts';
 import { openNodeDatabase } from '../../scripts/lib/node-database.ts';
 import { findFreePort } from '../../scripts/lib/ports.ts';
 import { startWsBridge } from '../../scripts/lib/ws-bridge.ts';
@@ -36,6 +38,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const admin = await openNodeDatabase(adminUrl);
   await admin.db.execute(sql`CREATE DATABASE ${sql.identifier(template)}`);
   await admin.close();
+  // The template is migrated by the same engine and files as production.
+  await withMigrationSession(withDatabase(adminUrl, template), ({ session }) =>
+    migrate({ session, migrationsDir: path.resolve('migrations'), log: () => {} }),
+  );
 
   const bridge = await startWsBridge();
   const blackhole = await startBlackhole();

@@ -1,0 +1,24 @@
+// npm run db:migrate:dev -- --name X [--create-only] — apply pending, then turn schema changes into a migration.
+import { migrationsDir, parseFlags, rootDir, runCommand, UsageError } from './lib/cli.ts';
+import { describeDatabase, resolveDatabaseUrl } from './lib/database-url.ts';
+import { migrateDev } from './lib/migrations/dev.ts';
+import { withMigrationSession } from './lib/migrations/session.ts';
+
+const usage = 'npm run db:migrate:dev -- --name <what_it_does> [--create-only]';
+
+await runCommand(async () => {
+  const flags = parseFlags({ name: { type: 'string' }, 'create-only': { type: 'boolean', default: false } }, usage);
+  if (!flags.name) throw new UsageError(`Name the migration (it never prompts).\nUsage: ${usage}`);
+  const url = resolveDatabaseUrl({ rootDir, direct: true });
+  console.log(`Migrating ${describeDatabase(url)} (development)`);
+  await withMigrationSession(url, (connection) =>
+    migrateDev({
+      connection,
+      migrationsDir: migrationsDir(),
+      name: flags.name ?? '',
+      createOnly: flags['create-only'] ?? false,
+      log: (line) => console.log(line),
+    }),
+  );
+  return 0;
+});

@@ -1,0 +1,18 @@
+// npm run db:migrate:status — what is applied, pending, failed, modified or unknown; exit 1 unless up to date.
+import { migrationsDir, parseFlags, rootDir, runCommand } from './lib/cli.ts';
+import { describeDatabase, resolveDatabaseUrl } from './lib/database-url.ts';
+import { migrationStatus } from './lib/migrations/engine.ts';
+import { formatStatus } from './lib/migrations/format-status.ts';
+import { withMigrationSession } from './lib/migrations/session.ts';
+import { isUpToDate } from './lib/migrations/status.ts';
+
+await runCommand(async () => {
+  parseFlags({}, 'npm run db:migrate:status');
+  const url = resolveDatabaseUrl({ rootDir, direct: true });
+  const statuses = await withMigrationSession(url, ({ session }) =>
+    migrationStatus({ session, migrationsDir: migrationsDir() }),
+  );
+  console.log(`Database ${describeDatabase(url)}\n`);
+  console.log(formatStatus(statuses));
+  return isUpToDate(statuses) ? 0 : 1;
+});

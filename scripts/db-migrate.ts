@@ -1,0 +1,16 @@
+// npm run db:migrate — production deploy: apply pending migrations only, never prompting.
+
+import { migrationsDir, parseFlags, rootDir, runCommand } from './lib/cli.ts';
+import { describeDatabase, resolveDatabaseUrl } from './lib/database-url.ts';
+import { migrate } from './lib/migrations/engine.ts';
+import { withMigrationSession } from './lib/migrations/session.ts';
+
+await runCommand(async () => {
+  parseFlags({}, 'npm run db:migrate');
+  const url = resolveDatabaseUrl({ rootDir, direct: true });
+  console.log(`Migrating ${describeDatabase(url)}`);
+  await withMigrationSession(url, ({ session }) =>
+    migrate({ session, migrationsDir: migrationsDir(), log: (line) => console.log(line) }),
+  );
+  return 0;
+});

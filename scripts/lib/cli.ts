@@ -1,0 +1,45 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+
+/** The repository root, wherever a script is started from. */
+export const rootDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Where migrations live; MIGRATIONS_DIR points the commands elsewhere (tests do). */
+export function migrationsDir(): string {
+  return process.env.MIGRATIONS_DIR ? path.resolve(process.env.MIGRATIONS_DIR) : path.join(rootDir, 'migrations');
+}
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+  readonly code = 'usage';
+}
+
+/** Parses flags strictly: an unknown or malformed flag is a usage error that shows the usage line. */
+export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(
+  options: T,
+  usage: string,
+  args = process.argv.slice(2),
+) {
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
+  } catch (error) {
+    throw new UsageError(`${error instanceof Error ? error.message : String(error)}\nUsage: ${usage}`);
+  }
+}
+
+/**
+ * Runs a command's body and turns errors into an exit code and a message on stderr: 2 for usage
+ * and configuration mistakes, 1 for refusals and failures. Expected errors (those carrying a
+ * `code`) print their message alone; anything else also names its type.
+ */
+export async function runCommand(body: () => Promise<number | undefined>): Promise<never> {
+  try {
+    process.exit((await body()) ?? 0);
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(typeof code === 'string' ? message : `Unexpected ${(error as Error)?.name ?? 'error'}: ${message}`);
+    process.exit(code === 'usage' || code === 'missing_database_url' ? 2 : 1);
+  }
+}

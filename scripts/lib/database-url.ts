@@ -1,0 +1,45 @@
+import path from 'node:path';
+import { readDevVars } from './dev-vars.ts';
+
+export class DatabaseUrlError extends Error {
+  override name = 'DatabaseUrlError';
+  readonly code = 'missing_database_url';
+}
+
+/**
+ * The database an operator command works on: DATABASE_URL from the environment, else from
+ * `.dev.vars` (as wrangler reads it). Migrations prefer DIRECT_DATABASE_URL when it is set,
+ * because their advisory lock needs a session that a transaction pooler would not keep.
+ */
+export function resolveDatabaseUrl(options: { rootDir: string; direct?: boolean; env?: NodeJS.ProcessEnv }): string {
+  const env = options.env ?? process.env;
+  const devVars = readDevVars(path.join(options.rootDir, '.dev.vars'));
+  const pick = (name: string) => nonEmpty(env[name]) ?? nonEmpty(devVars[name]);
+  const url = (options.direct ? pick('DIRECT_DATABASE_URL') : undefined) ?? pick('DATABASE_URL');
+  if (!url) {
+    throw new DatabaseUrlError(
+      'DATABASE_URL is not set. Set it in the environment or in .dev.vars, e.g. for the local database of `npm run dev`:\n' +
+        '  DATABASE_URL=postgres://postgres:postgres@127.0.0.1:54329/gateway',
+    );
+  }
+  try {
+    const parsed = new URL(url);
+    if (!['postgres:', 'postgresql:'].includes(parsed.protocol) || parsed.hostname === '')
+      throw new Error('not postgres');
+  } catch {
+    throw new DatabaseUrlError(
+      'DATABASE_URL is not a postgres:// URL with a host. Check its value (it is not printed here).',
+    );
+  }
+  return url;
+}
+
+/** host:port/database, for messages: never the user or password. */
+export function describeDatabase(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.hostname}:${parsed.port || '5432'}${parsed.pathname}`;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value && value.trim() !== '' ? value.trim() : undefined;
+}

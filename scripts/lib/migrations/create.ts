@@ -1,0 +1,26 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { newMigrationName, readMigrations } from './files.ts';
+import type { SchemaDiff } from './schema-diff.ts';
+
+/** Writes the schema difference as a new migration folder; returns its name. */
+export function writeMigration(migrationsDir: string, label: string, diff: SchemaDiff, now = new Date()): string {
+  const existing = readMigrations(migrationsDir).map((migration) => migration.name);
+  const name = newMigrationName(label, existing, now);
+  const header = [
+    `-- ${name}`,
+    '-- Made by `npm run db:migrate:dev` from drizzle/schema.ts. Review it before committing: this file',
+    '-- is exactly what `npm run db:migrate` will run in production.',
+  ];
+  if (diff.hasDataLoss || diff.warnings.length > 0) {
+    header.push('--', '-- drizzle-kit warns that this loses data:');
+    for (const warning of diff.warnings) header.push(`--   ${warning.replace(/\s+/g, ' ')}`);
+    header.push(
+      '-- If that is intended, add a line `-- migrate:accept-data-loss <reason>`; until then it will not apply.',
+    );
+  }
+  const folder = path.join(migrationsDir, name);
+  mkdirSync(folder);
+  writeFileSync(path.join(folder, 'migration.sql'), `${header.join('\n')}\n\n${diff.statements.join('\n\n')}\n`);
+  return name;
+}

@@ -1,0 +1,22 @@
+export type MigrationErrorCode =
+  | 'missing_database_url'
+  | 'unreachable'
+  | 'malformed_folder'
+  | 'unknown_migration'
+  | 'failed_migration_recorded'
+  | 'data_loss'
+  | 'migration_failed'
+  | 'lock_timeout'
+  | 'invalid_state'
+  | 'usage';
+
+/** Every refusal of the migration engine: a code to branch on and a message that says what to do next. */
+export class MigrationError extends Error {
+  override name = 'MigrationError';
+  readonly code: MigrationErrorCode;
+
+  constructor(code: MigrationErrorCode, message: string) {
+    super(message);
+    this.code = code;
+  }
+}

@@ -1,0 +1,68 @@
+import * as schema from '../../../drizzle/schema.ts';
+import type { Database } from '../../../src/db/client.ts';
+import { LEDGER_TABLE } from './ledger.ts';
+
+export interface SchemaDiff {
+  /** SQL that would make the database match drizzle/schema.ts; empty when they agree. */
+  statements: string[];
+  hasDataLoss: boolean;
+  warnings: string[];
+}
+
+/**
+ * Compares drizzle/schema.ts with the live database (drizzle-kit's push diff, never applied here).
+ * The ledger is not part of the schema, so it is left out. `tables` defaults to the project's
+ * schema; tests pass a changed one.
+ */
+export async function diffSchemaAgainstDatabase(
+  db: Database,
+  tables: Record<string, unknown> = schema,
+): Promise<SchemaDiff> {
+  const { pushSchema } = await import('drizzle-kit/api');
+  const result = await quietly(() => pushSchema(tables, db as never, ['public'], [`!${LEDGER_TABLE}`]));
+  const statements: string[] = [];
+  for (const statement of result.statementsToExecute) {
+    if (!(await isEquivalentDefault(db, statement)))
+      statements.push(statement.trim().endsWith(';') ? statement.trim() : `${statement.trim()};`);
+  }
+  return { statements, hasDataLoss: result.hasDataLoss, warnings: result.warnings };
+}
+
+/**
+ * drizzle-kit reads some column defaults back in a different spelling than it writes them (an
+ * empty array `ARRAY[]::text[]` comes back mangled), and then proposes to set the same default
+ * again. Postgres itself decides: a proposed default whose value equals the current one is no change.
+ */
+async function isEquivalentDefault(db: Database, statement: string): Promise<boolean> {
+  const match = statement.match(/^ALTER TABLE "([^"]+)" ALTER COLUMN "([^"]+)" SET DEFAULT (.+?);?$/s);
+  if (!match) return false;
+  const [, table, column, proposed] = match;
+  const current = await db.$client.query<{ expr: string | null; type: string }>(
+    `select pg_get_expr(d.adbin, d.adrelid) as expr, format_type(a.atttypid, a.atttypmod) as type
+       from pg_attribute a
+       left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
+      where a.attrelid = to_regclass($1) and a.attname = $2`,
+    [`public."${table}"`, column],
+  );
+  const row = current.rows[0];
+  if (!row?.expr) return false;
+  try {
+    const same = await db.$client.query<{ same: boolean }>(
+      `select (${row.expr})::${row.type} is not distinct from (${proposed})::${row.type} as same`,
+    );
+    return same.rows[0]?.same === true;
+  } catch {
+    return false;
+  }
+}
+
+/** drizzle-kit draws a progress spinner on stdout; an operator command prints its own lines. */
+async function quietly<T>(work: () => Promise<T>): Promise<T> {
+  const write = process.stdout.write;
+  process.stdout.write = (() => true) as typeof process.stdout.write;
+  try {
+    return await work();
+  } finally {
+    process.stdout.write = write;
+  }
+}
