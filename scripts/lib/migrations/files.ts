@@ -101,13 +101,18 @@ export function newMigrationName(label: string, existing: string[], now = new Da
       `"${label}" has no letters or digits to name a migration with; try --name add_logins.`,
     );
   }
-  let stamp = now.getTime();
   const latest = existing
     .map((name) => name.slice(0, 14))
     .sort()
     .at(-1);
-  while (latest !== undefined && formatStamp(stamp) <= latest) stamp += 1000;
-  return `${formatStamp(stamp)}_${slug}`;
+  const stamp = formatStamp(now.getTime());
+  // A clock behind the newest migration (or two made in one second) still sorts after it.
+  return `${latest !== undefined && stamp <= latest ? formatStamp(parseStamp(latest) + 1000) : stamp}_${slug}`;
+}
+
+function parseStamp(stamp: string): number {
+  const part = (from: number, length: number) => Number(stamp.slice(from, from + length));
+  return Date.UTC(part(0, 4), part(4, 2) - 1, part(6, 2), part(8, 2), part(10, 2), part(12, 2));
 }
 
 function formatStamp(epochMs: number): string {
