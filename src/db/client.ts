@@ -1,4 +1,4 @@
-import { neonConfig, Pool } from '@neondatabase/serverless';
+import { Client, type NeonConfig, Pool } from '@neondatabase/serverless';
 import { drizzle, type NeonDatabase } from 'drizzle-orm/neon-serverless';
 import * as schema from '../../drizzle/schema.ts';
 
@@ -25,11 +25,12 @@ const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
  * sockets between requests), wrapped in drizzle.
  */
 export function openDatabase(options: DatabaseOptions): DatabaseHandle {
-  configureTransport(options.wsProxy);
   const pool = new Pool({
     connectionString: options.url,
     connectionTimeoutMillis: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
   });
+  // Neon's Pool ignores a `Client` option (it sets its own after construction), so swap it here.
+  pool.Client = clientFor(options.wsProxy);
   // An idle client that loses its socket emits 'error' on the pool; without a listener that
   // would be an uncaught exception. The query that needed the socket reports the failure itself.
   pool.on('error', () => {});
@@ -45,20 +46,32 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
 }
 
 /**
- * neonConfig is global to the isolate. Every request of an isolate carries the same bindings, so
- * setting it on each open is idempotent. With a bridge we talk plain ws:// to it and send the
- * startup messages one by one (pipelining only works against Neon's own proxy).
+ * A Client class whose sockets go through the given bridge, or straight to Neon. The transport is
+ * set per client rather than on the global neonConfig, so pools with different transports can
+ * live side by side (a Node process may talk to two servers at once). One class per transport.
  */
-function configureTransport(wsProxy: string | undefined): void {
-  if (wsProxy) {
-    neonConfig.wsProxy = (host, port) => `${wsProxy}/v1?address=${host}:${port}`;
-    neonConfig.useSecureWebSocket = false;
-    neonConfig.pipelineConnect = false;
-    neonConfig.pipelineTLS = false;
-  } else {
-    neonConfig.wsProxy = (host) => `${host}/v2`;
-    neonConfig.useSecureWebSocket = true;
-    neonConfig.pipelineConnect = 'password';
-    neonConfig.pipelineTLS = false;
+const clientClasses = new Map<string, typeof Client>();
+
+function clientFor(wsProxy: string | undefined): typeof Client {
+  const key = wsProxy ?? '';
+  const cached = clientClasses.get(key);
+  if (cached) return cached;
+  const transport: Partial<NeonConfig> = wsProxy
+    ? {
+        // Plain ws:// to the local bridge, and startup messages one at a time: pipelining only
+        // works against Neon's own proxy.
+        wsProxy: (host, port) => `${wsProxy}/v1?address=${host}:${port}`,
+        useSecureWebSocket: false,
+        pipelineConnect: false,
+        pipelineTLS: false,
+      }
+    : { useSecureWebSocket: true, pipelineConnect: 'password' };
+  class TransportClient extends Client {
+    constructor(config?: ConstructorParameters<typeof Client>[0]) {
+      super(config);
+      Object.assign(this.neonConfig, transport);
+    }
   }
+  clientClasses.set(key, TransportClient);
+  return TransportClient;
 }
