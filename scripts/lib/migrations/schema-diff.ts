@@ -1,3 +1,5 @@
+import { is } from 'drizzle-orm';
+import { getTableConfig, PgTable } from 'drizzle-orm/pg-core';
 import * as schema from '../../../drizzle/schema.ts';
 import type { Database } from '../../../src/db/client.ts';
 import { LEDGER_TABLE } from './ledger.ts';
@@ -25,7 +27,34 @@ export async function diffSchemaAgainstDatabase(
     if (!(await isEquivalentDefault(db, statement)))
       statements.push(statement.trim().endsWith(';') ? statement.trim() : `${statement.trim()};`);
   }
+  statements.push(...(await undeclaredDefaults(db, tables)));
   return { statements, hasDataLoss: result.hasDataLoss, warnings: result.warnings };
+}
+
+/**
+ * drizzle-kit does not notice a database default that the schema does not declare (it only adds
+ * or changes declared ones). Such a default would fill columns the application means to supply,
+ * so it is drift: this finds them and proposes dropping them.
+ */
+async function undeclaredDefaults(db: Database, tables: Record<string, unknown>): Promise<string[]> {
+  const statements: string[] = [];
+  for (const table of Object.values(tables)) {
+    if (!is(table, PgTable)) continue;
+    const config = getTableConfig(table);
+    const undeclared = config.columns.filter((column) => column.default === undefined).map((column) => column.name);
+    if (undeclared.length === 0) continue;
+    const found = await db.$client.query<{ column_name: string }>(
+      `select column_name from information_schema.columns
+        where table_schema = 'public' and table_name = $1 and column_default is not null
+          and column_name = any($2::text[]) and is_identity = 'NO'
+        order by ordinal_position`,
+      [config.name, undeclared],
+    );
+    for (const row of found.rows) {
+      statements.push(`ALTER TABLE "${config.name}" ALTER COLUMN "${row.column_name}" DROP DEFAULT;`);
+    }
+  }
+  return statements;
 }
 
 /**
