@@ -1,7 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { findDataLoss } from './data-loss.ts';
 import { newMigrationName, readMigrations } from './files.ts';
 import type { SchemaDiff } from './schema-diff.ts';
+import { splitSqlStatements } from './sql-statements.ts';
 
 /** Writes the schema difference as a new migration folder; returns its name. */
 export function writeMigration(migrationsDir: string, label: string, diff: SchemaDiff, now = new Date()): string {
@@ -12,8 +14,11 @@ export function writeMigration(migrationsDir: string, label: string, diff: Schem
     '-- Made by `npm run db:migrate:dev` from drizzle/schema.ts. Review it before committing: this file',
     '-- is exactly what `npm run db:migrate` will run in production.',
   ];
-  if (diff.hasDataLoss || diff.warnings.length > 0) {
-    header.push('--', '-- drizzle-kit warns that this loses data:');
+  // Our own check decides (drizzle-kit only warns when the affected table has rows right now).
+  const losses = findDataLoss(splitSqlStatements(diff.statements.join('\n')));
+  if (losses.length > 0 || diff.warnings.length > 0) {
+    header.push('--', '-- This migration loses data:');
+    for (const loss of losses) header.push(`--   ${loss.reason}: ${loss.statement}`);
     for (const warning of diff.warnings) header.push(`--   ${warning.replace(/\s+/g, ' ')}`);
     header.push(
       '-- If that is intended, add a line `-- migrate:accept-data-loss <reason>`; until then it will not apply.',

@@ -1,0 +1,92 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { migrateDev } from '../../../scripts/lib/migrations/dev.ts';
+import { migrationStatus } from '../../../scripts/lib/migrations/engine.ts';
+import { diffSchemaAgainstDatabase } from '../../../scripts/lib/migrations/schema-diff.ts';
+import { withMigrationSession } from '../../../scripts/lib/migrations/session.ts';
+import { schemaWithGithubLogin, schemaWithoutExpiresAt } from '../../support/node/changed-schemas.ts';
+import { createDatabase, migrationsFolder, withDatabaseHandle } from '../../support/node/databases.ts';
+import { runMigrationCommand } from '../../support/node/migrations.ts';
+
+const quiet = () => {};
+
+describe('db:migrate:dev', () => {
+  it('with --create-only writes a migration whose SQL makes the database match the changed schema', async () => {
+    const url = await createDatabase({ migrated: false });
+    const folder = migrationsFolder();
+
+    const result = await withMigrationSession(url, (connection) =>
+      migrateDev({
+        connection,
+        migrationsDir: folder,
+        name: 'Add GitHub login',
+        createOnly: true,
+        log: quiet,
+        schema: schemaWithGithubLogin,
+      }),
+    );
+    expect(result.applied).toHaveLength(4);
+    expect(result.created).toMatch(/^\d{14}_add_github_login$/);
+    const written = readFileSync(path.join(folder, result.created ?? '', 'migration.sql'), 'utf8');
+    expect(written).toContain('ALTER TABLE "users" ADD COLUMN "github_login" text;');
+    expect(written).toContain('Made by `npm run db:migrate:dev`');
+
+    const statuses = await withMigrationSession(url, ({ session }) =>
+      migrationStatus({ session, migrationsDir: folder }),
+    );
+    expect(statuses.at(-1)).toMatchObject({ name: result.created, state: 'pending' });
+
+    // The written file, applied by the production command, makes the database match the schema.
+    const deploy = await runMigrationCommand('db-migrate', [], { DATABASE_URL: url, MIGRATIONS_DIR: folder });
+    expect(deploy.code).toBe(0);
+    const remaining = await withDatabaseHandle(url, ({ db }) => diffSchemaAgainstDatabase(db, schemaWithGithubLogin));
+    expect(remaining.statements).toEqual([]);
+  });
+
+  it('without --create-only applies the new migration, and writes nothing when nothing changed', async () => {
+    const url = await createDatabase({ migrated: true });
+    const folder = migrationsFolder();
+    const run = (name: string) =>
+      withMigrationSession(url, (connection) =>
+        migrateDev({
+          connection,
+          migrationsDir: folder,
+          name,
+          createOnly: false,
+          log: quiet,
+          schema: schemaWithGithubLogin,
+        }),
+      );
+    const first = await run('add_login');
+    expect(first.applied).toEqual([first.created]);
+    expect(await run('again')).toEqual({ created: null, applied: [] });
+  });
+
+  it('writes a data-losing change but does not apply it until the file accepts the loss', async () => {
+    const url = await createDatabase({ migrated: true });
+    const folder = migrationsFolder();
+    const error = await withMigrationSession(url, (connection) =>
+      migrateDev({
+        connection,
+        migrationsDir: folder,
+        name: 'drop_expiry',
+        createOnly: false,
+        log: quiet,
+        schema: schemaWithoutExpiresAt,
+      }),
+    ).then(
+      () => null,
+      (caught: unknown) => caught as Error,
+    );
+    expect(error?.message).toContain('would lose data');
+    const statuses = await withMigrationSession(url, ({ session }) =>
+      migrationStatus({ session, migrationsDir: folder }),
+    );
+    const created = statuses.at(-1);
+    expect(created?.state).toBe('pending');
+    const written = readFileSync(created?.file?.file ?? '', 'utf8');
+    expect(written).toContain('DROP COLUMN "expires_at"');
+    expect(written).toContain('-- migrate:accept-data-loss <reason>');
+  });
+});

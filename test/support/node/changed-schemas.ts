@@ -1,0 +1,27 @@
+import { boolean, type PgColumnBuilderBase, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import * as schema from '../../../drizzle/schema.ts';
+
+/**
+ * drizzle/schema.ts as a developer might change it, for testing `db:migrate:dev`. The users table
+ * is declared again here (as in drizzle/schema.ts) with a column added or removed.
+ */
+function changedUsers(change: { add?: Record<string, PgColumnBuilderBase>; drop?: string }) {
+  const columns: Record<string, PgColumnBuilderBase> = {
+    id: uuid('id').primaryKey(),
+    githubUserId: text('github_user_id').notNull(),
+    accessToken: text('access_token'),
+    refreshToken: text('refresh_token'),
+    expiresAt: timestamp('expires_at', { precision: 3 }),
+    isWhitelisted: boolean('is_whitelisted').notNull().default(false),
+    createdAt: timestamp('created_at', { precision: 3 }).notNull(),
+    updatedAt: timestamp('updated_at', { precision: 3 }).notNull(),
+    ...change.add,
+  };
+  if (change.drop) delete columns[change.drop];
+  return pgTable('users', columns, (table) => [
+    uniqueIndex('users_github_user_id_key').on(table.githubUserId as never),
+  ]);
+}
+
+export const schemaWithGithubLogin = { ...schema, users: changedUsers({ add: { githubLogin: text('github_login') } }) };
+export const schemaWithoutExpiresAt = { ...schema, users: changedUsers({ drop: 'expiresAt' }) };
