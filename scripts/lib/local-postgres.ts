@@ -83,7 +83,17 @@ export async function startLocalPostgres(options: LocalPostgresOptions): Promise
 }
 
 function serverFlags(fast: boolean): string[] {
-  const flags = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'];
+  // UTC like Neon: the historical updated_at trigger writes CURRENT_TIMESTAMP into a column without time zone.
+  const flags = [
+    '-c',
+    'listen_addresses=127.0.0.1',
+    '-c',
+    'unix_socket_directories=',
+    '-c',
+    'max_connections=200',
+    '-c',
+    'timezone=UTC',
+  ];
   if (fast) flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
   return flags;
 }
