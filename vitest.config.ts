@@ -16,6 +16,7 @@ export default defineConfig({
               bindings: {
                 DATABASE_URL: withDatabase(inject('adminDatabaseUrl'), inject('templateDatabase')),
                 DATABASE_WS_PROXY: inject('wsProxy'),
+                TOKEN_ENCRYPTION_KEY: inject('tokenEncryptionKey'),
                 TEST_ADMIN_DATABASE_URL: inject('adminDatabaseUrl'),
                 TEST_TEMPLATE_DATABASE: inject('templateDatabase'),
                 TEST_RUN_ID: inject('runId'),

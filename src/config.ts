@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { decodeMasterKey } from './crypto/token-cipher.ts';
 
 /**
  * Secrets are set with `wrangler secret put` (production) or handed to `wrangler dev` by
@@ -8,6 +9,10 @@ export interface SecretBindings {
   DATABASE_URL?: string;
   /** Local only: host:port of the WebSocket-to-TCP bridge (docs/decisions.md, "bridge"). */
   DATABASE_WS_PROXY?: string;
+  /** base64 of 32 random bytes: the master key GitHub tokens are encrypted under (docs/security.md). */
+  TOKEN_ENCRYPTION_KEY?: string;
+  /** Comma-separated earlier master keys, still accepted for decryption during a rotation. */
+  TOKEN_ENCRYPTION_PREVIOUS_KEYS?: string;
 }
 
 /** Everything the Worker is bound to: generated vars and bindings plus the secrets above. */
@@ -34,9 +39,24 @@ const hostPort = z
   .trim()
   .regex(/^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9A-Fa-f:]+\]:\d{1,5}$/, { error: 'must be host:port' });
 
+const masterKey = z
+  .string({ error: 'is missing' })
+  .trim()
+  .min(1, { error: 'is missing' })
+  .refine(isMasterKey, { error: 'must be base64 of 32 bytes (npm run tokens:generate-key makes one)' });
+
+const masterKeyList = z
+  .string()
+  .trim()
+  .refine((value) => value.split(',').every((key) => key.trim() === '' || isMasterKey(key)), {
+    error: 'must be comma-separated base64 keys of 32 bytes',
+  });
+
 const configSchema = z.object({
   DATABASE_URL: postgresUrl,
   DATABASE_WS_PROXY: hostPort.optional(),
+  TOKEN_ENCRYPTION_KEY: masterKey,
+  TOKEN_ENCRYPTION_PREVIOUS_KEYS: masterKeyList.default(''),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 
@@ -60,6 +80,15 @@ export function readConfig(env: Bindings): ConfigResult {
     : { ok: false, problems: result.error.issues.map(describeIssue) };
   parsed.set(env, outcome);
   return outcome;
+}
+
+function isMasterKey(value: string): boolean {
+  try {
+    decodeMasterKey(value);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {

@@ -194,7 +194,11 @@ export function parseEncryptedToken(value: string): EncryptedTokenParts {
   return { salt: fromHex(salt), iv: fromHex(iv), authTag: fromHex(authTag), ciphertext: fromHex(ciphertext) };
 }
 
-function deriveValueKey(master: CryptoKey, salt: Uint8Array<ArrayBuffer>, usage: 'encrypt' | 'decrypt'): Promise<CryptoKey> {
+function deriveValueKey(
+  master: CryptoKey,
+  salt: Uint8Array<ArrayBuffer>,
+  usage: 'encrypt' | 'decrypt',
+): Promise<CryptoKey> {
   return crypto.subtle.deriveKey(
     { name: 'HKDF', hash: 'SHA-256', salt, info },
     master,

@@ -1,4 +1,5 @@
 import type { Bindings, Config } from '../config.ts';
+import type { TokenKeyring } from '../crypto/token-cipher.ts';
 import type { Database } from '../db/client.ts';
 import type { Logger } from './logger.ts';
 
@@ -11,5 +12,7 @@ export interface AppEnv {
     log: Logger;
     /** Opens the request's database pool on first call; a request that never asks never connects. */
     database: () => Database;
+    /** The token keyring, imported on first use and then cached for the isolate. */
+    tokenKeyring: () => Promise<TokenKeyring>;
   };
 }

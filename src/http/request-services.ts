@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import { readConfig } from '../config.ts';
+import { loadTokenKeyring } from '../crypto/token-cipher.ts';
 import { type DatabaseHandle, openDatabase } from '../db/client.ts';
 import type { AppEnv } from './context.ts';
 import { ApiError } from './errors.ts';
@@ -24,6 +25,8 @@ export function requestServices(): MiddlewareHandler<AppEnv> {
     const { config } = result;
     c.set('config', config);
     c.set('log', createLogger({ requestId }, config.LOG_LEVEL));
+
+    c.set('tokenKeyring', () => loadTokenKeyring(config.TOKEN_ENCRYPTION_KEY, config.TOKEN_ENCRYPTION_PREVIOUS_KEYS));
 
     let handle: DatabaseHandle | undefined;
     c.set('database', () => {

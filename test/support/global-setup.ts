@@ -10,6 +10,7 @@ import { withMigrationSession } from '../../scripts/lib/migrations/session.ts';
 import { openNodeDatabase } from '../../scripts/lib/node-database.ts';
 import { findFreePort } from '../../scripts/lib/ports.ts';
 import { startWsBridge } from '../../scripts/lib/ws-bridge.ts';
+import { generateMasterKey } from '../../src/crypto/token-cipher.ts';
 import { runPrefix, templateDatabaseName, withDatabase } from './database-names.ts';
 
 /**
@@ -50,6 +51,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('wsProxy', bridge.proxyAddress);
   project.provide('runId', runId);
   project.provide('blackholePort', blackhole.port);
+  project.provide('tokenEncryptionKey', generateMasterKey());
 
   return async () => {
     await bridge.close();

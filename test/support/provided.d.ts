@@ -11,6 +11,8 @@ declare module 'vitest' {
     runId: string;
     /** A loopback port that accepts TCP connections and never answers: a database that hangs. */
     blackholePort: number;
+    /** A master key made for this run (the Worker's TOKEN_ENCRYPTION_KEY in tests). */
+    tokenEncryptionKey: string;
   }
 }
 

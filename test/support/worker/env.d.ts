@@ -7,5 +7,6 @@ declare namespace Cloudflare {
     TEST_TEMPLATE_DATABASE: string;
     TEST_RUN_ID: string;
     TEST_BLACKHOLE_PORT: string;
+    TOKEN_ENCRYPTION_KEY: string;
   }
 }

@@ -1,0 +1,77 @@
+import {
+  decryptToken,
+  encryptToken,
+  type TokenContext,
+  type TokenField,
+  type TokenKeyring,
+} from '../crypto/token-cipher.ts';
+
+/** A person's GitHub tokens as the application uses them: plaintext, in memory only. */
+export interface GitHubTokens {
+  accessToken: string | null;
+  refreshToken: string | null;
+}
+
+export interface OpenedGitHubTokens extends GitHubTokens {
+  /** True when a token was stored in plaintext by the old system: the next write encrypts it. */
+  legacyPlaintext: boolean;
+  /** True when a token needed a previous key: `npm run tokens:rotate` (or the next write) re-encrypts it. */
+  underPreviousKey: boolean;
+}
+
+/** Encrypts both tokens for the given user's row. A null token stays null. */
+export async function sealGitHubTokens(
+  keyring: TokenKeyring,
+  userId: string,
+  tokens: GitHubTokens,
+): Promise<GitHubTokens> {
+  const seal = (field: TokenField, value: string | null) =>
+    value === null ? null : encryptToken(value, keyring, { field, userId });
+  const [accessToken, refreshToken] = await Promise.all([
+    seal('access_token', tokens.accessToken),
+    seal('refresh_token', tokens.refreshToken),
+  ]);
+  return { accessToken, refreshToken };
+}
+
+/** Decrypts the stored tokens of a user row. */
+export async function openGitHubTokens(
+  keyring: TokenKeyring,
+  row: { id: string; accessToken: string | null; refreshToken: string | null },
+): Promise<OpenedGitHubTokens> {
+  const [access, refresh] = await Promise.all([
+    openStoredToken(row.accessToken, keyring, { field: 'access_token', userId: row.id }),
+    openStoredToken(row.refreshToken, keyring, { field: 'refresh_token', userId: row.id }),
+  ]);
+  return {
+    accessToken: access.value,
+    refreshToken: refresh.value,
+    legacyPlaintext: access.plaintext || refresh.plaintext,
+    underPreviousKey: access.previousKey || refresh.previousKey,
+  };
+}
+
+export type StoredTokenKind = 'null' | 'plaintext' | 'encrypted';
+
+/**
+ * GitHub tokens are letters, digits and underscores; an encrypted value always has colons. So a
+ * value without a colon is a plaintext token the old system wrote, and anything with a colon must
+ * be a well-formed encrypted value (the strict parser decides; it never passes a value through).
+ */
+export function classifyStoredToken(value: string | null): StoredTokenKind {
+  if (value === null) return 'null';
+  return value.includes(':') ? 'encrypted' : 'plaintext';
+}
+
+async function openStoredToken(stored: string | null, keyring: TokenKeyring, context: TokenContext) {
+  switch (classifyStoredToken(stored)) {
+    case 'null':
+      return { value: null, plaintext: false, previousKey: false };
+    case 'plaintext':
+      return { value: stored, plaintext: true, previousKey: false };
+    default: {
+      const opened = await decryptToken(stored ?? '', keyring, context);
+      return { value: opened.plaintext, plaintext: false, previousKey: opened.keyIndex > 0 };
+    }
+  }
+}
