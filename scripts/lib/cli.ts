@@ -40,6 +40,6 @@ export async function runCommand(body: () => Promise<number | undefined>): Promi
     const code = (error as { code?: unknown }).code;
     const message = error instanceof Error ? error.message : String(error);
     console.error(typeof code === 'string' ? message : `Unexpected ${(error as Error)?.name ?? 'error'}: ${message}`);
-    process.exit(code === 'usage' || code === 'missing_database_url' ? 2 : 1);
+    process.exit(code === 'usage' || code === 'missing_database_url' || code === 'missing_setting' ? 2 : 1);
   }
 }

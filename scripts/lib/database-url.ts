@@ -1,5 +1,4 @@
-import path from 'node:path';
-import { readDevVars } from './dev-vars.ts';
+import { readSetting } from './settings.ts';
 
 export class DatabaseUrlError extends Error {
   override name = 'DatabaseUrlError';
@@ -12,10 +11,8 @@ export class DatabaseUrlError extends Error {
  * because their advisory lock needs a session that a transaction pooler would not keep.
  */
 export function resolveDatabaseUrl(options: { rootDir: string; direct?: boolean; env?: NodeJS.ProcessEnv }): string {
-  const env = options.env ?? process.env;
-  const devVars = readDevVars(path.join(options.rootDir, '.dev.vars'));
-  const pick = (name: string) => nonEmpty(env[name]) ?? nonEmpty(devVars[name]);
-  const url = (options.direct ? pick('DIRECT_DATABASE_URL') : undefined) ?? pick('DATABASE_URL');
+  const url =
+    (options.direct ? readSetting('DIRECT_DATABASE_URL', options) : undefined) ?? readSetting('DATABASE_URL', options);
   if (!url) {
     throw new DatabaseUrlError(
       'DATABASE_URL is not set. Set it in the environment or in .dev.vars, e.g. for the local database of `npm run dev`:\n' +
@@ -38,8 +35,4 @@ export function resolveDatabaseUrl(options: { rootDir: string; direct?: boolean;
 export function describeDatabase(url: string): string {
   const parsed = new URL(url);
   return `${parsed.hostname}:${parsed.port || '5432'}${parsed.pathname}`;
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  return value && value.trim() !== '' ? value.trim() : undefined;
 }

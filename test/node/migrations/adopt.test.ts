@@ -6,8 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { migrate, migrationStatus, resolveMigration } from '../../../scripts/lib/migrations/engine.ts';
 import { formatStatus } from '../../../scripts/lib/migrations/format-status.ts';
 import { diffSchemaAgainstDatabase } from '../../../scripts/lib/migrations/schema-diff.ts';
+import { runOperatorCommand } from '../../support/node/commands.ts';
 import { createDatabase, migrationsFolder, withDatabaseHandle } from '../../support/node/databases.ts';
-import { runMigrationCommand, withEngine } from '../../support/node/migrations.ts';
+import { withEngine } from '../../support/node/migrations.ts';
 
 /**
  * Lays out a database the way the old Prisma system left it: the same schema, made from SQL files
@@ -67,7 +68,7 @@ describe('adopting a database the old Prisma system migrated', () => {
     expect(explained).toContain('Nothing is re-run');
     expect(explained).toContain('npm run db:migrate:resolve -- --applied NAME');
 
-    const cli = await runMigrationCommand('db-migrate-status', [], { DATABASE_URL: url, MIGRATIONS_DIR: folder });
+    const cli = await runOperatorCommand('db-migrate-status', [], { DATABASE_URL: url, MIGRATIONS_DIR: folder });
     expect(cli.code).toBe(1);
     expect(cli.output).toContain('from the old system');
 
@@ -88,7 +89,7 @@ describe('adopting a database the old Prisma system migrated', () => {
     for (const status of before.result.filter((candidate) => candidate.state === 'modified')) {
       await withEngine(url, folder, (options) => resolveMigration(options, { applied: status.name }));
     }
-    const after = await runMigrationCommand('db-migrate-status', [], { DATABASE_URL: url, MIGRATIONS_DIR: folder });
+    const after = await runOperatorCommand('db-migrate-status', [], { DATABASE_URL: url, MIGRATIONS_DIR: folder });
     expect(after.code).toBe(0);
     expect(after.output).toContain('Up to date: 5 migrations applied.');
   });

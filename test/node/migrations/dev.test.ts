@@ -6,8 +6,8 @@ import { migrationStatus } from '../../../scripts/lib/migrations/engine.ts';
 import { diffSchemaAgainstDatabase } from '../../../scripts/lib/migrations/schema-diff.ts';
 import { withMigrationSession } from '../../../scripts/lib/migrations/session.ts';
 import { schemaWithGithubLogin, schemaWithoutExpiresAt } from '../../support/node/changed-schemas.ts';
+import { runOperatorCommand } from '../../support/node/commands.ts';
 import { createDatabase, migrationsFolder, withDatabaseHandle } from '../../support/node/databases.ts';
-import { runMigrationCommand } from '../../support/node/migrations.ts';
 
 const quiet = () => {};
 
@@ -38,7 +38,7 @@ describe('db:migrate:dev', () => {
     expect(statuses.at(-1)).toMatchObject({ name: result.created, state: 'pending' });
 
     // The written file, applied by the production command, makes the database match the schema.
-    const deploy = await runMigrationCommand('db-migrate', [], { DATABASE_URL: url, MIGRATIONS_DIR: folder });
+    const deploy = await runOperatorCommand('db-migrate', [], { DATABASE_URL: url, MIGRATIONS_DIR: folder });
     expect(deploy.code).toBe(0);
     const remaining = await withDatabaseHandle(url, ({ db }) => diffSchemaAgainstDatabase(db, schemaWithGithubLogin));
     expect(remaining.statements).toEqual([]);

@@ -2,11 +2,11 @@ import { appendFileSync } from 'node:fs';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
+import { runOperatorCommand } from '../../support/node/commands.ts';
 import { createDatabase, migrationsFolder, withDatabaseHandle } from '../../support/node/databases.ts';
-import { runMigrationCommand } from '../../support/node/migrations.ts';
 
 const status = (url: string, folder: string) =>
-  runMigrationCommand('db-migrate-status', [], { DATABASE_URL: url, MIGRATIONS_DIR: folder });
+  runOperatorCommand('db-migrate-status', [], { DATABASE_URL: url, MIGRATIONS_DIR: folder });
 
 describe('npm run db:migrate:status', () => {
   it('exits 0 and says up to date when every migration is applied', async () => {
@@ -29,7 +29,7 @@ describe('npm run db:migrate:status', () => {
   it('exits 1 for a failed migration and gives both resolve commands', async () => {
     const url = await createDatabase({ migrated: true });
     const folder = migrationsFolder({ '20260101000000_broken': 'SELECT no_such_function();' });
-    const deploy = await runMigrationCommand('db-migrate', [], { DATABASE_URL: url, MIGRATIONS_DIR: folder });
+    const deploy = await runOperatorCommand('db-migrate', [], { DATABASE_URL: url, MIGRATIONS_DIR: folder });
     expect(deploy.code).toBe(1);
     expect(deploy.output).toContain('function no_such_function() does not exist');
     const result = await status(url, folder);
@@ -45,7 +45,7 @@ describe('npm run db:migrate:status', () => {
     const url = await createDatabase({ migrated: false });
     const name = '20260101000000_add_login';
     const folder = migrationsFolder({ [name]: 'ALTER TABLE "users" ADD COLUMN "github_login" TEXT;\n' });
-    expect((await runMigrationCommand('db-migrate', [], { DATABASE_URL: url, MIGRATIONS_DIR: folder })).code).toBe(0);
+    expect((await runOperatorCommand('db-migrate', [], { DATABASE_URL: url, MIGRATIONS_DIR: folder })).code).toBe(0);
     appendFileSync(path.join(folder, name, 'migration.sql'), '-- an edit after the fact\n');
     const result = await status(url, folder);
     expect(result.code).toBe(1);
@@ -72,14 +72,14 @@ describe('npm run db:migrate:status', () => {
 
 describe('operator mistakes get a message that says what to do', () => {
   it('a missing DATABASE_URL exits 2 and shows the local URL to use', async () => {
-    const result = await runMigrationCommand('db-migrate', [], { MIGRATIONS_DIR: migrationsFolder() });
+    const result = await runOperatorCommand('db-migrate', [], { MIGRATIONS_DIR: migrationsFolder() });
     expect(result.code).toBe(2);
     expect(result.output).toContain('DATABASE_URL is not set');
     expect(result.output).toContain('postgres://postgres:postgres@127.0.0.1:54329/gateway');
   });
 
   it('an unreachable database names host, port and database but never the password', async () => {
-    const result = await runMigrationCommand('db-migrate-status', [], {
+    const result = await runOperatorCommand('db-migrate-status', [], {
       DATABASE_URL: 'postgres://operator:s3cret-pass@127.0.0.1:1/gateway',
     });
     expect(result.code).toBe(1);
@@ -88,14 +88,14 @@ describe('operator mistakes get a message that says what to do', () => {
   });
 
   it('an unknown flag exits 2 with the usage line', async () => {
-    const result = await runMigrationCommand('db-migrate-resolve', ['--applyed', 'x'], {});
+    const result = await runOperatorCommand('db-migrate-resolve', ['--applyed', 'x'], {});
     expect(result.code).toBe(2);
     expect(result.output).toContain('Usage: npm run db:migrate:resolve -- --applied <name> | --rolled-back <name>');
   });
 
   it('resolve with an unknown migration name exits 1 and points at status', async () => {
     const url = await createDatabase({ migrated: true });
-    const result = await runMigrationCommand('db-migrate-resolve', ['--applied', 'add_login'], {
+    const result = await runOperatorCommand('db-migrate-resolve', ['--applied', 'add_login'], {
       DATABASE_URL: url,
       MIGRATIONS_DIR: migrationsFolder(),
     });
@@ -105,7 +105,7 @@ describe('operator mistakes get a message that says what to do', () => {
   });
 
   it('migrate:dev without --name exits 2 instead of prompting', async () => {
-    const result = await runMigrationCommand('db-migrate-dev', [], {});
+    const result = await runOperatorCommand('db-migrate-dev', [], {});
     expect(result.code).toBe(2);
     expect(result.output).toContain('Name the migration (it never prompts)');
   });

@@ -1,6 +1,5 @@
 import type { EngineOptions } from '../../../scripts/lib/migrations/engine.ts';
 import { type MigrationConnection, withMigrationSession } from '../../../scripts/lib/migrations/session.ts';
-import { runScript } from './child.ts';
 
 export interface EngineRun {
   lines: string[];
@@ -19,16 +18,4 @@ export async function withEngine<T>(
     work({ session: connection.session, migrationsDir, log: (line) => lines.push(line), ...extra }, connection),
   );
   return { result, lines };
-}
-
-/** Runs an npm-script front end (`scripts/<name>.ts`) as its own process, the way an operator would. */
-export async function runMigrationCommand(
-  script: string,
-  args: string[],
-  env: { DATABASE_URL?: string; MIGRATIONS_DIR?: string },
-): Promise<{ code: number | null; output: string }> {
-  const { DATABASE_URL: _url, DIRECT_DATABASE_URL: _direct, ...inherited } = process.env;
-  const child = runScript(`scripts/${script}.ts`, args, { ...inherited, ...env });
-  const code = await child.exited;
-  return { code, output: child.output() };
 }

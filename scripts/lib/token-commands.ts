@@ -1,0 +1,48 @@
+import { loadTokenKeyring } from '../../src/crypto/token-cipher.ts';
+import { parseFlags, rootDir, UsageError } from './cli.ts';
+import { describeDatabase, resolveDatabaseUrl } from './database-url.ts';
+import { openNodeDatabase } from './node-database.ts';
+import { MissingSettingError, readSetting } from './settings.ts';
+import { formatReport, type ReencryptionMode, reencryptTokens } from './token-reencryption.ts';
+
+const MAX_BATCH = 5_000;
+
+/** The shared body of `migrate:encrypt-tokens` and `tokens:rotate`: flags, keys, database, report. */
+export async function runReencryptionCommand(mode: ReencryptionMode, usage: string): Promise<number> {
+  const flags = parseFlags(
+    { 'dry-run': { type: 'boolean', default: false }, 'batch-size': { type: 'string', default: '500' } },
+    usage,
+  );
+  const batchSize = Number(flags['batch-size']);
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH) {
+    throw new UsageError(`--batch-size must be a whole number from 1 to ${MAX_BATCH}.\nUsage: ${usage}`);
+  }
+  const currentKey = readSetting('TOKEN_ENCRYPTION_KEY', { rootDir });
+  if (!currentKey) {
+    throw new MissingSettingError(
+      'TOKEN_ENCRYPTION_KEY is not set. Set it in the environment or .dev.vars to the key the Worker uses ' +
+        '(docs/security.md); `npm run tokens:generate-key` makes a new one.',
+    );
+  }
+  const keyring = await loadTokenKeyring(currentKey, readSetting('TOKEN_ENCRYPTION_PREVIOUS_KEYS', { rootDir }) ?? '');
+  const url = resolveDatabaseUrl({ rootDir });
+  const dryRun = flags['dry-run'] ?? false;
+  console.log(
+    `${mode === 'rotate' ? 'Rotating' : 'Encrypting'} GitHub tokens in ${describeDatabase(url)}${dryRun ? ' (dry run)' : ''}`,
+  );
+  const database = await openNodeDatabase(url);
+  try {
+    const report = await reencryptTokens({
+      db: database.db,
+      keyring,
+      mode,
+      dryRun,
+      batchSize,
+      log: (line) => console.log(line),
+    });
+    console.log(formatReport(report, mode, dryRun));
+    return report.failed > 0 ? 1 : 0;
+  } finally {
+    await database.close();
+  }
+}

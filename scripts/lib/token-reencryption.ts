@@ -1,0 +1,198 @@
+import { asc, gt, sql } from 'drizzle-orm';
+import { users } from '../../drizzle/schema.ts';
+import {
+  decryptToken,
+  encryptToken,
+  type TokenContext,
+  type TokenField,
+  type TokenKeyring,
+} from '../../src/crypto/token-cipher.ts';
+import type { Database } from '../../src/db/client.ts';
+import { classifyStoredToken } from '../../src/users/github-tokens.ts';
+
+/**
+ * One pass over users' tokens, in keyset-paged batches, for two commands:
+ * - `encrypt-plaintext` (`migrate:encrypt-tokens`): encrypt what the old system stored in plaintext;
+ * - `rotate` (`tokens:rotate`): also re-encrypt every value that needs a previous key.
+ * Every new value is decrypted again and compared before it is written. Each batch is written by a
+ * single UPDATE that only touches rows still holding what was read, so a run killed at any moment
+ * leaves whole rows, a concurrent writer wins, and the next run finishes the job.
+ */
+export type ReencryptionMode = 'encrypt-plaintext' | 'rotate';
+
+export interface ReencryptionOptions {
+  db: Database;
+  keyring: TokenKeyring;
+  mode: ReencryptionMode;
+  dryRun: boolean;
+  batchSize: number;
+  log: (line: string) => void;
+}
+
+export interface ReencryptionReport {
+  rows: number;
+  /** Tokens written (or, in a dry run, that would be) under the current key. */
+  encrypted: number;
+  /** Tokens left as they were because they already are what the mode wants. */
+  skipped: number;
+  nulls: number;
+  /** Tokens that could not be read or did not survive the round trip; left untouched. */
+  failed: number;
+  /** Rows another writer changed between our read and our write; left to it (run again to check). */
+  changedMeanwhile: number;
+  batches: number;
+  /** The most rows held at once: the batch size, whatever the table's size. */
+  peakRowsInMemory: number;
+  elapsedMs: number;
+}
+
+interface RowUpdate {
+  id: string;
+  tokens: number;
+  oldAccess: string | null;
+  oldRefresh: string | null;
+  newAccess: string | null;
+  newRefresh: string | null;
+}
+
+export async function reencryptTokens(options: ReencryptionOptions): Promise<ReencryptionReport> {
+  const started = performance.now();
+  const report: ReencryptionReport = {
+    rows: 0,
+    encrypted: 0,
+    skipped: 0,
+    nulls: 0,
+    failed: 0,
+    changedMeanwhile: 0,
+    batches: 0,
+    peakRowsInMemory: 0,
+    elapsedMs: 0,
+  };
+  let cursor: string | null = null;
+  while (true) {
+    const rows = await options.db
+      .select({ id: users.id, accessToken: users.accessToken, refreshToken: users.refreshToken })
+      .from(users)
+      .where(cursor === null ? undefined : gt(users.id, cursor))
+      .orderBy(asc(users.id))
+      .limit(options.batchSize);
+    if (rows.length === 0) break;
+    cursor = rows[rows.length - 1]?.id ?? null;
+    report.batches += 1;
+    report.rows += rows.length;
+    report.peakRowsInMemory = Math.max(report.peakRowsInMemory, rows.length);
+
+    const updates: RowUpdate[] = [];
+    for (const row of rows) {
+      const access = await nextValue(row.accessToken, { field: 'access_token', userId: row.id }, options, report);
+      const refresh = await nextValue(row.refreshToken, { field: 'refresh_token', userId: row.id }, options, report);
+      if (access === undefined && refresh === undefined) continue;
+      updates.push({
+        id: row.id,
+        tokens: Number(access !== undefined) + Number(refresh !== undefined),
+        oldAccess: row.accessToken,
+        oldRefresh: row.refreshToken,
+        newAccess: access === undefined ? row.accessToken : access,
+        newRefresh: refresh === undefined ? row.refreshToken : refresh,
+      });
+    }
+
+    const written =
+      updates.length > 0 && !options.dryRun ? await writeBatch(options.db, updates) : new Set(updates.map((u) => u.id));
+    report.changedMeanwhile += updates.length - written.size;
+    for (const update of updates) if (written.has(update.id)) report.encrypted += update.tokens;
+    options.log(
+      `batch ${report.batches}: ${rows.length} rows read, ${written.size} row(s) ${options.dryRun ? 'would be ' : ''}written ` +
+        `(${report.rows} rows so far)`,
+    );
+  }
+  report.elapsedMs = Math.round(performance.now() - started);
+  return report;
+}
+
+/**
+ * The value to store instead of `stored`, or undefined to leave it. Never logs a token: only the
+ * row id and what went wrong.
+ */
+async function nextValue(
+  stored: string | null,
+  context: TokenContext,
+  options: ReencryptionOptions,
+  report: ReencryptionReport,
+): Promise<string | undefined> {
+  const kind = classifyStoredToken(stored);
+  if (kind === 'null' || stored === null) {
+    report.nulls += 1;
+    return undefined;
+  }
+  let plaintext: string;
+  if (kind === 'plaintext') {
+    plaintext = stored;
+  } else {
+    if (options.mode === 'encrypt-plaintext') {
+      report.skipped += 1;
+      return undefined;
+    }
+    try {
+      const opened = await decryptToken(stored, options.keyring, context);
+      if (opened.keyIndex === 0) {
+        report.skipped += 1;
+        return undefined;
+      }
+      plaintext = opened.plaintext;
+    } catch (error) {
+      report.failed += 1;
+      options.log(
+        `  ${describe(context)}: cannot read it (${(error as { code?: string }).code ?? 'error'}); left as it is`,
+      );
+      return undefined;
+    }
+  }
+  const sealed = await encryptToken(plaintext, options.keyring, context);
+  const check = await decryptToken(sealed, { current: options.keyring.current, previous: [] }, context).catch(
+    () => null,
+  );
+  if (check?.plaintext !== plaintext) {
+    report.failed += 1;
+    options.log(`  ${describe(context)}: the new value did not decrypt to the same token; left as it is`);
+    return undefined;
+  }
+  return sealed;
+}
+
+async function writeBatch(db: Database, updates: RowUpdate[]): Promise<Set<string>> {
+  // One array parameter per column (drizzle would spread a plain array into a row of parameters).
+  const column = <K extends Exclude<keyof RowUpdate, 'tokens'>>(key: K) =>
+    sql.param(updates.map((update) => update[key]));
+  const result = await db.execute<{ id: string }>(sql`
+    update ${users} as u
+       set access_token = v.new_access, refresh_token = v.new_refresh
+      from unnest(${column('id')}::uuid[], ${column('oldAccess')}::text[], ${column('oldRefresh')}::text[],
+                  ${column('newAccess')}::text[], ${column('newRefresh')}::text[])
+           as v(id, old_access, old_refresh, new_access, new_refresh)
+     where u.id = v.id
+       and u.access_token is not distinct from v.old_access
+       and u.refresh_token is not distinct from v.old_refresh
+    returning u.id`);
+  return new Set(result.rows.map((row) => row.id));
+}
+
+function describe(context: TokenContext): string {
+  return `user ${context.userId} ${context.field satisfies TokenField}`;
+}
+
+export function formatReport(report: ReencryptionReport, mode: ReencryptionMode, dryRun: boolean): string {
+  const verb = dryRun ? 'would be encrypted' : mode === 'rotate' ? 're-encrypted under the current key' : 'encrypted';
+  const skipped = mode === 'rotate' ? 'already under the current key' : 'already encrypted';
+  const rate = report.elapsedMs > 0 ? Math.round((report.rows / report.elapsedMs) * 1000) : report.rows;
+  return [
+    `${dryRun ? 'Dry run: nothing was written. ' : ''}${report.rows} users in ${report.batches} batch(es), ${report.elapsedMs} ms (${rate} rows/s).`,
+    `  ${report.encrypted} token(s) ${verb}`,
+    `  ${report.skipped} token(s) ${skipped}, skipped`,
+    `  ${report.nulls} null token(s), kept null`,
+    `  ${report.failed} token(s) failed${report.failed > 0 ? ' (listed above; left as they were)' : ''}`,
+    ...(report.changedMeanwhile > 0
+      ? [`  ${report.changedMeanwhile} row(s) changed by another writer meanwhile; run again to check them`]
+      : []),
+  ].join('\n');
+}

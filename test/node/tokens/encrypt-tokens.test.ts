@@ -1,0 +1,206 @@
+import { describe, expect, it } from 'vitest';
+import { openNodeDatabase } from '../../../scripts/lib/node-database.ts';
+import { reencryptTokens } from '../../../scripts/lib/token-reencryption.ts';
+import {
+  decryptToken,
+  generateMasterKey,
+  isEncryptedToken,
+  loadTokenKeyring,
+} from '../../../src/crypto/token-cipher.ts';
+import { runScript } from '../../support/node/child.ts';
+import { runOperatorCommand } from '../../support/node/commands.ts';
+import { createDatabase, withDatabaseHandle } from '../../support/node/databases.ts';
+import { readTokenRows, seedTokenRows, type TokenRow } from '../../support/node/token-rows.ts';
+
+type Expected = Map<string, { access: string | null; refresh: string | null }>;
+
+/** Every stored token is either still the original plaintext or encrypts exactly the original. */
+async function expectIntact(
+  rows: TokenRow[],
+  expected: Expected,
+  key: string,
+): Promise<{ encrypted: number; plain: number }> {
+  const keyring = await loadTokenKeyring(key);
+  const counts = { encrypted: 0, plain: 0 };
+  for (const row of rows) {
+    const original = expected.get(row.id);
+    for (const [field, stored, plain] of [
+      ['access_token', row.access_token, original?.access],
+      ['refresh_token', row.refresh_token, original?.refresh],
+    ] as const) {
+      if (plain === null) {
+        expect(stored).toBeNull();
+      } else if (stored !== null && isEncryptedToken(stored)) {
+        // Decrypts to the token itself, not to another ciphertext: encrypted exactly once.
+        expect((await decryptToken(stored, keyring, { field, userId: row.id })).plaintext).toBe(plain);
+        counts.encrypted += 1;
+      } else {
+        expect(stored).toBe(plain);
+        counts.plain += 1;
+      }
+    }
+  }
+  return counts;
+}
+
+const mixed = (index: number) =>
+  [
+    { access: 'plain', refresh: 'plain' },
+    { access: 'sealed', refresh: 'null' },
+    { access: 'null', refresh: 'null' },
+    { access: 'plain', refresh: 'null' },
+  ][index % 4] as { access: 'plain' | 'null' | 'sealed'; refresh: 'plain' | 'null' | 'sealed' };
+
+describe('npm run migrate:encrypt-tokens', () => {
+  it('dry run changes nothing; a real run encrypts exactly the plaintext tokens; a second run changes nothing', async () => {
+    const key = generateMasterKey();
+    const url = await createDatabase({ migrated: true });
+    const expected = await withDatabaseHandle(url, (database) =>
+      loadTokenKeyring(key).then((keyring) => seedTokenRows(database, 8, mixed, keyring)),
+    );
+    const env = { DATABASE_URL: url, TOKEN_ENCRYPTION_KEY: key };
+    const before = await withDatabaseHandle(url, readTokenRows);
+
+    const dry = await runOperatorCommand('migrate-encrypt-tokens', ['--dry-run'], env);
+    expect(dry.code).toBe(0);
+    expect(dry.output).toContain('Dry run: nothing was written. 8 users');
+    expect(dry.output).toContain('6 token(s) would be encrypted');
+    expect(dry.output).toContain('2 token(s) already encrypted, skipped');
+    expect(dry.output).toContain('8 null token(s), kept null');
+    expect(await withDatabaseHandle(url, readTokenRows)).toEqual(before);
+
+    const real = await runOperatorCommand('migrate-encrypt-tokens', [], env);
+    expect(real.code).toBe(0);
+    expect(real.output).toContain('6 token(s) encrypted');
+    expect(real.output).toContain('0 token(s) failed');
+    const after = await withDatabaseHandle(url, readTokenRows);
+    expect(await expectIntact(after, expected, key)).toEqual({ encrypted: 8, plain: 0 });
+    // Values that were already encrypted are byte for byte what they were.
+    for (const row of before.filter(
+      (candidate) => candidate.access_token && isEncryptedToken(candidate.access_token),
+    )) {
+      expect(after.find((candidate) => candidate.id === row.id)?.access_token).toBe(row.access_token);
+    }
+    for (const text of [dry.output, real.output]) {
+      for (const plain of expected.values()) if (plain.access) expect(text).not.toContain(plain.access);
+    }
+
+    const again = await runOperatorCommand('migrate-encrypt-tokens', [], env);
+    expect(again.output).toContain('0 token(s) encrypted');
+    expect(await withDatabaseHandle(url, readTokenRows)).toEqual(after);
+  });
+
+  it('killed part-way, then run again: every token encrypted exactly once, none lost', async () => {
+    const key = generateMasterKey();
+    const url = await createDatabase({ migrated: true });
+    const expected = await withDatabaseHandle(url, (database) =>
+      seedTokenRows(database, 4_000, () => ({ access: 'plain', refresh: 'plain' })),
+    );
+    const { DATABASE_URL: _u, TOKEN_ENCRYPTION_KEY: _k, ...inherited } = process.env;
+    const first = runScript('scripts/migrate-encrypt-tokens.ts', ['--batch-size', '50'], {
+      ...inherited,
+      DATABASE_URL: url,
+      TOKEN_ENCRYPTION_KEY: key,
+    });
+    await first.waitFor('batch 10:');
+    first.child.kill('SIGKILL');
+    await first.exited;
+
+    const interrupted = await expectIntact(await withDatabaseHandle(url, readTokenRows), expected, key);
+    expect(interrupted.encrypted).toBeGreaterThanOrEqual(10 * 50 * 2);
+    expect(interrupted.plain).toBeGreaterThan(0);
+    expect(interrupted.encrypted % 2).toBe(0); // whole rows: both tokens of a row or neither
+
+    const second = await runOperatorCommand('migrate-encrypt-tokens', ['--batch-size', '500'], {
+      DATABASE_URL: url,
+      TOKEN_ENCRYPTION_KEY: key,
+    });
+    expect(second.code).toBe(0);
+    expect(second.output).toContain(`${interrupted.plain} token(s) encrypted`);
+    expect(await expectIntact(await withDatabaseHandle(url, readTokenRows), expected, key)).toEqual({
+      encrypted: 8_000,
+      plain: 0,
+    });
+  });
+
+  it('processes 10,000 rows holding no more than one batch in memory', async () => {
+    const key = generateMasterKey();
+    const url = await createDatabase({ migrated: true });
+    await withDatabaseHandle(url, (database) =>
+      seedTokenRows(database, 10_000, () => ({ access: 'plain', refresh: 'null' })),
+    );
+    const database = await openNodeDatabase(url);
+    try {
+      const report = await reencryptTokens({
+        db: database.db,
+        keyring: await loadTokenKeyring(key),
+        mode: 'encrypt-plaintext',
+        dryRun: false,
+        batchSize: 500,
+        log: () => {},
+      });
+      expect(report).toMatchObject({
+        rows: 10_000,
+        encrypted: 10_000,
+        nulls: 10_000,
+        failed: 0,
+        batches: 20,
+        peakRowsInMemory: 500,
+      });
+    } finally {
+      await database.close();
+    }
+  }, 120_000);
+
+  it('without a key, exits 2 and says how to get one', async () => {
+    const url = await createDatabase({ migrated: true });
+    const result = await runOperatorCommand('migrate-encrypt-tokens', [], { DATABASE_URL: url });
+    expect(result.code).toBe(2);
+    expect(result.output).toContain('TOKEN_ENCRYPTION_KEY is not set');
+    expect(result.output).toContain('npm run tokens:generate-key');
+  });
+});
+
+describe('npm run tokens:rotate', () => {
+  it('re-encrypts every token under the current key, so the new key alone decrypts them all', async () => {
+    const oldKey = generateMasterKey();
+    const newKey = generateMasterKey();
+    const url = await createDatabase({ migrated: true });
+    const expected = await withDatabaseHandle(url, async (database) =>
+      seedTokenRows(database, 12, mixed, await loadTokenKeyring(oldKey)),
+    );
+    const env = { DATABASE_URL: url, TOKEN_ENCRYPTION_KEY: newKey, TOKEN_ENCRYPTION_PREVIOUS_KEYS: oldKey };
+
+    const dry = await runOperatorCommand('tokens-rotate', ['--dry-run'], env);
+    expect(dry.output).toContain('12 token(s) would be encrypted'); // 9 plaintext, 3 under the old key
+    const rotated = await runOperatorCommand('tokens-rotate', [], env);
+    expect(rotated.code).toBe(0);
+    expect(rotated.output).toContain('12 token(s) re-encrypted under the current key');
+    expect(await expectIntact(await withDatabaseHandle(url, readTokenRows), expected, newKey)).toEqual({
+      encrypted: 12,
+      plain: 0,
+    });
+
+    const again = await runOperatorCommand('tokens-rotate', [], env);
+    expect(again.output).toContain('0 token(s) re-encrypted');
+    expect(again.output).toContain('12 token(s) already under the current key, skipped');
+  });
+
+  it('counts a token no configured key can read as failed, leaves it, and exits 1', async () => {
+    const lostKey = generateMasterKey();
+    const currentKey = generateMasterKey();
+    const url = await createDatabase({ migrated: true });
+    await withDatabaseHandle(url, async (database) =>
+      seedTokenRows(database, 2, () => ({ access: 'sealed', refresh: 'null' }), await loadTokenKeyring(lostKey)),
+    );
+    const before = await withDatabaseHandle(url, readTokenRows);
+    const result = await runOperatorCommand('tokens-rotate', [], {
+      DATABASE_URL: url,
+      TOKEN_ENCRYPTION_KEY: currentKey,
+    });
+    expect(result.code).toBe(1);
+    expect(result.output).toContain('2 token(s) failed');
+    expect(result.output).toMatch(/user [0-9a-f-]{36} access_token: cannot read it \(undecryptable_token\)/);
+    expect(await withDatabaseHandle(url, readTokenRows)).toEqual(before);
+  });
+});
