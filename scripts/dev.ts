@@ -17,13 +17,15 @@ const port = (name: string, fallback: number) => {
 };
 
 const log = (line: string) => console.log(`[dev] ${line}`);
+const devVarsFile = path.resolve(rootDir, env.DEV_VARS_FILE ?? '.dev.vars');
 const stack = await startDevStack({
   rootDir,
   workerPort: port('PORT', 8787),
   postgresPort: port('PGPORT', 54329),
   bridgePort: port('BRIDGE_PORT', 54330),
   dataDir: path.resolve(rootDir, env.PGDATA_DIR ?? '.data/postgres'),
-  externalDatabaseUrl: env.DATABASE_URL ?? readDevVars(path.join(rootDir, '.dev.vars')).DATABASE_URL,
+  devVarsFile,
+  externalDatabaseUrl: env.DATABASE_URL ?? readDevVars(devVarsFile).DATABASE_URL,
   log,
 }).catch((error: unknown) => {
   console.error(`[dev] ${error instanceof Error ? error.message : String(error)}`);

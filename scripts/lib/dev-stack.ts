@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { generateMasterKey } from '../../src/crypto/token-cipher.ts';
 import { formatDevVars, readDevVars } from './dev-vars.ts';
 import { type LocalPostgres, startLocalPostgres } from './local-postgres.ts';
 import { migrate } from './migrations/engine.ts';
@@ -18,6 +19,8 @@ export interface DevStackOptions {
   postgresPort: number;
   bridgePort: number;
   dataDir: string;
+  /** The local secrets file wrangler would read; keys it lacks are generated into it. */
+  devVarsFile: string;
   /** DATABASE_URL from the environment or .dev.vars: use that server instead of a local one. */
   externalDatabaseUrl?: string | undefined;
   log: (line: string) => void;
@@ -57,10 +60,8 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       migrate({ session, migrationsDir: path.join(options.rootDir, 'migrations'), log: (line) => options.log(line) }),
     );
 
-    const vars: Record<string, string> = {
-      ...readDevVars(path.join(options.rootDir, '.dev.vars')),
-      DATABASE_URL: databaseUrl,
-    };
+    ensureLocalSecrets(options.devVarsFile, options.log);
+    const vars: Record<string, string> = { ...readDevVars(options.devVarsFile), DATABASE_URL: databaseUrl };
     const target = new URL(databaseUrl);
     if (!isNeonHost(target.hostname)) {
       await assertPortFree(options.bridgePort, 'the WebSocket bridge', 'BRIDGE_PORT');
@@ -87,6 +88,22 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     await stop();
     throw error;
   }
+}
+
+/**
+ * Secrets the Worker needs that a developer should not have to invent: made once, kept in the
+ * git-ignored .dev.vars so the Worker and the operator scripts use the same ones.
+ */
+function ensureLocalSecrets(devVarsFile: string, log: (line: string) => void): void {
+  const existing = readDevVars(devVarsFile);
+  const missing: Record<string, string> = {};
+  if (!existing.TOKEN_ENCRYPTION_KEY) missing.TOKEN_ENCRYPTION_KEY = generateMasterKey();
+  if (Object.keys(missing).length === 0) return;
+  const header = existsSync(devVarsFile)
+    ? ''
+    : '# Local secrets for wrangler dev and the operator scripts. Never commit this file.\n';
+  appendFileSync(devVarsFile, `${header}${formatDevVars(missing)}\n`, { mode: 0o600 });
+  log(`Generated ${Object.keys(missing).join(', ')} for local use in ${path.basename(devVarsFile)}`);
 }
 
 function startWrangler(options: DevStackOptions, envFile: string): ChildProcess {

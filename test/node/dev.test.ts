@@ -4,7 +4,7 @@ import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openNodeDatabase } from '../../scripts/lib/node-database.ts';
 import { findFreePort } from '../../scripts/lib/ports.ts';
 import { type RunningChild, runScript } from '../support/node/child.ts';
@@ -12,16 +12,30 @@ import { type RunningChild, runScript } from '../support/node/child.ts';
 let root: string;
 let ports: { PORT: string; PGPORT: string; BRIDGE_PORT: string };
 let dataDir: string;
+let devVarsFile: string;
+const running = new Set<RunningChild>();
 
 beforeAll(async () => {
   root = await mkdtemp(path.join(tmpdir(), 'gateway-dev-test-'));
   await chmod(root, 0o755);
   dataDir = path.join(root, 'pgdata');
+  devVarsFile = path.join(root, '.dev.vars');
   ports = {
     PORT: String(await findFreePort()),
     PGPORT: String(await findFreePort()),
     BRIDGE_PORT: String(await findFreePort()),
   };
+});
+
+// A failed assertion must not leave a dev stack running for the next test.
+afterEach(async () => {
+  for (const dev of running) {
+    if (dev.child.exitCode === null && dev.child.signalCode === null) {
+      dev.child.kill('SIGTERM');
+      await dev.exited;
+    }
+  }
+  running.clear();
 });
 
 afterAll(async () => {
@@ -30,7 +44,9 @@ afterAll(async () => {
 
 function startDev(): RunningChild {
   const { DATABASE_URL: _ignored, ...env } = process.env;
-  return runScript('scripts/dev.ts', [], { ...env, ...ports, PGDATA_DIR: dataDir });
+  const dev = runScript('scripts/dev.ts', [], { ...env, ...ports, PGDATA_DIR: dataDir, DEV_VARS_FILE: devVarsFile });
+  running.add(dev);
+  return dev;
 }
 
 function portOpen(port: string): Promise<boolean> {
@@ -64,6 +80,8 @@ describe('npm run dev', () => {
   it('serves /health with the database up, and SIGTERM leaves no process or port behind', async () => {
     const dev = startDev();
     await dev.waitFor('Gateway running');
+    expect(dev.output()).toContain('Generated TOKEN_ENCRYPTION_KEY for local use in .dev.vars');
+    expect(readFileSync(devVarsFile, 'utf8')).toMatch(/^TOKEN_ENCRYPTION_KEY="[A-Za-z0-9+/]{43}="$/m);
     const health = await fetch(`http://127.0.0.1:${ports.PORT}/health`);
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ status: 'ok', database: { reachable: true } });
