@@ -82,10 +82,18 @@ export async function reencryptTokens(options: ReencryptionOptions): Promise<Ree
     report.rows += rows.length;
     report.peakRowsInMemory = Math.max(report.peakRowsInMemory, rows.length);
 
+    // WebCrypto work runs off the main thread, so the rows of a batch are prepared concurrently.
+    const prepared = await Promise.all(
+      rows.map(async (row) => {
+        const [access, refresh] = await Promise.all([
+          nextValue(row.accessToken, { field: 'access_token', userId: row.id }, options, report),
+          nextValue(row.refreshToken, { field: 'refresh_token', userId: row.id }, options, report),
+        ]);
+        return { row, access, refresh };
+      }),
+    );
     const updates: RowUpdate[] = [];
-    for (const row of rows) {
-      const access = await nextValue(row.accessToken, { field: 'access_token', userId: row.id }, options, report);
-      const refresh = await nextValue(row.refreshToken, { field: 'refresh_token', userId: row.id }, options, report);
+    for (const { row, access, refresh } of prepared) {
       if (access === undefined && refresh === undefined) continue;
       updates.push({
         id: row.id,
