@@ -9,19 +9,13 @@ import {
   TokenCipherError,
   type TokenContext,
 } from '../../src/crypto/token-cipher.ts';
+import { rejectionOf } from '../support/rejection.ts';
 
 const context: TokenContext = { field: 'access_token', userId: '7d3f0c52-5d0e-4a52-9f7c-1c2b3a4d5e6f' };
 const currentKey = generateMasterKey();
 const previousKey = generateMasterKey();
 
-async function caught(promise: Promise<unknown>): Promise<TokenCipherError> {
-  const error = await promise.then(
-    () => null,
-    (reason: unknown) => reason,
-  );
-  expect(error).toBeInstanceOf(TokenCipherError);
-  return error as TokenCipherError;
-}
+const caught = (promise: Promise<unknown>) => rejectionOf(promise, TokenCipherError);
 
 describe('token encryption round trip', () => {
   it.each([

@@ -96,8 +96,9 @@ export async function resolveMigration(options: EngineOptions, action: ResolveAc
           'checksum accepted by resolve --applied',
         );
         return `Recorded this checkout's ${name} as the applied version (its checksum was different).`;
-      case 'failed':
-        await markRolledBack(options.session, name);
+      default: {
+        // pending, or failed: a failed attempt is marked rolled back and a finished row recorded.
+        const hadFailed = status.state === 'failed' && (await markRolledBack(options.session, name)) > 0;
         await recordApplied(options.session, {
           name,
           checksum: status.file.checksum,
@@ -105,16 +106,8 @@ export async function resolveMigration(options: EngineOptions, action: ResolveAc
           steps: 0,
           logs: 'marked applied by resolve --applied',
         });
-        return `Marked ${name} as applied without running it (its failed attempt is now rolled back).`;
-      default:
-        await recordApplied(options.session, {
-          name,
-          checksum: status.file.checksum,
-          startedAt: new Date(),
-          steps: 0,
-          logs: 'marked applied by resolve --applied',
-        });
-        return `Marked ${name} as applied without running it.`;
+        return `Marked ${name} as applied without running it${hadFailed ? ' (its failed attempt is now rolled back)' : ''}.`;
+      }
     }
   });
 }

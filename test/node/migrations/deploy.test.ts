@@ -9,6 +9,7 @@ import {
   writeMigrationFile,
 } from '../../support/node/databases.ts';
 import { withEngine } from '../../support/node/migrations.ts';
+import { rejectionOf } from '../../support/rejection.ts';
 
 const HISTORY = [
   '20241211000000_initial_setup',
@@ -17,14 +18,7 @@ const HISTORY = [
   '20251213000000_encrypt_github_tokens',
 ];
 
-async function rejection(promise: Promise<unknown>): Promise<MigrationError> {
-  const error = await promise.then(
-    () => null,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(MigrationError);
-  return error as MigrationError;
-}
+const rejection = (promise: Promise<unknown>) => rejectionOf(promise, MigrationError);
 
 describe('db:migrate on an empty database', () => {
   it('applies the four historical migrations in order, then finds nothing to do', async () => {
