@@ -3,6 +3,7 @@
 //
 // Ids and timestamps have no database defaults since the 20251212003212_ sync migration, so the
 // application supplies them ($defaultFn). Timestamps are TIMESTAMP(3) without time zone holding UTC.
+import { sql } from 'drizzle-orm';
 import { boolean, foreignKey, index, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 const newId = () => crypto.randomUUID();
@@ -22,8 +23,13 @@ export const users = pgTable(
     createdAt: utcTimestamp('created_at').notNull().$defaultFn(now),
     // The update_users_updated_at trigger also sets it, for writers that do not.
     updatedAt: utcTimestamp('updated_at').notNull().$defaultFn(now).$onUpdateFn(now),
+    /** The GitHub login at the last sign-in, so operators can whitelist by name (null for old rows). */
+    githubLogin: text('github_login'),
   },
-  (table) => [uniqueIndex('users_github_user_id_key').on(table.githubUserId)],
+  (table) => [
+    uniqueIndex('users_github_user_id_key').on(table.githubUserId),
+    index('users_github_login_lower_idx').on(sql`lower(${table.githubLogin})`),
+  ],
 );
 
 export const serviceRegistry = pgTable(
@@ -38,10 +44,20 @@ export const serviceRegistry = pgTable(
     lastUsedAt: utcTimestamp('last_used_at'),
     createdAt: utcTimestamp('created_at').notNull().$defaultFn(now),
     updatedAt: utcTimestamp('updated_at').notNull().$defaultFn(now).$onUpdateFn(now),
+    /** The lookup part of the current key (`gwk_<keyId>_<secret>`); null for a legacy bcrypt key. */
+    keyId: text('key_id'),
+    /** During a rotation's grace period: the previous key, still accepted until previousKeyExpiresAt. */
+    previousKeyId: text('previous_key_id'),
+    previousKeyHash: text('previous_key_hash'),
+    previousKeyExpiresAt: utcTimestamp('previous_key_expires_at'),
+    /** Where the gateway may send a person back after sign-in; compared exactly. */
+    redirectUris: text('redirect_uris').array().notNull().default([]),
   },
   (table) => [
     uniqueIndex('service_registry_service_identifier_key').on(table.serviceIdentifier),
     index('service_registry_is_active_idx').on(table.isActive),
+    uniqueIndex('service_registry_key_id_key').on(table.keyId),
+    uniqueIndex('service_registry_previous_key_id_key').on(table.previousKeyId),
   ],
 );
 
@@ -49,7 +65,8 @@ export const serviceAuditLogs = pgTable(
   'service_audit_logs',
   {
     id: uuid('id').primaryKey().$defaultFn(newId),
-    serviceId: uuid('service_id').notNull(),
+    /** Null when the key presented matched no service. */
+    serviceId: uuid('service_id'),
     userId: uuid('user_id'),
     action: text('action').notNull(),
     success: boolean('success').notNull(),
@@ -77,9 +94,48 @@ export const serviceAuditLogs = pgTable(
   ],
 );
 
+/** Short-lived, single-use codes a service exchanges for a session after a person signs in. */
+export const loginCodes = pgTable(
+  'login_codes',
+  {
+    /** SHA-256 of the code, hex: the code itself is only ever in the redirect URL. */
+    codeHash: text('code_hash').primaryKey(),
+    serviceId: uuid('service_id')
+      .notNull()
+      .references(() => serviceRegistry.id, { onDelete: 'cascade', onUpdate: 'cascade' }),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade', onUpdate: 'cascade' }),
+    redirectUri: text('redirect_uri').notNull(),
+    expiresAt: utcTimestamp('expires_at').notNull(),
+    usedAt: utcTimestamp('used_at'),
+    createdAt: utcTimestamp('created_at').notNull().$defaultFn(now),
+  },
+  (table) => [index('login_codes_expires_at_idx').on(table.expiresAt)],
+);
+
+/** Signed-in sessions; the session token is signed and names a row here, which sign-out revokes. */
+export const sessions = pgTable(
+  'sessions',
+  {
+    id: uuid('id').primaryKey().$defaultFn(newId),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade', onUpdate: 'cascade' }),
+    /** The service the session was issued to; null for the gateway's own landing. */
+    serviceId: uuid('service_id').references(() => serviceRegistry.id, { onDelete: 'cascade', onUpdate: 'cascade' }),
+    expiresAt: utcTimestamp('expires_at').notNull(),
+    revokedAt: utcTimestamp('revoked_at'),
+    createdAt: utcTimestamp('created_at').notNull().$defaultFn(now),
+  },
+  (table) => [index('sessions_user_id_idx').on(table.userId)],
+);
+
 export type User = typeof users.$inferSelect;
 export type NewUser = typeof users.$inferInsert;
 export type Service = typeof serviceRegistry.$inferSelect;
 export type NewService = typeof serviceRegistry.$inferInsert;
 export type ServiceAuditLog = typeof serviceAuditLogs.$inferSelect;
+export type LoginCode = typeof loginCodes.$inferSelect;
+export type Session = typeof sessions.$inferSelect;
 export type NewServiceAuditLog = typeof serviceAuditLogs.$inferInsert;

@@ -1,4 +1,14 @@
-import { boolean, type PgColumnBuilderBase, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import {
+  boolean,
+  index,
+  type PgColumnBuilderBase,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
 import * as schema from '../../../drizzle/schema.ts';
 
 /**
@@ -15,13 +25,15 @@ function changedUsers(change: { add?: Record<string, PgColumnBuilderBase>; drop?
     isWhitelisted: boolean('is_whitelisted').notNull().default(false),
     createdAt: timestamp('created_at', { precision: 3 }).notNull(),
     updatedAt: timestamp('updated_at', { precision: 3 }).notNull(),
+    githubLogin: text('github_login'),
     ...change.add,
   };
   if (change.drop) delete columns[change.drop];
   return pgTable('users', columns, (table) => [
     uniqueIndex('users_github_user_id_key').on(table.githubUserId as never),
+    index('users_github_login_lower_idx').on(sql`lower(${table.githubLogin})`),
   ]);
 }
 
-export const schemaWithGithubLogin = { ...schema, users: changedUsers({ add: { githubLogin: text('github_login') } }) };
+export const schemaWithNickname = { ...schema, users: changedUsers({ add: { nickname: text('nickname') } }) };
 export const schemaWithoutExpiresAt = { ...schema, users: changedUsers({ drop: 'expiresAt' }) };

@@ -1,4 +1,4 @@
-import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
@@ -30,6 +30,13 @@ export async function withDatabaseHandle<T>(url: string, work: (database: NodeDa
   } finally {
     await database.close();
   }
+}
+
+/** The migration folders of this repository, oldest first. */
+export function repositoryMigrations(): string[] {
+  return readdirSync(path.resolve('migrations'))
+    .filter((name) => /^\d{14}_/.test(name))
+    .sort();
 }
 
 /**
