@@ -1,6 +1,7 @@
 import { cloudflareTest } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
 import { withDatabase } from './test/support/database-names.ts';
+import { STAND_IN_CLIENT } from './test/support/stand-in-client.ts';
 
 export default defineConfig({
   test: {
@@ -17,6 +18,11 @@ export default defineConfig({
                 DATABASE_URL: withDatabase(inject('adminDatabaseUrl'), inject('templateDatabase')),
                 DATABASE_WS_PROXY: inject('wsProxy'),
                 TOKEN_ENCRYPTION_KEY: inject('tokenEncryptionKey'),
+                SESSION_SECRET: inject('sessionSecret'),
+                GITHUB_CLIENT_ID: STAND_IN_CLIENT.id,
+                GITHUB_CLIENT_SECRET: STAND_IN_CLIENT.secret,
+                GITHUB_OAUTH_URL: inject('githubUrl'),
+                GITHUB_API_URL: inject('githubUrl'),
                 TEST_ADMIN_DATABASE_URL: inject('adminDatabaseUrl'),
                 TEST_TEMPLATE_DATABASE: inject('templateDatabase'),
                 TEST_RUN_ID: inject('runId'),

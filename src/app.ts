@@ -5,15 +5,17 @@ import type { AppEnv } from './http/context.ts';
 import { handleError, handleNotFound } from './http/error-handler.ts';
 import { errorBody } from './http/errors.ts';
 import { requestServices } from './http/request-services.ts';
-import { apiSecurityHeaders } from './http/security-headers.ts';
+import { securityHeaders } from './http/security-headers.ts';
 import { healthRoutes } from './routes/health.ts';
+import { sessionRoutes } from './routes/sessions.ts';
+import { signInRoutes } from './routes/sign-in.ts';
 
 /** Builds the gateway: middleware in the order a request meets it, then the routes. */
 export function createApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   app.use(requestId());
-  app.use(apiSecurityHeaders());
+  app.use(securityHeaders());
   app.use(
     methodNotAllowed({
       app,
@@ -30,6 +32,8 @@ export function createApp(): Hono<AppEnv> {
   app.use(requestServices());
 
   app.route('/', healthRoutes);
+  app.route('/', signInRoutes);
+  app.route('/', sessionRoutes);
 
   app.notFound(handleNotFound);
   app.onError(handleError);

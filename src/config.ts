@@ -13,6 +13,10 @@ export interface SecretBindings {
   TOKEN_ENCRYPTION_KEY?: string;
   /** Comma-separated earlier master keys, still accepted for decryption during a rotation. */
   TOKEN_ENCRYPTION_PREVIOUS_KEYS?: string;
+  /** base64 of 32 random bytes: signs session tokens and seals the sign-in cookie. */
+  SESSION_SECRET?: string;
+  GITHUB_CLIENT_ID?: string;
+  GITHUB_CLIENT_SECRET?: string;
 }
 
 /** Everything the Worker is bound to: generated vars and bindings plus the secrets above. */
@@ -39,6 +43,21 @@ const hostPort = z
   .trim()
   .regex(/^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9A-Fa-f:]+\]:\d{1,5}$/, { error: 'must be host:port' });
 
+const httpUrl = z
+  .string()
+  .trim()
+  .refine(
+    (value) => {
+      try {
+        return ['https:', 'http:'].includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { error: 'must be an http(s) URL' },
+  )
+  .transform((value) => value.replace(/\/+$/, ''));
+
 const masterKey = z
   .string({ error: 'is missing' })
   .trim()
@@ -57,6 +76,17 @@ const configSchema = z.object({
   DATABASE_WS_PROXY: hostPort.optional(),
   TOKEN_ENCRYPTION_KEY: masterKey,
   TOKEN_ENCRYPTION_PREVIOUS_KEYS: masterKeyList.default(''),
+  SESSION_SECRET: masterKey,
+  GITHUB_CLIENT_ID: z.string({ error: 'is missing' }).trim().min(1, { error: 'is missing' }),
+  GITHUB_CLIENT_SECRET: z.string({ error: 'is missing' }).trim().min(1, { error: 'is missing' }),
+  /** GitHub's web host (authorize, token): github.com, a GitHub Enterprise Server, or the local stand-in. */
+  GITHUB_OAUTH_URL: httpUrl.default('https://github.com'),
+  /** GitHub's REST API root: api.github.com, `https://HOST/api/v3` on Enterprise Server, or the stand-in. */
+  GITHUB_API_URL: httpUrl.default('https://api.github.com'),
+  /** How long a session lasts. */
+  SESSION_TTL_SECONDS: z.coerce.number().int().min(60).max(2_592_000).default(86_400),
+  /** The gateway's public origin, for GitHub's callback URL; by default the origin of each request. */
+  PUBLIC_URL: httpUrl.optional(),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 

@@ -1,3 +1,5 @@
+import { fromHex, toHex, utf8 } from './encoding.ts';
+
 /**
  * GitHub tokens at rest: AES-256-GCM with a per-value key, WebCrypto only, so the Worker and the
  * Node scripts share this one module. Stored as `salt:iv:authTag:ciphertext`, each part lowercase
@@ -45,9 +47,8 @@ export interface TokenKeyring {
   previous: CryptoKey[];
 }
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
-const info = encoder.encode(HKDF_INFO);
+const info = utf8(HKDF_INFO);
 const FORMAT = new RegExp(
   `^([0-9a-f]{${SALT_BYTES * 2}}):([0-9a-f]{${IV_BYTES * 2}}):([0-9a-f]{${TAG_BYTES * 2}}):((?:[0-9a-f]{2})*)$`,
 );
@@ -111,7 +112,7 @@ export async function encryptToken(plaintext: string, keyring: TokenKeyring, con
     await crypto.subtle.encrypt(
       { name: 'AES-GCM', iv, additionalData: additionalData(context), tagLength: TAG_BYTES * 8 },
       key,
-      encoder.encode(plaintext),
+      utf8(plaintext),
     ),
   );
   // WebCrypto appends the tag to the ciphertext; the stored format keeps it as its own part.
@@ -210,18 +211,5 @@ function deriveValueKey(
 
 /** `gateway-token-v1|<field>|<userId>`, UTF-8. */
 export function additionalData(context: TokenContext): Uint8Array<ArrayBuffer> {
-  return encoder.encode(`gateway-token-v1|${context.field}|${context.userId}`) as Uint8Array<ArrayBuffer>;
-}
-
-function toHex(bytes: Uint8Array): string {
-  let hex = '';
-  for (const byte of bytes) hex += byte.toString(16).padStart(2, '0');
-  return hex;
-}
-
-function fromHex(hex: string): Uint8Array<ArrayBuffer> {
-  const bytes = new Uint8Array(hex.length / 2);
-  for (let index = 0; index < bytes.length; index += 1)
-    bytes[index] = Number.parseInt(hex.slice(index * 2, index * 2 + 2), 16);
-  return bytes;
+  return utf8(`gateway-token-v1|${context.field}|${context.userId}`);
 }

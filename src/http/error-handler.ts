@@ -1,10 +1,17 @@
 import type { ErrorHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
+import { PAGE_CSP } from '../pages/layout.ts';
+import { errorPage } from '../pages/pages.ts';
 import type { AppEnv } from './context.ts';
-import { ApiError, errorBody } from './errors.ts';
+import { ApiError, errorBody, PageError } from './errors.ts';
 import { createLogger } from './logger.ts';
 
 export const handleError: ErrorHandler<AppEnv> = (error, c) => {
+  if (error instanceof PageError) {
+    c.header('Content-Security-Policy', PAGE_CSP);
+    c.header('Cache-Control', 'no-store');
+    return c.html(errorPage(error.title, error.message, error.code), error.status);
+  }
   if (error instanceof ApiError) {
     return c.json(errorBody(error.code, error.message), error.status, error.headers);
   }

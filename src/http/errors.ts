@@ -15,6 +15,17 @@ export class ApiError extends Error {
   }
 }
 
+/** An error a person sees in the browser: rendered as the HTML error page instead of JSON. */
+export class PageError extends ApiError {
+  readonly title: string;
+
+  constructor(status: ContentfulStatusCode, code: string, title: string, message: string) {
+    super(status, code, message);
+    this.name = 'PageError';
+    this.title = title;
+  }
+}
+
 export interface ErrorBody {
   error: { code: string; message: string };
 }

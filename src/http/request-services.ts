@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import { readConfig } from '../config.ts';
+import { loadSessionKeys } from '../crypto/session-keys.ts';
 import { loadTokenKeyring } from '../crypto/token-cipher.ts';
 import { type DatabaseHandle, openDatabase } from '../db/client.ts';
 import type { AppEnv } from './context.ts';
@@ -27,6 +28,7 @@ export function requestServices(): MiddlewareHandler<AppEnv> {
     c.set('log', createLogger({ requestId }, config.LOG_LEVEL));
 
     c.set('tokenKeyring', () => loadTokenKeyring(config.TOKEN_ENCRYPTION_KEY, config.TOKEN_ENCRYPTION_PREVIOUS_KEYS));
+    c.set('sessionKeys', () => loadSessionKeys(config.SESSION_SECRET));
 
     let handle: DatabaseHandle | undefined;
     c.set('database', () => {

@@ -1,14 +1,23 @@
+import type { MiddlewareHandler } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
 
+/** JSON answers need no content at all, so their policy forbids everything. */
+export const API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'";
+
 /**
- * Headers for every response. JSON answers need no content at all, so the default policy forbids
- * everything; HTML pages set their own, narrower-than-usual CSP where they render.
+ * Headers for every response. The CSP is set only where a route has not set its own: HTML pages
+ * carry a policy that allows their stylesheet (src/pages/layout.ts).
  */
-export const apiSecurityHeaders = () =>
-  secureHeaders({
-    contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"] },
+export function securityHeaders(): MiddlewareHandler {
+  const standard = secureHeaders({
+    contentSecurityPolicy: undefined,
     xFrameOptions: 'DENY',
     referrerPolicy: 'no-referrer',
     crossOriginResourcePolicy: 'same-origin',
     strictTransportSecurity: 'max-age=63072000; includeSubDomains',
   });
+  return async (c, next) => {
+    await standard(c, next);
+    if (!c.res.headers.has('Content-Security-Policy')) c.res.headers.set('Content-Security-Policy', API_CSP);
+  };
+}

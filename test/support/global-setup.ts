@@ -9,9 +9,11 @@ import { migrate } from '../../scripts/lib/migrations/engine.ts';
 import { withMigrationSession } from '../../scripts/lib/migrations/session.ts';
 import { openNodeDatabase } from '../../scripts/lib/node-database.ts';
 import { findFreePort } from '../../scripts/lib/ports.ts';
+import { startStandInGitHub } from '../../scripts/lib/stand-in-github.ts';
 import { startWsBridge } from '../../scripts/lib/ws-bridge.ts';
 import { generateMasterKey } from '../../src/crypto/token-cipher.ts';
 import { runPrefix, templateDatabaseName, withDatabase } from './database-names.ts';
+import { STAND_IN_CLIENT } from './stand-in-client.ts';
 
 /**
  * Once per `npm test`: a throwaway Postgres on a free port (or the server TEST_DATABASE_URL names),
@@ -46,16 +48,20 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
   const bridge = await startWsBridge();
   const blackhole = await startBlackhole();
+  const github = await startStandInGitHub({ clientId: STAND_IN_CLIENT.id, clientSecret: STAND_IN_CLIENT.secret });
   project.provide('adminDatabaseUrl', adminUrl);
   project.provide('templateDatabase', template);
   project.provide('wsProxy', bridge.proxyAddress);
   project.provide('runId', runId);
   project.provide('blackholePort', blackhole.port);
   project.provide('tokenEncryptionKey', generateMasterKey());
+  project.provide('sessionSecret', generateMasterKey());
+  project.provide('githubUrl', github.url);
 
   return async () => {
     await bridge.close();
     await blackhole.close();
+    await github.close();
     if (server) {
       await server.stop();
       return;

@@ -13,6 +13,9 @@ declare module 'vitest' {
     blackholePort: number;
     /** A master key made for this run (the Worker's TOKEN_ENCRYPTION_KEY in tests). */
     tokenEncryptionKey: string;
+    sessionSecret: string;
+    /** Base URL of the stand-in GitHub (OAuth and API) on loopback. */
+    githubUrl: string;
   }
 }
 

@@ -8,5 +8,10 @@ declare namespace Cloudflare {
     TEST_RUN_ID: string;
     TEST_BLACKHOLE_PORT: string;
     TOKEN_ENCRYPTION_KEY: string;
+    SESSION_SECRET: string;
+    GITHUB_CLIENT_ID: string;
+    GITHUB_CLIENT_SECRET: string;
+    GITHUB_OAUTH_URL: string;
+    GITHUB_API_URL: string;
   }
 }

@@ -1,0 +1,35 @@
+import { constantTimeEqual, fromBase64Url, toBase64Url, utf8 } from './encoding.ts';
+
+/**
+ * Session tokens: `gws_<session id>.<expiry, unix seconds>.<HMAC-SHA256, base64url>`. The signature
+ * lets a forged or expired token be refused without touching the database; the session row it
+ * names is what sign-out revokes.
+ */
+export interface SessionClaims {
+  sessionId: string;
+  expiresAt: Date;
+}
+
+const PATTERN = /^gws_([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.(\d{1,12})\.([A-Za-z0-9_-]{43})$/;
+
+export async function signSessionToken(claims: SessionClaims, key: CryptoKey): Promise<string> {
+  const payload = `${claims.sessionId}.${Math.floor(claims.expiresAt.getTime() / 1000)}`;
+  const signature = new Uint8Array(await crypto.subtle.sign('HMAC', key, utf8(payload)));
+  return `gws_${payload}.${toBase64Url(signature)}`;
+}
+
+export type SessionTokenCheck =
+  | { ok: true; claims: SessionClaims }
+  | { ok: false; code: 'malformed_session' | 'invalid_session' | 'expired_session' };
+
+export async function verifySessionToken(token: string, key: CryptoKey, now = new Date()): Promise<SessionTokenCheck> {
+  const match = PATTERN.exec(token);
+  if (!match) return { ok: false, code: 'malformed_session' };
+  const [, sessionId = '', expiry = '', signature = ''] = match;
+  const expected = new Uint8Array(await crypto.subtle.sign('HMAC', key, utf8(`${sessionId}.${expiry}`)));
+  const presented = fromBase64Url(signature);
+  if (!presented || !constantTimeEqual(presented, expected)) return { ok: false, code: 'invalid_session' };
+  const expiresAt = new Date(Number(expiry) * 1000);
+  if (expiresAt.getTime() <= now.getTime()) return { ok: false, code: 'expired_session' };
+  return { ok: true, claims: { sessionId, expiresAt } };
+}

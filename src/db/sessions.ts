@@ -1,0 +1,64 @@
+import { and, eq, isNull } from 'drizzle-orm';
+import { sessions, users } from '../../drizzle/schema.ts';
+import type { Database } from './client.ts';
+
+export async function createSession(
+  db: Database,
+  grant: { userId: string; serviceId: string | null; ttlSeconds: number },
+  now = new Date(),
+): Promise<{ id: string; expiresAt: Date }> {
+  const expiresAt = new Date(now.getTime() + grant.ttlSeconds * 1000);
+  const [row] = await db
+    .insert(sessions)
+    .values({ userId: grant.userId, serviceId: grant.serviceId, expiresAt })
+    .returning({ id: sessions.id, expiresAt: sessions.expiresAt });
+  if (!row) throw new Error('insert returned no row');
+  return row;
+}
+
+export interface SessionWithUser {
+  id: string;
+  serviceId: string | null;
+  expiresAt: Date;
+  revokedAt: Date | null;
+  user: { id: string; githubUserId: string; githubLogin: string | null; isWhitelisted: boolean };
+}
+
+/** The session and its person in one round trip. */
+export async function findSession(db: Database, sessionId: string): Promise<SessionWithUser | null> {
+  const [row] = await db
+    .select({
+      id: sessions.id,
+      serviceId: sessions.serviceId,
+      expiresAt: sessions.expiresAt,
+      revokedAt: sessions.revokedAt,
+      user: {
+        id: users.id,
+        githubUserId: users.githubUserId,
+        githubLogin: users.githubLogin,
+        isWhitelisted: users.isWhitelisted,
+      },
+    })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(eq(sessions.id, sessionId));
+  return row ?? null;
+}
+
+/** Revokes a session; with `serviceId`, only one that service was issued. True when it was live. */
+export async function revokeSession(
+  db: Database,
+  sessionId: string,
+  serviceId?: string | null,
+  now = new Date(),
+): Promise<boolean> {
+  const conditions = [eq(sessions.id, sessionId), isNull(sessions.revokedAt)];
+  if (serviceId !== undefined)
+    conditions.push(serviceId === null ? isNull(sessions.serviceId) : eq(sessions.serviceId, serviceId));
+  const revoked = await db
+    .update(sessions)
+    .set({ revokedAt: now })
+    .where(and(...conditions))
+    .returning({ id: sessions.id });
+  return revoked.length > 0;
+}

@@ -1,0 +1,62 @@
+import { Hono } from 'hono';
+import * as z from 'zod';
+import { signSessionToken, verifySessionToken } from '../crypto/session-tokens.ts';
+import { consumeLoginCode } from '../db/login-codes.ts';
+import { createSession, revokeSession } from '../db/sessions.ts';
+import { findUserById } from '../db/users.ts';
+import type { AppEnv } from '../http/context.ts';
+import { ApiError } from '../http/errors.ts';
+import { readJsonBody } from '../http/json-body.ts';
+import { requireService } from '../http/service-auth.ts';
+
+const exchangeBody = z.object({
+  code: z.string().min(1).max(256),
+  redirect_uri: z.string().max(2048).optional(),
+});
+
+const revokeBody = z.object({ session: z.string().min(1).max(512) });
+
+/** Server-to-server: a service turns a login code into a session, and revokes sessions. */
+export const sessionRoutes = new Hono<AppEnv>()
+  .post('/v1/sessions/exchange', requireService(), async (c) => {
+    const body = await readJsonBody(c, exchangeBody);
+    const db = c.var.database();
+    const service = c.var.service;
+    const granted = await consumeLoginCode(db, body.code);
+    // Unknown, used, expired, or another service's: one answer, so codes cannot be probed.
+    if (!granted || granted.serviceId !== service.id || granted.expiresAt.getTime() <= Date.now()) {
+      throw new ApiError(
+        400,
+        'invalid_code',
+        'The login code is unknown, expired, already used, or not yours. Sign the person in again.',
+      );
+    }
+    if (body.redirect_uri !== undefined && body.redirect_uri !== granted.redirectUri) {
+      throw new ApiError(400, 'redirect_uri_mismatch', 'redirect_uri differs from the one the sign-in started with.');
+    }
+    const user = await findUserById(db, granted.userId);
+    if (!user?.isWhitelisted) throw new ApiError(403, 'not_whitelisted', 'This person is no longer allowed in.');
+    const session = await createSession(db, {
+      userId: user.id,
+      serviceId: service.id,
+      ttlSeconds: c.var.config.SESSION_TTL_SECONDS,
+    });
+    const token = await signSessionToken(
+      { sessionId: session.id, expiresAt: session.expiresAt },
+      (await c.var.sessionKeys()).tokenSigning,
+    );
+    return c.json(
+      {
+        session: { token, expires_at: session.expiresAt.toISOString() },
+        user: { id: user.id, github_id: user.githubUserId, login: user.githubLogin },
+      },
+      200,
+    );
+  })
+  .post('/v1/sessions/revoke', requireService(), async (c) => {
+    const body = await readJsonBody(c, revokeBody);
+    const check = await verifySessionToken(body.session, (await c.var.sessionKeys()).tokenSigning, new Date(0));
+    if (!check.ok) throw new ApiError(400, check.code, 'That is not a session token this gateway issued.');
+    const revoked = await revokeSession(c.var.database(), check.claims.sessionId, c.var.service.id);
+    return c.json({ revoked }, 200);
+  });

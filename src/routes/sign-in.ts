@@ -1,0 +1,171 @@
+import { Hono } from 'hono';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import * as z from 'zod';
+import { constantTimeEqual, randomBytes, toBase64Url, utf8 } from '../crypto/encoding.ts';
+import { signSessionToken } from '../crypto/session-tokens.ts';
+import { createLoginCode } from '../db/login-codes.ts';
+import { findServiceByIdentifier } from '../db/services.ts';
+import { createSession, revokeSession } from '../db/sessions.ts';
+import { authorizationUrl, createCodeVerifier, GitHubError } from '../github/client.ts';
+import type { AppEnv } from '../http/context.ts';
+import { PageError } from '../http/errors.ts';
+import { PAGE_CSP, STYLESHEET } from '../pages/layout.ts';
+import { accessPendingPage, landingPage, signedOutPage } from '../pages/pages.ts';
+import {
+  openAttempt,
+  SIGN_IN_COOKIE,
+  SIGN_IN_COOKIE_PATH,
+  SIGN_IN_TTL_SECONDS,
+  sealAttempt,
+} from '../signin/attempt.ts';
+import { browserSession, clearSessionCookie, setSessionCookie } from '../signin/browser-session.ts';
+import { completeGitHubSignIn } from '../signin/complete-sign-in.ts';
+import { gitHubCredentials } from '../signin/github-credentials.ts';
+
+const loginQuery = z.object({
+  service: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,100}$/)
+    .optional(),
+  redirect_uri: z.string().max(2048).optional(),
+  state: z.string().max(512).optional(),
+});
+
+const callbackQuery = z.object({
+  code: z.string().max(512).optional(),
+  state: z.string().max(512).optional(),
+  error: z.string().max(100).optional(),
+});
+
+const signInError = (code: string, message: string, status: 400 | 403 | 502 = 400) =>
+  new PageError(status, code, 'Sign-in did not work', message);
+
+/** The pages a person's browser visits: landing, sign in with GitHub, the callback, sign out. */
+export const signInRoutes = new Hono<AppEnv>()
+  .use(async (c, next) => {
+    await next();
+    c.header('Cache-Control', 'no-store');
+    if (c.res.headers.get('Content-Type')?.startsWith('text/html')) c.header('Content-Security-Policy', PAGE_CSP);
+  })
+  .get('/', async (c) => {
+    const session = await browserSession(c);
+    return c.html(landingPage(session ? { login: session.user.githubLogin } : null));
+  })
+  .get('/assets/gateway.css', (c) => {
+    c.header('Cache-Control', 'public, max-age=3600');
+    return c.body(STYLESHEET, 200, { 'Content-Type': 'text/css; charset=utf-8' });
+  })
+  .get('/login', async (c) => {
+    const query = loginQuery.safeParse(c.req.query());
+    if (!query.success)
+      throw signInError('invalid_request', 'The sign-in link is malformed. Go back to the service and try again.');
+    const { service: identifier, redirect_uri: redirectUri, state: serviceState } = query.data;
+    let serviceId: string | null = null;
+    if (identifier !== undefined) {
+      const service = await findServiceByIdentifier(c.var.database(), identifier);
+      if (!service?.isActive)
+        throw signInError('unknown_service', 'The service that sent you here is not known to this gateway.');
+      // Exact comparison only: no prefix, host or pattern matching, so no open redirect.
+      if (redirectUri === undefined || !service.redirectUris.includes(redirectUri)) {
+        throw signInError(
+          'unregistered_redirect_uri',
+          'The service asked to send you back to an address it has not registered.',
+        );
+      }
+      serviceId = service.id;
+    } else if (redirectUri !== undefined) {
+      throw signInError('missing_service', 'A return address needs the service it belongs to.');
+    }
+    const state = toBase64Url(randomBytes(32));
+    const verifier = createCodeVerifier();
+    const sealed = await sealAttempt(
+      {
+        state,
+        verifier,
+        serviceId,
+        redirectUri: redirectUri ?? null,
+        serviceState: serviceState ?? null,
+        issuedAt: Date.now(),
+      },
+      (await c.var.sessionKeys()).cookieSealing,
+    );
+    setCookie(c, SIGN_IN_COOKIE, sealed, {
+      path: SIGN_IN_COOKIE_PATH,
+      httpOnly: true,
+      secure: true,
+      sameSite: 'Lax',
+      maxAge: SIGN_IN_TTL_SECONDS,
+    });
+    return c.redirect(authorizationUrl(gitHubCredentials(c.var.config, c.req.url), state, verifier).toString(), 302);
+  })
+  .get('/auth/github/callback', async (c) => {
+    const cookie = getCookie(c, SIGN_IN_COOKIE);
+    deleteCookie(c, SIGN_IN_COOKIE, { path: SIGN_IN_COOKIE_PATH, httpOnly: true, secure: true, sameSite: 'Lax' });
+    const query = callbackQuery.safeParse(c.req.query());
+    if (!query.success) throw signInError('invalid_request', 'GitHub sent back a malformed answer. Start again.');
+    if (query.data.error)
+      throw signInError('github_denied', 'GitHub did not sign you in (you may have cancelled). Start again.');
+    const attempt = cookie ? await openAttempt(cookie, (await c.var.sessionKeys()).cookieSealing) : null;
+    if (!attempt) {
+      throw signInError(
+        'sign_in_expired',
+        'This sign-in expired or was started in another browser. Start again from the service.',
+      );
+    }
+    if (!query.data.state || !constantTimeEqual(utf8(query.data.state), utf8(attempt.state))) {
+      throw signInError('state_mismatch', 'This answer from GitHub does not belong to your sign-in. Start again.');
+    }
+    if (!query.data.code) throw signInError('invalid_request', 'GitHub sent back no code. Start again.');
+
+    const db = c.var.database();
+    const github = gitHubCredentials(c.var.config, c.req.url);
+    const user = await completeGitHubSignIn(
+      { db, keyring: await c.var.tokenKeyring(), github },
+      query.data.code,
+      attempt.verifier,
+    ).catch((error: unknown) => {
+      if (!(error instanceof GitHubError)) throw error;
+      c.var.log.warn('sign_in.github_refused', { code: error.code });
+      const unreachable = error.code === 'github_unreachable' || error.code === 'github_error';
+      throw signInError(
+        `github_${error.code}`,
+        'GitHub did not accept this sign-in. Start again.',
+        unreachable ? 502 : 400,
+      );
+    });
+    if (!user.isWhitelisted) return c.html(accessPendingPage(user.githubLogin ?? 'your account'), 403);
+
+    if (attempt.serviceId && attempt.redirectUri) {
+      const code = await createLoginCode(db, {
+        serviceId: attempt.serviceId,
+        userId: user.id,
+        redirectUri: attempt.redirectUri,
+      });
+      const target = new URL(attempt.redirectUri);
+      target.searchParams.set('code', code);
+      if (attempt.serviceState !== null) target.searchParams.set('state', attempt.serviceState);
+      return c.redirect(target.toString(), 302);
+    }
+    const ttl = c.var.config.SESSION_TTL_SECONDS;
+    const session = await createSession(db, { userId: user.id, serviceId: null, ttlSeconds: ttl });
+    setSessionCookie(
+      c,
+      await signSessionToken(
+        { sessionId: session.id, expiresAt: session.expiresAt },
+        (await c.var.sessionKeys()).tokenSigning,
+      ),
+      ttl,
+    );
+    return c.redirect('/', 302);
+  })
+  .post('/logout', async (c) => {
+    // A cross-site form could post here; SameSite=Lax keeps the cookie off such a request, and a
+    // foreign Origin is refused outright.
+    const origin = c.req.header('Origin');
+    if (origin && origin !== new URL(c.req.url).origin)
+      throw new PageError(403, 'cross_site', 'Not signed out', 'Sign out from the gateway’s own page.');
+    const session = await browserSession(c);
+    if (session) await revokeSession(c.var.database(), session.id, null);
+    clearSessionCookie(c);
+    return c.html(signedOutPage());
+  });

@@ -1,0 +1,73 @@
+import { hashServiceKey, serviceKeyId, storedHashKind, verifyServiceKey } from '../crypto/service-keys.ts';
+import type { Database } from '../db/client.ts';
+import { findServiceByIdentifier, findServiceByKeyId, replaceKeyHash, type ServiceRecord } from '../db/services.ts';
+
+/** What a service presented: its key, and for an old-system key the identifier to look it up by. */
+export interface PresentedCredentials {
+  key: string | null;
+  /** `X-Gateway-Service`: only keys the old system issued need it (they have no lookup id). */
+  serviceIdentifier: string | null;
+}
+
+export type ServiceAuthFailure = 'missing_key' | 'malformed_key' | 'unknown_key' | 'invalid_key' | 'inactive_service';
+
+export interface AuthenticatedService {
+  id: string;
+  identifier: string;
+  displayName: string;
+  scopes: string[];
+  redirectUris: string[];
+}
+
+export type ServiceAuthResult =
+  | { ok: true; service: AuthenticatedService }
+  | { ok: false; code: ServiceAuthFailure; serviceId: string | null };
+
+/**
+ * Decides whether the credentials belong to an active service. A current-format key costs one
+ * indexed lookup and one PBKDF2; the previous key of a rotation works until its grace period
+ * ends; an old-system bcrypt key is looked up by identifier and rehashed to PBKDF2 when it matches.
+ */
+export async function authenticateService(
+  db: Database,
+  credentials: PresentedCredentials,
+  now: Date,
+): Promise<ServiceAuthResult> {
+  const { key } = credentials;
+  if (!key) return { ok: false, code: 'missing_key', serviceId: null };
+  const keyId = serviceKeyId(key);
+
+  let service: ServiceRecord | null;
+  let storedHash: string | null;
+  if (keyId) {
+    service = await findServiceByKeyId(db, keyId);
+    if (!service) return { ok: false, code: 'unknown_key', serviceId: null };
+    const previousValid =
+      service.previousKeyExpiresAt !== null && service.previousKeyExpiresAt.getTime() > now.getTime();
+    storedHash = service.keyId === keyId ? service.apiKeyHash : previousValid ? service.previousKeyHash : null;
+    if (storedHash === null) return { ok: false, code: 'invalid_key', serviceId: service.id };
+  } else {
+    if (!credentials.serviceIdentifier || key.length > 256)
+      return { ok: false, code: 'malformed_key', serviceId: null };
+    service = await findServiceByIdentifier(db, credentials.serviceIdentifier);
+    // Only a service still on an old-system key (no lookup id) is looked up this way.
+    if (!service || service.keyId !== null) return { ok: false, code: 'unknown_key', serviceId: null };
+    storedHash = service.apiKeyHash;
+  }
+
+  if (!(await verifyServiceKey(key, storedHash))) return { ok: false, code: 'invalid_key', serviceId: service.id };
+  if (!service.isActive) return { ok: false, code: 'inactive_service', serviceId: service.id };
+  if (storedHashKind(storedHash) === 'bcrypt') {
+    await replaceKeyHash(db, service.id, storedHash, await hashServiceKey(key));
+  }
+  return {
+    ok: true,
+    service: {
+      id: service.id,
+      identifier: service.serviceIdentifier,
+      displayName: service.displayName,
+      scopes: service.allowedScopes,
+      redirectUris: service.redirectUris,
+    },
+  };
+}

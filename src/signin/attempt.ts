@@ -1,0 +1,34 @@
+import * as z from 'zod';
+import { open, seal } from '../crypto/sealed-box.ts';
+
+/**
+ * One sign-in in progress, kept in a sealed, HttpOnly cookie between /login and the callback:
+ * the OAuth state, the PKCE verifier, and where to send the person afterwards.
+ */
+export const SIGN_IN_COOKIE = 'gw_signin';
+export const SIGN_IN_COOKIE_PATH = '/auth/github/callback';
+export const SIGN_IN_TTL_SECONDS = 600;
+const PURPOSE = 'sign-in-attempt';
+
+const attemptSchema = z.object({
+  state: z.string(),
+  verifier: z.string(),
+  serviceId: z.string().nullable(),
+  redirectUri: z.string().nullable(),
+  serviceState: z.string().nullable(),
+  issuedAt: z.number(),
+});
+
+export type SignInAttempt = z.infer<typeof attemptSchema>;
+
+export function sealAttempt(attempt: SignInAttempt, key: CryptoKey): Promise<string> {
+  return seal(attempt, key, PURPOSE);
+}
+
+/** The attempt, or null if the cookie is not one this gateway sealed or it is too old. */
+export async function openAttempt(cookie: string, key: CryptoKey, now = Date.now()): Promise<SignInAttempt | null> {
+  const parsed = attemptSchema.safeParse(await open(cookie, key, PURPOSE));
+  if (!parsed.success) return null;
+  if (now - parsed.data.issuedAt > SIGN_IN_TTL_SECONDS * 1000) return null;
+  return parsed.data;
+}

@@ -1,0 +1,26 @@
+import type { TokenKeyring } from '../crypto/token-cipher.ts';
+import type { Database } from '../db/client.ts';
+import { storeGitHubTokens } from '../db/user-tokens.ts';
+import { type SignedInUser, upsertGitHubUser } from '../db/users.ts';
+import { exchangeCode, fetchProfile, type GitHubAppCredentials } from '../github/client.ts';
+
+/**
+ * The callback's work once the state is checked: the code (with the PKCE verifier) for tokens,
+ * the tokens for the profile, then the person's row: found or created by GitHub id, their login
+ * recorded, their tokens stored encrypted with the expiry.
+ */
+export async function completeGitHubSignIn(
+  deps: { db: Database; keyring: TokenKeyring; github: GitHubAppCredentials },
+  code: string,
+  codeVerifier: string,
+): Promise<SignedInUser> {
+  const tokens = await exchangeCode(deps.github, code, codeVerifier);
+  const profile = await fetchProfile(deps.github, tokens.accessToken);
+  const user = await upsertGitHubUser(deps.db, profile.id, profile.login);
+  await storeGitHubTokens(deps.db, deps.keyring, user.id, {
+    accessToken: tokens.accessToken,
+    refreshToken: tokens.refreshToken,
+    expiresAt: tokens.accessTokenExpiresAt,
+  });
+  return user;
+}

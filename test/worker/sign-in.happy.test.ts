@@ -1,0 +1,137 @@
+import { eq } from 'drizzle-orm';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { users } from '../../drizzle/schema.ts';
+import { isEncryptedToken } from '../../src/crypto/token-cipher.ts';
+import { PAGE_CSP } from '../../src/pages/layout.ts';
+import { callWorker } from '../support/worker/call-worker.ts';
+import { registerService, whitelist } from '../support/worker/services.ts';
+import { cookiesOf, setCookieHeader, signIn, startSignIn, uniqueLogin } from '../support/worker/sign-in-flow.ts';
+import { createTestDatabase, type TestDatabase } from '../support/worker/test-database.ts';
+
+let database: TestDatabase;
+beforeAll(async () => {
+  database = await createTestDatabase();
+});
+
+const REDIRECT = 'https://app.example.com/auth/done';
+
+async function userRow(login: string) {
+  const handle = database.open();
+  try {
+    return (await handle.db.select().from(users).where(eq(users.githubLogin, login)))[0];
+  } finally {
+    await handle.end();
+  }
+}
+
+describe('signing in through a service', () => {
+  it('shows the access-pending page to a person not yet whitelisted, and keeps their encrypted tokens', async () => {
+    const service = await registerService(database, { redirectUris: [REDIRECT] });
+    const login = uniqueLogin('pending');
+    const response = await signIn(
+      database.env,
+      login,
+      `?service=${service.identifier}&redirect_uri=${encodeURIComponent(REDIRECT)}`,
+    );
+
+    expect(response.status).toBe(403);
+    const page = await response.text();
+    expect(page).toContain('Access pending');
+    expect(page).toContain(login);
+    expect(response.headers.get('content-security-policy')).toBe(PAGE_CSP);
+    expect(response.headers.get('x-frame-options')).toBe('DENY');
+    expect(response.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(cookiesOf(response).has('gw_session')).toBe(false);
+    expect(setCookieHeader(response, 'gw_signin')).toMatch(/Max-Age=0/);
+
+    const row = await userRow(login);
+    expect(row).toMatchObject({ githubLogin: login, isWhitelisted: false });
+    expect(isEncryptedToken(row?.accessToken ?? '')).toBe(true);
+    expect(isEncryptedToken(row?.refreshToken ?? '')).toBe(true);
+    expect(row?.expiresAt?.getTime()).toBeGreaterThan(Date.now() + 7 * 3600 * 1000);
+  });
+
+  it('sends a whitelisted person back with a single-use code the service exchanges for a session', async () => {
+    const service = await registerService(database, { redirectUris: [REDIRECT] });
+    const login = uniqueLogin('allowed');
+    await signIn(database.env, login, `?service=${service.identifier}&redirect_uri=${encodeURIComponent(REDIRECT)}`);
+    await whitelist(database, login);
+
+    const response = await signIn(
+      database.env,
+      login,
+      `?service=${service.identifier}&redirect_uri=${encodeURIComponent(REDIRECT)}&state=service-csrf-1`,
+    );
+    expect(response.status).toBe(302);
+    const back = new URL(response.headers.get('location') ?? '');
+    expect(`${back.origin}${back.pathname}`).toBe(REDIRECT);
+    expect(back.searchParams.get('state')).toBe('service-csrf-1');
+    const code = back.searchParams.get('code') ?? '';
+    expect(code).toMatch(/^[A-Za-z0-9_-]{43}$/);
+
+    const exchange = () =>
+      callWorker(database.env, '/v1/sessions/exchange', {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${service.key}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ code, redirect_uri: REDIRECT }),
+      });
+    const first = await exchange();
+    expect(first.status).toBe(200);
+    const body = (await first.json()) as {
+      session: { token: string; expires_at: string };
+      user: { login: string; id: string };
+    };
+    expect(body.user.login).toBe(login);
+    expect(body.session.token).toMatch(/^gws_/);
+    expect(new Date(body.session.expires_at).getTime()).toBeGreaterThan(Date.now());
+
+    const again = await exchange();
+    expect(again.status).toBe(400);
+    expect(((await again.json()) as { error: { code: string } }).error.code).toBe('invalid_code');
+  });
+});
+
+describe("the gateway's own sign-in", () => {
+  it('signs a whitelisted person in with a session cookie, and signing out revokes it', async () => {
+    const login = uniqueLogin('landing');
+    await signIn(database.env, login);
+    await whitelist(database, login);
+
+    const response = await signIn(database.env, login);
+    expect(response.status).toBe(302);
+    expect(response.headers.get('location')).toBe('/');
+    const sessionCookie = setCookieHeader(response, 'gw_session') ?? '';
+    expect(sessionCookie).toMatch(/HttpOnly/);
+    expect(sessionCookie).toMatch(/Secure/);
+    expect(sessionCookie).toMatch(/SameSite=Lax/);
+    const token = cookiesOf(response).get('gw_session') ?? '';
+
+    const landing = await callWorker(database.env, '/', { headers: { Cookie: `gw_session=${token}` } });
+    expect(await landing.text()).toContain(`You are signed in as <strong>${login}</strong>`);
+
+    const out = await callWorker(database.env, '/logout', {
+      method: 'POST',
+      headers: { Cookie: `gw_session=${token}`, Origin: 'https://gateway.test' },
+    });
+    expect(out.status).toBe(200);
+    expect(await out.text()).toContain('Signed out');
+    expect(setCookieHeader(out, 'gw_session')).toMatch(/Max-Age=0/);
+
+    const after = await callWorker(database.env, '/', { headers: { Cookie: `gw_session=${token}` } });
+    expect(await after.text()).toContain('Sign in with GitHub');
+  });
+
+  it('keeps the sign-in attempt in a sealed, HttpOnly, Secure, Lax cookie scoped to the callback', async () => {
+    const { cookie, authorizeUrl } = await startSignIn(database.env);
+    expect(cookie).not.toContain(authorizeUrl.searchParams.get('state') ?? 'x');
+    const response = await callWorker(database.env, '/login', { redirect: 'manual' });
+    const header = setCookieHeader(response, 'gw_signin') ?? '';
+    expect(header).toMatch(/Path=\/auth\/github\/callback/);
+    expect(header).toMatch(/HttpOnly/);
+    expect(header).toMatch(/Secure/);
+    expect(header).toMatch(/SameSite=Lax/);
+    expect(header).toMatch(/Max-Age=600/);
+    expect(authorizeUrl.searchParams.get('code_challenge_method')).toBe('S256');
+    expect(authorizeUrl.searchParams.get('redirect_uri')).toBe('https://gateway.test/auth/github/callback');
+  });
+});
