@@ -1,0 +1,186 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { callWorker } from '../support/worker/call-worker.ts';
+import { registerService, whitelist } from '../support/worker/services.ts';
+import {
+  authorizeAtGitHub,
+  callback,
+  setCookieHeader,
+  signIn,
+  startSignIn,
+  uniqueLogin,
+} from '../support/worker/sign-in-flow.ts';
+import { createTestDatabase, type TestDatabase } from '../support/worker/test-database.ts';
+
+let database: TestDatabase;
+beforeAll(async () => {
+  database = await createTestDatabase();
+});
+
+const REDIRECT = 'https://app.example.com/auth/done';
+
+async function expectSignInError(response: Response, status: number, code: string) {
+  expect(response.status).toBe(status);
+  const page = await response.text();
+  expect(page).toContain(`Error code: ${code}`);
+  expect(response.headers.get('location')).toBeNull();
+  expect(setCookieHeader(response, 'gw_session')).toBeUndefined();
+}
+
+describe('the callback refuses', () => {
+  it('a missing state', async () => {
+    const started = await startSignIn(database.env);
+    const back = await authorizeAtGitHub(started.authorizeUrl, uniqueLogin('nostate'));
+    back.searchParams.delete('state');
+    await expectSignInError(await callback(database.env, back, started.cookie), 400, 'state_mismatch');
+  });
+
+  it('a state that is not the one in the cookie', async () => {
+    const started = await startSignIn(database.env);
+    const back = await authorizeAtGitHub(started.authorizeUrl, uniqueLogin('wrongstate'));
+    back.searchParams.set('state', `${back.searchParams.get('state')}x`);
+    await expectSignInError(await callback(database.env, back, started.cookie), 400, 'state_mismatch');
+  });
+
+  it('a missing cookie (another browser, or expired)', async () => {
+    const started = await startSignIn(database.env);
+    const back = await authorizeAtGitHub(started.authorizeUrl, uniqueLogin('nocookie'));
+    await expectSignInError(await callback(database.env, back, null), 400, 'sign_in_expired');
+  });
+
+  it('a cookie that was tampered with', async () => {
+    const started = await startSignIn(database.env);
+    const back = await authorizeAtGitHub(started.authorizeUrl, uniqueLogin('tampered'));
+    const flipped = `${started.cookie.slice(0, -2)}${started.cookie.endsWith('A') ? 'B' : 'A'}${started.cookie.slice(-1)}`;
+    await expectSignInError(await callback(database.env, back, flipped), 400, 'sign_in_expired');
+  });
+
+  it('a GitHub code used a second time', async () => {
+    const login = uniqueLogin('reuse');
+    const first = await startSignIn(database.env);
+    const back = await authorizeAtGitHub(first.authorizeUrl, login);
+    expect((await callback(database.env, back, first.cookie)).status).toBe(403); // used once: pending page
+    // The same code again, inside a fresh attempt whose state matches.
+    const second = await startSignIn(database.env);
+    back.searchParams.set('state', second.authorizeUrl.searchParams.get('state') ?? '');
+    await expectSignInError(await callback(database.env, back, second.cookie), 400, 'github_bad_verification_code');
+  });
+
+  it('a code issued for another PKCE challenge (verifier mismatch)', async () => {
+    const victim = await startSignIn(database.env);
+    const stolen = await authorizeAtGitHub(victim.authorizeUrl, uniqueLogin('pkce'));
+    // The attacker's own attempt: their state and verifier, with the victim's code.
+    const attacker = await startSignIn(database.env);
+    stolen.searchParams.set('state', attacker.authorizeUrl.searchParams.get('state') ?? '');
+    await expectSignInError(await callback(database.env, stolen, attacker.cookie), 400, 'github_bad_verification_code');
+  });
+
+  it('GitHub refusing the client credentials (its 200-with-error answer)', async () => {
+    const misconfigured = { ...database.env, GITHUB_CLIENT_SECRET: 'not-the-secret' };
+    const started = await startSignIn(misconfigured);
+    const back = await authorizeAtGitHub(started.authorizeUrl, uniqueLogin('badsecret'));
+    await expectSignInError(
+      await callback(misconfigured, back, started.cookie),
+      400,
+      'github_incorrect_client_credentials',
+    );
+  });
+
+  it('an error GitHub sends back (the person cancelled)', async () => {
+    const started = await startSignIn(database.env);
+    const back = new URL('https://gateway.test/auth/github/callback?error=access_denied&state=x');
+    await expectSignInError(await callback(database.env, back, started.cookie), 400, 'github_denied');
+  });
+});
+
+describe('/login refuses return addresses the service has not registered', () => {
+  let service: Awaited<ReturnType<typeof registerService>>;
+  beforeAll(async () => {
+    service = await registerService(database, { redirectUris: [REDIRECT, 'http://localhost:3000/callback'] });
+  });
+
+  it.each([
+    ['javascript:', 'javascript:alert(document.cookie)'],
+    ['protocol-relative', '//evil.example/auth/done'],
+    ['userinfo', 'https://app.example.com@evil.example/auth/done'],
+    ['another path', 'https://app.example.com/auth/done/../../admin'],
+    ['a longer path', 'https://app.example.com/auth/done/extra'],
+    ['another port', 'https://app.example.com:8443/auth/done'],
+    ['another scheme', 'http://app.example.com/auth/done'],
+    ['a query added', 'https://app.example.com/auth/done?next=https://evil.example'],
+    ['a fragment added', 'https://app.example.com/auth/done#x'],
+    ['case changed', 'https://APP.example.com/auth/done'],
+    ['trailing slash', 'https://app.example.com/auth/done/'],
+    ['localhost with another port', 'http://localhost:3001/callback'],
+  ])('%s', async (_label, redirectUri) => {
+    const response = await callWorker(
+      database.env,
+      `/login?service=${service.identifier}&redirect_uri=${encodeURIComponent(redirectUri)}`,
+      { redirect: 'manual' },
+    );
+    await expectSignInError(response, 400, 'unregistered_redirect_uri');
+    expect(setCookieHeader(response, 'gw_signin')).toBeUndefined();
+  });
+
+  it('an unknown or deactivated service', async () => {
+    const inactive = await registerService(database, { redirectUris: [REDIRECT], active: false });
+    for (const identifier of ['no-such-service', inactive.identifier]) {
+      const response = await callWorker(
+        database.env,
+        `/login?service=${identifier}&redirect_uri=${encodeURIComponent(REDIRECT)}`,
+        { redirect: 'manual' },
+      );
+      await expectSignInError(response, 400, 'unknown_service');
+    }
+  });
+
+  it('a return address without a service', async () => {
+    const response = await callWorker(database.env, `/login?redirect_uri=${encodeURIComponent(REDIRECT)}`, {
+      redirect: 'manual',
+    });
+    await expectSignInError(response, 400, 'missing_service');
+  });
+});
+
+describe('exchanging a login code', () => {
+  async function codeFor(serviceKeyOwner: Awaited<ReturnType<typeof registerService>>) {
+    const login = uniqueLogin('exchange');
+    const query = `?service=${serviceKeyOwner.identifier}&redirect_uri=${encodeURIComponent(REDIRECT)}`;
+    await signIn(database.env, login, query);
+    await whitelist(database, login);
+    const response = await signIn(database.env, login, query);
+    return new URL(response.headers.get('location') ?? '').searchParams.get('code') ?? '';
+  }
+
+  const exchange = (key: string, body: unknown) =>
+    callWorker(database.env, '/v1/sessions/exchange', {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+
+  it('by another service fails, and uses the code up', async () => {
+    const owner = await registerService(database, { redirectUris: [REDIRECT] });
+    const other = await registerService(database, { redirectUris: [REDIRECT] });
+    const code = await codeFor(owner);
+    const stolen = await exchange(other.key, { code });
+    expect(stolen.status).toBe(400);
+    expect(((await stolen.json()) as { error: { code: string } }).error.code).toBe('invalid_code');
+    expect((await exchange(owner.key, { code })).status).toBe(400);
+  });
+
+  it('without a valid service key is 401', async () => {
+    const owner = await registerService(database, { redirectUris: [REDIRECT] });
+    const code = await codeFor(owner);
+    const response = await exchange(`${owner.key.slice(0, -1)}x`, { code });
+    expect(response.status).toBe(401);
+    expect(response.headers.get('www-authenticate')).toContain('Bearer');
+    expect((await exchange(owner.key, { code })).status).toBe(200);
+  });
+
+  it('with another redirect_uri than the sign-in used is refused', async () => {
+    const owner = await registerService(database, { redirectUris: [REDIRECT] });
+    const code = await codeFor(owner);
+    const response = await exchange(owner.key, { code, redirect_uri: 'https://app.example.com/other' });
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('redirect_uri_mismatch');
+  });
+});
