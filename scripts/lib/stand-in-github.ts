@@ -153,6 +153,9 @@ export async function startStandInGitHub(options: StandInGitHubOptions): Promise
           }
           case 'POST /login/oauth/access_token':
             return tokenEndpoint(request, response);
+          case 'GET /_stand-in/stats':
+            // Test control, not GitHub: what this login asked for so far.
+            return sendJson(response, 200, count(url.searchParams.get('login') ?? ''));
           case 'GET /user': {
             const token = (request.headers.authorization ?? '').replace(/^(Bearer|token)\s+/i, '');
             const found = accessTokens.get(token);

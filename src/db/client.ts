@@ -4,6 +4,9 @@ import * as schema from '../../drizzle/schema.ts';
 
 export type Database = NeonDatabase<typeof schema> & { $client: Pool };
 
+/** A database handle or an open transaction: what query functions that may run in either take. */
+export type Queryable = Database | Parameters<Parameters<Database['transaction']>[0]>[0];
+
 export interface DatabaseOptions {
   url: string;
   /** host:port of a local WebSocket-to-TCP bridge; unset in production, where Neon speaks WebSocket itself. */

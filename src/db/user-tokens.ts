@@ -7,11 +7,11 @@ import {
   openGitHubTokens,
   sealGitHubTokens,
 } from '../users/github-tokens.ts';
-import type { Database } from './client.ts';
+import type { Database, Queryable } from './client.ts';
 
 /** Writes a user's GitHub tokens, always encrypted, with their expiry. */
 export async function storeGitHubTokens(
-  db: Database,
+  db: Queryable,
   keyring: TokenKeyring,
   userId: string,
   tokens: GitHubTokens & { expiresAt: Date | null },
