@@ -37,6 +37,10 @@ export default defineConfig({
         // Operator and developer commands, run as the processes a person would start.
         test: { name: 'node', include: ['test/node/**/*.test.ts'], environment: 'node', testTimeout: 30_000 },
       },
+      {
+        // A real browser (Debian's chromium) through the whole stack.
+        test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], environment: 'node', testTimeout: 60_000 },
+      },
     ],
   },
 });

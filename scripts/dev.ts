@@ -23,6 +23,7 @@ const stack = await startDevStack({
   workerPort: port('PORT', 8787),
   postgresPort: port('PGPORT', 54329),
   bridgePort: port('BRIDGE_PORT', 54330),
+  standInGitHubPort: port('GITHUB_STAND_IN_PORT', 54331),
   dataDir: path.resolve(rootDir, env.PGDATA_DIR ?? '.data/postgres'),
   devVarsFile,
   externalDatabaseUrl: env.DATABASE_URL ?? readDevVars(devVarsFile).DATABASE_URL,
@@ -48,10 +49,20 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
 }
 void stack.exited.then((code) => shutdown(code));
 
+const operatorEnv =
+  env.DATABASE_URL || readDevVars(devVarsFile).DATABASE_URL ? '' : `DATABASE_URL=${stack.databaseUrl} `;
 console.log(`
   Gateway running at ${stack.workerUrl}
+    sign in:   ${stack.workerUrl}/
     health:    ${stack.workerUrl}/health
     database:  ${stack.databaseUrl.replace(/:[^:@/]+@/, ':***@')}
+    GitHub:    ${stack.standInGitHubUrl ? `stand-in at ${stack.standInGitHubUrl} (no GitHub App configured; pick any login)` : 'the GitHub App in .dev.vars'}
 
-  Ctrl-C stops the Worker, the bridge and Postgres.
+  First sign-in shows "Access pending". Let yourself in, then sign in again:
+    ${operatorEnv}npm run users:whitelist -- <your-login>
+
+  Register a service that signs people in through the gateway:
+    ${operatorEnv}npm run services:register -- --id demo --name Demo --redirect-uri http://localhost:3000/callback
+
+  Ctrl-C stops the Worker, the bridge, the stand-in GitHub and Postgres.
 `);

@@ -28,6 +28,14 @@ export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(
   }
 }
 
+/** `LOGIN` or `--github-id ID`: how operator commands name a person. */
+export function parsePersonArgument(args: string[], usage: string): { login: string } | { githubId: string } {
+  if (args[0] === '--github-id' && args.length === 2 && /^\d{1,20}$/.test(args[1] ?? ''))
+    return { githubId: args[1] ?? '' };
+  if (args.length === 1 && /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/.test(args[0] ?? '')) return { login: args[0] ?? '' };
+  throw new UsageError(`Name one person by GitHub login or numeric id.\nUsage: ${usage}`);
+}
+
 /**
  * Runs a command's body and turns errors into an exit code and a message on stderr: 2 for usage
  * and configuration mistakes, 1 for refusals and failures. Expected errors (those carrying a
@@ -40,6 +48,7 @@ export async function runCommand(body: () => Promise<number | undefined>): Promi
     const code = (error as { code?: unknown }).code;
     const message = error instanceof Error ? error.message : String(error);
     console.error(typeof code === 'string' ? message : `Unexpected ${(error as Error)?.name ?? 'error'}: ${message}`);
-    process.exit(code === 'usage' || code === 'missing_database_url' || code === 'missing_setting' ? 2 : 1);
+    const usageLike = ['usage', 'missing_database_url', 'missing_setting', 'invalid_service'];
+    process.exit(typeof code === 'string' && usageLike.includes(code) ? 2 : 1);
   }
 }

@@ -8,9 +8,11 @@ import { migrate } from './migrations/engine.ts';
 import { withMigrationSession } from './migrations/session.ts';
 import { ensureDatabase, isNeonHost } from './node-database.ts';
 import { assertPortFree } from './ports.ts';
+import { startStandInGitHub } from './stand-in-github.ts';
 import { startWsBridge, type WsBridge } from './ws-bridge.ts';
 
 const DEV_DATABASE = 'gateway';
+const STAND_IN_DEV_CLIENT_ID = 'Iv1.local-stand-in';
 
 /** Everything `npm run dev` runs, with the ports and folders it uses. */
 export interface DevStackOptions {
@@ -18,6 +20,7 @@ export interface DevStackOptions {
   workerPort: number;
   postgresPort: number;
   bridgePort: number;
+  standInGitHubPort: number;
   dataDir: string;
   /** The local secrets file wrangler would read; keys it lacks are generated into it. */
   devVarsFile: string;
@@ -29,6 +32,8 @@ export interface DevStackOptions {
 export interface DevStack {
   workerUrl: string;
   databaseUrl: string;
+  /** The stand-in GitHub's URL when no real GitHub App is configured. */
+  standInGitHubUrl: string | null;
   /** Resolves with wrangler's exit code when it stops on its own. */
   exited: Promise<number>;
   stop(): Promise<void>;
@@ -42,6 +47,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
   try {
     await assertPortFree(options.workerPort, 'the Worker (wrangler dev)', 'PORT');
     let databaseUrl = options.externalDatabaseUrl;
+    let standInGitHubUrl: string | null = null;
     if (!databaseUrl) {
       options.log(
         `Starting Postgres on 127.0.0.1:${options.postgresPort} (data in ${path.relative(options.rootDir, options.dataDir)})`,
@@ -73,6 +79,25 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       vars.DATABASE_WS_PROXY = bridge.proxyAddress;
     }
 
+    if (!vars.GITHUB_CLIENT_ID) {
+      // No GitHub App configured: a stand-in GitHub on loopback, where any login can sign in.
+      await assertPortFree(options.standInGitHubPort, 'the stand-in GitHub', 'GITHUB_STAND_IN_PORT');
+      const clientSecret = generateMasterKey();
+      const github = await startStandInGitHub({
+        port: options.standInGitHubPort,
+        clientId: STAND_IN_DEV_CLIENT_ID,
+        clientSecret,
+      });
+      stoppers.push(() => github.close());
+      Object.assign(vars, {
+        GITHUB_CLIENT_ID: STAND_IN_DEV_CLIENT_ID,
+        GITHUB_CLIENT_SECRET: clientSecret,
+        GITHUB_OAUTH_URL: github.url,
+        GITHUB_API_URL: github.url,
+      });
+      standInGitHubUrl = github.url;
+    }
+
     // wrangler reads the generated file instead of .dev.vars (whose entries it already contains).
     const envFile = path.join(path.dirname(options.dataDir), 'wrangler-dev.vars');
     mkdirSync(path.dirname(envFile), { recursive: true });
@@ -81,9 +106,10 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     const wrangler = startWrangler(options, envFile);
     stoppers.push(() => stopChild(wrangler));
     const exited = new Promise<number>((resolve) => wrangler.once('exit', (code) => resolve(code ?? 1)));
-    const workerUrl = `http://127.0.0.1:${options.workerPort}`;
-    await waitForHealthy(`${workerUrl}/health`, exited);
-    return { workerUrl, databaseUrl, exited, stop };
+    // localhost, not 127.0.0.1: browsers accept Secure cookies over plain http only from localhost.
+    const workerUrl = `http://localhost:${options.workerPort}`;
+    await waitForHealthy(`http://127.0.0.1:${options.workerPort}/health`, exited);
+    return { workerUrl, databaseUrl, standInGitHubUrl, exited, stop };
   } catch (error) {
     await stop();
     throw error;
@@ -98,6 +124,7 @@ function ensureLocalSecrets(devVarsFile: string, log: (line: string) => void): v
   const existing = readDevVars(devVarsFile);
   const missing: Record<string, string> = {};
   if (!existing.TOKEN_ENCRYPTION_KEY) missing.TOKEN_ENCRYPTION_KEY = generateMasterKey();
+  if (!existing.SESSION_SECRET) missing.SESSION_SECRET = generateMasterKey();
   if (Object.keys(missing).length === 0) return;
   const header = existsSync(devVarsFile)
     ? ''

@@ -10,7 +10,7 @@ import { findFreePort } from '../../scripts/lib/ports.ts';
 import { type RunningChild, runScript } from '../support/node/child.ts';
 
 let root: string;
-let ports: { PORT: string; PGPORT: string; BRIDGE_PORT: string };
+let ports: { PORT: string; PGPORT: string; BRIDGE_PORT: string; GITHUB_STAND_IN_PORT: string };
 let dataDir: string;
 let devVarsFile: string;
 const running = new Set<RunningChild>();
@@ -24,6 +24,7 @@ beforeAll(async () => {
     PORT: String(await findFreePort()),
     PGPORT: String(await findFreePort()),
     BRIDGE_PORT: String(await findFreePort()),
+    GITHUB_STAND_IN_PORT: String(await findFreePort()),
   };
 });
 
@@ -80,7 +81,8 @@ describe('npm run dev', () => {
   it('serves /health with the database up, and SIGTERM leaves no process or port behind', async () => {
     const dev = startDev();
     await dev.waitFor('Gateway running');
-    expect(dev.output()).toContain('Generated TOKEN_ENCRYPTION_KEY for local use in .dev.vars');
+    expect(dev.output()).toContain('Generated TOKEN_ENCRYPTION_KEY, SESSION_SECRET for local use in .dev.vars');
+    expect(dev.output()).toContain('GitHub:    stand-in at http://127.0.0.1:');
     expect(readFileSync(devVarsFile, 'utf8')).toMatch(/^TOKEN_ENCRYPTION_KEY="[A-Za-z0-9+/]{43}="$/m);
     const health = await fetch(`http://127.0.0.1:${ports.PORT}/health`);
     expect(health.status).toBe(200);

@@ -1,0 +1,86 @@
+import { generateServiceKey } from '../crypto/service-keys.ts';
+import type { Database } from '../db/client.ts';
+import { insertService } from '../db/services.ts';
+
+/** What a service may be allowed to do (PRODUCT.md 6.3). */
+export const KNOWN_SCOPES = ['users:verify', 'github:token', 'admin'] as const;
+
+export class ServiceInputError extends Error {
+  override name = 'ServiceInputError';
+  readonly code = 'invalid_service';
+}
+
+export interface NewServiceInput {
+  identifier: string;
+  displayName: string;
+  scopes: string[];
+  redirectUris: string[];
+}
+
+/** Registers a service and returns its key: the only time the full key exists outside the caller. */
+export async function registerService(
+  db: Database,
+  input: NewServiceInput,
+): Promise<{ id: string; identifier: string; key: string }> {
+  validateServiceInput(input);
+  const { key, keyId, hash } = await generateServiceKey();
+  const service = await insertService(db, {
+    serviceIdentifier: input.identifier,
+    displayName: input.displayName,
+    apiKeyHash: hash,
+    keyId,
+    allowedScopes: input.scopes,
+    redirectUris: input.redirectUris,
+  }).catch((error: unknown) => {
+    if (isUniqueViolation(error))
+      throw new ServiceInputError(`A service "${input.identifier}" already exists; pick another id.`);
+    throw error;
+  });
+  return { id: service.id, identifier: service.serviceIdentifier, key };
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  const cause = (error as { cause?: { code?: string }; code?: string }) ?? {};
+  return cause.code === '23505' || cause.cause?.code === '23505';
+}
+
+export function validateServiceInput(input: NewServiceInput): void {
+  if (!/^[a-z0-9][a-z0-9._-]{0,99}$/.test(input.identifier)) {
+    throw new ServiceInputError(
+      'The service id is 1-100 lowercase letters, digits, dots, dashes or underscores, e.g. "billing".',
+    );
+  }
+  if (input.displayName.trim() === '' || input.displayName.length > 200) {
+    throw new ServiceInputError('The display name is 1-200 characters.');
+  }
+  for (const scope of input.scopes) {
+    if (!(KNOWN_SCOPES as readonly string[]).includes(scope)) {
+      throw new ServiceInputError(`Unknown scope "${scope}"; scopes are ${KNOWN_SCOPES.join(', ')}.`);
+    }
+  }
+  for (const uri of input.redirectUris) validateRedirectUri(uri);
+}
+
+/**
+ * A registered return address: absolute https (http only on localhost for development), no user
+ * info, no fragment, and written exactly as the service will send it (sign-in compares exactly).
+ */
+export function validateRedirectUri(uri: string): void {
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    throw new ServiceInputError(`"${uri}" is not an absolute URL.`);
+  }
+  const local = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && local)) {
+    throw new ServiceInputError(`"${uri}" must use https (http is allowed on localhost only).`);
+  }
+  if (url.username || url.password) throw new ServiceInputError(`"${uri}" must not contain a user name or password.`);
+  if (url.hash || uri.includes('#')) throw new ServiceInputError(`"${uri}" must not have a fragment.`);
+  if (url.toString() !== uri) {
+    throw new ServiceInputError(
+      `Write "${uri}" in its normal form, exactly as the service sends it: "${url.toString()}".`,
+    );
+  }
+}

@@ -1,0 +1,97 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { type Browser, chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DevStack, startDevStack } from '../../scripts/lib/dev-stack.ts';
+import { openNodeDatabase } from '../../scripts/lib/node-database.ts';
+import { findFreePort } from '../../scripts/lib/ports.ts';
+import { registerService } from '../../src/services/register-service.ts';
+import { setWhitelisted } from '../../src/users/whitelist.ts';
+import { createDatabase } from '../support/node/databases.ts';
+import { type DemoService, startDemoService } from '../support/node/demo-service.ts';
+
+/**
+ * A person in a real browser (Debian's chromium, driven by playwright-core) against the gateway as
+ * `npm run dev` wires it: wrangler dev, the bridge, the stand-in GitHub, and a demo service.
+ */
+let stack: DevStack;
+let demo: DemoService;
+let browser: Browser;
+let databaseUrl: string;
+let serviceKey = '';
+
+beforeAll(async () => {
+  databaseUrl = await createDatabase({ migrated: true });
+  const root = await mkdtemp(path.join(tmpdir(), 'gateway-e2e-'));
+  stack = await startDevStack({
+    rootDir: path.resolve('.'),
+    workerPort: await findFreePort(),
+    postgresPort: await findFreePort(),
+    bridgePort: await findFreePort(),
+    standInGitHubPort: await findFreePort(),
+    dataDir: path.join(root, 'pgdata'),
+    devVarsFile: path.join(root, '.dev.vars'),
+    externalDatabaseUrl: databaseUrl,
+    log: () => {},
+  });
+  demo = await startDemoService({ gatewayUrl: stack.workerUrl, serviceId: 'demo', key: () => serviceKey });
+  const database = await openNodeDatabase(databaseUrl);
+  try {
+    serviceKey = (
+      await registerService(database.db, {
+        identifier: 'demo',
+        displayName: 'Demo',
+        scopes: ['users:verify'],
+        redirectUris: [demo.redirectUri],
+      })
+    ).key;
+  } finally {
+    await database.close();
+  }
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+      '--disable-sync',
+    ],
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await demo?.close();
+  await stack?.stop();
+});
+
+describe('signing in with a browser', () => {
+  it('sees the pending page first, then, once whitelisted, lands on the service signed in', async () => {
+    const page = await browser.newPage();
+    await page.goto(demo.url);
+    await page.getByRole('link', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in as octocat' }).click();
+    await expect.poll(() => page.locator('h1').textContent()).toBe('Access pending');
+    expect(await page.textContent('main')).toContain('octocat');
+    await page.screenshot({ path: path.join(tmpdir(), 'gateway-e2e-pending.png') });
+
+    const database = await openNodeDatabase(databaseUrl);
+    try {
+      expect(await setWhitelisted(database.db, { login: 'octocat' }, true)).not.toBeNull();
+    } finally {
+      await database.close();
+    }
+
+    await page.goto(demo.url);
+    await page.getByRole('link', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in as octocat' }).click();
+    await expect.poll(() => page.locator('#who').textContent()).toBe('Signed in as octocat');
+    expect(await page.textContent('#session')).toBe('gws_');
+    expect(new URL(page.url()).origin).toBe(demo.url);
+    await page.screenshot({ path: path.join(tmpdir(), 'gateway-e2e-signed-in.png') });
+    await page.close();
+  }, 60_000);
+});
