@@ -1,0 +1,119 @@
+import { sql } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { authenticateService } from '../../src/services/authenticate-service.ts';
+import { runOperatorCommand } from '../support/node/commands.ts';
+import { createDatabase, withDatabaseHandle } from '../support/node/databases.ts';
+
+async function addPerson(url: string, login: string, githubId: string) {
+  await withDatabaseHandle(url, ({ db }) =>
+    db.execute(sql`insert into users (id, github_user_id, github_login, created_at, updated_at)
+                   values (gen_random_uuid(), ${githubId}, ${login}, now(), now())`),
+  );
+}
+
+const whitelisted = (url: string, githubId: string) =>
+  withDatabaseHandle(url, async ({ db }) => {
+    const result = await db.execute<{ allowed: boolean }>(
+      sql`select is_whitelisted as allowed from users where github_user_id = ${githubId}`,
+    );
+    return result.rows[0]?.allowed;
+  });
+
+describe('npm run users:whitelist / users:unwhitelist', () => {
+  it('lets a person in by login (any case) and out again by GitHub id', async () => {
+    const url = await createDatabase({ migrated: true });
+    await addPerson(url, 'MonaLisa', '583231');
+    const allow = await runOperatorCommand('users-whitelist', ['monalisa'], { DATABASE_URL: url });
+    expect(allow.code).toBe(0);
+    expect(allow.output).toContain('MonaLisa (GitHub id 583231) is now allowed in.');
+    expect(await whitelisted(url, '583231')).toBe(true);
+
+    const remove = await runOperatorCommand('users-whitelist', ['--remove', '--github-id', '583231'], {
+      DATABASE_URL: url,
+    });
+    expect(remove.code).toBe(0);
+    expect(remove.output).toContain('is no longer allowed in.');
+    expect(await whitelisted(url, '583231')).toBe(false);
+  });
+
+  it('says what to do about someone who has not signed in yet', async () => {
+    const url = await createDatabase({ migrated: true });
+    const result = await runOperatorCommand('users-whitelist', ['nobody-yet'], { DATABASE_URL: url });
+    expect(result.code).toBe(1);
+    expect(result.output).toContain('No one called nobody-yet has signed in yet. Ask them to sign in once');
+  });
+
+  it('refuses something that is not a login', async () => {
+    const result = await runOperatorCommand('users-whitelist', ['not a login'], {
+      DATABASE_URL: 'postgres://x@127.0.0.1:1/x',
+    });
+    expect(result.code).toBe(2);
+    expect(result.output).toContain('Usage: npm run users:whitelist');
+  });
+});
+
+describe('npm run services:register', () => {
+  it('prints the key once, and that key authenticates the service', async () => {
+    const url = await createDatabase({ migrated: true });
+    const result = await runOperatorCommand(
+      'services-register',
+      [
+        '--id',
+        'billing',
+        '--name',
+        'Billing',
+        '--redirect-uri',
+        'https://billing.example.com/auth/done',
+        '--scope',
+        'users:verify',
+        '--scope',
+        'github:token',
+      ],
+      { DATABASE_URL: url },
+    );
+    expect(result.code).toBe(0);
+    const key = /\b(gwk_[A-Za-z0-9_-]{12}_[A-Za-z0-9_-]{43})\b/.exec(result.output)?.[1] ?? '';
+    expect(key).not.toBe('');
+    const auth = await withDatabaseHandle(url, ({ db }) =>
+      authenticateService(db, { key, serviceIdentifier: null }, new Date()),
+    );
+    expect(auth).toMatchObject({
+      ok: true,
+      service: {
+        identifier: 'billing',
+        scopes: ['users:verify', 'github:token'],
+        redirectUris: ['https://billing.example.com/auth/done'],
+      },
+    });
+    const stored = await withDatabaseHandle(url, ({ db }) =>
+      db.execute<{ hash: string }>(sql`select api_key_hash as hash from service_registry`),
+    );
+    expect(stored.rows[0]?.hash).toMatch(/^pbkdf2-sha256\$\d+\$/);
+    expect(stored.rows[0]?.hash).not.toContain(key.slice(17));
+  });
+
+  it.each([
+    [['--id', 'Bad Id'], 'The service id is 1-100 lowercase letters'],
+    [
+      ['--id', 'x', '--redirect-uri', 'http://app.example.com/cb'],
+      'must use https (http is allowed on localhost only)',
+    ],
+    [['--id', 'x', '--redirect-uri', 'https://user@app.example.com/cb'], 'must not contain a user name or password'],
+    [['--id', 'x', '--redirect-uri', 'https://app.example.com/cb#x'], 'must not have a fragment'],
+    [['--id', 'x', '--redirect-uri', 'https://APP.example.com/cb'], 'in its normal form'],
+    [['--id', 'x', '--scope', 'root'], 'Unknown scope "root"'],
+  ])('refuses %j with a message that says what is wrong', async (args, message) => {
+    const url = await createDatabase({ migrated: true });
+    const result = await runOperatorCommand('services-register', args, { DATABASE_URL: url });
+    expect(result.code).toBe(2);
+    expect(result.output).toContain(message);
+  });
+
+  it('refuses an id that is taken', async () => {
+    const url = await createDatabase({ migrated: true });
+    expect((await runOperatorCommand('services-register', ['--id', 'twice'], { DATABASE_URL: url })).code).toBe(0);
+    const again = await runOperatorCommand('services-register', ['--id', 'twice'], { DATABASE_URL: url });
+    expect(again.code).toBe(2);
+    expect(again.output).toContain('A service "twice" already exists');
+  });
+});
