@@ -1,0 +1,123 @@
+import bcrypt from 'bcryptjs';
+import { eq } from 'drizzle-orm';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { serviceRegistry } from '../../drizzle/schema.ts';
+import {
+  generateServiceKey,
+  hashServiceKey,
+  MAX_PBKDF2_ITERATIONS,
+  PBKDF2_ITERATIONS,
+  verifyServiceKey,
+} from '../../src/crypto/service-keys.ts';
+import { authenticateService } from '../../src/services/authenticate-service.ts';
+import { createTestDatabase, type TestDatabase } from '../support/worker/test-database.ts';
+
+let database: TestDatabase;
+beforeAll(async () => {
+  database = await createTestDatabase();
+});
+
+async function withDb<T>(work: (db: ReturnType<TestDatabase['open']>['db']) => Promise<T>): Promise<T> {
+  const handle = database.open();
+  try {
+    return await work(handle.db);
+  } finally {
+    await handle.end();
+  }
+}
+
+function iterationsOf(hash: string): number {
+  return Number(hash.split('$')[1]);
+}
+
+describe('service key hashes', () => {
+  it('never use more PBKDF2 iterations than production Workers accept', async () => {
+    expect(PBKDF2_ITERATIONS).toBeLessThanOrEqual(MAX_PBKDF2_ITERATIONS);
+    const hashes = [
+      (await generateServiceKey()).hash,
+      await hashServiceKey('gwk_x'),
+      await hashServiceKey('gwk_x', MAX_PBKDF2_ITERATIONS),
+    ];
+    for (const hash of hashes) expect(iterationsOf(hash)).toBeLessThanOrEqual(MAX_PBKDF2_ITERATIONS);
+    await expect(hashServiceKey('gwk_x', MAX_PBKDF2_ITERATIONS + 1)).rejects.toThrow(RangeError);
+  });
+
+  it('refuse to verify against a stored hash above the bound instead of computing it', async () => {
+    const { key, hash } = await generateServiceKey();
+    const inflated = hash.replace(/^pbkdf2-sha256\$\d+\$/, `pbkdf2-sha256$${MAX_PBKDF2_ITERATIONS + 1}$`);
+    expect(await verifyServiceKey(key, hash)).toBe(true);
+    expect(await verifyServiceKey(key, inflated)).toBe(false);
+  });
+
+  it('are self-describing and salted: the same key hashes differently each time', async () => {
+    const first = await hashServiceKey('gwk_same');
+    const second = await hashServiceKey('gwk_same');
+    expect(first).toMatch(/^pbkdf2-sha256\$\d+\$[A-Za-z0-9_-]{22}\$[A-Za-z0-9_-]{43}$/);
+    expect(first).not.toBe(second);
+    expect(await verifyServiceKey('gwk_same', first)).toBe(true);
+    expect(await verifyServiceKey('gwk_other', first)).toBe(false);
+  });
+});
+
+describe('a key the old system issued (bcrypt)', () => {
+  it('verifies once by service id, is rehashed to PBKDF2, and keeps working', async () => {
+    const legacyKey = 'sk_live_old_system_key_0123456789';
+    const identifier = `legacy-${crypto.randomUUID().slice(0, 8)}`;
+    await withDb((db) =>
+      db.insert(serviceRegistry).values({
+        serviceIdentifier: identifier,
+        displayName: 'Old service',
+        apiKeyHash: bcrypt.hashSync(legacyKey, 10),
+        allowedScopes: ['users:verify'],
+      }),
+    );
+    const presented = { key: legacyKey, serviceIdentifier: identifier };
+    const first = await withDb((db) => authenticateService(db, presented, new Date()));
+    expect(first).toMatchObject({ ok: true, service: { identifier } });
+    const [row] = await withDb((db) =>
+      db.select().from(serviceRegistry).where(eq(serviceRegistry.serviceIdentifier, identifier)),
+    );
+    expect(row?.apiKeyHash).toMatch(/^pbkdf2-sha256\$/);
+    expect(await withDb((db) => authenticateService(db, presented, new Date()))).toMatchObject({ ok: true });
+    expect(
+      await withDb((db) => authenticateService(db, { ...presented, key: `${legacyKey}x` }, new Date())),
+    ).toMatchObject({
+      ok: false,
+      code: 'invalid_key',
+    });
+    // Without the service id an old-system key cannot be looked up.
+    expect(
+      await withDb((db) => authenticateService(db, { key: legacyKey, serviceIdentifier: null }, new Date())),
+    ).toMatchObject({
+      ok: false,
+      code: 'malformed_key',
+    });
+  });
+});
+
+describe('a rotated key', () => {
+  it('keeps the previous key working until the grace period ends, then only the new one', async () => {
+    const old = await generateServiceKey();
+    const next = await generateServiceKey();
+    const now = new Date();
+    const graceEnds = new Date(now.getTime() + 3600_000);
+    await withDb((db) =>
+      db.insert(serviceRegistry).values({
+        serviceIdentifier: `rotated-${crypto.randomUUID().slice(0, 8)}`,
+        displayName: 'Rotated',
+        apiKeyHash: next.hash,
+        keyId: next.keyId,
+        previousKeyId: old.keyId,
+        previousKeyHash: old.hash,
+        previousKeyExpiresAt: graceEnds,
+      }),
+    );
+    const check = (key: string, at: Date) =>
+      withDb((db) => authenticateService(db, { key, serviceIdentifier: null }, at));
+    expect(await check(old.key, now)).toMatchObject({ ok: true });
+    expect(await check(next.key, now)).toMatchObject({ ok: true });
+    const after = new Date(graceEnds.getTime() + 1000);
+    expect(await check(old.key, after)).toMatchObject({ ok: false, code: 'invalid_key' });
+    expect(await check(next.key, after)).toMatchObject({ ok: true });
+  });
+});
