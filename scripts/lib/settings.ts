@@ -3,11 +3,14 @@ import { readDevVars } from './dev-vars.ts';
 
 /**
  * A setting for an operator command: the environment first, then `.dev.vars` (as wrangler reads
- * it locally). Empty values count as unset.
+ * it locally; DEV_VARS_FILE names another file). Empty values count as unset.
  */
 export function readSetting(name: string, options: { rootDir: string; env?: NodeJS.ProcessEnv }): string | undefined {
   const env = options.env ?? process.env;
-  return nonEmpty(env[name]) ?? nonEmpty(readDevVars(path.join(options.rootDir, '.dev.vars'))[name]);
+  const file = env.DEV_VARS_FILE
+    ? path.resolve(options.rootDir, env.DEV_VARS_FILE)
+    : path.join(options.rootDir, '.dev.vars');
+  return nonEmpty(env[name]) ?? nonEmpty(readDevVars(file)[name]);
 }
 
 export class MissingSettingError extends Error {

@@ -10,7 +10,12 @@ export async function runOperatorCommand(
   env: Record<string, string>,
 ): Promise<{ code: number | null; output: string }> {
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !SETTINGS.includes(name)));
-  const child = runScript(`scripts/${script}.ts`, args, { ...inherited, ...env });
+  // A developer's own .dev.vars must not leak into what the command sees.
+  const child = runScript(`scripts/${script}.ts`, args, {
+    ...inherited,
+    DEV_VARS_FILE: '/nonexistent/.dev.vars',
+    ...env,
+  });
   const code = await child.exited;
   return { code, output: child.output() };
 }
