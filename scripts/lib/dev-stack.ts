@@ -134,10 +134,12 @@ function ensureLocalSecrets(devVarsFile: string, log: (line: string) => void): v
 }
 
 function startWrangler(options: DevStackOptions, envFile: string): ChildProcess {
-  const wranglerBin = path.join(options.rootDir, 'node_modules', '.bin', 'wrangler');
+  // Run wrangler on this Node (24, from the project), not whatever `node` is first on PATH.
+  const wranglerEntry = path.join(options.rootDir, 'node_modules', 'wrangler', 'bin', 'wrangler.js');
   return spawn(
-    wranglerBin,
+    process.execPath,
     [
+      wranglerEntry,
       'dev',
       '--ip',
       '127.0.0.1',

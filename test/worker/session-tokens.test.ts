@@ -1,0 +1,39 @@
+import { env } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import { loadSessionKeys } from '../../src/crypto/session-keys.ts';
+import { signSessionToken, verifySessionToken } from '../../src/crypto/session-tokens.ts';
+import { generateMasterKey } from '../../src/crypto/token-cipher.ts';
+
+const sessionId = '3f2a9c1e-8b7d-4e6f-a5c4-1d2e3f4a5b6c';
+
+describe('session tokens', () => {
+  it('verify while unexpired, with the claims they were signed with', async () => {
+    const { tokenSigning } = await loadSessionKeys(env.SESSION_SECRET);
+    const expiresAt = new Date(Math.floor(Date.now() / 1000 + 3600) * 1000);
+    const token = await signSessionToken({ sessionId, expiresAt }, tokenSigning);
+    expect(token).toMatch(/^gws_[0-9a-f-]{36}\.\d+\.[A-Za-z0-9_-]{43}$/);
+    expect(await verifySessionToken(token, tokenSigning)).toEqual({ ok: true, claims: { sessionId, expiresAt } });
+  });
+
+  it('never verify once expired', async () => {
+    const { tokenSigning } = await loadSessionKeys(env.SESSION_SECRET);
+    const token = await signSessionToken({ sessionId, expiresAt: new Date(Date.now() + 60_000) }, tokenSigning);
+    expect(await verifySessionToken(token, tokenSigning, new Date(Date.now() + 61_000))).toEqual({
+      ok: false,
+      code: 'expired_session',
+    });
+  });
+
+  it('refuse a changed id or expiry, another secret, and garbage', async () => {
+    const { tokenSigning } = await loadSessionKeys(env.SESSION_SECRET);
+    const token = await signSessionToken({ sessionId, expiresAt: new Date(Date.now() + 60_000) }, tokenSigning);
+    const [, , signature] = token.split('.');
+    const longer = `gws_${sessionId}.${Math.floor(Date.now() / 1000) + 999_999}.${signature}`;
+    const otherSession = token.replace(sessionId, '00000000-0000-4000-8000-000000000000');
+    const otherSecret = (await loadSessionKeys(generateMasterKey())).tokenSigning;
+    expect((await verifySessionToken(longer, tokenSigning)).ok).toBe(false);
+    expect((await verifySessionToken(otherSession, tokenSigning)).ok).toBe(false);
+    expect(await verifySessionToken(token, otherSecret)).toEqual({ ok: false, code: 'invalid_session' });
+    expect(await verifySessionToken('gws_not-a-token', tokenSigning)).toEqual({ ok: false, code: 'malformed_session' });
+  });
+});
