@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { methodNotAllowed } from 'hono/method-not-allowed';
 import { requestId } from 'hono/request-id';
+import { auditServiceCalls } from './audit/record.ts';
 import type { AppEnv } from './http/context.ts';
 import { handleError, handleNotFound } from './http/error-handler.ts';
 import { errorBody } from './http/errors.ts';
@@ -9,6 +10,7 @@ import { securityHeaders } from './http/security-headers.ts';
 import { healthRoutes } from './routes/health.ts';
 import { sessionRoutes } from './routes/sessions.ts';
 import { signInRoutes } from './routes/sign-in.ts';
+import { verifyRoutes } from './routes/verify.ts';
 
 /** Builds the gateway: middleware in the order a request meets it, then the routes. */
 export function createApp(): Hono<AppEnv> {
@@ -31,9 +33,12 @@ export function createApp(): Hono<AppEnv> {
   );
   app.use(requestServices());
 
+  app.use('/v1/*', auditServiceCalls());
+
   app.route('/', healthRoutes);
   app.route('/', signInRoutes);
   app.route('/', sessionRoutes);
+  app.route('/', verifyRoutes);
 
   app.notFound(handleNotFound);
   app.onError(handleError);

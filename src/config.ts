@@ -19,8 +19,13 @@ export interface SecretBindings {
   GITHUB_CLIENT_SECRET?: string;
 }
 
-/** Everything the Worker is bound to: generated vars and bindings plus the secrets above. */
-export type Bindings = Env & SecretBindings;
+/**
+ * Everything the Worker is bound to: generated vars and bindings plus the secrets above. The audit
+ * queue and the rate limiter are optional: without a queue audit rows are written directly, and
+ * without a limiter there is no limit (local setups that lack them).
+ */
+export type Bindings = Omit<Env, 'AUDIT_QUEUE' | 'SERVICE_RATE_LIMIT'> &
+  SecretBindings & { AUDIT_QUEUE?: Queue; SERVICE_RATE_LIMIT?: RateLimit };
 
 const postgresUrl = z
   .string({ error: 'is missing' })
@@ -85,6 +90,8 @@ const configSchema = z.object({
   GITHUB_API_URL: httpUrl.default('https://api.github.com'),
   /** How long a session lasts. */
   SESSION_TTL_SECONDS: z.coerce.number().int().min(60).max(2_592_000).default(86_400),
+  /** Bound on staleness of cached key verifications and session lookups, in seconds (0: no cache). */
+  VERIFY_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(10),
   /** The gateway's public origin, for GitHub's callback URL; by default the origin of each request. */
   PUBLIC_URL: httpUrl.optional(),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),

@@ -1,4 +1,4 @@
-import { and, eq, or } from 'drizzle-orm';
+import { and, eq, isNull, lt, or } from 'drizzle-orm';
 import { type NewService, type Service, serviceRegistry } from '../../drizzle/schema.ts';
 import type { Database } from './client.ts';
 
@@ -59,4 +59,17 @@ export async function insertService(db: Database, service: NewService): Promise<
   const [row] = await db.insert(serviceRegistry).values(service).returning(columns);
   if (!row) throw new Error('insert returned no row');
   return row;
+}
+
+/** Sets last_used_at unless another isolate did so within the last minute. */
+export async function touchServiceLastUsed(db: Database, serviceId: string, now: Date): Promise<void> {
+  await db
+    .update(serviceRegistry)
+    .set({ lastUsedAt: now })
+    .where(
+      and(
+        eq(serviceRegistry.id, serviceId),
+        or(isNull(serviceRegistry.lastUsedAt), lt(serviceRegistry.lastUsedAt, new Date(now.getTime() - 60_000))),
+      ),
+    );
 }

@@ -5,6 +5,15 @@ import type { Database } from '../db/client.ts';
 import type { AuthenticatedService } from '../services/authenticate-service.ts';
 import type { Logger } from './logger.ts';
 
+export interface AuditFacts {
+  /** The service the presented key belongs to, even when it was refused (wrong key, inactive). */
+  serviceId?: string | null;
+  /** The person concerned, once known to exist. */
+  userId?: string | null;
+  /** The outcome code of a 200 answer that still says no (verify's `valid: false`). */
+  code?: string;
+}
+
 /** What every handler finds on the Hono context, set up once per request by `requestServices`. */
 export interface AppEnv {
   Bindings: Bindings;
@@ -20,5 +29,12 @@ export interface AppEnv {
     sessionKeys: () => Promise<SessionKeys>;
     /** The calling service, set by `requireService` on service routes. */
     service: AuthenticatedService;
+    /**
+     * Work to finish after the response (audit writes, last_used_at); the request's database
+     * pool is ended only once it has settled.
+     */
+    background: (work: Promise<unknown>) => void;
+    /** What the audit row of a service call records beyond the status: set by handlers. */
+    audit: AuditFacts;
   };
 }

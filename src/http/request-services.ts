@@ -30,6 +30,12 @@ export function requestServices(): MiddlewareHandler<AppEnv> {
     c.set('tokenKeyring', () => loadTokenKeyring(config.TOKEN_ENCRYPTION_KEY, config.TOKEN_ENCRYPTION_PREVIOUS_KEYS));
     c.set('sessionKeys', () => loadSessionKeys(config.SESSION_SECRET));
 
+    c.set('audit', {});
+    const pending: Promise<unknown>[] = [];
+    c.set('background', (work) => {
+      pending.push(work.catch((error: unknown) => c.var.log.error('background.failed', { error: String(error) })));
+    });
+
     let handle: DatabaseHandle | undefined;
     c.set('database', () => {
       handle ??= openDatabase({ url: config.DATABASE_URL, wsProxy: config.DATABASE_WS_PROXY });
@@ -38,7 +44,8 @@ export function requestServices(): MiddlewareHandler<AppEnv> {
     try {
       await next();
     } finally {
-      if (handle) c.executionCtx.waitUntil(handle.end());
+      // Background work may still need the pool: end it once that work has settled.
+      c.executionCtx.waitUntil(Promise.allSettled(pending).then(() => handle?.end()));
     }
   };
 }

@@ -1,5 +1,12 @@
-import type { MiddlewareHandler } from 'hono';
-import { authenticateService, type ServiceAuthFailure } from '../services/authenticate-service.ts';
+import type { Context, MiddlewareHandler } from 'hono';
+import { sha256, toHex } from '../crypto/encoding.ts';
+import { touchServiceLastUsed } from '../db/services.ts';
+import {
+  type AuthenticatedService,
+  authenticateService,
+  type ServiceAuthFailure,
+} from '../services/authenticate-service.ts';
+import { TtlCache } from '../services/ttl-cache.ts';
 import type { AppEnv } from './context.ts';
 import { ApiError } from './errors.ts';
 
@@ -16,28 +23,65 @@ const MESSAGES: Record<ServiceAuthFailure, { code: string; message: string }> = 
   inactive_service: { code: 'inactive_service', message: 'This service is deactivated; ask the gateway operator.' },
 };
 
-/** Authenticates the calling service (401 when it cannot) and, if given, requires a scope (403). */
+/** Verified keys, by SHA-256 of what was presented: one PBKDF2 per key per isolate per cache period. */
+const verifiedKeys = new TtlCache<AuthenticatedService>();
+/** When this isolate last recorded each service's last_used_at. */
+const lastTouched = new Map<string, number>();
+const LAST_USED_RESOLUTION_MS = 60_000;
+const RATE_LIMIT_PERIOD_SECONDS = 60;
+
+/**
+ * Authenticates the calling service (401 when it cannot), applies its rate limit (429) and, if
+ * given, requires a scope (403).
+ */
 export function requireService(scope?: string): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const authorization = c.req.header('Authorization') ?? '';
-    const bearer = /^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1] ?? null;
-    const result = await authenticateService(
-      c.var.database(),
-      { key: bearer, serviceIdentifier: c.req.header('X-Gateway-Service') ?? null },
-      new Date(),
-    );
-    if (!result.ok) {
-      const { code, message } = MESSAGES[result.code];
-      throw new ApiError(401, code, message, { 'WWW-Authenticate': 'Bearer realm="gateway"' });
+    const service = await authenticatedService(c);
+    c.set('service', service);
+    const limiter = c.env.SERVICE_RATE_LIMIT;
+    if (limiter && !(await limiter.limit({ key: service.id })).success) {
+      throw new ApiError(
+        429,
+        'rate_limited',
+        'Too many requests from this service; retry after the period in Retry-After.',
+        {
+          'Retry-After': String(RATE_LIMIT_PERIOD_SECONDS),
+        },
+      );
     }
-    if (scope && !result.service.scopes.includes(scope)) {
+    if (scope && !service.scopes.includes(scope)) {
       throw new ApiError(
         403,
         'insufficient_scope',
         `This service lacks the "${scope}" scope; ask the gateway operator.`,
       );
     }
-    c.set('service', result.service);
+    touchLastUsed(c, service.id);
     await next();
   };
+}
+
+async function authenticatedService(c: Context<AppEnv>): Promise<AuthenticatedService> {
+  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header('Authorization') ?? '')?.[1] ?? null;
+  const serviceIdentifier = c.req.header('X-Gateway-Service') ?? null;
+  const cacheKey = bearer ? toHex(await sha256(`${bearer}\n${serviceIdentifier ?? ''}`)) : null;
+  const cached = cacheKey ? verifiedKeys.get(cacheKey) : undefined;
+  if (cached) return cached;
+
+  const result = await authenticateService(c.var.database(), { key: bearer, serviceIdentifier }, new Date());
+  if (!result.ok) {
+    c.var.audit.serviceId = result.serviceId;
+    const { code, message } = MESSAGES[result.code];
+    throw new ApiError(401, code, message, { 'WWW-Authenticate': 'Bearer realm="gateway"' });
+  }
+  if (cacheKey) verifiedKeys.set(cacheKey, result.service, c.var.config.VERIFY_CACHE_SECONDS * 1000);
+  return result.service;
+}
+
+/** last_used_at to within a minute, written after the response and at most once a minute per isolate. */
+function touchLastUsed(c: Context<AppEnv>, serviceId: string): void {
+  const now = Date.now();
+  if (now - (lastTouched.get(serviceId) ?? 0) < LAST_USED_RESOLUTION_MS) return;
+  lastTouched.set(serviceId, now);
+  c.var.background(touchServiceLastUsed(c.var.database(), serviceId, new Date(now)));
 }

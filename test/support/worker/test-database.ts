@@ -27,8 +27,11 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     await admin.end();
   }
   const url = withDatabase(env.TEST_ADMIN_DATABASE_URL, name);
+  // Without AUDIT_QUEUE the Worker writes audit rows directly (after the response), into this
+  // file's database; the queue would deliver them with the configured bindings, elsewhere.
+  const { AUDIT_QUEUE: _queue, ...bindings } = env;
   return {
-    env: { ...env, DATABASE_URL: url },
+    env: { ...bindings, DATABASE_URL: url },
     url,
     open: () => openDatabase({ url, wsProxy: env.DATABASE_WS_PROXY }),
   };

@@ -1,0 +1,41 @@
+import { serviceAuditLogs } from '../../drizzle/schema.ts';
+import type { Queryable } from '../db/client.ts';
+
+/**
+ * One service access attempt, allowed or refused. Names, ids and codes only: never a key, a
+ * token or a session string.
+ */
+export interface AuditEvent {
+  /** When the attempt happened (ISO 8601), not when the row was written. */
+  at: string;
+  serviceId: string | null;
+  userId: string | null;
+  action: string;
+  success: boolean;
+  /** The outcome code (`ok`, or why not). */
+  code: string;
+  requestId: string;
+  ipAddress: string | null;
+  userAgent: string | null;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** Writes audit events in one statement (the queue consumer's batch, or one direct write). */
+export async function insertAuditEvents(db: Queryable, events: AuditEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  await db.insert(serviceAuditLogs).values(
+    events.map((event) => ({
+      serviceId: event.serviceId,
+      // A user id that is not a UUID (a caller's malformed input) is kept out of the foreign key.
+      userId: event.userId && UUID.test(event.userId) ? event.userId : null,
+      action: event.action,
+      success: event.success,
+      failureReason: event.success ? null : event.code,
+      ipAddress: event.ipAddress,
+      userAgent: event.userAgent?.slice(0, 512) ?? null,
+      metadata: { code: event.code, requestId: event.requestId },
+      createdAt: new Date(event.at),
+    })),
+  );
+}

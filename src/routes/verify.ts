@@ -1,0 +1,102 @@
+import { type Context, Hono } from 'hono';
+import * as z from 'zod';
+import { findSession, type SessionWithUser } from '../db/sessions.ts';
+import { findUserById, type SignedInUser } from '../db/users.ts';
+import type { AppEnv } from '../http/context.ts';
+import { ApiError } from '../http/errors.ts';
+import { readJsonBody } from '../http/json-body.ts';
+import { requireService } from '../http/service-auth.ts';
+import { TtlCache } from '../services/ttl-cache.ts';
+import { gitHubCredentials } from '../signin/github-credentials.ts';
+import { FreshTokenError, freshGitHubAccessToken } from '../users/fresh-github-token.ts';
+import { type VerifyOutcome, verifySession, verifyUser } from '../verify/verify-person.ts';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+const personBody = z
+  .object({
+    session: z.string().min(1).max(512).optional(),
+    user_id: z.string().regex(UUID, { error: 'must be a user id (UUID)' }).optional(),
+  })
+  .refine((body) => (body.session === undefined) !== (body.user_id === undefined), {
+    error: 'give exactly one of session or user_id',
+  });
+
+// Session rows and people, by id, for VERIFY_CACHE_SECONDS: the bound on how late a revocation
+// or an un-whitelisting is noticed.
+const sessions = new TtlCache<SessionWithUser | null>();
+const people = new TtlCache<SignedInUser | null>();
+
+async function cached<V>(
+  cache: TtlCache<V | null>,
+  key: string,
+  ttlSeconds: number,
+  load: () => Promise<V | null>,
+): Promise<V | null> {
+  const hit = cache.get(key);
+  if (hit !== undefined) return hit;
+  const value = await load();
+  cache.set(key, value, ttlSeconds * 1000);
+  return value;
+}
+
+async function verifyPerson(c: Context<AppEnv>, body: z.infer<typeof personBody>): Promise<VerifyOutcome> {
+  const ttl = c.var.config.VERIFY_CACHE_SECONDS;
+  const db = () => c.var.database();
+  const outcome = body.session
+    ? await verifySession(body.session, {
+        signingKey: (await c.var.sessionKeys()).tokenSigning,
+        serviceId: c.var.service.id,
+        findSession: (id) => cached(sessions, id, ttl, () => findSession(db(), id)),
+      })
+    : await verifyUser(body.user_id ?? '', (id) => cached(people, id, ttl, () => findUserById(db(), id)));
+  c.var.audit.code = outcome.code;
+  c.var.audit.userId = outcome.person?.id ?? null;
+  return outcome;
+}
+
+/** The edge verify API and the GitHub token endpoint (docs/api.md). */
+export const verifyRoutes = new Hono<AppEnv>()
+  .post('/v1/verify', requireService('users:verify'), async (c) => {
+    const outcome = await verifyPerson(c, await readJsonBody(c, personBody));
+    const person = outcome.person;
+    return c.json(
+      {
+        valid: outcome.valid,
+        code: outcome.code,
+        user: person
+          ? { id: person.id, github_id: person.githubId, login: person.login, whitelisted: person.whitelisted }
+          : null,
+        scopes: c.var.service.scopes,
+      },
+      200,
+    );
+  })
+  .post('/v1/github-token', requireService('github:token'), async (c) => {
+    c.header('Cache-Control', 'no-store');
+    const outcome = await verifyPerson(c, await readJsonBody(c, personBody));
+    if (!outcome.valid || !outcome.person) {
+      throw new ApiError(403, outcome.code, 'This person is not signed in and allowed in; no token is handed out.');
+    }
+    try {
+      const token = await freshGitHubAccessToken(
+        {
+          db: c.var.database(),
+          keyring: await c.var.tokenKeyring(),
+          github: gitHubCredentials(c.var.config, c.req.url),
+        },
+        outcome.person.id,
+      );
+      return c.json(
+        {
+          access_token: token.accessToken,
+          expires_at: token.expiresAt?.toISOString() ?? null,
+          refreshed: token.refreshed,
+        },
+        200,
+      );
+    } catch (error) {
+      if (error instanceof FreshTokenError) throw new ApiError(409, error.code, error.message);
+      throw error;
+    }
+  });
