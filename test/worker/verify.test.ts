@@ -1,0 +1,223 @@
+import { env } from 'cloudflare:test';
+import { eq } from 'drizzle-orm';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { serviceRegistry, sessions, users } from '../../drizzle/schema.ts';
+import { callWorker } from '../support/worker/call-worker.ts';
+import { callService, SERVICE_REDIRECT, signedInPerson } from '../support/worker/people.ts';
+import { registerService, whitelist } from '../support/worker/services.ts';
+import { signIn, uniqueLogin } from '../support/worker/sign-in-flow.ts';
+import { createTestDatabase, type TestDatabase } from '../support/worker/test-database.ts';
+
+let database: TestDatabase;
+beforeAll(async () => {
+  database = await createTestDatabase();
+  // Every test here sees changes at once: the staleness bound has its own test (cache.test.ts).
+  database.env = { ...database.env, VERIFY_CACHE_SECONDS: '0' };
+});
+
+type VerifyBody = {
+  valid: boolean;
+  code: string;
+  user: { id: string; login: string; whitelisted: boolean } | null;
+  scopes: string[];
+};
+
+async function verify(key: string, body: unknown): Promise<{ status: number; body: VerifyBody }> {
+  const response = await callService(database, '/v1/verify', key, body);
+  return { status: response.status, body: (await response.json()) as VerifyBody };
+}
+
+async function withDb<T>(work: (db: ReturnType<TestDatabase['open']>['db']) => Promise<T>) {
+  const handle = database.open();
+  try {
+    return await work(handle.db);
+  } finally {
+    await handle.end();
+  }
+}
+
+describe('POST /v1/verify: every outcome and its code', () => {
+  it('ok: a live session of a whitelisted person, with the service scopes', async () => {
+    const service = await registerService(database, {
+      redirectUris: [SERVICE_REDIRECT],
+      scopes: ['users:verify', 'github:token'],
+    });
+    const person = await signedInPerson(database, service);
+    const result = await verify(service.key, { session: person.token });
+    expect(result).toEqual({
+      status: 200,
+      body: {
+        valid: true,
+        code: 'ok',
+        user: { id: person.userId, github_id: expect.any(String), login: person.login, whitelisted: true },
+        scopes: ['users:verify', 'github:token'],
+      },
+    });
+  });
+
+  it('ok and not_whitelisted by user id; unknown_user', async () => {
+    const service = await registerService(database, { redirectUris: [SERVICE_REDIRECT] });
+    const person = await signedInPerson(database, service);
+    expect((await verify(service.key, { user_id: person.userId })).body).toMatchObject({ valid: true, code: 'ok' });
+    await whitelist(database, person.login, false);
+    expect((await verify(service.key, { user_id: person.userId })).body).toMatchObject({
+      valid: false,
+      code: 'not_whitelisted',
+      user: { login: person.login, whitelisted: false },
+    });
+    expect((await verify(service.key, { user_id: crypto.randomUUID() })).body).toEqual({
+      valid: false,
+      code: 'unknown_user',
+      user: null,
+      scopes: ['users:verify'],
+    });
+  });
+
+  it('not_whitelisted on every call: un-whitelisting a signed-in person refuses their session', async () => {
+    const service = await registerService(database, { redirectUris: [SERVICE_REDIRECT] });
+    const person = await signedInPerson(database, service);
+    await whitelist(database, person.login, false);
+    expect((await verify(service.key, { session: person.token })).body).toMatchObject({
+      valid: false,
+      code: 'not_whitelisted',
+    });
+  });
+
+  it('revoked_session after the service revokes it', async () => {
+    const service = await registerService(database, { redirectUris: [SERVICE_REDIRECT] });
+    const person = await signedInPerson(database, service);
+    const revoke = await callService(database, '/v1/sessions/revoke', service.key, { session: person.token });
+    expect(await revoke.json()).toEqual({ revoked: true });
+    expect((await verify(service.key, { session: person.token })).body).toMatchObject({
+      valid: false,
+      code: 'revoked_session',
+    });
+  });
+
+  it('expired_session once the session row has expired', async () => {
+    const service = await registerService(database, { redirectUris: [SERVICE_REDIRECT] });
+    const person = await signedInPerson(database, service);
+    await withDb((db) =>
+      db
+        .update(sessions)
+        .set({ expiresAt: new Date(Date.now() - 1000) })
+        .where(eq(sessions.userId, person.userId)),
+    );
+    expect((await verify(service.key, { session: person.token })).body).toMatchObject({
+      valid: false,
+      code: 'expired_session',
+    });
+  });
+
+  it('foreign_session: a session issued to another service', async () => {
+    const issuer = await registerService(database, { redirectUris: [SERVICE_REDIRECT] });
+    const other = await registerService(database, { redirectUris: [SERVICE_REDIRECT] });
+    const person = await signedInPerson(database, issuer);
+    expect((await verify(other.key, { session: person.token })).body).toEqual({
+      valid: false,
+      code: 'foreign_session',
+      user: null,
+      scopes: ['users:verify'],
+    });
+  });
+
+  it('malformed_session and invalid_session', async () => {
+    const service = await registerService(database, { redirectUris: [SERVICE_REDIRECT] });
+    const person = await signedInPerson(database, service);
+    expect((await verify(service.key, { session: 'hello' })).body.code).toBe('malformed_session');
+    const forged = `${person.token.slice(0, -3)}${person.token.endsWith('AAA') ? 'BBB' : 'AAA'}`;
+    expect((await verify(service.key, { session: forged })).body.code).toBe('invalid_session');
+  });
+});
+
+describe('POST /v1/verify: service authentication and scopes', () => {
+  it('401 for a missing, malformed, unknown or inactive key; 403 without the scope', async () => {
+    const service = await registerService(database, { redirectUris: [SERVICE_REDIRECT] });
+    const inactive = await registerService(database, { active: false });
+    const noScope = await registerService(database, { scopes: ['github:token'] });
+    const unknown = `gwk_AAAAAAAAAAAA_${'A'.repeat(43)}`;
+    const cases: [string | null, number, string][] = [
+      [null, 401, 'missing_key'],
+      ['not-a-key', 401, 'malformed_key'],
+      [unknown, 401, 'invalid_key'],
+      [`${service.key.slice(0, -1)}${service.key.endsWith('x') ? 'y' : 'x'}`, 401, 'invalid_key'],
+      [inactive.key, 401, 'inactive_service'],
+      [noScope.key, 403, 'insufficient_scope'],
+    ];
+    for (const [key, status, code] of cases) {
+      const response = await callService(database, '/v1/verify', key, { user_id: crypto.randomUUID() });
+      expect([key, response.status]).toEqual([key, status]);
+      expect(((await response.json()) as { error: { code: string } }).error.code).toBe(code);
+    }
+  });
+
+  it('records when the service was last used', async () => {
+    const service = await registerService(database);
+    await verify(service.key, { user_id: crypto.randomUUID() });
+    const [row] = await withDb((db) => db.select().from(serviceRegistry).where(eq(serviceRegistry.id, service.id)));
+    expect(row?.lastUsedAt?.getTime()).toBeGreaterThan(Date.now() - 60_000);
+  });
+});
+
+describe('POST /v1/github-token', () => {
+  it("hands a signed-in person's GitHub token to a service with the github:token scope", async () => {
+    const service = await registerService(database, {
+      redirectUris: [SERVICE_REDIRECT],
+      scopes: ['users:verify', 'github:token'],
+    });
+    const person = await signedInPerson(database, service);
+    const response = await callService(database, '/v1/github-token', service.key, { session: person.token });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    const body = (await response.json()) as { access_token: string; expires_at: string; refreshed: boolean };
+    expect(body.access_token).toMatch(/^ghu_/);
+    expect(body.refreshed).toBe(false);
+    // The token works at GitHub (the stand-in) as this person.
+    const user = await fetch(`${env.GITHUB_API_URL}/user`, {
+      headers: { Authorization: `Bearer ${body.access_token}` },
+    });
+    expect(((await user.json()) as { login: string }).login).toBe(person.login);
+  });
+
+  it('403 without the scope, and for a person who is not allowed in', async () => {
+    const verifier = await registerService(database, { redirectUris: [SERVICE_REDIRECT] });
+    const person = await signedInPerson(database, verifier);
+    const denied = await callService(database, '/v1/github-token', verifier.key, { session: person.token });
+    expect(denied.status).toBe(403);
+    expect(((await denied.json()) as { error: { code: string } }).error.code).toBe('insufficient_scope');
+
+    const login = uniqueLogin('pending');
+    await signIn(database.env, login);
+    const tokenService = await registerService(database, { scopes: ['github:token'] });
+    const [row] = await withDb((db) => db.select({ id: users.id }).from(users).where(eq(users.githubLogin, login)));
+    const refused = await callService(database, '/v1/github-token', tokenService.key, { user_id: row?.id });
+    expect(refused.status).toBe(403);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('not_whitelisted');
+  });
+});
+
+describe('bad bodies get 4xx JSON, never 500', () => {
+  it.each([
+    ['invalid JSON', '{"session":', 'application/json', 400, 'invalid_json'],
+    ['wrong type', JSON.stringify({ session: 42 }), 'application/json', 400, 'invalid_body'],
+    [
+      'both ids',
+      JSON.stringify({ session: 'gws_x', user_id: crypto.randomUUID() }),
+      'application/json',
+      400,
+      'invalid_body',
+    ],
+    ['not a uuid', JSON.stringify({ user_id: 'robert; drop table users' }), 'application/json', 400, 'invalid_body'],
+    ['huge string', JSON.stringify({ session: 'x'.repeat(20_000) }), 'application/json', 413, 'payload_too_large'],
+    ['wrong content type', 'session=x', 'application/x-www-form-urlencoded', 415, 'unsupported_media_type'],
+  ])('%s', async (_label, body, type, status, code) => {
+    const service = await registerService(database);
+    const response = await callWorker(database.env, '/v1/verify', {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${service.key}`, 'Content-Type': type },
+      body,
+    });
+    expect(response.status).toBe(status);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe(code);
+  });
+});
