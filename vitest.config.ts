@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 import { withDatabase } from './test/support/database-names.ts';
 import { STAND_IN_CLIENT } from './test/support/stand-in-client.ts';
 
+const RATE_LIMIT_IN_TESTS = 40;
+
 export default defineConfig({
   test: {
     globalSetup: ['./test/support/global-setup.ts'],
@@ -14,6 +16,10 @@ export default defineConfig({
             miniflare: {
               // The template's URL keeps the Worker's own config valid; each test file swaps in
               // a database of its own (test/support/worker/test-database.ts).
+              // A low per-service limit, so a test can reach it (wrangler.toml has the real one).
+              ratelimits: {
+                SERVICE_RATE_LIMIT: { namespace_id: '1001', simple: { limit: RATE_LIMIT_IN_TESTS, period: 60 } },
+              },
               bindings: {
                 DATABASE_URL: withDatabase(inject('adminDatabaseUrl'), inject('templateDatabase')),
                 DATABASE_WS_PROXY: inject('wsProxy'),
@@ -26,6 +32,7 @@ export default defineConfig({
                 TEST_ADMIN_DATABASE_URL: inject('adminDatabaseUrl'),
                 TEST_TEMPLATE_DATABASE: inject('templateDatabase'),
                 TEST_RUN_ID: inject('runId'),
+                TEST_RATE_LIMIT: String(RATE_LIMIT_IN_TESTS),
                 TEST_BLACKHOLE_PORT: String(inject('blackholePort')),
               },
             },

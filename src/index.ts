@@ -8,5 +8,5 @@ const app = createApp();
 
 export default {
   fetch: app.fetch,
-  queue: (batch, env) => consumeAuditBatch(batch as MessageBatch<AuditEvent>, env),
+  queue: (batch, env, _ctx) => consumeAuditBatch(batch as MessageBatch<AuditEvent>, env),
 } satisfies ExportedHandler<Bindings>;

@@ -8,6 +8,7 @@ import type { AppEnv } from '../http/context.ts';
 import { ApiError } from '../http/errors.ts';
 import { readJsonBody } from '../http/json-body.ts';
 import { requireService } from '../http/service-auth.ts';
+import { forgetSession } from '../verify/lookups.ts';
 
 const exchangeBody = z.object({
   code: z.string().min(1).max(256),
@@ -58,5 +59,6 @@ export const sessionRoutes = new Hono<AppEnv>()
     const check = await verifySessionToken(body.session, (await c.var.sessionKeys()).tokenSigning, new Date(0));
     if (!check.ok) throw new ApiError(400, check.code, 'That is not a session token this gateway issued.');
     const revoked = await revokeSession(c.var.database(), check.claims.sessionId, c.var.service.id);
+    forgetSession(check.claims.sessionId);
     return c.json({ revoked }, 200);
   });

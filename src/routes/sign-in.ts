@@ -21,6 +21,7 @@ import {
 import { browserSession, clearSessionCookie, setSessionCookie } from '../signin/browser-session.ts';
 import { completeGitHubSignIn } from '../signin/complete-sign-in.ts';
 import { gitHubCredentials } from '../signin/github-credentials.ts';
+import { forgetSession } from '../verify/lookups.ts';
 
 const loginQuery = z.object({
   service: z
@@ -165,7 +166,10 @@ export const signInRoutes = new Hono<AppEnv>()
     if (origin && origin !== new URL(c.req.url).origin)
       throw new PageError(403, 'cross_site', 'Not signed out', 'Sign out from the gateway’s own page.');
     const session = await browserSession(c);
-    if (session) await revokeSession(c.var.database(), session.id, null);
+    if (session) {
+      await revokeSession(c.var.database(), session.id, null);
+      forgetSession(session.id);
+    }
     clearSessionCookie(c);
     return c.html(signedOutPage());
   });

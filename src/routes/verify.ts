@@ -1,14 +1,12 @@
 import { type Context, Hono } from 'hono';
 import * as z from 'zod';
-import { findSession, type SessionWithUser } from '../db/sessions.ts';
-import { findUserById, type SignedInUser } from '../db/users.ts';
 import type { AppEnv } from '../http/context.ts';
 import { ApiError } from '../http/errors.ts';
 import { readJsonBody } from '../http/json-body.ts';
 import { requireService } from '../http/service-auth.ts';
-import { TtlCache } from '../services/ttl-cache.ts';
 import { gitHubCredentials } from '../signin/github-credentials.ts';
 import { FreshTokenError, freshGitHubAccessToken } from '../users/fresh-github-token.ts';
+import { cachedSession, cachedUser } from '../verify/lookups.ts';
 import { type VerifyOutcome, verifySession, verifyUser } from '../verify/verify-person.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -22,24 +20,6 @@ const personBody = z
     error: 'give exactly one of session or user_id',
   });
 
-// Session rows and people, by id, for VERIFY_CACHE_SECONDS: the bound on how late a revocation
-// or an un-whitelisting is noticed.
-const sessions = new TtlCache<SessionWithUser | null>();
-const people = new TtlCache<SignedInUser | null>();
-
-async function cached<V>(
-  cache: TtlCache<V | null>,
-  key: string,
-  ttlSeconds: number,
-  load: () => Promise<V | null>,
-): Promise<V | null> {
-  const hit = cache.get(key);
-  if (hit !== undefined) return hit;
-  const value = await load();
-  cache.set(key, value, ttlSeconds * 1000);
-  return value;
-}
-
 async function verifyPerson(c: Context<AppEnv>, body: z.infer<typeof personBody>): Promise<VerifyOutcome> {
   const ttl = c.var.config.VERIFY_CACHE_SECONDS;
   const db = () => c.var.database();
@@ -47,9 +27,9 @@ async function verifyPerson(c: Context<AppEnv>, body: z.infer<typeof personBody>
     ? await verifySession(body.session, {
         signingKey: (await c.var.sessionKeys()).tokenSigning,
         serviceId: c.var.service.id,
-        findSession: (id) => cached(sessions, id, ttl, () => findSession(db(), id)),
+        findSession: (id) => cachedSession(db, id, ttl),
       })
-    : await verifyUser(body.user_id ?? '', (id) => cached(people, id, ttl, () => findUserById(db(), id)));
+    : await verifyUser(body.user_id ?? '', (id) => cachedUser(db, id, ttl));
   c.var.audit.code = outcome.code;
   c.var.audit.userId = outcome.person?.id ?? null;
   return outcome;

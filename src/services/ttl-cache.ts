@@ -30,6 +30,10 @@ export class TtlCache<Value> {
     this.#entries.set(key, { value, expiresAt: now + ttlMs });
   }
 
+  delete(key: string): void {
+    this.#entries.delete(key);
+  }
+
   clear(): void {
     this.#entries.clear();
   }

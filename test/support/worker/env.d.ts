@@ -6,6 +6,7 @@ declare namespace Cloudflare {
     TEST_ADMIN_DATABASE_URL: string;
     TEST_TEMPLATE_DATABASE: string;
     TEST_RUN_ID: string;
+    TEST_RATE_LIMIT: string;
     TEST_BLACKHOLE_PORT: string;
     TOKEN_ENCRYPTION_KEY: string;
     SESSION_SECRET: string;

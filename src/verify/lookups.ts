@@ -1,0 +1,37 @@
+import type { Database } from '../db/client.ts';
+import { findSession, type SessionWithUser } from '../db/sessions.ts';
+import { findUserById, type SignedInUser } from '../db/users.ts';
+import { TtlCache } from '../services/ttl-cache.ts';
+
+/**
+ * Session rows and people, cached by id in the isolate for VERIFY_CACHE_SECONDS: the bound on how
+ * late another isolate notices a revocation or an un-whitelisting. A revocation made through this
+ * isolate is forgotten here at once.
+ */
+const sessions = new TtlCache<SessionWithUser | null>();
+const people = new TtlCache<SignedInUser | null>();
+
+export function cachedSession(db: () => Database, id: string, ttlSeconds: number): Promise<SessionWithUser | null> {
+  return cached(sessions, id, ttlSeconds, () => findSession(db(), id));
+}
+
+export function cachedUser(db: () => Database, id: string, ttlSeconds: number): Promise<SignedInUser | null> {
+  return cached(people, id, ttlSeconds, () => findUserById(db(), id));
+}
+
+export function forgetSession(id: string): void {
+  sessions.delete(id);
+}
+
+async function cached<V>(
+  cache: TtlCache<V | null>,
+  key: string,
+  ttlSeconds: number,
+  load: () => Promise<V | null>,
+): Promise<V | null> {
+  const hit = cache.get(key);
+  if (hit !== undefined) return hit;
+  const value = await load();
+  cache.set(key, value, ttlSeconds * 1000);
+  return value;
+}

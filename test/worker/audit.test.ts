@@ -1,0 +1,164 @@
+import { createExecutionContext, createMessageBatch, env, getQueueResult } from 'cloudflare:test';
+import { sql } from 'drizzle-orm';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { AuditEvent } from '../../src/audit/audit-event.ts';
+import worker from '../../src/index.ts';
+import { callService, SERVICE_REDIRECT, signedInPerson } from '../support/worker/people.ts';
+import { registerService } from '../support/worker/services.ts';
+import { createTestDatabase, type TestDatabase } from '../support/worker/test-database.ts';
+
+let database: TestDatabase;
+beforeAll(async () => {
+  database = await createTestDatabase();
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+async function auditRows(serviceId: string | null) {
+  const handle = database.open();
+  try {
+    const result = await handle.db.execute<{
+      action: string;
+      success: boolean;
+      code: string;
+      service_id: string | null;
+      row: string;
+    }>(
+      sql`select action, success, metadata->>'code' as code, service_id, row_to_json(l)::text as row
+            from service_audit_logs l
+           where ${serviceId === null ? sql`service_id is null` : sql`service_id = ${serviceId}`}
+           order by created_at`,
+    );
+    return result.rows;
+  } finally {
+    await handle.end();
+  }
+}
+
+describe('the audit log', () => {
+  it('has exactly one row per attempt, with its outcome code, and no key, token or session anywhere', async () => {
+    const logs: string[] = [];
+    for (const method of ['log', 'warn', 'error'] as const) {
+      vi.spyOn(console, method).mockImplementation((...args: unknown[]) => {
+        logs.push(args.map(String).join(' '));
+      });
+    }
+    const service = await registerService(database, { redirectUris: [SERVICE_REDIRECT], scopes: ['users:verify'] });
+    const person = await signedInPerson(database, service); // one audited call: the exchange
+    const wrongKey = `${service.key.slice(0, -1)}${service.key.endsWith('x') ? 'y' : 'x'}`;
+    const attempts: [string | null, string, unknown, string][] = [
+      [service.key, '/v1/verify', { session: person.token }, 'ok'],
+      [service.key, '/v1/verify', { user_id: person.userId }, 'ok'],
+      [service.key, '/v1/verify', { user_id: crypto.randomUUID() }, 'unknown_user'],
+      [service.key, '/v1/verify', { session: 'gws_garbage' }, 'malformed_session'],
+      [service.key, '/v1/verify', { nothing: true }, 'invalid_body'],
+      [service.key, '/v1/github-token', { session: person.token }, 'insufficient_scope'],
+      [wrongKey, '/v1/verify', { session: person.token }, 'invalid_key'],
+      [service.key, '/v1/sessions/revoke', { session: person.token }, 'ok'],
+      [service.key, '/v1/verify', { session: person.token }, 'revoked_session'],
+    ];
+    for (const [key, path, body] of attempts)
+      await callService(database, path, key, body, { 'CF-Connecting-IP': '203.0.113.7' });
+
+    const rows = await auditRows(service.id);
+    expect(rows.map((row) => [row.action, row.code])).toEqual([
+      ['session_exchange', 'ok'],
+      ...attempts.map(([, path, , code]) => [
+        { '/v1/verify': 'verify', '/v1/github-token': 'github_token', '/v1/sessions/revoke': 'session_revoke' }[path],
+        code,
+      ]),
+    ]);
+    expect(rows.map((row) => row.success)).toEqual([true, true, true, false, false, false, false, false, true, false]);
+    expect(JSON.parse(rows[1]?.row ?? '{}')).toMatchObject({ ip_address: '203.0.113.7', failure_reason: null });
+
+    const everything = [...rows.map((row) => row.row), ...logs].join('\n');
+    for (const secret of [service.key, service.key.split('_')[2] ?? service.key, wrongKey, person.token]) {
+      expect(everything).not.toContain(secret);
+    }
+  });
+
+  it('keeps attempts with an unknown key, with no service id', async () => {
+    const unknown = `gwk_${'Z'.repeat(12)}_${'Z'.repeat(43)}`;
+    const before = (await auditRows(null)).length;
+    await callService(database, '/v1/verify', unknown, { user_id: crypto.randomUUID() });
+    await callService(database, '/v1/verify', null, { user_id: crypto.randomUUID() });
+    const after = await auditRows(null);
+    expect(after.slice(before).map((row) => row.code)).toEqual(['invalid_key', 'missing_key']);
+    expect(after.map((row) => row.row).join('\n')).not.toContain('Z'.repeat(43));
+  });
+});
+
+describe('the audit queue consumer', () => {
+  const event = (code: string): AuditEvent => ({
+    at: new Date().toISOString(),
+    serviceId: null,
+    userId: null,
+    action: 'verify',
+    success: false,
+    code,
+    requestId: crypto.randomUUID(),
+    ipAddress: null,
+    userAgent: 'test',
+  });
+
+  it('writes a batch in one go and acknowledges it', async () => {
+    const marker = `batch-${crypto.randomUUID().slice(0, 8)}`;
+    const batch = createMessageBatch<AuditEvent>('gateway-audit', [
+      { id: '1', timestamp: new Date(), attempts: 1, body: event(marker) },
+      { id: '2', timestamp: new Date(), attempts: 1, body: event(marker) },
+    ]);
+    const ctx = createExecutionContext();
+    await worker.queue(batch, database.env, ctx);
+    const result = await getQueueResult(batch, ctx);
+    expect(result.ackAll).toBe(true);
+    expect((await auditRows(null)).filter((row) => row.code === marker)).toHaveLength(2);
+  });
+
+  it('asks for the whole batch again when the database is down, so nothing is lost', async () => {
+    const marker = `blip-${crypto.randomUUID().slice(0, 8)}`;
+    const messages = [1, 2, 3].map((n) => ({ id: String(n), timestamp: new Date(), attempts: 1, body: event(marker) }));
+    const down = new URL(database.url);
+    down.port = '1';
+    const first = createMessageBatch<AuditEvent>('gateway-audit', messages);
+    const ctx = createExecutionContext();
+    await worker.queue(first, { ...database.env, DATABASE_URL: down.toString() }, ctx);
+    const result = await getQueueResult(first, ctx);
+    expect(result.ackAll).toBe(false);
+    expect(result.retryBatch).toMatchObject({ retry: true });
+    expect((await auditRows(null)).filter((row) => row.code === marker)).toHaveLength(0);
+
+    // The redelivery, with the database back: every row arrives, once.
+    const second = createMessageBatch<AuditEvent>(
+      'gateway-audit',
+      messages.map((m) => ({ ...m, attempts: 2 })),
+    );
+    const ctx2 = createExecutionContext();
+    await worker.queue(second, database.env, ctx2);
+    expect((await getQueueResult(second, ctx2)).ackAll).toBe(true);
+    expect((await auditRows(null)).filter((row) => row.code === marker)).toHaveLength(3);
+  });
+});
+
+describe('the rate limit', () => {
+  it(`answers 429 with Retry-After once a service passes its limit (${env.TEST_RATE_LIMIT} a minute here)`, async () => {
+    const service = await registerService(database);
+    const limit = Number(env.TEST_RATE_LIMIT);
+    const statuses: number[] = [];
+    for (let call = 0; call < limit + 3; call += 1) {
+      const response = await callService(database, '/v1/verify', service.key, { user_id: crypto.randomUUID() });
+      statuses.push(response.status);
+      if (response.status === 429) {
+        expect(response.headers.get('retry-after')).toBe('60');
+        expect(((await response.json()) as { error: { code: string } }).error.code).toBe('rate_limited');
+      } else {
+        await response.body?.cancel();
+      }
+    }
+    expect(statuses.filter((status) => status === 200)).toHaveLength(limit);
+    expect(statuses.slice(limit)).toEqual([429, 429, 429]);
+    // Another service is not affected.
+    const other = await registerService(database);
+    expect((await callService(database, '/v1/verify', other.key, { user_id: crypto.randomUUID() })).status).toBe(200);
+  });
+});
