@@ -1,7 +1,7 @@
 import type { Bindings } from '../config.ts';
 import { readConfig } from '../config.ts';
 import { openDatabase } from '../db/client.ts';
-import { createLogger } from '../http/logger.ts';
+import { createLogger, describeError } from '../http/logger.ts';
 import { type AuditEvent, insertAuditEvents } from './audit-event.ts';
 
 /** How long the queue waits before redelivering a batch the database refused. */
@@ -30,7 +30,7 @@ export async function consumeAuditBatch(batch: MessageBatch<AuditEvent>, env: Bi
   } catch (error) {
     log.warn('audit.batch_retry', {
       messages: batch.messages.length,
-      error: error instanceof Error ? error.message : String(error),
+      error: describeError(error),
     });
     batch.retryAll({ delaySeconds: AUDIT_RETRY_DELAY_SECONDS });
   } finally {

@@ -4,7 +4,7 @@ import { PAGE_CSP } from '../pages/layout.ts';
 import { errorPage } from '../pages/pages.ts';
 import type { AppEnv } from './context.ts';
 import { ApiError, errorBody, PageError } from './errors.ts';
-import { createLogger } from './logger.ts';
+import { createLogger, describeError } from './logger.ts';
 
 export const handleError: ErrorHandler<AppEnv> = (error, c) => {
   if (error instanceof PageError) {
@@ -23,7 +23,8 @@ export const handleError: ErrorHandler<AppEnv> = (error, c) => {
   log.error('request.failed', {
     method: c.req.method,
     path: c.req.path,
-    error: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error),
+    error: describeError(error),
+    stack: error instanceof Error && !error.message.startsWith('Failed query') ? error.stack : undefined,
   });
   return c.json(errorBody('internal_error', 'The server could not handle this request.'), 500);
 };

@@ -28,3 +28,17 @@ export function createLogger(base: Record<string, unknown>, minimum: LogLevel = 
     error: (event, fields) => emit('error', event, fields),
   };
 }
+
+/**
+ * An error as it may be logged: name and message, and for a failed query the database's own
+ * message and SQLSTATE instead of drizzle's, which repeats the SQL with its parameter values.
+ */
+export function describeError(error: unknown): { name: string; message: string; code?: string } {
+  if (!(error instanceof Error)) return { name: 'NonError', message: String(error) };
+  const cause = (error as { cause?: unknown }).cause;
+  if (error.message.startsWith('Failed query') && cause instanceof Error) {
+    const code = (cause as { code?: unknown }).code;
+    return { name: cause.name, message: cause.message, ...(typeof code === 'string' ? { code } : {}) };
+  }
+  return { name: error.name, message: error.message };
+}

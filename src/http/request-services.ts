@@ -5,7 +5,7 @@ import { loadTokenKeyring } from '../crypto/token-cipher.ts';
 import { type DatabaseHandle, openDatabase } from '../db/client.ts';
 import type { AppEnv } from './context.ts';
 import { ApiError } from './errors.ts';
-import { createLogger } from './logger.ts';
+import { createLogger, describeError } from './logger.ts';
 
 /**
  * Builds the per-request services (configuration, logger, database) and puts them on the context.
@@ -33,7 +33,9 @@ export function requestServices(): MiddlewareHandler<AppEnv> {
     c.set('audit', {});
     const pending: Promise<unknown>[] = [];
     c.set('background', (work) => {
-      pending.push(work.catch((error: unknown) => c.var.log.error('background.failed', { error: String(error) })));
+      pending.push(
+        work.catch((error: unknown) => c.var.log.error('background.failed', { error: describeError(error) })),
+      );
     });
 
     let handle: DatabaseHandle | undefined;

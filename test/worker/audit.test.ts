@@ -162,3 +162,38 @@ describe('the rate limit', () => {
     expect((await callService(database, '/v1/verify', other.key, { user_id: crypto.randomUUID() })).status).toBe(200);
   });
 });
+
+describe('logs of a failed write', () => {
+  it('carry the database error, not the query parameters', async () => {
+    const logged: string[] = [];
+    vi.spyOn(console, 'warn').mockImplementation((line: unknown) => {
+      logged.push(String(line));
+    });
+    const marker = `secret-looking-${crypto.randomUUID()}`;
+    const down = new URL(database.url);
+    down.port = '1';
+    const batch = createMessageBatch<AuditEvent>('gateway-audit', [
+      {
+        id: '1',
+        timestamp: new Date(),
+        attempts: 1,
+        body: {
+          at: new Date().toISOString(),
+          serviceId: null,
+          userId: null,
+          action: 'verify',
+          success: false,
+          code: marker,
+          requestId: marker,
+          ipAddress: null,
+          userAgent: null,
+        },
+      },
+    ]);
+    const ctx = createExecutionContext();
+    await worker.queue(batch, { ...database.env, DATABASE_URL: down.toString() }, ctx);
+    await getQueueResult(batch, ctx);
+    expect(logged.join('\n')).toContain('audit.batch_retry');
+    expect(logged.join('\n')).not.toContain(marker);
+  });
+});
