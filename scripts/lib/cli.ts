@@ -48,7 +48,7 @@ export async function runCommand(body: () => Promise<number | undefined>): Promi
     const code = (error as { code?: unknown }).code;
     const message = error instanceof Error ? error.message : String(error);
     console.error(typeof code === 'string' ? message : `Unexpected ${(error as Error)?.name ?? 'error'}: ${message}`);
-    const usageLike = ['usage', 'missing_database_url', 'missing_setting', 'invalid_service'];
+    const usageLike = ['usage', 'missing_database_url', 'missing_setting', 'invalid_service', 'invalid_query'];
     process.exit(typeof code === 'string' && usageLike.includes(code) ? 2 : 1);
   }
 }

@@ -1,0 +1,124 @@
+import { asc, eq } from 'drizzle-orm';
+import { serviceRegistry } from '../../drizzle/schema.ts';
+import { generateServiceKey } from '../crypto/service-keys.ts';
+import type { Database } from '../db/client.ts';
+import { KNOWN_SCOPES, ServiceInputError, validateRedirectUri } from './register-service.ts';
+
+/** What operators see of a service: never its key or hash. */
+export interface ServiceSummary {
+  id: string;
+  identifier: string;
+  displayName: string;
+  scopes: string[];
+  redirectUris: string[];
+  isActive: boolean;
+  lastUsedAt: Date | null;
+  previousKeyExpiresAt: Date | null;
+  legacyKey: boolean;
+  createdAt: Date;
+}
+
+const summary = {
+  id: serviceRegistry.id,
+  identifier: serviceRegistry.serviceIdentifier,
+  displayName: serviceRegistry.displayName,
+  scopes: serviceRegistry.allowedScopes,
+  redirectUris: serviceRegistry.redirectUris,
+  isActive: serviceRegistry.isActive,
+  lastUsedAt: serviceRegistry.lastUsedAt,
+  previousKeyExpiresAt: serviceRegistry.previousKeyExpiresAt,
+  keyId: serviceRegistry.keyId,
+  createdAt: serviceRegistry.createdAt,
+};
+
+type SummaryRow = { keyId: string | null } & Omit<ServiceSummary, 'legacyKey'>;
+
+function toSummary({ keyId, ...row }: SummaryRow): ServiceSummary {
+  return { ...row, legacyKey: keyId === null };
+}
+
+export async function listServices(db: Database): Promise<ServiceSummary[]> {
+  const rows = await db.select(summary).from(serviceRegistry).orderBy(asc(serviceRegistry.serviceIdentifier));
+  return rows.map(toSummary);
+}
+
+export class UnknownServiceError extends Error {
+  override name = 'UnknownServiceError';
+  readonly code = 'unknown_service';
+  constructor(identifier: string) {
+    super(`There is no service "${identifier}"; \`npm run services:list\` shows them.`);
+  }
+}
+
+/** Deactivating is a soft delete: the row and its audit history stay; the key stops working. */
+export async function setServiceActive(db: Database, identifier: string, active: boolean): Promise<ServiceSummary> {
+  return updateByIdentifier(db, identifier, { isActive: active });
+}
+
+export async function updateServiceAccess(
+  db: Database,
+  identifier: string,
+  change: { scopes?: string[]; redirectUris?: string[] },
+): Promise<ServiceSummary> {
+  for (const scope of change.scopes ?? []) {
+    if (!(KNOWN_SCOPES as readonly string[]).includes(scope)) {
+      throw new ServiceInputError(`Unknown scope "${scope}"; scopes are ${KNOWN_SCOPES.join(', ')}.`);
+    }
+  }
+  for (const uri of change.redirectUris ?? []) validateRedirectUri(uri);
+  return updateByIdentifier(db, identifier, {
+    ...(change.scopes ? { allowedScopes: change.scopes } : {}),
+    ...(change.redirectUris ? { redirectUris: change.redirectUris } : {}),
+  });
+}
+
+export const DEFAULT_GRACE_SECONDS = 24 * 3600;
+
+/**
+ * A new key for the service; the current one keeps working for `graceSeconds` (0 ends it now), so
+ * the service can switch without downtime. Returns the new key: the only time it is shown.
+ */
+export async function rotateServiceKey(
+  db: Database,
+  identifier: string,
+  graceSeconds = DEFAULT_GRACE_SECONDS,
+  now = new Date(),
+): Promise<{ key: string; previousKeyExpiresAt: Date | null }> {
+  if (!Number.isInteger(graceSeconds) || graceSeconds < 0 || graceSeconds > 30 * 24 * 3600) {
+    throw new ServiceInputError('The grace period is a whole number of seconds, at most 30 days.');
+  }
+  const [current] = await db
+    .select({ id: serviceRegistry.id, keyId: serviceRegistry.keyId, hash: serviceRegistry.apiKeyHash })
+    .from(serviceRegistry)
+    .where(eq(serviceRegistry.serviceIdentifier, identifier));
+  if (!current) throw new UnknownServiceError(identifier);
+  const fresh = await generateServiceKey();
+  // A legacy (bcrypt) key has no lookup id, so it cannot be looked up as a previous key: it ends now.
+  const keepPrevious = graceSeconds > 0 && current.keyId !== null;
+  const previousKeyExpiresAt = keepPrevious ? new Date(now.getTime() + graceSeconds * 1000) : null;
+  await db
+    .update(serviceRegistry)
+    .set({
+      apiKeyHash: fresh.hash,
+      keyId: fresh.keyId,
+      previousKeyId: keepPrevious ? current.keyId : null,
+      previousKeyHash: keepPrevious ? current.hash : null,
+      previousKeyExpiresAt,
+    })
+    .where(eq(serviceRegistry.id, current.id));
+  return { key: fresh.key, previousKeyExpiresAt };
+}
+
+async function updateByIdentifier(
+  db: Database,
+  identifier: string,
+  set: Partial<typeof serviceRegistry.$inferInsert>,
+): Promise<ServiceSummary> {
+  const [row] = await db
+    .update(serviceRegistry)
+    .set(set)
+    .where(eq(serviceRegistry.serviceIdentifier, identifier))
+    .returning(summary);
+  if (!row) throw new UnknownServiceError(identifier);
+  return toSummary(row);
+}
