@@ -7,6 +7,7 @@ import { handleError, handleNotFound } from './http/error-handler.ts';
 import { errorBody } from './http/errors.ts';
 import { requestServices } from './http/request-services.ts';
 import { securityHeaders } from './http/security-headers.ts';
+import { adminRoutes } from './routes/admin.ts';
 import { healthRoutes } from './routes/health.ts';
 import { sessionRoutes } from './routes/sessions.ts';
 import { signInRoutes } from './routes/sign-in.ts';
@@ -39,6 +40,7 @@ export function createApp(): Hono<AppEnv> {
   app.route('/', signInRoutes);
   app.route('/', sessionRoutes);
   app.route('/', verifyRoutes);
+  app.route('/', adminRoutes);
 
   app.notFound(handleNotFound);
   app.onError(handleError);

@@ -10,6 +10,13 @@ const ACTIONS: Record<string, string> = {
   '/v1/sessions/revoke': 'session_revoke',
 };
 
+function actionOf(method: string, path: string): string {
+  const known = ACTIONS[path];
+  if (known) return known;
+  if (path.startsWith('/v1/admin/')) return `admin:${method} ${path.slice('/v1/admin/'.length, 100)}`;
+  return `other:${method} ${path.slice(0, 100)}`;
+}
+
 /**
  * Leaves exactly one audit row per service call, allowed or refused, whatever refused it (a bad
  * key, a missing scope, the rate limit, a bad body). The row is sent to the audit queue after
@@ -29,7 +36,7 @@ export function auditServiceCalls(): MiddlewareHandler<AppEnv> {
         at,
         serviceId: c.var.service?.id ?? facts.serviceId ?? null,
         userId: facts.userId ?? null,
-        action: ACTIONS[c.req.path] ?? `other:${c.req.method} ${c.req.path.slice(0, 100)}`,
+        action: actionOf(c.req.method, c.req.path),
         success: code === 'ok' && c.res.status < 400,
         code,
         requestId: c.var.requestId,

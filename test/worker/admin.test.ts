@@ -1,0 +1,95 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { callWorker } from '../support/worker/call-worker.ts';
+import { callService, SERVICE_REDIRECT } from '../support/worker/people.ts';
+import { registerService } from '../support/worker/services.ts';
+import { signIn, uniqueLogin } from '../support/worker/sign-in-flow.ts';
+import { createTestDatabase, type TestDatabase } from '../support/worker/test-database.ts';
+
+let database: TestDatabase;
+let admin: Awaited<ReturnType<typeof registerService>>;
+beforeAll(async () => {
+  database = await createTestDatabase();
+  database.env = { ...database.env, VERIFY_CACHE_SECONDS: '0' };
+  admin = await registerService(database, { scopes: ['admin'] });
+});
+
+function adminCall(method: string, path: string, body?: unknown, key = admin.key) {
+  return callWorker(database.env, path, {
+    method,
+    headers: { Authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+}
+
+const verifyStatus = async (key: string) =>
+  (await callService(database, '/v1/verify', key, { user_id: crypto.randomUUID() })).status;
+
+describe('the admin API (scope admin)', () => {
+  it('registers, lists, reconfigures, rotates and deactivates a service', async () => {
+    const created = await adminCall('POST', '/v1/admin/services', {
+      id: 'made-by-api',
+      name: 'Made by API',
+      redirect_uris: [SERVICE_REDIRECT],
+    });
+    expect(created.status).toBe(201);
+    const { key } = (await created.json()) as { key: string };
+    expect(await verifyStatus(key)).toBe(200);
+
+    const listed = (await (await adminCall('GET', '/v1/admin/services')).json()) as {
+      services: { id: string; redirect_uris: string[] }[];
+    };
+    expect(listed.services.find((service) => service.id === 'made-by-api')).toMatchObject({
+      redirect_uris: [SERVICE_REDIRECT],
+    });
+    expect(JSON.stringify(listed)).not.toMatch(/gwk_|pbkdf2/);
+
+    const patched = await adminCall('PATCH', '/v1/admin/services/made-by-api', {
+      scopes: ['users:verify', 'github:token'],
+    });
+    expect(await patched.json()).toMatchObject({ scopes: ['users:verify', 'github:token'] });
+
+    const rotated = (await (
+      await adminCall('POST', '/v1/admin/services/made-by-api/rotate-key', { grace_seconds: 0 })
+    ).json()) as {
+      key: string;
+    };
+    expect(await verifyStatus(key)).toBe(401);
+    expect(await verifyStatus(rotated.key)).toBe(200);
+
+    await adminCall('PATCH', '/v1/admin/services/made-by-api', { active: false });
+    expect(await verifyStatus(rotated.key)).toBe(401);
+  });
+
+  it('whitelists a person by login and shows the audit log', async () => {
+    const login = uniqueLogin('via-api');
+    await signIn(database.env, login);
+    const allowed = await adminCall('POST', '/v1/admin/users/whitelist', { login, allowed: true });
+    expect(await allowed.json()).toMatchObject({ login, whitelisted: true });
+    const missing = await adminCall('POST', '/v1/admin/users/whitelist', { login: 'never-signed-in', allowed: true });
+    expect(missing.status).toBe(404);
+
+    const audit = (await (
+      await adminCall('GET', '/v1/admin/audit?action=admin:POST%20users/whitelist&limit=10')
+    ).json()) as {
+      entries: { code: string; success: boolean }[];
+    };
+    expect(audit.entries.map((entry) => entry.code)).toEqual(['unknown_user', 'ok']);
+  });
+
+  it('refuses services without the admin scope, and bad input, with the JSON error shape', async () => {
+    const plain = await registerService(database);
+    const denied = await adminCall('GET', '/v1/admin/services', undefined, plain.key);
+    expect(denied.status).toBe(403);
+    const bad = await adminCall('POST', '/v1/admin/services', {
+      id: 'x',
+      name: 'X',
+      redirect_uris: ['//evil.example'],
+    });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('invalid_service');
+    const unknown = await adminCall('PATCH', '/v1/admin/services/nope', { active: false });
+    expect(unknown.status).toBe(404);
+    const cursor = await adminCall('GET', '/v1/admin/audit?cursor=forged');
+    expect(((await cursor.json()) as { error: { code: string } }).error.code).toBe('invalid_query');
+  });
+});
