@@ -9,6 +9,7 @@ import { requestServices } from './http/request-services.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { healthRoutes } from './routes/health.ts';
+import { openApiRoutes } from './routes/openapi.ts';
 import { sessionRoutes } from './routes/sessions.ts';
 import { signInRoutes } from './routes/sign-in.ts';
 import { verifyRoutes } from './routes/verify.ts';
@@ -41,6 +42,7 @@ export function createApp(): Hono<AppEnv> {
   app.route('/', sessionRoutes);
   app.route('/', verifyRoutes);
   app.route('/', adminRoutes);
+  app.route('/', openApiRoutes);
 
   app.notFound(handleNotFound);
   app.onError(handleError);

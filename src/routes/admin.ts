@@ -16,20 +16,20 @@ import {
 import { registerService, ServiceInputError } from '../services/register-service.ts';
 import { setWhitelisted } from '../users/whitelist.ts';
 
-const newService = z.object({
+export const newService = z.object({
   id: z.string().max(100),
   name: z.string().max(200),
   scopes: z.array(z.string().max(50)).max(10).default(['users:verify']),
   redirect_uris: z.array(z.string().max(2048)).max(20).default([]),
 });
 
-const serviceChange = z.object({
+export const serviceChange = z.object({
   scopes: z.array(z.string().max(50)).max(10).optional(),
   redirect_uris: z.array(z.string().max(2048)).max(20).optional(),
   active: z.boolean().optional(),
 });
 
-const rotation = z.object({
+export const rotation = z.object({
   grace_seconds: z
     .number()
     .int()
@@ -38,7 +38,7 @@ const rotation = z.object({
     .default(24 * 3600),
 });
 
-const whitelistChange = z
+export const whitelistChange = z
   .object({
     login: z
       .string()
@@ -54,7 +54,7 @@ const whitelistChange = z
     error: 'give exactly one of login or github_id',
   });
 
-const auditFilters = z.object({
+export const auditFilters = z.object({
   service: z.string().max(100).optional(),
   user_id: z.string().uuid().optional(),
   action: z.string().max(100).optional(),

@@ -9,13 +9,14 @@ import { ApiError } from '../http/errors.ts';
 import { readJsonBody } from '../http/json-body.ts';
 import { requireService } from '../http/service-auth.ts';
 import { forgetSession } from '../verify/lookups.ts';
+import type { exchangeResponse, revokeResponse } from './api-schemas.ts';
 
-const exchangeBody = z.object({
+export const exchangeBody = z.object({
   code: z.string().min(1).max(256),
   redirect_uri: z.string().max(2048).optional(),
 });
 
-const revokeBody = z.object({ session: z.string().min(1).max(512) });
+export const revokeBody = z.object({ session: z.string().min(1).max(512) });
 
 /** Server-to-server: a service turns a login code into a session, and revokes sessions. */
 export const sessionRoutes = new Hono<AppEnv>()
@@ -50,7 +51,7 @@ export const sessionRoutes = new Hono<AppEnv>()
       {
         session: { token, expires_at: session.expiresAt.toISOString() },
         user: { id: user.id, github_id: user.githubUserId, login: user.githubLogin },
-      },
+      } satisfies z.infer<typeof exchangeResponse>,
       200,
     );
   })
@@ -60,5 +61,5 @@ export const sessionRoutes = new Hono<AppEnv>()
     if (!check.ok) throw new ApiError(400, check.code, 'That is not a session token this gateway issued.');
     const revoked = await revokeSession(c.var.database(), check.claims.sessionId, c.var.service.id);
     forgetSession(check.claims.sessionId);
-    return c.json({ revoked }, 200);
+    return c.json({ revoked } satisfies z.infer<typeof revokeResponse>, 200);
   });

@@ -8,10 +8,11 @@ import { gitHubCredentials } from '../signin/github-credentials.ts';
 import { FreshTokenError, freshGitHubAccessToken } from '../users/fresh-github-token.ts';
 import { cachedSession, cachedUser } from '../verify/lookups.ts';
 import { type VerifyOutcome, verifySession, verifyUser } from '../verify/verify-person.ts';
+import type { githubTokenResponse, verifyResponse } from './api-schemas.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-const personBody = z
+export const personBody = z
   .object({
     session: z.string().min(1).max(512).optional(),
     user_id: z.string().regex(UUID, { error: 'must be a user id (UUID)' }).optional(),
@@ -48,7 +49,7 @@ export const verifyRoutes = new Hono<AppEnv>()
           ? { id: person.id, github_id: person.githubId, login: person.login, whitelisted: person.whitelisted }
           : null,
         scopes: c.var.service.scopes,
-      },
+      } satisfies z.infer<typeof verifyResponse>,
       200,
     );
   })
@@ -72,7 +73,7 @@ export const verifyRoutes = new Hono<AppEnv>()
           access_token: token.accessToken,
           expires_at: token.expiresAt?.toISOString() ?? null,
           refreshed: token.refreshed,
-        },
+        } satisfies z.infer<typeof githubTokenResponse>,
         200,
       );
     } catch (error) {
