@@ -1,3 +1,4 @@
+import { CodedError } from '../errors/coded-error.ts';
 import { fromHex, toHex, utf8 } from './encoding.ts';
 
 /**
@@ -31,14 +32,8 @@ export interface TokenContext {
 export type TokenCipherErrorCode = 'malformed_token' | 'undecryptable_token' | 'invalid_key';
 
 /** Never carries the token, the ciphertext or a key: only what went wrong. */
-export class TokenCipherError extends Error {
+export class TokenCipherError extends CodedError<TokenCipherErrorCode> {
   override name = 'TokenCipherError';
-  readonly code: TokenCipherErrorCode;
-
-  constructor(code: TokenCipherErrorCode, message: string) {
-    super(message);
-    this.code = code;
-  }
 }
 
 /** The master keys as HKDF base keys: the current one encrypts, every one decrypts. */

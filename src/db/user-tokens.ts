@@ -29,7 +29,25 @@ export async function loadGitHubTokens(
   keyring: TokenKeyring,
   userId: string,
 ): Promise<(OpenedGitHubTokens & { expiresAt: Date | null }) | null> {
-  const [row] = await db
+  const row = await selectStoredTokens(db, userId);
+  if (!row) return null;
+  return { ...(await openGitHubTokens(keyring, row)), expiresAt: row.expiresAt };
+}
+
+export interface StoredTokenRow {
+  id: string;
+  accessToken: string | null;
+  refreshToken: string | null;
+  expiresAt: Date | null;
+}
+
+/** A user's stored (encrypted) tokens; `forUpdate` locks the row until the transaction ends. */
+export async function selectStoredTokens(
+  db: Queryable,
+  userId: string,
+  options: { forUpdate?: boolean } = {},
+): Promise<StoredTokenRow | null> {
+  const query = db
     .select({
       id: users.id,
       accessToken: users.accessToken,
@@ -38,6 +56,6 @@ export async function loadGitHubTokens(
     })
     .from(users)
     .where(eq(users.id, userId));
-  if (!row) return null;
-  return { ...(await openGitHubTokens(keyring, row)), expiresAt: row.expiresAt };
+  const [row] = options.forUpdate ? await query.for('update') : await query;
+  return row ?? null;
 }

@@ -1,4 +1,5 @@
 import { CodeChallengeMethod, generateCodeVerifier, OAuth2Client, type OAuth2Tokens } from 'arctic';
+import { CodedError } from '../errors/coded-error.ts';
 
 /**
  * GitHub as an OAuth 2.0 provider (authorization code + PKCE S256) and as an API, with every
@@ -44,14 +45,8 @@ export type GitHubErrorCode =
   | 'bad_credentials';
 
 /** What went wrong talking to GitHub; carries GitHub's error code, never a token. */
-export class GitHubError extends Error {
+export class GitHubError extends CodedError<GitHubErrorCode> {
   override name = 'GitHubError';
-  readonly code: GitHubErrorCode;
-
-  constructor(code: GitHubErrorCode, message: string) {
-    super(message);
-    this.code = code;
-  }
 }
 
 export function createCodeVerifier(): string {

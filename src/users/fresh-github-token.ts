@@ -1,8 +1,7 @@
-import { eq } from 'drizzle-orm';
-import { users } from '../../drizzle/schema.ts';
 import type { TokenKeyring } from '../crypto/token-cipher.ts';
 import type { Database } from '../db/client.ts';
-import { loadGitHubTokens, storeGitHubTokens } from '../db/user-tokens.ts';
+import { loadGitHubTokens, selectStoredTokens, storeGitHubTokens } from '../db/user-tokens.ts';
+import { CodedError } from '../errors/coded-error.ts';
 import { type GitHubAppCredentials, GitHubError, refreshTokens } from '../github/client.ts';
 import { openGitHubTokens } from './github-tokens.ts';
 
@@ -17,14 +16,8 @@ export interface FreshGitHubToken {
 
 export type FreshTokenFailure = 'no_token' | 'refresh_failed';
 
-export class FreshTokenError extends Error {
+export class FreshTokenError extends CodedError<FreshTokenFailure> {
   override name = 'FreshTokenError';
-  readonly code: FreshTokenFailure;
-
-  constructor(code: FreshTokenFailure, message: string) {
-    super(message);
-    this.code = code;
-  }
 }
 
 /**
@@ -45,16 +38,7 @@ export async function freshGitHubAccessToken(
     return { accessToken: current.accessToken, expiresAt: current.expiresAt, refreshed: false };
 
   return deps.db.transaction(async (tx) => {
-    const [row] = await tx
-      .select({
-        id: users.id,
-        accessToken: users.accessToken,
-        refreshToken: users.refreshToken,
-        expiresAt: users.expiresAt,
-      })
-      .from(users)
-      .where(eq(users.id, userId))
-      .for('update');
+    const row = await selectStoredTokens(tx, userId, { forUpdate: true });
     if (!row) throw new FreshTokenError('no_token', 'This person no longer exists.');
     const locked = await openGitHubTokens(deps.keyring, row);
     if (locked.accessToken && isFresh(row.expiresAt, now)) {

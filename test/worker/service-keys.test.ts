@@ -17,14 +17,7 @@ beforeAll(async () => {
   database = await createTestDatabase();
 });
 
-async function withDb<T>(work: (db: ReturnType<TestDatabase['open']>['db']) => Promise<T>): Promise<T> {
-  const handle = database.open();
-  try {
-    return await work(handle.db);
-  } finally {
-    await handle.end();
-  }
-}
+const withDb: TestDatabase['use'] = (work) => database.use(work);
 
 function iterationsOf(hash: string): number {
   return Number(hash.split('$')[1]);

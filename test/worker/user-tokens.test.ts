@@ -11,14 +11,7 @@ beforeAll(async () => {
   database = await createTestDatabase();
 });
 
-async function withDb<T>(work: (db: ReturnType<TestDatabase['open']>['db']) => Promise<T>): Promise<T> {
-  const handle = database.open();
-  try {
-    return await work(handle.db);
-  } finally {
-    await handle.end();
-  }
-}
+const withDb: TestDatabase['use'] = (work) => database.use(work);
 
 async function newUser(tokens: { accessToken?: string | null; refreshToken?: string | null } = {}) {
   return withDb(async (db) => {

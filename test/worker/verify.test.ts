@@ -27,14 +27,7 @@ async function verify(key: string, body: unknown): Promise<{ status: number; bod
   return { status: response.status, body: (await response.json()) as VerifyBody };
 }
 
-async function withDb<T>(work: (db: ReturnType<TestDatabase['open']>['db']) => Promise<T>) {
-  const handle = database.open();
-  try {
-    return await work(handle.db);
-  } finally {
-    await handle.end();
-  }
-}
+const withDb: TestDatabase['use'] = (work) => database.use(work);
 
 describe('POST /v1/verify: every outcome and its code', () => {
   it('ok: a live session of a whitelisted person, with the service scopes', async () => {

@@ -1,3 +1,5 @@
+import { CodedError } from '../../../src/errors/coded-error.ts';
+
 export type MigrationErrorCode =
   | 'missing_database_url'
   | 'unreachable'
@@ -11,12 +13,6 @@ export type MigrationErrorCode =
   | 'usage';
 
 /** Every refusal of the migration engine: a code to branch on and a message that says what to do next. */
-export class MigrationError extends Error {
+export class MigrationError extends CodedError<MigrationErrorCode> {
   override name = 'MigrationError';
-  readonly code: MigrationErrorCode;
-
-  constructor(code: MigrationErrorCode, message: string) {
-    super(message);
-    this.code = code;
-  }
 }

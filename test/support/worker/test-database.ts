@@ -10,6 +10,8 @@ export interface TestDatabase {
   url: string;
   /** A drizzle handle on the same database, for arranging rows and checking results. */
   open(): DatabaseHandle;
+  /** Runs `work` with a handle that is ended afterwards. */
+  use<T>(work: (db: DatabaseHandle['db']) => Promise<T>): Promise<T>;
 }
 
 /**
@@ -34,5 +36,13 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     env: { ...bindings, DATABASE_URL: url },
     url,
     open: () => openDatabase({ url, wsProxy: env.DATABASE_WS_PROXY }),
+    use: async (work) => {
+      const handle = openDatabase({ url, wsProxy: env.DATABASE_WS_PROXY });
+      try {
+        return await work(handle.db);
+      } finally {
+        await handle.end();
+      }
+    },
   };
 }
