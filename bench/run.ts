@@ -1,16 +1,172 @@
-// npm run bench — measurements, not tests: written to bench/results.json and printed.
-// The load scenarios of the verify API arrive with it; for now the token cipher inside workerd.
-import { writeFileSync } from 'node:fs';
+// npm run bench — measurements, not tests. The Worker is built as `wrangler deploy` bundles it and
+// run in workerd (Miniflare, no wrangler dev proxy) against embedded Postgres through the bridge,
+// which counts database connections and frames. Results: bench/results.json and docs/performance.md.
+
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { seedLoginCodes, startGatewayStack, startWorker } from './gateway-stack.ts';
+import { CONNECTIONS, type LoadResult, runLoad, runSequential, type Scenario } from './load.ts';
+import { seedBenchData } from './seed.ts';
 import { measureTokenCipher } from './token-cipher.ts';
 
+interface ScenarioReport extends LoadResult {
+  name: string;
+  ratioToCeiling: number;
+  /** Per request, on the response path, measured sequentially with the audit consumer off. */
+  connectionsPerRequest: number;
+  framesPerRequest: number;
+}
+
+const PROBE_REQUESTS = 100;
+const stack = await startGatewayStack();
+const reports: ScenarioReport[] = [];
+let startupMs = 0;
+try {
+  // Two Workers: the cache on (10 s, the default) and off, each without the audit consumer for the
+  // cost probe, then with it for the load.
+  const probeWarm = await startWorker(stack, { cacheSeconds: 10, auditConsumer: false });
+  startupMs = probeWarm.startupMs;
+  const data = await seedBenchData(stack, probeWarm.url);
+  const codes = await seedLoginCodes(stack.database, data.serviceId, data.userId, 60_000);
+  let nextCode = 0;
+  const json = { Authorization: `Bearer ${data.serviceKey}`, 'Content-Type': 'application/json' };
+  const session = JSON.stringify({ session: data.sessionToken });
+  const scenarios: (Scenario & { cached: boolean })[] = [
+    { name: 'ceiling (GET /livez)', method: 'GET', path: '/livez', cached: true },
+    {
+      name: 'verify, warm (cache hit)',
+      method: 'POST',
+      path: '/v1/verify',
+      headers: json,
+      body: session,
+      cached: true,
+    },
+    {
+      name: 'verify, cold (cache off)',
+      method: 'POST',
+      path: '/v1/verify',
+      headers: json,
+      body: session,
+      cached: false,
+    },
+    {
+      name: 'github-token (decrypt, no refresh)',
+      method: 'POST',
+      path: '/v1/github-token',
+      headers: json,
+      body: session,
+      cached: true,
+    },
+    {
+      name: 'session exchange',
+      method: 'POST',
+      path: '/v1/sessions/exchange',
+      headers: json,
+      body: () => JSON.stringify({ code: codes[nextCode++ % codes.length] }),
+      cached: true,
+    },
+    { name: 'health (one database round trip)', method: 'GET', path: '/health', cached: true },
+  ];
+
+  const probeCold = await startWorker(stack, { cacheSeconds: 0, auditConsumer: false });
+  const costs = new Map<string, { connections: number; frames: number }>();
+  for (const scenario of scenarios) {
+    const worker = scenario.cached ? probeWarm : probeCold;
+    await runSequential(worker.url, scenario, 10); // fill caches and JIT
+    const before = { ...stack.bridge.stats };
+    const failures = await runSequential(worker.url, scenario, PROBE_REQUESTS);
+    if (failures > 0) throw new Error(`${scenario.name}: ${failures} of ${PROBE_REQUESTS} probe requests failed`);
+    costs.set(scenario.name, {
+      connections: (stack.bridge.stats.connectionsOpened - before.connectionsOpened) / PROBE_REQUESTS,
+      frames: (stack.bridge.stats.clientFrames - before.clientFrames) / PROBE_REQUESTS,
+    });
+  }
+  await probeWarm.stop();
+  await probeCold.stop();
+
+  const warm = await startWorker(stack, { cacheSeconds: 10, auditConsumer: true });
+  const cold = await startWorker(stack, { cacheSeconds: 0, auditConsumer: true });
+  let ceiling = 0;
+  for (const scenario of scenarios) {
+    const result = await runLoad((scenario.cached ? warm : cold).url, scenario);
+    if (reports.length === 0) ceiling = result.requestsPerSecond;
+    const cost = costs.get(scenario.name) ?? { connections: Number.NaN, frames: Number.NaN };
+    reports.push({
+      name: scenario.name,
+      ...result,
+      ratioToCeiling: Math.round((result.requestsPerSecond / ceiling) * 100) / 100,
+      connectionsPerRequest: cost.connections,
+      framesPerRequest: cost.frames,
+    });
+    console.log(
+      `${scenario.name.padEnd(36)} ${String(result.requestsPerSecond).padStart(6)} req/s  p50 ${result.p50Ms} ms  p99 ${result.p99Ms} ms  ` +
+        `errors ${result.errors + result.non2xx}  x${(result.requestsPerSecond / ceiling).toFixed(2)} of ceiling  ` +
+        `db: ${cost.connections.toFixed(2)} conn, ${cost.frames.toFixed(2)} frames / request`,
+    );
+  }
+  await warm.stop();
+  await cold.stop();
+} finally {
+  await stack.stop();
+}
+
 const tokenCipher = await measureTokenCipher();
+const workerdVersion = spawnSync(process.execPath, ['node_modules/wrangler/node_modules/.bin/workerd', '--version'], {
+  encoding: 'utf8',
+}).stdout.trim();
 const results = {
   date: new Date().toISOString(),
-  machine: { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version },
+  machine: {
+    cores: cpus().length,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    node: process.version,
+    workerd: workerdVersion || 'see package-lock',
+  },
+  concurrency: CONNECTIONS,
+  scenarios: reports,
+  bundle: { rawKiB: round(stack.worker.rawBytes / 1024), gzipKiB: round(stack.worker.gzipBytes / 1024) },
+  workerStartupMs: startupMs,
+  migrationsFullHistoryMs: stack.migrationMs,
   tokenCipher,
 };
 writeFileSync('bench/results.json', `${JSON.stringify(results, null, 2)}\n`);
-console.log(`token encrypt: ${tokenCipher.encryptMicroseconds} µs (${tokenCipher.encryptPerSecond}/s) inside workerd`);
-console.log(`token decrypt: ${tokenCipher.decryptMicroseconds} µs (${tokenCipher.decryptPerSecond}/s) inside workerd`);
-console.log('written to bench/results.json');
+writePerformanceTable(results);
+console.log(
+  `bundle ${results.bundle.rawKiB} KiB raw, ${results.bundle.gzipKiB} KiB gzip; startup ${startupMs} ms; migrations ${stack.migrationMs} ms`,
+);
+console.log(
+  `token encrypt ${tokenCipher.encryptMicroseconds} µs, decrypt ${tokenCipher.decryptMicroseconds} µs inside workerd`,
+);
+console.log('written to bench/results.json and docs/performance.md');
+
+function round(value: number): number {
+  return Math.round(value * 10) / 10;
+}
+
+/** Rewrites the generated part of docs/performance.md (between the bench markers). */
+function writePerformanceTable(figures: typeof results): void {
+  const rows = figures.scenarios.map(
+    (s) =>
+      `| ${s.name} | ${s.requestsPerSecond} | ${s.p50Ms} | ${s.p99Ms} | ${s.errors + s.non2xx} | ${s.ratioToCeiling} | ${s.connectionsPerRequest.toFixed(2)} | ${s.framesPerRequest.toFixed(2)} |`,
+  );
+  const table = [
+    '<!-- bench:start (generated by npm run bench; edits here are overwritten) -->',
+    `Run ${figures.date.slice(0, 10)} on ${figures.machine.cores} cores (${figures.machine.cpu}), Node ${figures.machine.node}, ${figures.machine.workerd}; ${figures.concurrency} connections, 10 s after a 3 s warm-up.`,
+    '',
+    '| scenario | req/s | p50 ms | p99 ms | errors | x ceiling | db connections / req | db frames / req |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...rows,
+    '',
+    `Bundle ${figures.bundle.rawKiB} KiB raw, ${figures.bundle.gzipKiB} KiB gzip. Worker start-up (Miniflare to first answer) ${figures.workerStartupMs} ms. ` +
+      `Full migration history on an empty database ${figures.migrationsFullHistoryMs} ms. Token encrypt ${figures.tokenCipher.encryptMicroseconds} µs, ` +
+      `decrypt ${figures.tokenCipher.decryptMicroseconds} µs inside workerd.`,
+    '<!-- bench:end -->',
+  ].join('\n');
+  const doc = readFileSync('docs/performance.md', 'utf8');
+  const marked = /<!-- bench:start[\s\S]*?<!-- bench:end -->/;
+  writeFileSync(
+    'docs/performance.md',
+    marked.test(doc) ? doc.replace(marked, table) : `${doc.trimEnd()}\n\n## Load (npm run bench)\n\n${table}\n`,
+  );
+}

@@ -1,0 +1,130 @@
+import { chmod, mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { sql } from 'drizzle-orm';
+import { convertV4MiniflareOptions, Miniflare } from 'miniflare';
+import { type LocalPostgres, startLocalPostgres } from '../scripts/lib/local-postgres.ts';
+import { migrate } from '../scripts/lib/migrations/engine.ts';
+import { withMigrationSession } from '../scripts/lib/migrations/session.ts';
+import { ensureDatabase, type NodeDatabase, openNodeDatabase } from '../scripts/lib/node-database.ts';
+import { findFreePort } from '../scripts/lib/ports.ts';
+import { type StandInGitHub, startStandInGitHub } from '../scripts/lib/stand-in-github.ts';
+import { startWsBridge, type WsBridge } from '../scripts/lib/ws-bridge.ts';
+import { generateMasterKey } from '../src/crypto/token-cipher.ts';
+import { type BuiltWorker, buildWorker } from './build.ts';
+
+const CLIENT = { id: 'Iv1.bench', secret: 'bench-secret' };
+
+/** Everything the benchmark runs: Postgres, the bridge it counts at, the stand-in GitHub, the built Worker. */
+export interface GatewayStack {
+  postgres: LocalPostgres;
+  databaseUrl: string;
+  database: NodeDatabase;
+  bridge: WsBridge;
+  github: StandInGitHub;
+  worker: BuiltWorker;
+  migrationMs: number;
+  secrets: { TOKEN_ENCRYPTION_KEY: string; SESSION_SECRET: string };
+  stop(): Promise<void>;
+}
+
+export async function startGatewayStack(): Promise<GatewayStack> {
+  const root = await mkdtemp(path.join(tmpdir(), 'gateway-bench-'));
+  await chmod(root, 0o755);
+  const postgres = await startLocalPostgres({
+    dataDir: path.join(root, 'pgdata'),
+    port: await findFreePort(),
+    persistent: false,
+    fast: true,
+  });
+  await ensureDatabase(postgres.url(), 'bench');
+  const databaseUrl = postgres.url('bench');
+  const started = performance.now();
+  await withMigrationSession(databaseUrl, ({ session }) =>
+    migrate({ session, migrationsDir: path.resolve('migrations'), log: () => {} }),
+  );
+  const migrationMs = Math.round(performance.now() - started);
+  const bridge = await startWsBridge();
+  const github = await startStandInGitHub({ clientId: CLIENT.id, clientSecret: CLIENT.secret });
+  const worker = buildWorker(path.join(root, 'dist'));
+  const database = await openNodeDatabase(databaseUrl);
+  return {
+    postgres,
+    databaseUrl,
+    database,
+    bridge,
+    github,
+    worker,
+    migrationMs,
+    secrets: { TOKEN_ENCRYPTION_KEY: generateMasterKey(), SESSION_SECRET: generateMasterKey() },
+    stop: async () => {
+      await database.close();
+      await github.close();
+      await bridge.close();
+      await postgres.stop();
+    },
+  };
+}
+
+export interface WorkerOptions {
+  cacheSeconds: number;
+  /** Deliver audit messages to the consumer (off while counting the response path's database work). */
+  auditConsumer: boolean;
+}
+
+/** The built Worker in workerd through Miniflare: no wrangler dev proxy in front. */
+export async function startWorker(
+  stack: GatewayStack,
+  options: WorkerOptions,
+): Promise<{ url: URL; startupMs: number; stop(): Promise<void> }> {
+  const started = performance.now();
+  // Miniflare 5 takes a new options shape; the flat (v4) one reads better and converts exactly.
+  const miniflare = new Miniflare(
+    convertV4MiniflareOptions({
+      host: '127.0.0.1',
+      port: await findFreePort(),
+      name: 'gateway',
+      scriptPath: stack.worker.scriptPath,
+      // Module names are relative to this root; the default (the working directory) breaks for a bundle in /tmp.
+      modulesRoot: path.dirname(stack.worker.scriptPath),
+      modules: true,
+      compatibilityDate: '2026-11-01',
+      bindings: {
+        LOG_LEVEL: 'warn',
+        VERIFY_CACHE_SECONDS: String(options.cacheSeconds),
+        DATABASE_URL: stack.databaseUrl,
+        DATABASE_WS_PROXY: stack.bridge.proxyAddress,
+        ...stack.secrets,
+        GITHUB_CLIENT_ID: CLIENT.id,
+        GITHUB_CLIENT_SECRET: CLIENT.secret,
+        GITHUB_OAUTH_URL: stack.github.url,
+        GITHUB_API_URL: stack.github.url,
+      },
+      // The limit is not what is measured: high enough never to trigger.
+      ratelimits: { SERVICE_RATE_LIMIT: { namespace_id: '1001', simple: { limit: 10_000_000, period: 60 } } },
+      queueProducers: { AUDIT_QUEUE: { queueName: 'gateway-audit' } },
+      ...(options.auditConsumer
+        ? { queueConsumers: { 'gateway-audit': { maxBatchSize: 100, maxBatchTimeout: 1, maxRetries: 10 } } }
+        : {}),
+    }),
+  );
+  const url = await miniflare.ready;
+  const first = await fetch(new URL('/livez', url));
+  await first.text();
+  return { url, startupMs: Math.round(performance.now() - started), stop: () => miniflare.dispose() };
+}
+
+/** Login codes for the exchange scenario: each works once, so the load needs many. */
+export async function seedLoginCodes(
+  database: NodeDatabase,
+  serviceId: string,
+  userId: string,
+  count: number,
+): Promise<string[]> {
+  await database.db.execute(sql`
+    insert into login_codes (code_hash, service_id, user_id, redirect_uri, expires_at, created_at)
+    select encode(sha256(convert_to('bench-code-' || i, 'UTF8')), 'hex'), ${serviceId}, ${userId},
+           'https://bench.example.com/cb', now() + interval '1 hour', now()
+      from generate_series(1, ${count}::int) i`);
+  return Array.from({ length: count }, (_, index) => `bench-code-${index + 1}`);
+}

@@ -1,0 +1,73 @@
+import autocannon from 'autocannon';
+
+export interface Scenario {
+  name: string;
+  method: 'GET' | 'POST';
+  path: string;
+  headers?: Record<string, string>;
+  /** A fixed body, or one made per request (single-use login codes). */
+  body?: string | (() => string);
+}
+
+export interface LoadResult {
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+  non2xx: number;
+  total: number;
+}
+
+export const CONNECTIONS = 64;
+const WARM_UP_SECONDS = 3;
+const MEASURE_SECONDS = 10;
+
+/** Fixed concurrency for a fixed time, after a warm-up whose numbers are thrown away. */
+export async function runLoad(base: URL, scenario: Scenario): Promise<LoadResult> {
+  await fire(base, scenario, WARM_UP_SECONDS);
+  const result = await fire(base, scenario, MEASURE_SECONDS);
+  return {
+    requestsPerSecond: Math.round(result.requests.average),
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+    total: result.requests.total,
+  };
+}
+
+function fire(base: URL, scenario: Scenario, seconds: number): Promise<autocannon.Result> {
+  const body = scenario.body;
+  return autocannon({
+    url: new URL(scenario.path, base).toString(),
+    connections: CONNECTIONS,
+    duration: seconds,
+    method: scenario.method,
+    headers: scenario.headers ?? {},
+    ...(typeof body === 'function'
+      ? {
+          requests: [
+            { method: scenario.method, setupRequest: (request: autocannon.Request) => ({ ...request, body: body() }) },
+          ],
+        }
+      : body !== undefined
+        ? { body }
+        : {}),
+  });
+}
+
+/** `count` requests one after another, for counting what one request costs. */
+export async function runSequential(base: URL, scenario: Scenario, count: number): Promise<number> {
+  let failures = 0;
+  for (let index = 0; index < count; index += 1) {
+    const body = typeof scenario.body === 'function' ? scenario.body() : scenario.body;
+    const response = await fetch(new URL(scenario.path, base), {
+      method: scenario.method,
+      headers: scenario.headers ?? {},
+      ...(body ? { body } : {}),
+    });
+    await response.arrayBuffer();
+    if (!response.ok) failures += 1;
+  }
+  return failures;
+}

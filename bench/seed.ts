@@ -1,0 +1,53 @@
+import { registerService } from '../src/services/register-service.ts';
+import { setWhitelisted } from '../src/users/whitelist.ts';
+import type { GatewayStack } from './gateway-stack.ts';
+
+const REDIRECT = 'https://bench.example.com/cb';
+
+export interface BenchData {
+  serviceKey: string;
+  serviceId: string;
+  sessionToken: string;
+  userId: string;
+}
+
+/** A service with every scope and one whitelisted person signed in through it, the real way. */
+export async function seedBenchData(stack: GatewayStack, workerUrl: URL): Promise<BenchData> {
+  const service = await registerService(stack.database.db, {
+    identifier: 'bench',
+    displayName: 'Bench',
+    scopes: ['users:verify', 'github:token'],
+    redirectUris: [REDIRECT],
+  });
+  const signIn = async () => {
+    const start = await fetch(new URL(`/login?service=bench&redirect_uri=${encodeURIComponent(REDIRECT)}`, workerUrl), {
+      redirect: 'manual',
+    });
+    const cookie = start.headers.getSetCookie()[0]?.split(';')[0] ?? '';
+    const authorize = new URL(start.headers.get('location') ?? '');
+    const form = new URLSearchParams({ login: 'bench-person' });
+    for (const name of ['client_id', 'redirect_uri', 'state', 'code_challenge', 'code_challenge_method']) {
+      form.set(name, authorize.searchParams.get(name) ?? '');
+    }
+    const decision = await fetch(`${authorize.origin}/login/oauth/authorize`, {
+      method: 'POST',
+      body: form,
+      redirect: 'manual',
+    });
+    const back = new URL(decision.headers.get('location') ?? '');
+    return fetch(new URL(`${back.pathname}${back.search}`, workerUrl), {
+      headers: { Cookie: cookie },
+      redirect: 'manual',
+    });
+  };
+  await (await signIn()).text(); // first sign-in: access pending
+  await setWhitelisted(stack.database.db, { login: 'bench-person' }, true);
+  const code = new URL((await signIn()).headers.get('location') ?? '').searchParams.get('code');
+  const exchange = await fetch(new URL('/v1/sessions/exchange', workerUrl), {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${service.key}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ code }),
+  });
+  const body = (await exchange.json()) as { session: { token: string }; user: { id: string } };
+  return { serviceKey: service.key, serviceId: service.id, sessionToken: body.session.token, userId: body.user.id };
+}
