@@ -112,9 +112,8 @@ try {
 }
 
 const tokenCipher = await measureTokenCipher();
-const workerdVersion = spawnSync(process.execPath, ['node_modules/wrangler/node_modules/.bin/workerd', '--version'], {
-  encoding: 'utf8',
-}).stdout.trim();
+const workerdRun = spawnSync('node_modules/.bin/workerd', ['--version'], { encoding: 'utf8' });
+const workerdVersion = `${workerdRun.stdout}${workerdRun.stderr}`.trim();
 const results = {
   date: new Date().toISOString(),
   machine: {
