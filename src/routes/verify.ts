@@ -6,7 +6,7 @@ import { readJsonBody } from '../http/json-body.ts';
 import { requireService } from '../http/service-auth.ts';
 import { gitHubCredentials } from '../signin/github-credentials.ts';
 import { FreshTokenError, freshGitHubAccessToken } from '../users/fresh-github-token.ts';
-import { cachedSession, cachedUser } from '../verify/lookups.ts';
+import { cachedSession, cachedTokenCheck, cachedUser } from '../verify/lookups.ts';
 import { type VerifyOutcome, verifySession, verifyUser } from '../verify/verify-person.ts';
 import type { githubTokenResponse, verifyResponse } from './api-schemas.ts';
 
@@ -29,6 +29,7 @@ async function verifyPerson(c: Context<AppEnv>, body: z.infer<typeof personBody>
         signingKey: (await c.var.sessionKeys()).tokenSigning,
         serviceId: c.var.service.id,
         findSession: (id) => cachedSession(db, id, ttl),
+        checkToken: cachedTokenCheck(ttl),
       })
     : await verifyUser(body.user_id ?? '', (id) => cachedUser(db, id, ttl));
   c.var.audit.code = outcome.code;

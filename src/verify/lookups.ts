@@ -1,3 +1,4 @@
+import { type SessionClaims, type SessionTokenCheck, verifySessionToken } from '../crypto/session-tokens.ts';
 import type { Database } from '../db/client.ts';
 import { findSession, type SessionWithUser } from '../db/sessions.ts';
 import { findUserById, type SignedInUser } from '../db/users.ts';
@@ -34,4 +35,19 @@ async function cached<V>(
   const value = await load();
   cache.set(key, value, ttlSeconds * 1000);
   return value;
+}
+
+/** Tokens whose signature checked out, so a warm verify computes no HMAC; expiry is still checked. */
+const signedTokens = new TtlCache<SessionClaims>();
+
+export function cachedTokenCheck(ttlSeconds: number) {
+  return async (token: string, key: CryptoKey, now: Date): Promise<SessionTokenCheck> => {
+    const claims = signedTokens.get(token);
+    if (claims) {
+      return claims.expiresAt.getTime() > now.getTime() ? { ok: true, claims } : { ok: false, code: 'expired_session' };
+    }
+    const check = await verifySessionToken(token, key, now);
+    if (check.ok) signedTokens.set(token, check.claims, ttlSeconds * 1000);
+    return check;
+  };
 }

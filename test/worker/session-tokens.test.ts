@@ -37,3 +37,26 @@ describe('session tokens', () => {
     expect(await verifySessionToken('gws_not-a-token', tokenSigning)).toEqual({ ok: false, code: 'malformed_session' });
   });
 });
+
+describe('the cached token check of the verify path', () => {
+  it('skips the HMAC for a token it has verified, but never past the token’s own expiry', async () => {
+    const { cachedTokenCheck } = await import('../../src/verify/lookups.ts');
+    const { tokenSigning } = await loadSessionKeys(env.SESSION_SECRET);
+    const otherKey = (await loadSessionKeys(generateMasterKey())).tokenSigning;
+    const expiresAt = new Date(Math.floor(Date.now() / 1000 + 60) * 1000);
+    const token = await signSessionToken({ sessionId, expiresAt }, tokenSigning);
+    const check = cachedTokenCheck(30);
+    expect((await check(token, tokenSigning, new Date())).ok).toBe(true);
+    // Cached: the (wrong) key is not consulted again within the bound...
+    expect((await check(token, otherKey, new Date())).ok).toBe(true);
+    // ...but the expiry is.
+    expect(await check(token, tokenSigning, new Date(expiresAt.getTime() + 1000))).toEqual({
+      ok: false,
+      code: 'expired_session',
+    });
+    // A token that failed is never cached.
+    const forged = `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`;
+    expect((await check(forged, tokenSigning, new Date())).ok).toBe(false);
+    expect((await check(forged, tokenSigning, new Date())).ok).toBe(false);
+  });
+});
