@@ -18,13 +18,14 @@ export function landingPage(person: { login: string | null } | null): Page {
   );
 }
 
-export function accessPendingPage(login: string): Page {
+/** `retryPath` is the /login address the sign-in started from, so "Try again" returns to the same service. */
+export function accessPendingPage(login: string, retryPath: string): Page {
   return layout(
     'Access pending',
     html`<h1>Access pending</h1>
 <p>You signed in as <strong>${login}</strong>, but this account is not on the list of people allowed in yet.</p>
 <p>Ask an operator to add you; they will need your GitHub login: <strong>${login}</strong>. Then sign in again.</p>
-<p><a class="button" href="/login">Try again</a></p>`,
+<p><a class="button" href="${retryPath}">Try again</a></p>`,
   );
 }
 

@@ -86,6 +86,7 @@ export const signInRoutes = new Hono<AppEnv>()
         serviceId,
         redirectUri: redirectUri ?? null,
         serviceState: serviceState ?? null,
+        retryPath: `/login${new URL(c.req.url).search}`,
         issuedAt: Date.now(),
       },
       (await c.var.sessionKeys()).cookieSealing,
@@ -134,7 +135,8 @@ export const signInRoutes = new Hono<AppEnv>()
         unreachable ? 502 : 400,
       );
     });
-    if (!user.isWhitelisted) return c.html(accessPendingPage(user.githubLogin ?? 'your account'), 403);
+    if (!user.isWhitelisted)
+      return c.html(accessPendingPage(user.githubLogin ?? 'your account', attempt.retryPath), 403);
 
     if (attempt.serviceId && attempt.redirectUri) {
       const code = await createLoginCode(db, {

@@ -16,6 +16,8 @@ const attemptSchema = z.object({
   serviceId: z.string().nullable(),
   redirectUri: z.string().nullable(),
   serviceState: z.string().nullable(),
+  /** The /login address this attempt started from (validated then): where "Try again" leads. */
+  retryPath: z.string().startsWith('/login'),
   issuedAt: z.number(),
 });
 

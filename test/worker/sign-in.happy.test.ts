@@ -38,6 +38,10 @@ describe('signing in through a service', () => {
     const page = await response.text();
     expect(page).toContain('Access pending');
     expect(page).toContain(login);
+    // "Try again" starts the same service's sign-in again.
+    expect(page).toContain(
+      `href="/login?service=${service.identifier}&amp;redirect_uri=${encodeURIComponent(REDIRECT)}"`,
+    );
     expect(response.headers.get('content-security-policy')).toBe(PAGE_CSP);
     expect(response.headers.get('x-frame-options')).toBe('DENY');
     expect(response.headers.get('referrer-policy')).toBe('no-referrer');
