@@ -1,3 +1,4 @@
+import { pickStandInUser } from '../scripts/lib/stand-in-github-picker.ts';
 import { registerService } from '../src/services/register-service.ts';
 import { setWhitelisted } from '../src/users/whitelist.ts';
 import type { GatewayStack } from './gateway-stack.ts';
@@ -25,15 +26,7 @@ export async function seedBenchData(stack: GatewayStack, workerUrl: URL): Promis
     });
     const cookie = start.headers.getSetCookie()[0]?.split(';')[0] ?? '';
     const authorize = new URL(start.headers.get('location') ?? '');
-    const form = new URLSearchParams({ login: 'bench-person' });
-    for (const name of ['client_id', 'redirect_uri', 'state', 'code_challenge', 'code_challenge_method']) {
-      form.set(name, authorize.searchParams.get(name) ?? '');
-    }
-    const decision = await fetch(`${authorize.origin}/login/oauth/authorize`, {
-      method: 'POST',
-      body: form,
-      redirect: 'manual',
-    });
+    const decision = await pickStandInUser(authorize, 'bench-person');
     const back = new URL(decision.headers.get('location') ?? '');
     return fetch(new URL(`${back.pathname}${back.search}`, workerUrl), {
       headers: { Cookie: cookie },

@@ -1,5 +1,5 @@
-import { env } from 'cloudflare:test';
 import { expect } from 'vitest';
+import { pickStandInUser } from '../../../scripts/lib/stand-in-github-picker.ts';
 import type { Bindings } from '../../../src/config.ts';
 import { callWorker } from './call-worker.ts';
 
@@ -39,15 +39,7 @@ export async function authorizeAtGitHub(authorizeUrl: URL, login: string): Promi
   const page = await fetch(authorizeUrl);
   expect(page.status).toBe(200);
   await page.text();
-  const form = new URLSearchParams({ login });
-  for (const name of ['client_id', 'redirect_uri', 'state', 'code_challenge', 'code_challenge_method']) {
-    form.set(name, authorizeUrl.searchParams.get(name) ?? '');
-  }
-  const decision = await fetch(`${env.GITHUB_OAUTH_URL}/login/oauth/authorize`, {
-    method: 'POST',
-    body: form,
-    redirect: 'manual',
-  });
+  const decision = await pickStandInUser(authorizeUrl, login);
   expect(decision.status).toBe(302);
   return new URL(decision.headers.get('location') ?? '');
 }
