@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { chmod, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -36,6 +37,7 @@ export async function startGatewayStack(): Promise<GatewayStack> {
     port: await findFreePort(),
     persistent: false,
     fast: true,
+    authMethod: 'password',
   });
   await ensureDatabase(postgres.url(), 'bench');
   const databaseUrl = postgres.url('bench');
@@ -70,14 +72,25 @@ export interface WorkerOptions {
   cacheSeconds: number;
   /** Deliver audit messages to the consumer (off while counting the response path's database work). */
   auditConsumer: boolean;
+  /** Bind Miniflare's rate limiter (default on); off only to measure what the simulated binding costs. */
+  rateLimiter?: boolean;
+  /** The Worker's LOG_LEVEL (default warn) and a listener for its log lines (each a JSON event). */
+  logLevel?: 'debug' | 'warn';
+  onLogLine?: (line: string) => void;
+}
+
+export interface RunningWorker {
+  url: URL;
+  startupMs: number;
+  /** CPU time (user + system) the Worker's workerd process has used so far, in milliseconds. */
+  cpuMs(): number;
+  stop(): Promise<void>;
 }
 
 /** The built Worker in workerd through Miniflare: no wrangler dev proxy in front. */
-export async function startWorker(
-  stack: GatewayStack,
-  options: WorkerOptions,
-): Promise<{ url: URL; startupMs: number; stop(): Promise<void> }> {
+export async function startWorker(stack: GatewayStack, options: WorkerOptions): Promise<RunningWorker> {
   const started = performance.now();
+  const workerdBefore = new Set(childWorkerdPids());
   // Miniflare 5 takes a new options shape; the flat (v4) one reads better and converts exactly.
   const miniflare = new Miniflare(
     convertV4MiniflareOptions({
@@ -90,7 +103,7 @@ export async function startWorker(
       modules: true,
       compatibilityDate: '2026-11-01',
       bindings: {
-        LOG_LEVEL: 'warn',
+        LOG_LEVEL: options.logLevel ?? 'warn',
         VERIFY_CACHE_SECONDS: String(options.cacheSeconds),
         DATABASE_URL: stack.databaseUrl,
         DATABASE_WS_PROXY: stack.bridge.proxyAddress,
@@ -101,8 +114,13 @@ export async function startWorker(
         GITHUB_API_URL: stack.github.url,
       },
       // The limit is not what is measured: high enough never to trigger.
-      ratelimits: { SERVICE_RATE_LIMIT: { namespace_id: '1001', simple: { limit: 10_000_000, period: 60 } } },
+      ...(options.rateLimiter === false
+        ? {}
+        : { ratelimits: { SERVICE_RATE_LIMIT: { namespace_id: '1001', simple: { limit: 10_000_000, period: 60 } } } }),
       queueProducers: { AUDIT_QUEUE: { queueName: 'gateway-audit' } },
+      ...(options.onLogLine
+        ? { handleStructuredLogs: (log: { message: string }) => options.onLogLine?.(log.message) }
+        : {}),
       ...(options.auditConsumer
         ? { queueConsumers: { 'gateway-audit': { maxBatchSize: 100, maxBatchTimeout: 1, maxRetries: 10 } } }
         : {}),
@@ -111,7 +129,46 @@ export async function startWorker(
   const url = await miniflare.ready;
   const first = await fetch(new URL('/livez', url));
   await first.text();
-  return { url, startupMs: Math.round(performance.now() - started), stop: () => miniflare.dispose() };
+  const workerd = childWorkerdPids().find((pid) => !workerdBefore.has(pid));
+  return {
+    url,
+    startupMs: Math.round(performance.now() - started),
+    cpuMs: () => (workerd === undefined ? Number.NaN : processCpuMs(workerd)),
+    stop: () => miniflare.dispose(),
+  };
+}
+
+/** workerd processes started by this process (Miniflare runs one per instance). */
+function childWorkerdPids(): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .map(Number)
+    .filter((pid) => {
+      const stat = readStat(pid);
+      return stat !== null && stat.command === 'workerd' && stat.parent === process.pid;
+    });
+}
+
+/** utime + stime from /proc/<pid>/stat: the runtime itself does not report CPU time per request. */
+function processCpuMs(pid: number): number {
+  const stat = readStat(pid);
+  return stat ? ((stat.userTicks + stat.systemTicks) * 1000) / CLOCK_TICKS_PER_SECOND : Number.NaN;
+}
+
+// USER_HZ is 100 on every Linux build this runs on (getconf CLK_TCK).
+const CLOCK_TICKS_PER_SECOND = 100;
+
+function readStat(pid: number): { command: string; parent: number; userTicks: number; systemTicks: number } | null {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command sits in parentheses and may itself contain spaces or parentheses.
+    const command = text.slice(text.indexOf('(') + 1, text.lastIndexOf(')'));
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    // After the command: state(0) ppid(1) ... utime(11) stime(12).
+    return { command, parent: Number(fields[1]), userTicks: Number(fields[11]), systemTicks: Number(fields[12]) };
+  } catch {
+    return null; // the process ended between listing and reading
+  }
 }
 
 /** Login codes for the exchange scenario: each works once, so the load needs many. */

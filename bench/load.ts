@@ -16,6 +16,8 @@ export interface LoadResult {
   errors: number;
   non2xx: number;
   total: number;
+  /** CPU time of the Worker's process per request during the measured part, when it can be read. */
+  cpuMsPerRequest: number;
 }
 
 export const CONNECTIONS = 64;
@@ -23,9 +25,15 @@ const WARM_UP_SECONDS = 3;
 const MEASURE_SECONDS = 10;
 
 /** Fixed concurrency for a fixed time, after a warm-up whose numbers are thrown away. */
-export async function runLoad(base: URL, scenario: Scenario): Promise<LoadResult> {
+export async function runLoad(
+  base: URL,
+  scenario: Scenario,
+  cpuMs: () => number = () => Number.NaN,
+): Promise<LoadResult> {
   await fire(base, scenario, WARM_UP_SECONDS);
+  const cpuBefore = cpuMs();
   const result = await fire(base, scenario, MEASURE_SECONDS);
+  const cpuUsed = cpuMs() - cpuBefore;
   return {
     requestsPerSecond: Math.round(result.requests.average),
     p50Ms: result.latency.p50,
@@ -33,6 +41,7 @@ export async function runLoad(base: URL, scenario: Scenario): Promise<LoadResult
     errors: result.errors + result.timeouts,
     non2xx: result.non2xx,
     total: result.requests.total,
+    cpuMsPerRequest: Math.round((cpuUsed / Math.max(result.requests.total, 1)) * 1000) / 1000,
   };
 }
 

@@ -25,6 +25,12 @@ export interface LocalPostgresOptions {
   persistent: boolean;
   /** Trade durability for speed: for throwaway test clusters only. */
   fast?: boolean;
+  /**
+   * How clients prove the password (default SCRAM, as a self-hosted server would). The benchmark
+   * uses 'password' (cleartext, loopback only) because that is what a Worker sends to Neon's
+   * proxy, inside TLS; SCRAM would add PBKDF2 work on the Worker that production never does.
+   */
+  authMethod?: 'scram-sha-256' | 'password';
 }
 
 export interface LocalPostgres {
@@ -61,7 +67,7 @@ export async function startLocalPostgres(options: LocalPostgresOptions): Promise
     port: options.port,
     user: USER,
     password: PASSWORD,
-    authMethod: 'scram-sha-256',
+    authMethod: options.authMethod ?? 'scram-sha-256',
     persistent: options.persistent,
     createPostgresUser: runningAsRoot,
     initdbFlags: ['--encoding=UTF8', '--no-instructions'],
