@@ -13,6 +13,8 @@ export interface DatabaseOptions {
   wsProxy?: string | undefined;
   /** Give up on a connection attempt after this long, so a dead database is an error, not a hang. */
   connectTimeoutMs?: number;
+  /** Give up on a query after this long, so a database that stops answering mid-request is an error too. */
+  queryTimeoutMs?: number;
 }
 
 export interface DatabaseHandle {
@@ -21,7 +23,10 @@ export interface DatabaseHandle {
   end(): Promise<void>;
 }
 
-const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+// Every query here is an indexed lookup or a one-row write; the longest legitimate wait is a
+// token refresh queued behind another one's row lock while it calls GitHub.
+const DEFAULT_QUERY_TIMEOUT_MS = 10_000;
 
 /**
  * The one way to reach Postgres: a Neon `Pool` that lives for one request (Workers cannot share
@@ -31,6 +36,7 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
   const pool = new Pool({
     connectionString: options.url,
     connectionTimeoutMillis: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    query_timeout: options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS,
   });
   // Neon's Pool ignores a `Client` option (it sets its own after construction), so swap it here.
   pool.Client = clientFor(options.wsProxy);

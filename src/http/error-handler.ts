@@ -1,5 +1,6 @@
-import type { ErrorHandler, NotFoundHandler } from 'hono';
+import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
+import { isDatabaseUnavailable } from '../db/unavailable.ts';
 import { PAGE_CSP } from '../pages/layout.ts';
 import { errorPage } from '../pages/pages.ts';
 import type { AppEnv } from './context.ts';
@@ -7,19 +8,26 @@ import { ApiError, errorBody, PageError } from './errors.ts';
 import { createLogger, describeError } from './logger.ts';
 
 export const handleError: ErrorHandler<AppEnv> = (error, c) => {
-  if (error instanceof PageError) {
-    c.header('Content-Security-Policy', PAGE_CSP);
-    c.header('Cache-Control', 'no-store');
-    return c.html(errorPage(error.title, error.message, error.code), error.status);
-  }
+  if (error instanceof PageError) return pageResponse(c, error);
   if (error instanceof ApiError) {
     return c.json(errorBody(error.code, error.message), error.status, error.headers);
   }
   if (error instanceof HTTPException && error.status < 500) {
     return c.json(errorBody(codeForStatus(error.status), error.message || 'The request was not valid.'), error.status);
   }
-  // Anything else is a bug or an outage: the log gets the details, the client a generic answer.
   const log = c.get('log') ?? createLogger({ requestId: c.get('requestId') });
+  if (isDatabaseUnavailable(error)) {
+    // An outage, not a bug: say so, and when to come back; nothing was changed by this request.
+    log.warn('database.unavailable', { method: c.req.method, path: c.req.path, error: describeError(error) });
+    const message = 'The database cannot be reached just now; nothing was changed. Try again shortly.';
+    if (isBrowserPath(c.req.path)) {
+      return pageResponse(c, new PageError(503, 'database_unavailable', 'Try again in a moment', message), {
+        'Retry-After': DATABASE_RETRY_AFTER_SECONDS,
+      });
+    }
+    return c.json(errorBody('database_unavailable', message), 503, { 'Retry-After': DATABASE_RETRY_AFTER_SECONDS });
+  }
+  // Anything else is a bug: the log gets the details, the client a generic answer.
   log.error('request.failed', {
     method: c.req.method,
     path: c.req.path,
@@ -28,6 +36,23 @@ export const handleError: ErrorHandler<AppEnv> = (error, c) => {
   });
   return c.json(errorBody('internal_error', 'The server could not handle this request.'), 500);
 };
+
+const DATABASE_RETRY_AFTER_SECONDS = '5';
+
+function pageResponse(
+  c: Context<AppEnv>,
+  error: PageError,
+  headers: Record<string, string> = {},
+): Response | Promise<Response> {
+  c.header('Content-Security-Policy', PAGE_CSP);
+  c.header('Cache-Control', 'no-store');
+  return c.html(errorPage(error.title, error.message, error.code), error.status, headers);
+}
+
+/** The pages a person's browser visits; everything else is an API answered in JSON. */
+function isBrowserPath(path: string): boolean {
+  return path === '/' || path === '/login' || path === '/logout' || path.startsWith('/auth/');
+}
 
 export const handleNotFound: NotFoundHandler<AppEnv> = (c) =>
   c.json(errorBody('not_found', `No route for ${c.req.method} ${c.req.path}.`), 404);
