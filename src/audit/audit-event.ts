@@ -6,6 +6,11 @@ import type { Queryable } from '../db/client.ts';
  * token or a session string.
  */
 export interface AuditEvent {
+  /**
+   * The row's id, chosen when the attempt happens: a queue delivers at least once, and a batch
+   * redelivered after a lost acknowledgement must not write its rows twice.
+   */
+  id: string;
   /** When the attempt happened (ISO 8601), not when the row was written. */
   at: string;
   serviceId: string | null;
@@ -24,18 +29,22 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** Writes audit events in one statement (the queue consumer's batch, or one direct write). */
 export async function insertAuditEvents(db: Queryable, events: AuditEvent[]): Promise<void> {
   if (events.length === 0) return;
-  await db.insert(serviceAuditLogs).values(
-    events.map((event) => ({
-      serviceId: event.serviceId,
-      // A user id that is not a UUID (a caller's malformed input) is kept out of the foreign key.
-      userId: event.userId && UUID.test(event.userId) ? event.userId : null,
-      action: event.action,
-      success: event.success,
-      failureReason: event.success ? null : event.code,
-      ipAddress: event.ipAddress,
-      userAgent: event.userAgent?.slice(0, 512) ?? null,
-      metadata: { code: event.code, requestId: event.requestId },
-      createdAt: new Date(event.at),
-    })),
-  );
+  await db
+    .insert(serviceAuditLogs)
+    .values(
+      events.map((event) => ({
+        id: event.id,
+        serviceId: event.serviceId,
+        // A user id that is not a UUID (a caller's malformed input) is kept out of the foreign key.
+        userId: event.userId && UUID.test(event.userId) ? event.userId : null,
+        action: event.action,
+        success: event.success,
+        failureReason: event.success ? null : event.code,
+        ipAddress: event.ipAddress,
+        userAgent: event.userAgent?.slice(0, 512) ?? null,
+        metadata: { code: event.code, requestId: event.requestId },
+        createdAt: new Date(event.at),
+      })),
+    )
+    .onConflictDoNothing({ target: serviceAuditLogs.id });
 }

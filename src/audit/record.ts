@@ -33,6 +33,7 @@ export function auditServiceCalls(): MiddlewareHandler<AppEnv> {
       const error = c.error;
       const code = error instanceof ApiError ? error.code : error ? 'internal_error' : (facts.code ?? 'ok');
       const event: AuditEvent = {
+        id: crypto.randomUUID(),
         at,
         serviceId: c.var.service?.id ?? facts.serviceId ?? null,
         userId: facts.userId ?? null,

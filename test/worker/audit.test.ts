@@ -91,6 +91,7 @@ describe('the audit log', () => {
 
 describe('the audit queue consumer', () => {
   const event = (code: string): AuditEvent => ({
+    id: crypto.randomUUID(),
     at: new Date().toISOString(),
     serviceId: null,
     userId: null,
@@ -138,6 +139,22 @@ describe('the audit queue consumer', () => {
     expect((await getQueueResult(second, ctx2)).ackAll).toBe(true);
     expect((await auditRows(null)).filter((row) => row.code === marker)).toHaveLength(3);
   });
+
+  it('writes a batch delivered twice once (the queue delivers at least once)', async () => {
+    const marker = `twice-${crypto.randomUUID().slice(0, 8)}`;
+    const messages = [1, 2].map((n) => ({ id: String(n), timestamp: new Date(), attempts: 1, body: event(marker) }));
+    for (const attempts of [1, 2]) {
+      // The first delivery was written but its acknowledgement lost; the queue sends it again.
+      const batch = createMessageBatch<AuditEvent>(
+        'gateway-audit',
+        messages.map((m) => ({ ...m, attempts })),
+      );
+      const ctx = createExecutionContext();
+      await worker.queue(batch, database.env, ctx);
+      expect((await getQueueResult(batch, ctx)).ackAll).toBe(true);
+    }
+    expect((await auditRows(null)).filter((row) => row.code === marker)).toHaveLength(2);
+  });
 });
 
 describe('the rate limit', () => {
@@ -178,6 +195,7 @@ describe('logs of a failed write', () => {
         timestamp: new Date(),
         attempts: 1,
         body: {
+          id: crypto.randomUUID(),
           at: new Date().toISOString(),
           serviceId: null,
           userId: null,
