@@ -26,6 +26,14 @@ export interface AuditEvent {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
+/**
+ * Postgres text cannot hold NUL, and a path or header may carry one (`%00`): without this the
+ * whole batch would be refused and the attempt go unrecorded.
+ */
+function storable(text: string): string {
+  return text.replaceAll('\u0000', '\uFFFD');
+}
+
 /** Writes audit events in one statement (the queue consumer's batch, or one direct write). */
 export async function insertAuditEvents(db: Queryable, events: AuditEvent[]): Promise<void> {
   if (events.length === 0) return;
@@ -37,11 +45,11 @@ export async function insertAuditEvents(db: Queryable, events: AuditEvent[]): Pr
         serviceId: event.serviceId,
         // A user id that is not a UUID (a caller's malformed input) is kept out of the foreign key.
         userId: event.userId && UUID.test(event.userId) ? event.userId : null,
-        action: event.action,
+        action: storable(event.action),
         success: event.success,
         failureReason: event.success ? null : event.code,
-        ipAddress: event.ipAddress,
-        userAgent: event.userAgent?.slice(0, 512) ?? null,
+        ipAddress: event.ipAddress === null ? null : storable(event.ipAddress.slice(0, 64)),
+        userAgent: event.userAgent === null ? null : storable(event.userAgent.slice(0, 512)),
         metadata: { code: event.code, requestId: event.requestId },
         createdAt: new Date(event.at),
       })),

@@ -16,13 +16,12 @@ export async function readJsonBody<Schema extends z.ZodType>(c: Context, schema:
   }
   const declared = Number(c.req.header('Content-Length') ?? '0');
   if (declared > MAX_JSON_BODY_BYTES) throw tooLarge();
-  const text = await c.req.text();
-  if (new TextEncoder().encode(text).length > MAX_JSON_BODY_BYTES) throw tooLarge();
+  const bytes = await readAtMost(c.req.raw.body, MAX_JSON_BODY_BYTES);
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = JSON.parse(new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes));
   } catch {
-    throw new ApiError(400, 'invalid_json', 'The body is not valid JSON.');
+    throw new ApiError(400, 'invalid_json', 'The body is not valid JSON (UTF-8).');
   }
   const result = schema.safeParse(value);
   if (!result.success) {
@@ -31,6 +30,34 @@ export async function readJsonBody<Schema extends z.ZodType>(c: Context, schema:
     throw new ApiError(400, 'invalid_body', `${field}: ${issue?.message ?? 'invalid'}`);
   }
   return result.data;
+}
+
+/**
+ * The body's bytes, stopping (and cancelling the upload) as soon as it passes `limit`: a body
+ * sent without Content-Length, or one that never ends, costs at most `limit` bytes of memory.
+ */
+async function readAtMost(body: ReadableStream<Uint8Array> | null, limit: number): Promise<Uint8Array> {
+  if (!body) return new Uint8Array();
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
 }
 
 function tooLarge(): ApiError {
