@@ -26,15 +26,21 @@ export function toBase64Url(bytes: Uint8Array): string {
   return btoa(binary).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
 }
 
-/** base64url (no padding) to bytes; null when it is not valid base64url. */
+/**
+ * base64url (no padding) to bytes; null when it is not valid base64url or not the canonical
+ * encoding. The last character can carry unused bits, so without the canonical check two
+ * different strings (a signature, a sealed cookie) would decode to the same bytes and both pass.
+ */
 export function fromBase64Url(text: string): Uint8Array<ArrayBuffer> | null {
   if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) return null;
   const padded = text.replaceAll('-', '+').replaceAll('_', '/') + '='.repeat((4 - (text.length % 4)) % 4);
+  let bytes: Uint8Array<ArrayBuffer>;
   try {
-    return Uint8Array.from(atob(padded), (char) => char.charCodeAt(0));
+    bytes = Uint8Array.from(atob(padded), (char) => char.charCodeAt(0));
   } catch {
     return null;
   }
+  return toBase64Url(bytes) === text ? bytes : null;
 }
 
 export function randomBytes(length: number): Uint8Array<ArrayBuffer> {

@@ -25,7 +25,12 @@ const KEY_ID_BYTES = 9;
 const SECRET_BYTES = 32;
 const KEY_PATTERN = /^gwk_([A-Za-z0-9_-]{12})_([A-Za-z0-9_-]{43})$/;
 const PBKDF2_PATTERN = /^pbkdf2-sha256\$(\d{1,7})\$([A-Za-z0-9_-]{22})\$([A-Za-z0-9_-]{43})$/;
-const BCRYPT_PATTERN = /^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/;
+const BCRYPT_PATTERN = /^\$2[aby]\$(\d{2})\$[./A-Za-z0-9]{53}$/;
+/**
+ * bcrypt's valid costs start at 4. Above 14 one verification in pure JavaScript would take
+ * seconds of CPU (past a Worker's limit): such a hash is refused, like an over-long PBKDF2 one.
+ */
+const BCRYPT_COSTS = { min: 4, max: 14 };
 
 export interface NewServiceKey {
   /** The full key: shown once to the operator, never stored. */
@@ -75,7 +80,10 @@ export async function verifyServiceKey(presented: string, stored: string): Promi
     if (!salt || !expected || iterations < 1 || iterations > MAX_PBKDF2_ITERATIONS) return false;
     return constantTimeEqual(await pbkdf2(presented, salt, iterations), expected);
   }
-  if (BCRYPT_PATTERN.test(stored)) {
+  const bcryptMatch = BCRYPT_PATTERN.exec(stored);
+  if (bcryptMatch) {
+    const cost = Number(bcryptMatch[1]);
+    if (cost < BCRYPT_COSTS.min || cost > BCRYPT_COSTS.max) return false;
     // bcrypt looks at 72 bytes at most; longer inputs are refused rather than silently truncated.
     if (utf8(presented).length > 72) return false;
     return bcrypt.compare(presented, stored);
