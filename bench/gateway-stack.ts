@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { chmod, mkdtemp } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
@@ -26,19 +26,48 @@ export interface GatewayStack {
   worker: BuiltWorker;
   migrationMs: number;
   secrets: { TOKEN_ENCRYPTION_KEY: string; SESSION_SECRET: string };
+  /** Faults to inject into the database server (the fault tests): shut it down and start it again, or freeze it. */
+  faults: DatabaseFaults;
   stop(): Promise<void>;
+}
+
+export interface DatabaseFaults {
+  /** A clean shutdown: open connections are closed, new ones refused. */
+  shutDown(): Promise<void>;
+  /** The same server (same data, same port) started again. */
+  startAgain(): Promise<void>;
+  /** SIGSTOP to the postmaster: connections are accepted by the kernel and then never answered. */
+  freeze(): void;
+  thaw(): void;
 }
 
 export async function startGatewayStack(): Promise<GatewayStack> {
   const root = await mkdtemp(path.join(tmpdir(), 'gateway-bench-'));
   await chmod(root, 0o755);
-  const postgres = await startLocalPostgres({
+  const postgresOptions = {
     dataDir: path.join(root, 'pgdata'),
     port: await findFreePort(),
-    persistent: false,
+    // Kept between a shutdown and the next start; the whole folder goes when the stack stops.
+    persistent: true,
     fast: true,
-    authMethod: 'password',
-  });
+    authMethod: 'password' as const,
+  };
+  let postgres = await startLocalPostgres(postgresOptions);
+  let running = true;
+  const postmasterPid = () =>
+    Number(readFileSync(path.join(postgresOptions.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  const faults: DatabaseFaults = {
+    shutDown: async () => {
+      await postgres.stop();
+      running = false;
+    },
+    startAgain: async () => {
+      postgres = await startLocalPostgres(postgresOptions);
+      running = true;
+    },
+    freeze: () => process.kill(postmasterPid(), 'SIGSTOP'),
+    thaw: () => process.kill(postmasterPid(), 'SIGCONT'),
+  };
   await ensureDatabase(postgres.url(), 'bench');
   const databaseUrl = postgres.url('bench');
   const started = performance.now();
@@ -51,7 +80,9 @@ export async function startGatewayStack(): Promise<GatewayStack> {
   const worker = buildWorker(path.join(root, 'dist'));
   const database = await openNodeDatabase(databaseUrl);
   return {
-    postgres,
+    get postgres() {
+      return postgres;
+    },
     databaseUrl,
     database,
     bridge,
@@ -59,11 +90,13 @@ export async function startGatewayStack(): Promise<GatewayStack> {
     worker,
     migrationMs,
     secrets: { TOKEN_ENCRYPTION_KEY: generateMasterKey(), SESSION_SECRET: generateMasterKey() },
+    faults,
     stop: async () => {
       await database.close();
       await github.close();
       await bridge.close();
-      await postgres.stop();
+      if (running) await postgres.stop();
+      await rm(root, { recursive: true, force: true });
     },
   };
 }
