@@ -29,10 +29,11 @@ export async function runLoad(
   base: URL,
   scenario: Scenario,
   cpuMs: () => number = () => Number.NaN,
+  measureSeconds = MEASURE_SECONDS,
 ): Promise<LoadResult> {
   await fire(base, scenario, WARM_UP_SECONDS);
   const cpuBefore = cpuMs();
-  const result = await fire(base, scenario, MEASURE_SECONDS);
+  const result = await fire(base, scenario, measureSeconds);
   const cpuUsed = cpuMs() - cpuBefore;
   return {
     requestsPerSecond: Math.round(result.requests.average),
