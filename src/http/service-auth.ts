@@ -65,7 +65,8 @@ async function authenticatedService(c: Context<AppEnv>): Promise<AuthenticatedSe
   const serviceIdentifier = c.req.header('X-Gateway-Service') ?? null;
   // The presented key itself is the cache key: it is already in this request's memory, and a
   // digest per request would cost more than the lookup it saves.
-  const cacheKey = bearer ? `${bearer}\n${serviceIdentifier ?? ''}` : null;
+  // With the cache off (0) nothing is read from it, not even what a call under another setting left.
+  const cacheKey = bearer && c.var.config.VERIFY_CACHE_SECONDS > 0 ? `${bearer}\n${serviceIdentifier ?? ''}` : null;
   const cached = cacheKey ? verifiedKeys.get(cacheKey) : undefined;
   if (cached) return cached;
 

@@ -30,6 +30,8 @@ async function cached<V>(
   ttlSeconds: number,
   load: () => Promise<V | null>,
 ): Promise<V | null> {
+  // 0 means no cache at all: not even what a call under another setting left behind.
+  if (ttlSeconds <= 0) return load();
   const hit = cache.get(key);
   if (hit !== undefined) return hit;
   const value = await load();
@@ -42,7 +44,7 @@ const signedTokens = new TtlCache<SessionClaims>();
 
 export function cachedTokenCheck(ttlSeconds: number) {
   return async (token: string, key: CryptoKey, now: Date): Promise<SessionTokenCheck> => {
-    const claims = signedTokens.get(token);
+    const claims = ttlSeconds > 0 ? signedTokens.get(token) : undefined;
     if (claims) {
       return claims.expiresAt.getTime() > now.getTime() ? { ok: true, claims } : { ok: false, code: 'expired_session' };
     }

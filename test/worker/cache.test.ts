@@ -65,4 +65,25 @@ describe('cached answers stay within the documented bound', () => {
     await handle.end();
     expect((await callService(uncached, '/v1/verify', service.key, body)).status).toBe(401);
   });
+
+  it('with the cache off (0), what an earlier call cached is not trusted either', async () => {
+    const service = await registerService(database, { redirectUris: [SERVICE_REDIRECT] });
+    const person = await signedInPerson(database, service);
+    // Cached under the 1 s bound...
+    expect((await verify(service.key, { session: person.token })).body.code).toBe('ok');
+    const setActive = async (active: boolean) => {
+      const handle = database.open();
+      await handle.db.update(serviceRegistry).set({ isActive: active }).where(eq(serviceRegistry.id, service.id));
+      await handle.end();
+    };
+    await setActive(false);
+    await whitelist(database, person.login, false);
+    // ...and a call that says 0 reads the database again at once.
+    const uncached = { ...database, env: { ...database.env, VERIFY_CACHE_SECONDS: '0' } };
+    const response = await callService(uncached, '/v1/verify', service.key, { session: person.token });
+    expect(response.status).toBe(401);
+    await setActive(true);
+    const again = await callService(uncached, '/v1/verify', service.key, { session: person.token });
+    expect(((await again.json()) as { code: string }).code).toBe('not_whitelisted');
+  });
 });
