@@ -108,7 +108,7 @@ export interface WorkerOptions {
   /** Bind Miniflare's rate limiter (default on); off only to measure what the simulated binding costs. */
   rateLimiter?: boolean;
   /** The Worker's LOG_LEVEL (default warn) and a listener for its log lines (each a JSON event). */
-  logLevel?: 'debug' | 'warn';
+  logLevel?: 'debug' | 'warn' | 'error';
   onLogLine?: (line: string) => void;
 }
 

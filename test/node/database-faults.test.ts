@@ -24,7 +24,8 @@ let data: BenchData;
 beforeAll(async () => {
   stack = await startGatewayStack();
   // The cache off: every call authenticates its key against the database, so every call feels a fault.
-  worker = await startWorker(stack, { cacheSeconds: 0, auditConsumer: true });
+  // Errors only: every 503 would otherwise log a warning line (1,000+ here).
+  worker = await startWorker(stack, { cacheSeconds: 0, auditConsumer: true, logLevel: 'error' });
   data = await seedBenchData(stack, worker.url);
 }, 120_000);
 
