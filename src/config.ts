@@ -19,13 +19,22 @@ export interface SecretBindings {
   GITHUB_CLIENT_SECRET?: string;
 }
 
+/** Settings with defaults, absent from wrangler.toml unless a deployment changes them. */
+export interface OptionalVars {
+  GITHUB_OAUTH_URL?: string;
+  GITHUB_API_URL?: string;
+  PUBLIC_URL?: string;
+  SESSION_TTL_SECONDS?: string;
+}
+
 /**
  * Everything the Worker is bound to: generated vars and bindings plus the secrets above. The audit
  * queue and the rate limiter are optional: without a queue audit rows are written directly, and
  * without a limiter there is no limit (local setups that lack them).
  */
 export type Bindings = Omit<Env, 'AUDIT_QUEUE' | 'SERVICE_RATE_LIMIT'> &
-  SecretBindings & { AUDIT_QUEUE?: Queue; SERVICE_RATE_LIMIT?: RateLimit };
+  SecretBindings &
+  OptionalVars & { AUDIT_QUEUE?: Queue; SERVICE_RATE_LIMIT?: RateLimit };
 
 const postgresUrl = z
   .string({ error: 'is missing' })
@@ -48,20 +57,29 @@ const hostPort = z
   .trim()
   .regex(/^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9A-Fa-f:]+\]:\d{1,5}$/, { error: 'must be host:port' });
 
-const httpUrl = z
+/**
+ * An https URL, or http to a loopback host (the stand-in GitHub, `wrangler dev`): the client
+ * secret, codes and tokens travel to these addresses, so never in clear over a network.
+ */
+const httpsUrl = z
   .string()
   .trim()
   .refine(
     (value) => {
       try {
-        return ['https:', 'http:'].includes(new URL(value).protocol);
+        const url = new URL(value);
+        return url.protocol === 'https:' || (url.protocol === 'http:' && isLoopback(url.hostname));
       } catch {
         return false;
       }
     },
-    { error: 'must be an http(s) URL' },
+    { error: 'must be an https URL (http only to localhost or 127.0.0.1)' },
   )
   .transform((value) => value.replace(/\/+$/, ''));
+
+function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname);
+}
 
 const masterKey = z
   .string({ error: 'is missing' })
@@ -85,15 +103,15 @@ const configSchema = z.object({
   GITHUB_CLIENT_ID: z.string({ error: 'is missing' }).trim().min(1, { error: 'is missing' }),
   GITHUB_CLIENT_SECRET: z.string({ error: 'is missing' }).trim().min(1, { error: 'is missing' }),
   /** GitHub's web host (authorize, token): github.com, a GitHub Enterprise Server, or the local stand-in. */
-  GITHUB_OAUTH_URL: httpUrl.default('https://github.com'),
+  GITHUB_OAUTH_URL: httpsUrl.default('https://github.com'),
   /** GitHub's REST API root: api.github.com, `https://HOST/api/v3` on Enterprise Server, or the stand-in. */
-  GITHUB_API_URL: httpUrl.default('https://api.github.com'),
+  GITHUB_API_URL: httpsUrl.default('https://api.github.com'),
   /** How long a session lasts. */
   SESSION_TTL_SECONDS: z.coerce.number().int().min(60).max(2_592_000).default(86_400),
   /** Bound on staleness of cached key verifications and session lookups, in seconds (0: no cache). */
   VERIFY_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(10),
   /** The gateway's public origin, for GitHub's callback URL; by default the origin of each request. */
-  PUBLIC_URL: httpUrl.optional(),
+  PUBLIC_URL: httpsUrl.optional(),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 

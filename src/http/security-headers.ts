@@ -19,5 +19,8 @@ export function securityHeaders(): MiddlewareHandler {
   return async (c, next) => {
     await standard(c, next);
     if (!c.res.headers.has('Content-Security-Policy')) c.res.headers.set('Content-Security-Policy', API_CSP);
+    // Answers carry sessions, tokens and verdicts about people: no cache keeps them unless a route
+    // says otherwise (the stylesheet, the OpenAPI document).
+    if (!c.res.headers.has('Cache-Control')) c.res.headers.set('Cache-Control', 'no-store');
   };
 }

@@ -44,6 +44,7 @@ describe('the Worker inside workerd', () => {
     expect(response.headers.get('referrer-policy')).toBe('no-referrer');
     expect(response.headers.get('x-content-type-options')).toBe('nosniff');
     expect(response.headers.get('strict-transport-security')).toContain('max-age=');
+    expect(response.headers.get('cache-control')).toBe('no-store');
   });
 });
 
@@ -66,6 +67,28 @@ describe('a malformed configuration', () => {
     const configLine = lines.find((line) => line.includes('config.invalid'));
     expect(configLine).toContain('DATABASE_URL must be a postgres:// or postgresql:// URL');
     expect(lines.join('\n')).not.toContain('hunter2');
+  });
+
+  it.each([
+    ['GITHUB_OAUTH_URL', 'http://github.example.com'],
+    ['GITHUB_API_URL', 'http://10.0.0.5/api/v3'],
+    ['PUBLIC_URL', 'http://gateway.example.com'],
+  ])(
+    'refuses %s over plain http to another host (the client secret and tokens would travel in clear)',
+    async (name, value) => {
+      const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+      const response = await callWorker({ ...env, [name]: value }, '/livez');
+      expect(response.status).toBe(500);
+      expect(logged.mock.calls.map((call) => String(call[0])).join('\n')).toContain(`${name} must be an https URL`);
+    },
+  );
+
+  it('accepts http to loopback, where the stand-in GitHub and wrangler dev live', async () => {
+    const response = await callWorker(
+      { ...env, PUBLIC_URL: 'http://127.0.0.1:8787', GITHUB_OAUTH_URL: 'http://localhost:9' },
+      '/livez',
+    );
+    expect(response.status).toBe(200);
   });
 
   it('names a missing secret as missing', async () => {
