@@ -109,6 +109,8 @@ export const loginCodes = pgTable(
     redirectUri: text('redirect_uri').notNull(),
     expiresAt: utcTimestamp('expires_at').notNull(),
     usedAt: utcTimestamp('used_at'),
+    /** The session the code was exchanged for (chosen when it was used): revoked if the code comes again. */
+    sessionId: uuid('session_id'),
     createdAt: utcTimestamp('created_at').notNull().$defaultFn(now),
   },
   (table) => [index('login_codes_expires_at_idx').on(table.expiresAt)],

@@ -1,4 +1,4 @@
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq, isNotNull, isNull } from 'drizzle-orm';
 import { loginCodes } from '../../drizzle/schema.ts';
 import { randomBytes, sha256, toBase64Url, toHex } from '../crypto/encoding.ts';
 import type { Database } from './client.ts';
@@ -30,24 +30,39 @@ export interface ConsumedLoginCode {
   expiresAt: Date;
 }
 
+export type LoginCodeUse =
+  | { kind: 'granted'; grant: ConsumedLoginCode }
+  /** The code was used before: someone else has it. `sessionId` is what its first use was to issue. */
+  | { kind: 'replayed'; sessionId: string | null }
+  | { kind: 'unknown' };
+
 /**
- * Marks the code used and returns what it grants, in one statement: of two concurrent attempts
- * exactly one gets it. A code presented by the wrong service is used up all the same.
+ * Marks the code used, recording the id of the session it is about to be exchanged for, and
+ * returns what it grants, in one statement: of two concurrent attempts exactly one gets it. A code
+ * presented by the wrong service is used up all the same. Only when that finds nothing does a
+ * second query ask whether the code was used before (a replay).
  */
-export async function consumeLoginCode(
+export async function useLoginCode(
   db: Database,
   code: string,
+  sessionId: string,
   now = new Date(),
-): Promise<ConsumedLoginCode | null> {
+): Promise<LoginCodeUse> {
+  const codeHash = toHex(await sha256(code));
   const [row] = await db
     .update(loginCodes)
-    .set({ usedAt: now })
-    .where(and(eq(loginCodes.codeHash, toHex(await sha256(code))), isNull(loginCodes.usedAt)))
+    .set({ usedAt: now, sessionId })
+    .where(and(eq(loginCodes.codeHash, codeHash), isNull(loginCodes.usedAt)))
     .returning({
       serviceId: loginCodes.serviceId,
       userId: loginCodes.userId,
       redirectUri: loginCodes.redirectUri,
       expiresAt: loginCodes.expiresAt,
     });
-  return row ?? null;
+  if (row) return { kind: 'granted', grant: row };
+  const [used] = await db
+    .select({ sessionId: loginCodes.sessionId })
+    .from(loginCodes)
+    .where(and(eq(loginCodes.codeHash, codeHash), isNotNull(loginCodes.usedAt)));
+  return used ? { kind: 'replayed', sessionId: used.sessionId } : { kind: 'unknown' };
 }

@@ -4,13 +4,13 @@ import type { Database } from './client.ts';
 
 export async function createSession(
   db: Database,
-  grant: { userId: string; serviceId: string | null; ttlSeconds: number },
+  grant: { userId: string; serviceId: string | null; ttlSeconds: number; id?: string },
   now = new Date(),
 ): Promise<{ id: string; expiresAt: Date }> {
   const expiresAt = new Date(now.getTime() + grant.ttlSeconds * 1000);
   const [row] = await db
     .insert(sessions)
-    .values({ userId: grant.userId, serviceId: grant.serviceId, expiresAt })
+    .values({ ...(grant.id ? { id: grant.id } : {}), userId: grant.userId, serviceId: grant.serviceId, expiresAt })
     .returning({ id: sessions.id, expiresAt: sessions.expiresAt });
   if (!row) throw new Error('insert returned no row');
   return row;

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import * as z from 'zod';
 import { signSessionToken, verifySessionToken } from '../crypto/session-tokens.ts';
-import { consumeLoginCode } from '../db/login-codes.ts';
+import { useLoginCode } from '../db/login-codes.ts';
 import { createSession, revokeSession } from '../db/sessions.ts';
 import { findUserById } from '../db/users.ts';
 import type { AppEnv } from '../http/context.ts';
@@ -24,7 +24,15 @@ export const sessionRoutes = new Hono<AppEnv>()
     const body = await readJsonBody(c, exchangeBody);
     const db = c.var.database();
     const service = c.var.service;
-    const granted = await consumeLoginCode(db, body.code);
+    const sessionId = crypto.randomUUID();
+    const use = await useLoginCode(db, body.code, sessionId);
+    if (use.kind === 'replayed' && use.sessionId) {
+      // Someone else holds this code too: the session its first use issued is not to be trusted.
+      await revokeSession(db, use.sessionId);
+      forgetSession(use.sessionId);
+      c.var.log.warn('login_code.replayed', { serviceId: service.id, revokedSession: use.sessionId });
+    }
+    const granted = use.kind === 'granted' ? use.grant : null;
     // Unknown, used, expired, or another service's: one answer, so codes cannot be probed.
     if (!granted || granted.serviceId !== service.id || granted.expiresAt.getTime() <= Date.now()) {
       throw new ApiError(
@@ -39,6 +47,7 @@ export const sessionRoutes = new Hono<AppEnv>()
     const user = await findUserById(db, granted.userId);
     if (!user?.isWhitelisted) throw new ApiError(403, 'not_whitelisted', 'This person is no longer allowed in.');
     const session = await createSession(db, {
+      id: sessionId,
       userId: user.id,
       serviceId: service.id,
       ttlSeconds: c.var.config.SESSION_TTL_SECONDS,

@@ -168,6 +168,28 @@ describe('exchanging a login code', () => {
     expect((await exchange(owner.key, { code })).status).toBe(400);
   });
 
+  it('a second time revokes the session its first use issued (someone else has the code)', async () => {
+    const owner = await registerService(database, { redirectUris: [REDIRECT] });
+    const code = await codeFor(owner);
+    const first = await exchange(owner.key, { code });
+    expect(first.status).toBe(200);
+    const { session } = (await first.json()) as { session: { token: string } };
+    const verify = async () => {
+      const response = await callWorker({ ...database.env, VERIFY_CACHE_SECONDS: '0' }, '/v1/verify', {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${owner.key}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ session: session.token }),
+      });
+      return ((await response.json()) as { code: string }).code;
+    };
+    expect(await verify()).toBe('ok');
+
+    const replay = await exchange(owner.key, { code });
+    expect(replay.status).toBe(400);
+    expect(((await replay.json()) as { error: { code: string } }).error.code).toBe('invalid_code');
+    expect(await verify()).toBe('revoked_session');
+  });
+
   it('without a valid service key is 401', async () => {
     const owner = await registerService(database, { redirectUris: [REDIRECT] });
     const code = await codeFor(owner);
