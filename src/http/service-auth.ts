@@ -20,6 +20,10 @@ const MESSAGES: Record<ServiceAuthFailure, { code: string; message: string }> = 
   unknown_key: { code: 'invalid_key', message: 'The service key is not valid.' },
   invalid_key: { code: 'invalid_key', message: 'The service key is not valid.' },
   inactive_service: { code: 'inactive_service', message: 'This service is deactivated; ask the gateway operator.' },
+  too_many_key_checks: {
+    code: 'rate_limited',
+    message: 'Too many key checks for this service; retry after the period in Retry-After.',
+  },
 };
 
 /** Verified keys, by what was presented: one PBKDF2 per key per isolate per cache period. */
@@ -70,10 +74,24 @@ async function authenticatedService(c: Context<AppEnv>): Promise<AuthenticatedSe
   const cached = cacheKey ? verifiedKeys.get(cacheKey) : undefined;
   if (cached) return cached;
 
-  const result = await authenticateService(c.var.database(), { key: bearer, serviceIdentifier }, new Date());
+  const limiter = c.env.SERVICE_RATE_LIMIT;
+  // Key checks that miss the cache count against their own per-service budget (the same limit
+  // as calls): a real service needs one per key per isolate per cache period, someone guessing
+  // keys needs one per guess.
+  const admitKeyCheck = async (serviceId: string) =>
+    !limiter || (await limiter.limit({ key: `key-check:${serviceId}` })).success;
+  const result = await authenticateService(
+    c.var.database(),
+    { key: bearer, serviceIdentifier },
+    new Date(),
+    admitKeyCheck,
+  );
   if (!result.ok) {
     c.var.audit.serviceId = result.serviceId;
     const { code, message } = MESSAGES[result.code];
+    if (result.code === 'too_many_key_checks') {
+      throw new ApiError(429, code, message, { 'Retry-After': String(RATE_LIMIT_PERIOD_SECONDS) });
+    }
     throw new ApiError(401, code, message, { 'WWW-Authenticate': 'Bearer realm="gateway"' });
   }
   // One key derivation (PBKDF2, or bcrypt for an old-system key) happened: the benchmark counts these.

@@ -9,7 +9,20 @@ export interface PresentedCredentials {
   serviceIdentifier: string | null;
 }
 
-export type ServiceAuthFailure = 'missing_key' | 'malformed_key' | 'unknown_key' | 'invalid_key' | 'inactive_service';
+export type ServiceAuthFailure =
+  | 'missing_key'
+  | 'malformed_key'
+  | 'unknown_key'
+  | 'invalid_key'
+  | 'inactive_service'
+  | 'too_many_key_checks';
+
+/**
+ * Asked before a key is hashed for a service: false refuses the check. Hashing is the expensive
+ * part (PBKDF2, or bcrypt for an old-system key), and anyone who knows a key id or a service id
+ * could otherwise make the gateway hash wrong keys without limit.
+ */
+export type AdmitKeyCheck = (serviceId: string) => Promise<boolean>;
 
 export interface AuthenticatedService {
   id: string;
@@ -32,6 +45,7 @@ export async function authenticateService(
   db: Database,
   credentials: PresentedCredentials,
   now: Date,
+  admitKeyCheck: AdmitKeyCheck = async () => true,
 ): Promise<ServiceAuthResult> {
   const { key } = credentials;
   if (!key) return { ok: false, code: 'missing_key', serviceId: null };
@@ -55,6 +69,7 @@ export async function authenticateService(
     storedHash = service.apiKeyHash;
   }
 
+  if (!(await admitKeyCheck(service.id))) return { ok: false, code: 'too_many_key_checks', serviceId: service.id };
   if (!(await verifyServiceKey(key, storedHash))) return { ok: false, code: 'invalid_key', serviceId: service.id };
   if (!service.isActive) return { ok: false, code: 'inactive_service', serviceId: service.id };
   if (storedHashKind(storedHash) === 'bcrypt') {

@@ -157,14 +157,18 @@ describe('the audit queue consumer', () => {
   });
 });
 
+/** Miniflare's rate-limit windows are aligned to the wall clock: start early in one. */
+async function startEarlyInRateWindow(): Promise<void> {
+  const intoWindow = Date.now() % 60_000;
+  if (intoWindow > 40_000) await new Promise((resolve) => setTimeout(resolve, 60_000 - intoWindow + 100));
+}
+
 describe('the rate limit', () => {
   it(`answers 429 with Retry-After once a service passes its limit (${env.TEST_RATE_LIMIT} a minute here)`, async () => {
     const service = await registerService(database);
     const limit = Number(env.TEST_RATE_LIMIT);
-    // Miniflare's windows are aligned to the wall clock: start early in one, so that every call
-    // lands in the same window (crossing into the next one reset the count and failed this test).
-    const intoWindow = Date.now() % 60_000;
-    if (intoWindow > 40_000) await new Promise((resolve) => setTimeout(resolve, 60_000 - intoWindow + 100));
+    // Every call in one window: crossing into the next reset the count and failed this test.
+    await startEarlyInRateWindow();
     const statuses: number[] = [];
     for (let call = 0; call < limit + 3; call += 1) {
       const response = await callService(database, '/v1/verify', service.key, { user_id: crypto.randomUUID() });
@@ -181,6 +185,25 @@ describe('the rate limit', () => {
     // Another service is not affected.
     const other = await registerService(database);
     expect((await callService(database, '/v1/verify', other.key, { user_id: crypto.randomUUID() })).status).toBe(200);
+  }, 40_000);
+
+  it('stops hashing guessed keys for a service once its key-check budget is spent (429, before any PBKDF2)', async () => {
+    const service = await registerService(database);
+    const limit = Number(env.TEST_RATE_LIMIT);
+    await startEarlyInRateWindow();
+    // The real key id with wrong secrets: each guess reaches the hash unless the budget stops it.
+    const guess = () => `${service.key.slice(0, 17)}${crypto.randomUUID().replaceAll('-', '').padEnd(43, 'x')}`;
+    const codes: string[] = [];
+    for (let call = 0; call < limit + 2; call += 1) {
+      const response = await callService(database, '/v1/verify', guess(), { user_id: crypto.randomUUID() });
+      const body = (await response.json()) as { error: { code: string } };
+      codes.push(`${response.status} ${body.error.code}`);
+    }
+    expect(codes.slice(0, limit)).toEqual(Array(limit).fill('401 invalid_key'));
+    expect(codes.slice(limit)).toEqual(['429 rate_limited', '429 rate_limited']);
+    // The refusals are audited under the service they aimed at.
+    const rows = await auditRows(service.id);
+    expect(rows.filter((row) => row.code === 'rate_limited')).toHaveLength(2);
   }, 40_000);
 });
 
