@@ -111,6 +111,8 @@ export const loginCodes = pgTable(
     usedAt: utcTimestamp('used_at'),
     /** The session the code was exchanged for (chosen when it was used): revoked if the code comes again. */
     sessionId: uuid('session_id'),
+    /** The service's PKCE S256 challenge, if it sent one: the exchange must then bring the verifier. */
+    codeChallenge: text('code_challenge'),
     createdAt: utcTimestamp('created_at').notNull().$defaultFn(now),
   },
   (table) => [index('login_codes_expires_at_idx').on(table.expiresAt)],

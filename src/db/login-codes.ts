@@ -9,7 +9,7 @@ export const LOGIN_CODE_TTL_SECONDS = 60;
 /** A new single-use code; only its SHA-256 is stored, the code itself goes into the redirect. */
 export async function createLoginCode(
   db: Database,
-  grant: { serviceId: string; userId: string; redirectUri: string },
+  grant: { serviceId: string; userId: string; redirectUri: string; codeChallenge: string | null },
   now = new Date(),
 ): Promise<string> {
   const code = toBase64Url(randomBytes(32));
@@ -18,6 +18,7 @@ export async function createLoginCode(
     serviceId: grant.serviceId,
     userId: grant.userId,
     redirectUri: grant.redirectUri,
+    codeChallenge: grant.codeChallenge,
     expiresAt: new Date(now.getTime() + LOGIN_CODE_TTL_SECONDS * 1000),
   });
   return code;
@@ -28,6 +29,7 @@ export interface ConsumedLoginCode {
   userId: string;
   redirectUri: string;
   expiresAt: Date;
+  codeChallenge: string | null;
 }
 
 export type LoginCodeUse =
@@ -58,6 +60,7 @@ export async function useLoginCode(
       userId: loginCodes.userId,
       redirectUri: loginCodes.redirectUri,
       expiresAt: loginCodes.expiresAt,
+      codeChallenge: loginCodes.codeChallenge,
     });
   if (row) return { kind: 'granted', grant: row };
   const [used] = await db

@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import * as z from 'zod';
+import { constantTimeEqual, sha256, toBase64Url, utf8 } from '../crypto/encoding.ts';
 import { signSessionToken, verifySessionToken } from '../crypto/session-tokens.ts';
 import { useLoginCode } from '../db/login-codes.ts';
 import { createSession, revokeSession } from '../db/sessions.ts';
@@ -14,6 +15,11 @@ import type { exchangeResponse, revokeResponse } from './api-schemas.ts';
 export const exchangeBody = z.object({
   code: z.string().min(1).max(256),
   redirect_uri: z.string().max(2048).optional(),
+  /** Required when the sign-in sent a code_challenge; refused when it did not (RFC 7636, RFC 9700 §2.1.1). */
+  code_verifier: z
+    .string()
+    .regex(/^[A-Za-z0-9._~-]{43,128}$/, { error: 'must be 43-128 characters of A-Z a-z 0-9 . _ ~ -' })
+    .optional(),
 });
 
 export const revokeBody = z.object({ session: z.string().min(1).max(512) });
@@ -39,6 +45,15 @@ export const sessionRoutes = new Hono<AppEnv>()
         400,
         'invalid_code',
         'The login code is unknown, expired, already used, or not yours. Sign the person in again.',
+      );
+    }
+    if (!(await verifierMatches(granted.codeChallenge, body.code_verifier))) {
+      throw new ApiError(
+        400,
+        'invalid_code_verifier',
+        granted.codeChallenge === null
+          ? 'This sign-in sent no code_challenge, so the exchange takes no code_verifier. Sign the person in again.'
+          : 'code_verifier does not match the code_challenge the sign-in started with. Sign the person in again.',
       );
     }
     if (body.redirect_uri !== undefined && body.redirect_uri !== granted.redirectUri) {
@@ -72,3 +87,14 @@ export const sessionRoutes = new Hono<AppEnv>()
     forgetSession(check.claims.sessionId);
     return c.json({ revoked } satisfies z.infer<typeof revokeResponse>, 200);
   });
+
+/**
+ * PKCE S256 (RFC 7636 section 4.6): BASE64URL(SHA-256(verifier)) equals the challenge. Without a
+ * challenge there must be no verifier either: a verifier then would mean a client that believes
+ * in a protection it does not have (a downgrade), so it is refused rather than ignored.
+ */
+async function verifierMatches(challenge: string | null, verifier: string | undefined): Promise<boolean> {
+  if (challenge === null) return verifier === undefined;
+  if (verifier === undefined) return false;
+  return constantTimeEqual(utf8(toBase64Url(await sha256(verifier))), utf8(challenge));
+}

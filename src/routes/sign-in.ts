@@ -30,6 +30,12 @@ const loginQuery = z.object({
     .optional(),
   redirect_uri: z.string().max(2048).optional(),
   state: z.string().max(512).optional(),
+  // PKCE for the service's own exchange (RFC 7636): S256 only, a base64url SHA-256 digest.
+  code_challenge: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{43}$/)
+    .optional(),
+  code_challenge_method: z.literal('S256').optional(),
 });
 
 const callbackQuery = z.object({
@@ -61,6 +67,13 @@ export const signInRoutes = new Hono<AppEnv>()
     if (!query.success)
       throw signInError('invalid_request', 'The sign-in link is malformed. Go back to the service and try again.');
     const { service: identifier, redirect_uri: redirectUri, state: serviceState } = query.data;
+    const codeChallenge = query.data.code_challenge ?? null;
+    if (codeChallenge !== null && (identifier === undefined || query.data.code_challenge_method !== 'S256')) {
+      throw signInError(
+        'invalid_request',
+        'A code_challenge needs code_challenge_method=S256 and the service it belongs to.',
+      );
+    }
     let serviceId: string | null = null;
     if (identifier !== undefined) {
       const service = await findServiceByIdentifier(c.var.database(), identifier);
@@ -86,6 +99,7 @@ export const signInRoutes = new Hono<AppEnv>()
         serviceId,
         redirectUri: redirectUri ?? null,
         serviceState: serviceState ?? null,
+        codeChallenge,
         retryPath: `/login${new URL(c.req.url).search}`,
         issuedAt: Date.now(),
       },
@@ -143,6 +157,7 @@ export const signInRoutes = new Hono<AppEnv>()
         serviceId: attempt.serviceId,
         userId: user.id,
         redirectUri: attempt.redirectUri,
+        codeChallenge: attempt.codeChallenge,
       });
       const target = new URL(attempt.redirectUri);
       target.searchParams.set('code', code);

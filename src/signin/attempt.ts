@@ -16,6 +16,8 @@ const attemptSchema = z.object({
   serviceId: z.string().nullable(),
   redirectUri: z.string().nullable(),
   serviceState: z.string().nullable(),
+  /** The service's PKCE challenge (S256), stored with its login code. */
+  codeChallenge: z.string().nullable().default(null),
   /** The /login address this attempt started from (validated then): where "Try again" leads. */
   retryPath: z.string().startsWith('/login'),
   issuedAt: z.number(),

@@ -148,6 +148,7 @@ describe('sealed cookies', () => {
         serviceId: null,
         redirectUri: null,
         serviceState: null,
+        codeChallenge: null,
         retryPath: '/login',
         issuedAt: Date.now(),
       },

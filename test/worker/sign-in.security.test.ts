@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { toBase64Url } from '../../src/crypto/encoding.ts';
 import { callWorker } from '../support/worker/call-worker.ts';
 import { registerService, whitelist } from '../support/worker/services.ts';
 import {
@@ -142,9 +143,9 @@ describe('/login refuses return addresses the service has not registered', () =>
 });
 
 describe('exchanging a login code', () => {
-  async function codeFor(serviceKeyOwner: Awaited<ReturnType<typeof registerService>>) {
+  async function codeFor(serviceKeyOwner: Awaited<ReturnType<typeof registerService>>, extraQuery = '') {
     const login = uniqueLogin('exchange');
-    const query = `?service=${serviceKeyOwner.identifier}&redirect_uri=${encodeURIComponent(REDIRECT)}`;
+    const query = `?service=${serviceKeyOwner.identifier}&redirect_uri=${encodeURIComponent(REDIRECT)}${extraQuery}`;
     await signIn(database.env, login, query);
     await whitelist(database, login);
     const response = await signIn(database.env, login, query);
@@ -188,6 +189,56 @@ describe('exchanging a login code', () => {
     expect(replay.status).toBe(400);
     expect(((await replay.json()) as { error: { code: string } }).error.code).toBe('invalid_code');
     expect(await verify()).toBe('revoked_session');
+  });
+
+  describe('with PKCE (the service sent a code_challenge)', () => {
+    const verifier = 'pkce-verifier-of-the-service-0123456789-abcdefghijkl';
+    const challengeOf = async (value: string) =>
+      toBase64Url(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(value))));
+    const pkceQuery = async () => `&code_challenge=${await challengeOf(verifier)}&code_challenge_method=S256`;
+    const errorCode = async (response: Response) => ((await response.json()) as { error: { code: string } }).error.code;
+
+    it('exchanges only with the matching code_verifier', async () => {
+      const owner = await registerService(database, { redirectUris: [REDIRECT] });
+      const withoutVerifier = await exchange(owner.key, { code: await codeFor(owner, await pkceQuery()) });
+      expect(withoutVerifier.status).toBe(400);
+      expect(await errorCode(withoutVerifier)).toBe('invalid_code_verifier');
+
+      const wrong = await exchange(owner.key, {
+        code: await codeFor(owner, await pkceQuery()),
+        code_verifier: `${verifier}x`,
+      });
+      expect(wrong.status).toBe(400);
+      expect(await errorCode(wrong)).toBe('invalid_code_verifier');
+
+      const code = await codeFor(owner, await pkceQuery());
+      const right = await exchange(owner.key, { code, code_verifier: verifier });
+      expect(right.status).toBe(200);
+      // A failed attempt used the code up all the same: no guessing verifiers one by one.
+      const codeTriedOnce = await codeFor(owner, await pkceQuery());
+      expect((await exchange(owner.key, { code: codeTriedOnce, code_verifier: 'x'.repeat(43) })).status).toBe(400);
+      expect((await exchange(owner.key, { code: codeTriedOnce, code_verifier: verifier })).status).toBe(400);
+    });
+
+    it('refuses a code_verifier when the sign-in sent no challenge (no downgrade)', async () => {
+      const owner = await registerService(database, { redirectUris: [REDIRECT] });
+      const response = await exchange(owner.key, { code: await codeFor(owner), code_verifier: verifier });
+      expect(response.status).toBe(400);
+      expect(await errorCode(response)).toBe('invalid_code_verifier');
+    });
+
+    it('refuses a challenge without method S256 at /login', async () => {
+      const owner = await registerService(database, { redirectUris: [REDIRECT] });
+      const base = `/login?service=${owner.identifier}&redirect_uri=${encodeURIComponent(REDIRECT)}`;
+      const challenge = await challengeOf(verifier);
+      for (const suffix of [
+        `&code_challenge=${challenge}`,
+        `&code_challenge=${challenge}&code_challenge_method=plain`,
+      ]) {
+        const response = await callWorker(database.env, `${base}${suffix}`, { redirect: 'manual' });
+        await expectSignInError(response, 400, 'invalid_request');
+      }
+    });
   });
 
   it('without a valid service key is 401', async () => {
