@@ -125,6 +125,38 @@ describe("the gateway's own sign-in", () => {
     expect(await after.text()).toContain('Sign in with GitHub');
   });
 
+  it('refuses a sign-out posted from another origin, and the session stays', async () => {
+    const login = uniqueLogin('crosssite');
+    await signIn(database.env, login);
+    await whitelist(database, login);
+    const token = cookiesOf(await signIn(database.env, login)).get('gw_session') ?? '';
+    const forged = await callWorker(database.env, '/logout', {
+      method: 'POST',
+      headers: { Cookie: `gw_session=${token}`, Origin: 'https://evil.example' },
+    });
+    expect(forged.status).toBe(403);
+    expect(await forged.text()).toContain('Error code: cross_site');
+    const landing = await callWorker(database.env, '/', { headers: { Cookie: `gw_session=${token}` } });
+    expect(await landing.text()).toContain(`You are signed in as <strong>${login}</strong>`);
+  });
+
+  it('escapes what the address carries into a page', async () => {
+    const login = uniqueLogin('escape');
+    const hostile = '"><img src=x onerror=alert(1)><script>alert(2)</script>';
+    const service = await registerService(database, { redirectUris: [REDIRECT] });
+    const pending = await signIn(
+      database.env,
+      login,
+      `?service=${service.identifier}&redirect_uri=${encodeURIComponent(REDIRECT)}&state=${encodeURIComponent(hostile)}`,
+    );
+    expect(pending.status).toBe(403);
+    const page = await pending.text();
+    expect(page).toContain('Try again');
+    expect(page).not.toContain('<img');
+    expect(page).not.toContain('<script');
+    expect(page).not.toContain('onerror=alert');
+  });
+
   it('keeps the sign-in attempt in a sealed, HttpOnly, Secure, Lax cookie scoped to the callback', async () => {
     const { cookie, authorizeUrl } = await startSignIn(database.env);
     expect(cookie).not.toContain(authorizeUrl.searchParams.get('state') ?? 'x');

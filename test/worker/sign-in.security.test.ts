@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { toBase64Url } from '../../src/crypto/encoding.ts';
 import { callWorker } from '../support/worker/call-worker.ts';
@@ -189,6 +190,20 @@ describe('exchanging a login code', () => {
     expect(replay.status).toBe(400);
     expect(((await replay.json()) as { error: { code: string } }).error.code).toBe('invalid_code');
     expect(await verify()).toBe('revoked_session');
+  });
+
+  it('after its 60 seconds fails', async () => {
+    const owner = await registerService(database, { redirectUris: [REDIRECT] });
+    const code = await codeFor(owner);
+    const handle = database.open();
+    // As if the minute had passed: the code is otherwise fresh and unused.
+    await handle.db.execute(
+      sql`update login_codes set expires_at = now() - interval '1 second' where used_at is null and service_id = ${owner.id}`,
+    );
+    await handle.end();
+    const response = await exchange(owner.key, { code });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('invalid_code');
   });
 
   describe('with PKCE (the service sent a code_challenge)', () => {

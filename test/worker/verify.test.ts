@@ -162,7 +162,11 @@ describe('POST /v1/github-token', () => {
     const response = await callService(database, '/v1/github-token', service.key, { session: person.token });
     expect(response.status).toBe(200);
     expect(response.headers.get('cache-control')).toBe('no-store');
-    const body = (await response.json()) as { access_token: string; expires_at: string; refreshed: boolean };
+    const text = await response.text();
+    const body = JSON.parse(text) as { access_token: string; expires_at: string; refreshed: boolean };
+    // The access token only: the refresh token never leaves the gateway.
+    expect(Object.keys(body).sort()).toEqual(['access_token', 'expires_at', 'refreshed']);
+    expect(text).not.toContain('ghr_');
     expect(body.access_token).toMatch(/^ghu_/);
     expect(body.refreshed).toBe(false);
     // The token works at GitHub (the stand-in) as this person.
