@@ -5,7 +5,7 @@ import { open, seal } from '../crypto/sealed-box.ts';
  * One sign-in in progress, kept in a sealed, HttpOnly cookie between /login and the callback:
  * the OAuth state, the PKCE verifier, and where to send the person afterwards.
  */
-export const SIGN_IN_COOKIE = 'gw_signin';
+export const SIGN_IN_COOKIE = '__Secure-gw_signin';
 export const SIGN_IN_COOKIE_PATH = '/auth/github/callback';
 export const SIGN_IN_TTL_SECONDS = 600;
 const PURPOSE = 'sign-in-attempt';

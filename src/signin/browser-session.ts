@@ -5,7 +5,7 @@ import { findSession, type SessionWithUser } from '../db/sessions.ts';
 import type { AppEnv } from '../http/context.ts';
 
 /** The gateway's own sign-in (no service): a signed session token in an HttpOnly cookie. */
-export const SESSION_COOKIE = 'gw_session';
+export const SESSION_COOKIE = '__Host-gw_session';
 
 export function setSessionCookie(c: Context<AppEnv>, token: string, maxAgeSeconds: number): void {
   setCookie(c, SESSION_COOKIE, token, {

@@ -6,6 +6,7 @@ import { serviceKeyId } from '../../src/crypto/service-keys.ts';
 import { loadTokenKeyring } from '../../src/crypto/token-cipher.ts';
 import { loadGitHubTokens } from '../../src/db/user-tokens.ts';
 import { DEFAULT_GRACE_SECONDS, rotateServiceKey } from '../../src/services/admin.ts';
+import { SESSION_COOKIE } from '../../src/signin/browser-session.ts';
 import { callWorker } from '../support/worker/call-worker.ts';
 import { SERVICE_REDIRECT, signedInPerson } from '../support/worker/people.ts';
 import { registerService, whitelist } from '../support/worker/services.ts';
@@ -112,7 +113,7 @@ describe('concurrency', () => {
     for (const response of second) {
       expect(response.status).toBe(302);
       expect(response.headers.get('location')).toBe('/');
-      sessionCookies.add(cookiesOf(response).get('gw_session') ?? '');
+      sessionCookies.add(cookiesOf(response).get(SESSION_COOKIE) ?? '');
     }
     expect(sessionCookies.size).toBe(8);
     expect((await rowsFor()).map((row) => row.id)).toEqual([userId]);

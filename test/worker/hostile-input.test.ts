@@ -4,6 +4,8 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Bindings } from '../../src/config.ts';
 import { MAX_JSON_BODY_BYTES } from '../../src/http/json-body.ts';
 import worker from '../../src/index.ts';
+import { SIGN_IN_COOKIE } from '../../src/signin/attempt.ts';
+import { SESSION_COOKIE } from '../../src/signin/browser-session.ts';
 import { callWorker } from '../support/worker/call-worker.ts';
 import { SERVICE_REDIRECT, signedInPerson } from '../support/worker/people.ts';
 import { type RegisteredService, registerService } from '../support/worker/services.ts';
@@ -241,11 +243,11 @@ const hostileRequest = fc
     const cookies: string[] = [];
     if (drawn.cookieSession !== null) {
       const value = drawn.cookieSession === 'real' ? sessionToken : drawn.cookieSession;
-      cookies.push(`gw_session=${value}`);
+      cookies.push(`${SESSION_COOKIE}=${value}`);
       secrets.push(value);
     }
     if (drawn.cookieSignIn !== null) {
-      cookies.push(`gw_signin=${drawn.cookieSignIn}`);
+      cookies.push(`${SIGN_IN_COOKIE}=${drawn.cookieSignIn}`);
       secrets.push(drawn.cookieSignIn);
     }
     if (cookies.length > 0) headers.Cookie = cookies.join('; ');

@@ -3,6 +3,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { users } from '../../drizzle/schema.ts';
 import { isEncryptedToken } from '../../src/crypto/token-cipher.ts';
 import { PAGE_CSP } from '../../src/pages/layout.ts';
+import { SIGN_IN_COOKIE } from '../../src/signin/attempt.ts';
+import { SESSION_COOKIE } from '../../src/signin/browser-session.ts';
 import { callWorker } from '../support/worker/call-worker.ts';
 import { registerService, whitelist } from '../support/worker/services.ts';
 import { cookiesOf, setCookieHeader, signIn, startSignIn, uniqueLogin } from '../support/worker/sign-in-flow.ts';
@@ -45,8 +47,8 @@ describe('signing in through a service', () => {
     expect(response.headers.get('content-security-policy')).toBe(PAGE_CSP);
     expect(response.headers.get('x-frame-options')).toBe('DENY');
     expect(response.headers.get('referrer-policy')).toBe('no-referrer');
-    expect(cookiesOf(response).has('gw_session')).toBe(false);
-    expect(setCookieHeader(response, 'gw_signin')).toMatch(/Max-Age=0/);
+    expect(cookiesOf(response).has(SESSION_COOKIE)).toBe(false);
+    expect(setCookieHeader(response, SIGN_IN_COOKIE)).toMatch(/Max-Age=0/);
 
     const row = await userRow(login);
     expect(row).toMatchObject({ githubLogin: login, isWhitelisted: false });
@@ -104,24 +106,29 @@ describe("the gateway's own sign-in", () => {
     const response = await signIn(database.env, login);
     expect(response.status).toBe(302);
     expect(response.headers.get('location')).toBe('/');
-    const sessionCookie = setCookieHeader(response, 'gw_session') ?? '';
+    // __Host-: only this exact origin may set it (no Domain, Path=/, Secure), so a sibling
+    // subdomain cannot plant a session cookie for the gateway.
+    expect(SESSION_COOKIE.startsWith('__Host-')).toBe(true);
+    const sessionCookie = setCookieHeader(response, SESSION_COOKIE) ?? '';
+    expect(sessionCookie).toMatch(/Path=\//);
+    expect(sessionCookie).not.toMatch(/Domain=/i);
     expect(sessionCookie).toMatch(/HttpOnly/);
     expect(sessionCookie).toMatch(/Secure/);
     expect(sessionCookie).toMatch(/SameSite=Lax/);
-    const token = cookiesOf(response).get('gw_session') ?? '';
+    const token = cookiesOf(response).get(SESSION_COOKIE) ?? '';
 
-    const landing = await callWorker(database.env, '/', { headers: { Cookie: `gw_session=${token}` } });
+    const landing = await callWorker(database.env, '/', { headers: { Cookie: `${SESSION_COOKIE}=${token}` } });
     expect(await landing.text()).toContain(`You are signed in as <strong>${login}</strong>`);
 
     const out = await callWorker(database.env, '/logout', {
       method: 'POST',
-      headers: { Cookie: `gw_session=${token}`, Origin: 'https://gateway.test' },
+      headers: { Cookie: `${SESSION_COOKIE}=${token}`, Origin: 'https://gateway.test' },
     });
     expect(out.status).toBe(200);
     expect(await out.text()).toContain('Signed out');
-    expect(setCookieHeader(out, 'gw_session')).toMatch(/Max-Age=0/);
+    expect(setCookieHeader(out, SESSION_COOKIE)).toMatch(/Max-Age=0/);
 
-    const after = await callWorker(database.env, '/', { headers: { Cookie: `gw_session=${token}` } });
+    const after = await callWorker(database.env, '/', { headers: { Cookie: `${SESSION_COOKIE}=${token}` } });
     expect(await after.text()).toContain('Sign in with GitHub');
   });
 
@@ -129,14 +136,14 @@ describe("the gateway's own sign-in", () => {
     const login = uniqueLogin('crosssite');
     await signIn(database.env, login);
     await whitelist(database, login);
-    const token = cookiesOf(await signIn(database.env, login)).get('gw_session') ?? '';
+    const token = cookiesOf(await signIn(database.env, login)).get(SESSION_COOKIE) ?? '';
     const forged = await callWorker(database.env, '/logout', {
       method: 'POST',
-      headers: { Cookie: `gw_session=${token}`, Origin: 'https://evil.example' },
+      headers: { Cookie: `${SESSION_COOKIE}=${token}`, Origin: 'https://evil.example' },
     });
     expect(forged.status).toBe(403);
     expect(await forged.text()).toContain('Error code: cross_site');
-    const landing = await callWorker(database.env, '/', { headers: { Cookie: `gw_session=${token}` } });
+    const landing = await callWorker(database.env, '/', { headers: { Cookie: `${SESSION_COOKIE}=${token}` } });
     expect(await landing.text()).toContain(`You are signed in as <strong>${login}</strong>`);
   });
 
@@ -161,7 +168,8 @@ describe("the gateway's own sign-in", () => {
     const { cookie, authorizeUrl } = await startSignIn(database.env);
     expect(cookie).not.toContain(authorizeUrl.searchParams.get('state') ?? 'x');
     const response = await callWorker(database.env, '/login', { redirect: 'manual' });
-    const header = setCookieHeader(response, 'gw_signin') ?? '';
+    expect(SIGN_IN_COOKIE.startsWith('__Secure-')).toBe(true);
+    const header = setCookieHeader(response, SIGN_IN_COOKIE) ?? '';
     expect(header).toMatch(/Path=\/auth\/github\/callback/);
     expect(header).toMatch(/HttpOnly/);
     expect(header).toMatch(/Secure/);

@@ -1,6 +1,8 @@
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { toBase64Url } from '../../src/crypto/encoding.ts';
+import { SIGN_IN_COOKIE } from '../../src/signin/attempt.ts';
+import { SESSION_COOKIE } from '../../src/signin/browser-session.ts';
 import { callWorker } from '../support/worker/call-worker.ts';
 import { registerService, whitelist } from '../support/worker/services.ts';
 import {
@@ -25,7 +27,7 @@ async function expectSignInError(response: Response, status: number, code: strin
   const page = await response.text();
   expect(page).toContain(`Error code: ${code}`);
   expect(response.headers.get('location')).toBeNull();
-  expect(setCookieHeader(response, 'gw_session')).toBeUndefined();
+  expect(setCookieHeader(response, SESSION_COOKIE)).toBeUndefined();
 }
 
 describe('the callback refuses', () => {
@@ -120,7 +122,7 @@ describe('/login refuses return addresses the service has not registered', () =>
       { redirect: 'manual' },
     );
     await expectSignInError(response, 400, 'unregistered_redirect_uri');
-    expect(setCookieHeader(response, 'gw_signin')).toBeUndefined();
+    expect(setCookieHeader(response, SIGN_IN_COOKIE)).toBeUndefined();
   });
 
   it('an unknown or deactivated service', async () => {

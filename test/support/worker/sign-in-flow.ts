@@ -1,6 +1,7 @@
 import { expect } from 'vitest';
 import { pickStandInUser } from '../../../scripts/lib/stand-in-github-picker.ts';
 import type { Bindings } from '../../../src/config.ts';
+import { SIGN_IN_COOKIE } from '../../../src/signin/attempt.ts';
 import { callWorker } from './call-worker.ts';
 
 /** A cookie jar of one: the value of each cookie a response set, by name. */
@@ -29,7 +30,7 @@ export interface StartedSignIn {
 export async function startSignIn(bindings: Bindings, query = ''): Promise<StartedSignIn> {
   const response = await callWorker(bindings, `/login${query}`, { redirect: 'manual' });
   expect(response.status).toBe(302);
-  const cookie = cookiesOf(response).get('gw_signin');
+  const cookie = cookiesOf(response).get(SIGN_IN_COOKIE);
   expect(cookie).toBeTruthy();
   return { authorizeUrl: new URL(response.headers.get('location') ?? ''), cookie: cookie ?? '' };
 }
@@ -46,7 +47,7 @@ export async function authorizeAtGitHub(authorizeUrl: URL, login: string): Promi
 
 /** GitHub's redirect arrives at the gateway's callback, with the browser's cookie (if any). */
 export function callback(bindings: Bindings, callbackUrl: URL, cookie: string | null): Promise<Response> {
-  const headers: Record<string, string> = cookie === null ? {} : { Cookie: `gw_signin=${cookie}` };
+  const headers: Record<string, string> = cookie === null ? {} : { Cookie: `${SIGN_IN_COOKIE}=${cookie}` };
   return callWorker(bindings, `${callbackUrl.pathname}${callbackUrl.search}`, { headers, redirect: 'manual' });
 }
 
