@@ -12,13 +12,15 @@ export function securityHeaders(): MiddlewareHandler {
   const standard = secureHeaders({
     contentSecurityPolicy: undefined,
     xFrameOptions: 'DENY',
-    referrerPolicy: 'no-referrer',
+    // Set below, only where a route has not chosen its own (the pages say same-origin).
+    referrerPolicy: false,
     crossOriginResourcePolicy: 'same-origin',
     strictTransportSecurity: 'max-age=63072000; includeSubDomains',
   });
   return async (c, next) => {
     await standard(c, next);
     if (!c.res.headers.has('Content-Security-Policy')) c.res.headers.set('Content-Security-Policy', API_CSP);
+    if (!c.res.headers.has('Referrer-Policy')) c.res.headers.set('Referrer-Policy', 'no-referrer');
     // Answers carry sessions, tokens and verdicts about people: no cache keeps them unless a route
     // says otherwise (the stylesheet, the OpenAPI document).
     if (!c.res.headers.has('Cache-Control')) c.res.headers.set('Cache-Control', 'no-store');

@@ -52,7 +52,12 @@ export const signInRoutes = new Hono<AppEnv>()
   .use(async (c, next) => {
     await next();
     c.header('Cache-Control', 'no-store');
-    if (c.res.headers.get('Content-Type')?.startsWith('text/html')) c.header('Content-Security-Policy', PAGE_CSP);
+    if (c.res.headers.get('Content-Type')?.startsWith('text/html')) {
+      c.header('Content-Security-Policy', PAGE_CSP);
+      // Still no referrer to other sites; but with no-referrer browsers send `Origin: null` on
+      // the page's own sign-out POST, which then cannot be told from a cross-site one.
+      c.header('Referrer-Policy', 'same-origin');
+    }
   })
   .get('/', async (c) => {
     const session = await browserSession(c);
@@ -179,8 +184,7 @@ export const signInRoutes = new Hono<AppEnv>()
   .post('/logout', async (c) => {
     // A cross-site form could post here; SameSite=Lax keeps the cookie off such a request, and a
     // foreign Origin is refused outright.
-    const origin = c.req.header('Origin');
-    if (origin && origin !== new URL(c.req.url).origin)
+    if (!isSameOriginRequest(c.req.header('Sec-Fetch-Site'), c.req.header('Origin'), c.req.url))
       throw new PageError(403, 'cross_site', 'Not signed out', 'Sign out from the gateway’s own page.');
     const session = await browserSession(c);
     if (session) {
@@ -190,3 +194,13 @@ export const signInRoutes = new Hono<AppEnv>()
     clearSessionCookie(c);
     return c.html(signedOutPage());
   });
+
+/**
+ * Whether a state-changing request comes from the gateway's own pages. Browsers that send
+ * Sec-Fetch-Site say so directly; for older ones the Origin must be this origin (or absent, as
+ * from a non-browser client, which carries no cookie a forgery could ride on).
+ */
+function isSameOriginRequest(fetchSite: string | undefined, origin: string | undefined, url: string): boolean {
+  if (fetchSite !== undefined) return fetchSite === 'same-origin' || fetchSite === 'none';
+  return origin === undefined || origin === new URL(url).origin;
+}

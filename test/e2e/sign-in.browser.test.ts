@@ -101,4 +101,22 @@ describe('signing in with a browser', () => {
     await page.screenshot({ path: path.join(tmpdir(), 'gateway-e2e-signed-in.png') });
     await page.close();
   }, 60_000);
+
+  it("signs in on the gateway's own page and out again: the browser keeps the __Host- cookie", async () => {
+    // octocat was whitelisted by the test above.
+    const page = await browser.newPage();
+    await page.goto(stack.workerUrl);
+    await page.getByRole('link', { name: 'Sign in with GitHub' }).click();
+    await page.getByRole('button', { name: 'Sign in as octocat' }).click();
+    await expect.poll(() => page.textContent('main')).toContain('You are signed in as octocat');
+    const cookies = await page.context().cookies(stack.workerUrl);
+    expect(cookies.map((cookie) => cookie.name)).toContain('__Host-gw_session');
+    // The page's own sign-out form: a real browser's same-origin POST (this was refused as
+    // cross-site while pages said Referrer-Policy: no-referrer, which makes Origin "null").
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await expect.poll(() => page.textContent('main')).toContain('Signed out');
+    await page.goto(stack.workerUrl);
+    expect(await page.textContent('main')).toContain('Sign in with GitHub');
+    await page.close();
+  }, 60_000);
 });

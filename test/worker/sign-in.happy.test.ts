@@ -46,7 +46,8 @@ describe('signing in through a service', () => {
     );
     expect(response.headers.get('content-security-policy')).toBe(PAGE_CSP);
     expect(response.headers.get('x-frame-options')).toBe('DENY');
-    expect(response.headers.get('referrer-policy')).toBe('no-referrer');
+    // No referrer to other sites; same-origin so that the page's own forms carry a real Origin.
+    expect(response.headers.get('referrer-policy')).toBe('same-origin');
     expect(cookiesOf(response).has(SESSION_COOKIE)).toBe(false);
     expect(setCookieHeader(response, SIGN_IN_COOKIE)).toMatch(/Max-Age=0/);
 
@@ -143,8 +144,20 @@ describe("the gateway's own sign-in", () => {
     });
     expect(forged.status).toBe(403);
     expect(await forged.text()).toContain('Error code: cross_site');
+    // A browser that says where the request comes from is believed over the Origin header.
+    const crossSite = await callWorker(database.env, '/logout', {
+      method: 'POST',
+      headers: { Cookie: `${SESSION_COOKIE}=${token}`, 'Sec-Fetch-Site': 'cross-site', Origin: 'null' },
+    });
+    expect(crossSite.status).toBe(403);
     const landing = await callWorker(database.env, '/', { headers: { Cookie: `${SESSION_COOKIE}=${token}` } });
     expect(await landing.text()).toContain(`You are signed in as <strong>${login}</strong>`);
+    // The page's own form, as a browser sends it.
+    const own = await callWorker(database.env, '/logout', {
+      method: 'POST',
+      headers: { Cookie: `${SESSION_COOKIE}=${token}`, 'Sec-Fetch-Site': 'same-origin', Origin: 'null' },
+    });
+    expect(own.status).toBe(200);
   });
 
   it('escapes what the address carries into a page', async () => {
