@@ -15,6 +15,8 @@ export interface SecretBindings {
   TOKEN_ENCRYPTION_PREVIOUS_KEYS?: string;
   /** base64 of 32 random bytes: signs session tokens and seals the sign-in cookie. */
   SESSION_SECRET?: string;
+  /** Comma-separated earlier session secrets, still accepted for checking during a rotation. */
+  SESSION_SECRET_PREVIOUS?: string;
   GITHUB_CLIENT_ID?: string;
   GITHUB_CLIENT_SECRET?: string;
 }
@@ -100,6 +102,7 @@ const configSchema = z.object({
   TOKEN_ENCRYPTION_KEY: masterKey,
   TOKEN_ENCRYPTION_PREVIOUS_KEYS: masterKeyList.default(''),
   SESSION_SECRET: masterKey,
+  SESSION_SECRET_PREVIOUS: masterKeyList.default(''),
   GITHUB_CLIENT_ID: z.string({ error: 'is missing' }).trim().min(1, { error: 'is missing' }),
   GITHUB_CLIENT_SECRET: z.string({ error: 'is missing' }).trim().min(1, { error: 'is missing' }),
   /** GitHub's web host (authorize, token): github.com, a GitHub Enterprise Server, or the local stand-in. */

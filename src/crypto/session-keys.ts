@@ -10,11 +10,40 @@ export interface SessionKeys {
   tokenSigning: CryptoKey;
   /** AES-256-GCM: seals the short-lived sign-in cookie (state, PKCE verifier, where to return). */
   cookieSealing: CryptoKey;
+  /** What a token is checked against: the current signing key, then those of previous secrets. */
+  tokenChecking: CryptoKey[];
+  /** What a sign-in cookie is opened with: the current sealing key, then those of previous secrets. */
+  cookieOpening: CryptoKey[];
 }
 
-const cache = new Map<string, Promise<SessionKeys>>();
+interface DerivedKeys {
+  tokenSigning: CryptoKey;
+  cookieSealing: CryptoKey;
+}
 
-export function loadSessionKeys(secret: string): Promise<SessionKeys> {
+const cache = new Map<string, Promise<DerivedKeys>>();
+
+/**
+ * The keys of SESSION_SECRET, plus those of SESSION_SECRET_PREVIOUS (comma-separated) for checking
+ * only: during a rotation, sessions and sign-ins begun under the old secret keep working while
+ * everything new is signed and sealed under the new one.
+ */
+export async function loadSessionKeys(secret: string, previous = ''): Promise<SessionKeys> {
+  const previousSecrets = previous
+    .split(',')
+    .map((value) => value.trim())
+    .filter((value) => value !== '');
+  const [current, ...older] = await Promise.all([secret, ...previousSecrets].map(derivedKeys));
+  if (!current) throw new Error('unreachable: the current secret always derives');
+  return {
+    tokenSigning: current.tokenSigning,
+    cookieSealing: current.cookieSealing,
+    tokenChecking: [current, ...older].map((keys) => keys.tokenSigning),
+    cookieOpening: [current, ...older].map((keys) => keys.cookieSealing),
+  };
+}
+
+function derivedKeys(secret: string): Promise<DerivedKeys> {
   let keys = cache.get(secret);
   if (!keys) {
     keys = deriveSessionKeys(secret);
@@ -23,7 +52,7 @@ export function loadSessionKeys(secret: string): Promise<SessionKeys> {
   return keys;
 }
 
-async function deriveSessionKeys(secret: string): Promise<SessionKeys> {
+async function deriveSessionKeys(secret: string): Promise<DerivedKeys> {
   const base = await crypto.subtle.importKey('raw', decodeMasterKey(secret, 'SESSION_SECRET'), 'HKDF', false, [
     'deriveKey',
   ]);

@@ -22,13 +22,26 @@ export type SessionTokenCheck =
   | { ok: true; claims: SessionClaims }
   | { ok: false; code: 'malformed_session' | 'invalid_session' | 'expired_session' };
 
-export async function verifySessionToken(token: string, key: CryptoKey, now = new Date()): Promise<SessionTokenCheck> {
+/** Checks a token against one key, or against each of several (the current secret's, then previous ones'). */
+export async function verifySessionToken(
+  token: string,
+  keys: CryptoKey | readonly CryptoKey[],
+  now = new Date(),
+): Promise<SessionTokenCheck> {
   const match = PATTERN.exec(token);
   if (!match) return { ok: false, code: 'malformed_session' };
   const [, sessionId = '', expiry = '', signature = ''] = match;
-  const expected = new Uint8Array(await crypto.subtle.sign('HMAC', key, utf8(`${sessionId}.${expiry}`)));
   const presented = fromBase64Url(signature);
-  if (!presented || !constantTimeEqual(presented, expected)) return { ok: false, code: 'invalid_session' };
+  if (!presented) return { ok: false, code: 'invalid_session' };
+  let signed = false;
+  for (const key of Array.isArray(keys) ? keys : [keys]) {
+    const expected = new Uint8Array(await crypto.subtle.sign('HMAC', key, utf8(`${sessionId}.${expiry}`)));
+    if (constantTimeEqual(presented, expected)) {
+      signed = true;
+      break;
+    }
+  }
+  if (!signed) return { ok: false, code: 'invalid_session' };
   const expiresAt = new Date(Number(expiry) * 1000);
   if (expiresAt.getTime() <= now.getTime()) return { ok: false, code: 'expired_session' };
   return { ok: true, claims: { sessionId, expiresAt } };

@@ -28,7 +28,7 @@ export function requestServices(): MiddlewareHandler<AppEnv> {
     c.set('log', createLogger({ requestId }, config.LOG_LEVEL));
 
     c.set('tokenKeyring', () => loadTokenKeyring(config.TOKEN_ENCRYPTION_KEY, config.TOKEN_ENCRYPTION_PREVIOUS_KEYS));
-    c.set('sessionKeys', () => loadSessionKeys(config.SESSION_SECRET));
+    c.set('sessionKeys', () => loadSessionKeys(config.SESSION_SECRET, config.SESSION_SECRET_PREVIOUS));
 
     c.set('audit', {});
     const pending: Promise<unknown>[] = [];

@@ -81,7 +81,7 @@ export const sessionRoutes = new Hono<AppEnv>()
   })
   .post('/v1/sessions/revoke', requireService(), async (c) => {
     const body = await readJsonBody(c, revokeBody);
-    const check = await verifySessionToken(body.session, (await c.var.sessionKeys()).tokenSigning, new Date(0));
+    const check = await verifySessionToken(body.session, (await c.var.sessionKeys()).tokenChecking, new Date(0));
     if (!check.ok) throw new ApiError(400, check.code, 'That is not a session token this gateway issued.');
     const revoked = await revokeSession(c.var.database(), check.claims.sessionId, c.var.service.id);
     forgetSession(check.claims.sessionId);

@@ -126,7 +126,7 @@ export const signInRoutes = new Hono<AppEnv>()
     if (!query.success) throw signInError('invalid_request', 'GitHub sent back a malformed answer. Start again.');
     if (query.data.error)
       throw signInError('github_denied', 'GitHub did not sign you in (you may have cancelled). Start again.');
-    const attempt = cookie ? await openAttempt(cookie, (await c.var.sessionKeys()).cookieSealing) : null;
+    const attempt = cookie ? await openAttempt(cookie, (await c.var.sessionKeys()).cookieOpening) : null;
     if (!attempt) {
       throw signInError(
         'sign_in_expired',

@@ -26,7 +26,7 @@ async function verifyPerson(c: Context<AppEnv>, body: z.infer<typeof personBody>
   const db = () => c.var.database();
   const outcome = body.session
     ? await verifySession(body.session, {
-        signingKey: (await c.var.sessionKeys()).tokenSigning,
+        signingKeys: (await c.var.sessionKeys()).tokenChecking,
         serviceId: c.var.service.id,
         findSession: (id) => cachedSession(db, id, ttl),
         checkToken: cachedTokenCheck(ttl),

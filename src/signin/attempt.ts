@@ -30,8 +30,17 @@ export function sealAttempt(attempt: SignInAttempt, key: CryptoKey): Promise<str
 }
 
 /** The attempt, or null if the cookie is not one this gateway sealed or it is too old. */
-export async function openAttempt(cookie: string, key: CryptoKey, now = Date.now()): Promise<SignInAttempt | null> {
-  const parsed = attemptSchema.safeParse(await open(cookie, key, PURPOSE));
+export async function openAttempt(
+  cookie: string,
+  keys: CryptoKey | readonly CryptoKey[],
+  now = Date.now(),
+): Promise<SignInAttempt | null> {
+  let opened: unknown = null;
+  for (const key of Array.isArray(keys) ? keys : [keys]) {
+    opened = await open(cookie, key, PURPOSE);
+    if (opened !== null) break;
+  }
+  const parsed = attemptSchema.safeParse(opened);
   if (!parsed.success) return null;
   if (now - parsed.data.issuedAt > SIGN_IN_TTL_SECONDS * 1000) return null;
   return parsed.data;

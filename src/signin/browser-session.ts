@@ -25,7 +25,7 @@ export function clearSessionCookie(c: Context<AppEnv>): void {
 export async function browserSession(c: Context<AppEnv>): Promise<SessionWithUser | null> {
   const token = getCookie(c, SESSION_COOKIE);
   if (!token) return null;
-  const check = await verifySessionToken(token, (await c.var.sessionKeys()).tokenSigning);
+  const check = await verifySessionToken(token, (await c.var.sessionKeys()).tokenChecking);
   if (!check.ok) return null;
   const session = await findSession(c.var.database(), check.claims.sessionId);
   if (!session || session.revokedAt !== null || session.serviceId !== null || !session.user.isWhitelisted) return null;

@@ -43,12 +43,12 @@ async function cached<V>(
 const signedTokens = new TtlCache<SessionClaims>();
 
 export function cachedTokenCheck(ttlSeconds: number) {
-  return async (token: string, key: CryptoKey, now: Date): Promise<SessionTokenCheck> => {
+  return async (token: string, keys: readonly CryptoKey[], now: Date): Promise<SessionTokenCheck> => {
     const claims = ttlSeconds > 0 ? signedTokens.get(token) : undefined;
     if (claims) {
       return claims.expiresAt.getTime() > now.getTime() ? { ok: true, claims } : { ok: false, code: 'expired_session' };
     }
-    const check = await verifySessionToken(token, key, now);
+    const check = await verifySessionToken(token, keys, now);
     if (check.ok) signedTokens.set(token, check.claims, ttlSeconds * 1000);
     return check;
   };

@@ -34,15 +34,16 @@ export interface VerifyOutcome {
 export async function verifySession(
   token: string,
   deps: {
-    signingKey: CryptoKey;
+    /** The current secret's token key, then previous secrets' (a rotation). */
+    signingKeys: readonly CryptoKey[];
     serviceId: string;
     findSession: (id: string) => Promise<SessionWithUser | null>;
     /** Verifies the token's signature and expiry (the route passes a cached verification). */
-    checkToken?: (token: string, key: CryptoKey, now: Date) => Promise<SessionTokenCheck>;
+    checkToken?: (token: string, keys: readonly CryptoKey[], now: Date) => Promise<SessionTokenCheck>;
   },
   now = new Date(),
 ): Promise<VerifyOutcome> {
-  const check = await (deps.checkToken ?? verifySessionToken)(token, deps.signingKey, now);
+  const check = await (deps.checkToken ?? verifySessionToken)(token, deps.signingKeys, now);
   if (!check.ok) return { valid: false, code: check.code, person: null };
   const session = await deps.findSession(check.claims.sessionId);
   if (!session) return { valid: false, code: 'invalid_session', person: null };

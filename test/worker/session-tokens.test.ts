@@ -46,17 +46,52 @@ describe('the cached token check of the verify path', () => {
     const expiresAt = new Date(Math.floor(Date.now() / 1000 + 60) * 1000);
     const token = await signSessionToken({ sessionId, expiresAt }, tokenSigning);
     const check = cachedTokenCheck(30);
-    expect((await check(token, tokenSigning, new Date())).ok).toBe(true);
+    expect((await check(token, [tokenSigning], new Date())).ok).toBe(true);
     // Cached: the (wrong) key is not consulted again within the bound...
-    expect((await check(token, otherKey, new Date())).ok).toBe(true);
+    expect((await check(token, [otherKey], new Date())).ok).toBe(true);
     // ...but the expiry is.
-    expect(await check(token, tokenSigning, new Date(expiresAt.getTime() + 1000))).toEqual({
+    expect(await check(token, [tokenSigning], new Date(expiresAt.getTime() + 1000))).toEqual({
       ok: false,
       code: 'expired_session',
     });
     // A token that failed is never cached.
     const forged = `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`;
-    expect((await check(forged, tokenSigning, new Date())).ok).toBe(false);
-    expect((await check(forged, tokenSigning, new Date())).ok).toBe(false);
+    expect((await check(forged, [tokenSigning], new Date())).ok).toBe(false);
+    expect((await check(forged, [tokenSigning], new Date())).ok).toBe(false);
+  });
+});
+
+describe('rotating SESSION_SECRET', () => {
+  it('accepts tokens and sign-in cookies of a previous secret listed in SESSION_SECRET_PREVIOUS, and signs only with the new one', async () => {
+    const { openAttempt, sealAttempt } = await import('../../src/signin/attempt.ts');
+    const oldSecret = generateMasterKey();
+    const newSecret = generateMasterKey();
+    const before = await loadSessionKeys(oldSecret);
+    const expiresAt = new Date(Math.floor(Date.now() / 1000 + 60) * 1000);
+    const oldToken = await signSessionToken({ sessionId, expiresAt }, before.tokenSigning);
+    const attempt = {
+      state: 's',
+      verifier: 'v'.repeat(43),
+      serviceId: null,
+      redirectUri: null,
+      serviceState: null,
+      codeChallenge: null,
+      retryPath: '/login',
+      issuedAt: Date.now(),
+    };
+    const oldCookie = await sealAttempt(attempt, before.cookieSealing);
+
+    const during = await loadSessionKeys(newSecret, ` ${oldSecret} ,`);
+    expect((await verifySessionToken(oldToken, during.tokenChecking)).ok).toBe(true);
+    expect(await openAttempt(oldCookie, during.cookieOpening)).toEqual(attempt);
+    // New tokens are signed with the new secret only.
+    const newToken = await signSessionToken({ sessionId, expiresAt }, during.tokenSigning);
+    expect((await verifySessionToken(newToken, before.tokenChecking)).ok).toBe(false);
+
+    // Once the old secret is dropped from the list, what it signed is refused.
+    const after = await loadSessionKeys(newSecret);
+    expect(await verifySessionToken(oldToken, after.tokenChecking)).toEqual({ ok: false, code: 'invalid_session' });
+    expect(await openAttempt(oldCookie, after.cookieOpening)).toBeNull();
+    expect((await verifySessionToken(newToken, after.tokenChecking)).ok).toBe(true);
   });
 });
