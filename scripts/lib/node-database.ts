@@ -22,7 +22,8 @@ export async function openNodeDatabase(url: string): Promise<NodeDatabase> {
     const host = target.hostname.replace(/^\[|\]$/g, '');
     bridge = await startWsBridge({ onlyTarget: { host, port: Number(target.port || 5432) } });
   }
-  const handle = openDatabase({ url, wsProxy: bridge?.proxyAddress });
+  // No query timeout for operator work: a migration may rightly run (or wait for its lock) for minutes.
+  const handle = openDatabase({ url, wsProxy: bridge?.proxyAddress, queryTimeoutMs: 0 });
   return {
     ...handle,
     close: async () => {

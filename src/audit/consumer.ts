@@ -14,7 +14,7 @@ export const AUDIT_RETRY_DELAY_SECONDS = 10;
  */
 export async function consumeAuditBatch(batch: MessageBatch<AuditEvent>, env: Bindings): Promise<void> {
   const config = readConfig(env);
-  const log = createLogger({ queue: batch.queue });
+  const log = createLogger({ queue: batch.queue }, config.ok ? config.config.LOG_LEVEL : 'info');
   if (!config.ok) {
     log.error('config.invalid', { problems: config.problems });
     batch.retryAll({ delaySeconds: AUDIT_RETRY_DELAY_SECONDS });

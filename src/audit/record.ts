@@ -1,4 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
+import { isDatabaseUnavailable } from '../db/unavailable.ts';
 import type { AppEnv } from '../http/context.ts';
 import { ApiError } from '../http/errors.ts';
 import { type AuditEvent, insertAuditEvents } from './audit-event.ts';
@@ -31,7 +32,14 @@ export function auditServiceCalls(): MiddlewareHandler<AppEnv> {
     } finally {
       const facts = c.var.audit;
       const error = c.error;
-      const code = error instanceof ApiError ? error.code : error ? 'internal_error' : (facts.code ?? 'ok');
+      const code =
+        error instanceof ApiError
+          ? error.code
+          : error
+            ? isDatabaseUnavailable(error)
+              ? 'database_unavailable'
+              : 'internal_error'
+            : (facts.code ?? 'ok');
       const event: AuditEvent = {
         id: crypto.randomUUID(),
         at,

@@ -1,5 +1,5 @@
-import { and, eq, isNotNull, isNull } from 'drizzle-orm';
-import { loginCodes } from '../../drizzle/schema.ts';
+import { and, eq, gt, isNotNull, isNull, sql } from 'drizzle-orm';
+import { loginCodes, sessions } from '../../drizzle/schema.ts';
 import { randomBytes, sha256, toBase64Url, toHex } from '../crypto/encoding.ts';
 import type { Database } from './client.ts';
 
@@ -34,26 +34,32 @@ export interface ConsumedLoginCode {
 
 export type LoginCodeUse =
   | { kind: 'granted'; grant: ConsumedLoginCode }
-  /** The code was used before: someone else has it. `sessionId` is what its first use was to issue. */
-  | { kind: 'replayed'; sessionId: string | null }
+  /** The same service presented the code again within its lifetime: someone else has it. */
+  | { kind: 'replayed'; revokedSession: string }
   | { kind: 'unknown' };
 
 /**
  * Marks the code used, recording the id of the session it is about to be exchanged for, and
  * returns what it grants, in one statement: of two concurrent attempts exactly one gets it. A code
- * presented by the wrong service is used up all the same. Only when that finds nothing does a
- * second query ask whether the code was used before (a replay).
+ * presented by the wrong service is used up all the same.
+ *
+ * When that finds nothing, the code may be a replay: presented again by the service it was issued
+ * to, within its lifetime. Then the session of its first use is revoked, in one statement that
+ * works whether or not that session row exists yet: a replay that arrives while the first
+ * exchange is still creating the session inserts it revoked, and the first exchange's insert then
+ * fails on the id (`createSession` reports that as a conflict). Only the owning service can cause
+ * this, and only within the code's minute: a link opened again hours later revokes nothing.
  */
 export async function useLoginCode(
   db: Database,
   code: string,
-  sessionId: string,
+  use: { sessionId: string; serviceId: string },
   now = new Date(),
 ): Promise<LoginCodeUse> {
   const codeHash = toHex(await sha256(code));
   const [row] = await db
     .update(loginCodes)
-    .set({ usedAt: now, sessionId })
+    .set({ usedAt: now, sessionId: use.sessionId })
     .where(and(eq(loginCodes.codeHash, codeHash), isNull(loginCodes.usedAt)))
     .returning({
       serviceId: loginCodes.serviceId,
@@ -63,9 +69,18 @@ export async function useLoginCode(
       codeChallenge: loginCodes.codeChallenge,
     });
   if (row) return { kind: 'granted', grant: row };
-  const [used] = await db
-    .select({ sessionId: loginCodes.sessionId })
-    .from(loginCodes)
-    .where(and(eq(loginCodes.codeHash, codeHash), isNotNull(loginCodes.usedAt)));
-  return used ? { kind: 'replayed', sessionId: used.sessionId } : { kind: 'unknown' };
+  const revoked = await db.execute<{ id: string }>(sql`
+    insert into ${sessions} (id, user_id, service_id, expires_at, revoked_at, created_at)
+    select session_id, user_id, service_id, used_at, used_at, used_at
+      from ${loginCodes}
+     where ${and(
+       eq(loginCodes.codeHash, codeHash),
+       eq(loginCodes.serviceId, use.serviceId),
+       isNotNull(loginCodes.sessionId),
+       gt(loginCodes.expiresAt, now),
+     )}
+    on conflict (id) do update set revoked_at = excluded.revoked_at where ${sessions.revokedAt} is null
+    returning id`);
+  const revokedSession = revoked.rows[0]?.id;
+  return revokedSession ? { kind: 'replayed', revokedSession } : { kind: 'unknown' };
 }

@@ -11,9 +11,15 @@ export async function createSession(
   const [row] = await db
     .insert(sessions)
     .values({ ...(grant.id ? { id: grant.id } : {}), userId: grant.userId, serviceId: grant.serviceId, expiresAt })
+    .onConflictDoNothing({ target: sessions.id })
     .returning({ id: sessions.id, expiresAt: sessions.expiresAt });
-  if (!row) throw new Error('insert returned no row');
+  if (!row) throw new SessionIdTakenError();
   return row;
+}
+
+/** The chosen session id exists already: a replay of the login code wrote it, revoked. */
+export class SessionIdTakenError extends Error {
+  override name = 'SessionIdTakenError';
 }
 
 export interface SessionWithUser {

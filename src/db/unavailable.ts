@@ -13,15 +13,19 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   return false;
 }
 
-/** SQLSTATEs of a lost or refused connection: class 08, the operator-intervention 57P0x, too many connections. */
-const OUTAGE_SQLSTATE = /^(08...|57P0[1-3]|53300)$/;
+/**
+ * SQLSTATEs of a lost or refused connection: class 08 (but not 08P01, a protocol violation, which
+ * is a bug), the operator-intervention 57P0x, too many connections.
+ */
+const OUTAGE_SQLSTATE = /^(0800[0-46]|57P0[1-3]|53300)$/;
 
 /**
  * What the Neon driver (pg underneath) and the WebSocket transport say when there is no
- * connection: refused or reset sockets, a connect timeout, a connection that ended mid-query.
+ * connection: refused or reset sockets, a connect timeout, a connection that ended mid-query, a
+ * query that got no answer within the query timeout.
  */
 const OUTAGE_MESSAGE =
-  /connection terminated|timeout exceeded when trying to connect|connection timeout|ECONNREFUSED|ECONNRESET|websocket|socket hang up|Client has encountered a connection error|Connection ended|database system is (starting up|shutting down)/i;
+  /connection terminated|timeout exceeded when trying to connect|connection timeout|query read timeout|Client was closed and is not queryable|ECONNREFUSED|ECONNRESET|socket hang up|Client has encountered a connection error|Connection ended|database system is (starting up|shutting down)/i;
 
 function matchesOutage(value: unknown): boolean {
   if (typeof value !== 'object' || value === null) return false;

@@ -17,9 +17,9 @@ export const handleError: ErrorHandler<AppEnv> = (error, c) => {
   }
   const log = c.get('log') ?? createLogger({ requestId: c.get('requestId') });
   if (isDatabaseUnavailable(error)) {
-    // An outage, not a bug: say so, and when to come back; nothing was changed by this request.
+    // An outage, not a bug: say so, and when to come back.
     log.warn('database.unavailable', { method: c.req.method, path: c.req.path, error: describeError(error) });
-    const message = 'The database cannot be reached just now; nothing was changed. Try again shortly.';
+    const message = 'The database cannot be reached just now. Try again shortly.';
     if (isBrowserPath(c.req.path)) {
       return pageResponse(c, new PageError(503, 'database_unavailable', 'Try again in a moment', message), {
         'Retry-After': DATABASE_RETRY_AFTER_SECONDS,

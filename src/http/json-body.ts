@@ -42,7 +42,10 @@ async function readAtMost(body: ReadableStream<Uint8Array> | null, limit: number
   const chunks: Uint8Array[] = [];
   let total = 0;
   for (;;) {
-    const { done, value } = await reader.read();
+    const { done, value } = await reader.read().catch(() => {
+      // The client went away mid-upload: its request, not the gateway, is at fault.
+      throw new ApiError(400, 'invalid_json', 'The body ended before it was complete.');
+    });
     if (done) break;
     total += value.byteLength;
     if (total > limit) {

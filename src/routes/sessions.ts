@@ -3,7 +3,7 @@ import * as z from 'zod';
 import { constantTimeEqual, sha256, toBase64Url, utf8 } from '../crypto/encoding.ts';
 import { signSessionToken, verifySessionToken } from '../crypto/session-tokens.ts';
 import { useLoginCode } from '../db/login-codes.ts';
-import { createSession, revokeSession } from '../db/sessions.ts';
+import { createSession, revokeSession, SessionIdTakenError } from '../db/sessions.ts';
 import { findUserById } from '../db/users.ts';
 import type { AppEnv } from '../http/context.ts';
 import { ApiError } from '../http/errors.ts';
@@ -24,6 +24,13 @@ export const exchangeBody = z.object({
 
 export const revokeBody = z.object({ session: z.string().min(1).max(512) });
 
+const invalidCode = () =>
+  new ApiError(
+    400,
+    'invalid_code',
+    'The login code is unknown, expired, already used, or not yours. Sign the person in again.',
+  );
+
 /** Server-to-server: a service turns a login code into a session, and revokes sessions. */
 export const sessionRoutes = new Hono<AppEnv>()
   .post('/v1/sessions/exchange', requireService(), async (c) => {
@@ -31,21 +38,16 @@ export const sessionRoutes = new Hono<AppEnv>()
     const db = c.var.database();
     const service = c.var.service;
     const sessionId = crypto.randomUUID();
-    const use = await useLoginCode(db, body.code, sessionId);
-    if (use.kind === 'replayed' && use.sessionId) {
+    const use = await useLoginCode(db, body.code, { sessionId, serviceId: service.id });
+    if (use.kind === 'replayed') {
       // Someone else holds this code too: the session its first use issued is not to be trusted.
-      await revokeSession(db, use.sessionId);
-      forgetSession(use.sessionId);
-      c.var.log.warn('login_code.replayed', { serviceId: service.id, revokedSession: use.sessionId });
+      forgetSession(use.revokedSession);
+      c.var.log.warn('login_code.replayed', { serviceId: service.id, revokedSession: use.revokedSession });
     }
     const granted = use.kind === 'granted' ? use.grant : null;
     // Unknown, used, expired, or another service's: one answer, so codes cannot be probed.
     if (!granted || granted.serviceId !== service.id || granted.expiresAt.getTime() <= Date.now()) {
-      throw new ApiError(
-        400,
-        'invalid_code',
-        'The login code is unknown, expired, already used, or not yours. Sign the person in again.',
-      );
+      throw invalidCode();
     }
     if (!(await verifierMatches(granted.codeChallenge, body.code_verifier))) {
       throw new ApiError(
@@ -66,6 +68,10 @@ export const sessionRoutes = new Hono<AppEnv>()
       userId: user.id,
       serviceId: service.id,
       ttlSeconds: c.var.config.SESSION_TTL_SECONDS,
+    }).catch((error: unknown) => {
+      // A replay of this code, while this exchange ran, already wrote this session revoked.
+      if (error instanceof SessionIdTakenError) throw invalidCode();
+      throw error;
     });
     const token = await signSessionToken(
       { sessionId: session.id, expiresAt: session.expiresAt },

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import * as z from 'zod';
-import { constantTimeEqual, randomBytes, toBase64Url, utf8 } from '../crypto/encoding.ts';
+import { constantTimeEqual, fromBase64Url, randomBytes, toBase64Url, utf8 } from '../crypto/encoding.ts';
 import { signSessionToken } from '../crypto/session-tokens.ts';
 import { createLoginCode } from '../db/login-codes.ts';
 import { findServiceByIdentifier } from '../db/services.ts';
@@ -33,7 +33,7 @@ const loginQuery = z.object({
   // PKCE for the service's own exchange (RFC 7636): S256 only, a base64url SHA-256 digest.
   code_challenge: z
     .string()
-    .regex(/^[A-Za-z0-9_-]{43}$/)
+    .refine((value) => fromBase64Url(value)?.length === 32, { error: 'must be base64url of a SHA-256 digest' })
     .optional(),
   code_challenge_method: z.literal('S256').optional(),
 });
@@ -50,8 +50,9 @@ const signInError = (code: string, message: string, status: 400 | 403 | 502 = 40
 /** The pages a person's browser visits: landing, sign in with GitHub, the callback, sign out. */
 export const signInRoutes = new Hono<AppEnv>()
   .use(async (c, next) => {
+    // Mounted at '/', this runs for every route: it only adds to HTML answers (no-store comes
+    // from the security headers, so the stylesheet and /openapi.json keep their own caching).
     await next();
-    c.header('Cache-Control', 'no-store');
     if (c.res.headers.get('Content-Type')?.startsWith('text/html')) {
       c.header('Content-Security-Policy', PAGE_CSP);
       // Still no referrer to other sites; but with no-referrer browsers send `Origin: null` on
@@ -73,7 +74,8 @@ export const signInRoutes = new Hono<AppEnv>()
       throw signInError('invalid_request', 'The sign-in link is malformed. Go back to the service and try again.');
     const { service: identifier, redirect_uri: redirectUri, state: serviceState } = query.data;
     const codeChallenge = query.data.code_challenge ?? null;
-    if (codeChallenge !== null && (identifier === undefined || query.data.code_challenge_method !== 'S256')) {
+    const method = query.data.code_challenge_method;
+    if (codeChallenge === null ? method !== undefined : identifier === undefined || method !== 'S256') {
       throw signInError(
         'invalid_request',
         'A code_challenge needs code_challenge_method=S256 and the service it belongs to.',

@@ -149,5 +149,10 @@ describe('the database fails under load', () => {
         `(${answers.filter((a) => a.status === 503).length} of them 503); lost ${expected - rows}`,
     );
     expect(rows).toBe(expected);
+    // And each row says what the caller was told.
+    const outages = await stack.database.db.execute<{ count: number }>(
+      sql`select count(*)::int as count from service_audit_logs where action = 'verify' and failure_reason = 'database_unavailable'`,
+    );
+    expect(outages.rows[0]?.count).toBe(answers.filter((a) => a.status === 503).length);
   }, 180_000);
 });

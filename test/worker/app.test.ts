@@ -46,6 +46,11 @@ describe('the Worker inside workerd', () => {
     expect(response.headers.get('strict-transport-security')).toContain('max-age=');
     expect(response.headers.get('cache-control')).toBe('no-store');
   });
+
+  it('lets the stylesheet and the OpenAPI document keep their own caching', async () => {
+    expect((await callWorker(env, '/assets/gateway.css')).headers.get('cache-control')).toBe('public, max-age=3600');
+    expect((await callWorker(env, '/openapi.json')).headers.get('cache-control')).toBe('public, max-age=300');
+  });
 });
 
 describe('a malformed configuration', () => {

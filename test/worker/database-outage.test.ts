@@ -2,6 +2,7 @@ import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generateServiceKey } from '../../src/crypto/service-keys.ts';
 import { DEFAULT_CONNECT_TIMEOUT_MS as CONNECT_TIMEOUT_MS } from '../../src/db/client.ts';
+import { isDatabaseUnavailable } from '../../src/db/unavailable.ts';
 import worker from '../../src/index.ts';
 import { callWorker } from '../support/worker/call-worker.ts';
 import { SERVICE_REDIRECT } from '../support/worker/people.ts';
@@ -24,7 +25,7 @@ function databaseAt(port: number | string) {
 const OUTAGE = {
   error: {
     code: 'database_unavailable',
-    message: 'The database cannot be reached just now; nothing was changed. Try again shortly.',
+    message: 'The database cannot be reached just now. Try again shortly.',
   },
 };
 
@@ -35,6 +36,30 @@ async function verifyWith(bindings: ReturnType<typeof databaseAt>, key: string):
     body: JSON.stringify({ user_id: crypto.randomUUID() }),
   });
 }
+
+describe('telling an outage from a bug', () => {
+  it('counts lost connections, timeouts and a server going down as outages, and nothing else', () => {
+    const failedQuery = (cause: unknown) => Object.assign(new Error('Failed query: select 1'), { cause });
+    for (const outage of [
+      new Error('Connection terminated unexpectedly'),
+      new Error('Connection terminated due to connection timeout'),
+      new Error('Query read timeout'),
+      failedQuery(Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' })),
+      failedQuery(Object.assign(new Error('sorry, too many clients already'), { code: '53300' })),
+      failedQuery(Object.assign(new Error('connection failure'), { code: '08006' })),
+    ]) {
+      expect(isDatabaseUnavailable(outage), outage.message).toBe(true);
+    }
+    for (const bug of [
+      new Error('WebSocket is not defined'),
+      failedQuery(Object.assign(new Error('bind message has 2 parameter formats'), { code: '08P01' })),
+      failedQuery(Object.assign(new Error('relation "x" does not exist'), { code: '42P01' })),
+      new TypeError('Cannot read properties of undefined'),
+    ]) {
+      expect(isDatabaseUnavailable(bug), bug.message).toBe(false);
+    }
+  });
+});
 
 describe('the database is down', () => {
   it('an API call is 503 JSON with Retry-After, and the key is not echoed', async () => {

@@ -1,6 +1,8 @@
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { toBase64Url } from '../../src/crypto/encoding.ts';
+import { useLoginCode } from '../../src/db/login-codes.ts';
+import { createSession, SessionIdTakenError } from '../../src/db/sessions.ts';
 import { SIGN_IN_COOKIE } from '../../src/signin/attempt.ts';
 import { SESSION_COOKIE } from '../../src/signin/browser-session.ts';
 import { callWorker } from '../support/worker/call-worker.ts';
@@ -172,8 +174,8 @@ describe('exchanging a login code', () => {
     expect((await exchange(owner.key, { code })).status).toBe(400);
   });
 
-  it('a second time revokes the session its first use issued (someone else has the code)', async () => {
-    const owner = await registerService(database, { redirectUris: [REDIRECT] });
+  /** A code exchanged once, and a way to ask whether the session it gave is still good. */
+  async function exchangedOnce(owner: Awaited<ReturnType<typeof registerService>>) {
     const code = await codeFor(owner);
     const first = await exchange(owner.key, { code });
     expect(first.status).toBe(200);
@@ -187,11 +189,60 @@ describe('exchanging a login code', () => {
       return ((await response.json()) as { code: string }).code;
     };
     expect(await verify()).toBe('ok');
+    return { code, verify };
+  }
 
+  it('a second time revokes the session its first use issued (someone else has the code)', async () => {
+    const owner = await registerService(database, { redirectUris: [REDIRECT] });
+    const { code, verify } = await exchangedOnce(owner);
     const replay = await exchange(owner.key, { code });
     expect(replay.status).toBe(400);
     expect(((await replay.json()) as { error: { code: string } }).error.code).toBe('invalid_code');
     expect(await verify()).toBe('revoked_session');
+  });
+
+  it('a second time by another service, or after its minute, revokes nothing', async () => {
+    const owner = await registerService(database, { redirectUris: [REDIRECT] });
+    const other = await registerService(database, { redirectUris: [REDIRECT] });
+    const { code, verify } = await exchangedOnce(owner);
+    // Another service that got hold of the code cannot end the owner's session with it.
+    expect((await exchange(other.key, { code })).status).toBe(400);
+    expect(await verify()).toBe('ok');
+    // The callback opened again later (history, a restored tab): the code is spent, nothing more.
+    const handle = database.open();
+    await handle.db.execute(
+      sql`update login_codes set expires_at = now() - interval '1 second' where service_id = ${owner.id}`,
+    );
+    await handle.end();
+    expect((await exchange(owner.key, { code })).status).toBe(400);
+    expect(await verify()).toBe('ok');
+  });
+
+  it('a replay that arrives while the first exchange is still creating its session wins: that session is born revoked', async () => {
+    const owner = await registerService(database, { redirectUris: [REDIRECT] });
+    const code = await codeFor(owner);
+    const handle = database.open();
+    try {
+      const sessionId = crypto.randomUUID();
+      // The first exchange has consumed the code but not yet written the session...
+      expect((await useLoginCode(handle.db, code, { sessionId, serviceId: owner.id })).kind).toBe('granted');
+      // ...when the replay comes.
+      expect(await useLoginCode(handle.db, code, { sessionId: crypto.randomUUID(), serviceId: owner.id })).toEqual({
+        kind: 'replayed',
+        revokedSession: sessionId,
+      });
+      const user =
+        (
+          await handle.db.execute<{ user_id: string }>(
+            sql`select user_id from login_codes where session_id = ${sessionId}`,
+          )
+        ).rows[0]?.user_id ?? '';
+      await expect(
+        createSession(handle.db, { id: sessionId, userId: user, serviceId: owner.id, ttlSeconds: 3600 }),
+      ).rejects.toBeInstanceOf(SessionIdTakenError);
+    } finally {
+      await handle.end();
+    }
   });
 
   it('after its 60 seconds fails', async () => {
@@ -251,6 +302,9 @@ describe('exchanging a login code', () => {
       for (const suffix of [
         `&code_challenge=${challenge}`,
         `&code_challenge=${challenge}&code_challenge_method=plain`,
+        '&code_challenge_method=S256',
+        // 43 characters, but not the canonical encoding of 32 bytes: could never be matched.
+        `&code_challenge=${challenge.slice(0, 42)}B&code_challenge_method=S256`,
       ]) {
         const response = await callWorker(database.env, `${base}${suffix}`, { redirect: 'manual' });
         await expectSignInError(response, 400, 'invalid_request');
