@@ -89,20 +89,21 @@ describe('the audit log', () => {
   });
 });
 
-describe('the audit queue consumer', () => {
-  const event = (code: string): AuditEvent => ({
-    id: crypto.randomUUID(),
-    at: new Date().toISOString(),
-    serviceId: null,
-    userId: null,
-    action: 'verify',
-    success: false,
-    code,
-    requestId: crypto.randomUUID(),
-    ipAddress: null,
-    userAgent: 'test',
-  });
+/** A refused verify attempt as the audit middleware would queue it. */
+const event = (code: string, requestId: string = crypto.randomUUID()): AuditEvent => ({
+  id: crypto.randomUUID(),
+  at: new Date().toISOString(),
+  serviceId: null,
+  userId: null,
+  action: 'verify',
+  success: false,
+  code,
+  requestId,
+  ipAddress: null,
+  userAgent: 'test',
+});
 
+describe('the audit queue consumer', () => {
   it('writes a batch in one go and acknowledges it', async () => {
     const marker = `batch-${crypto.randomUUID().slice(0, 8)}`;
     const batch = createMessageBatch<AuditEvent>('gateway-audit', [
@@ -221,18 +222,7 @@ describe('logs of a failed write', () => {
         id: '1',
         timestamp: new Date(),
         attempts: 1,
-        body: {
-          id: crypto.randomUUID(),
-          at: new Date().toISOString(),
-          serviceId: null,
-          userId: null,
-          action: 'verify',
-          success: false,
-          code: marker,
-          requestId: marker,
-          ipAddress: null,
-          userAgent: null,
-        },
+        body: event(marker, marker),
       },
     ]);
     const ctx = createExecutionContext();
