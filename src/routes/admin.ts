@@ -14,7 +14,7 @@ import {
   updateServiceAccess,
 } from '../services/admin.ts';
 import { registerService, ServiceInputError } from '../services/register-service.ts';
-import { setWhitelisted } from '../users/whitelist.ts';
+import { AmbiguousLoginError, setWhitelisted } from '../users/whitelist.ts';
 
 export const newService = z.object({
   id: z.string().max(100),
@@ -84,6 +84,7 @@ function asApiError(error: unknown): never {
   if (error instanceof ServiceInputError || error instanceof AuditQueryError)
     throw new ApiError(400, error.code, error.message);
   if (error instanceof UnknownServiceError) throw new ApiError(404, error.code, error.message);
+  if (error instanceof AmbiguousLoginError) throw new ApiError(409, error.code, error.message);
   throw error;
 }
 
@@ -129,7 +130,7 @@ export const adminRoutes = new Hono<AppEnv>()
   .post('/v1/admin/users/whitelist', async (c) => {
     const body = await readJsonBody(c, whitelistChange);
     const person = body.login ? { login: body.login } : { githubId: body.github_id ?? '' };
-    const changed = await setWhitelisted(c.var.database(), person, body.allowed);
+    const changed = await setWhitelisted(c.var.database(), person, body.allowed).catch(asApiError);
     if (!changed)
       throw new ApiError(404, 'unknown_user', 'No such person has signed in yet; they must sign in once first.');
     c.var.audit.userId = changed.id;

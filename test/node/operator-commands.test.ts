@@ -43,6 +43,17 @@ describe('npm run users:whitelist / users:unwhitelist', () => {
     expect(result.output).toContain('No one called nobody-yet has signed in yet. Ask them to sign in once');
   });
 
+  it('refuses a login two people carry, naming their GitHub ids, and changes neither', async () => {
+    const url = await createDatabase({ migrated: true });
+    await addPerson(url, 'octo', '101');
+    await addPerson(url, 'Octo', '202');
+    const result = await runOperatorCommand('users-whitelist', ['octo'], { DATABASE_URL: url });
+    expect(result.code).toBe(1);
+    expect(result.output).toContain('(GitHub ids 101, 202)');
+    expect(result.output).toContain('Whitelist by GitHub id instead.');
+    expect([await whitelisted(url, '101'), await whitelisted(url, '202')]).toEqual([false, false]);
+  });
+
   it('refuses something that is not a login', async () => {
     const result = await runOperatorCommand('users-whitelist', ['not a login'], {
       DATABASE_URL: 'postgres://x@127.0.0.1:1/x',

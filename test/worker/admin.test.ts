@@ -1,4 +1,6 @@
+import { eq, inArray } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { users } from '../../drizzle/schema.ts';
 import { callWorker } from '../support/worker/call-worker.ts';
 import { callService, SERVICE_REDIRECT } from '../support/worker/people.ts';
 import { registerService } from '../support/worker/services.ts';
@@ -74,6 +76,51 @@ describe('the admin API (scope admin)', () => {
       entries: { code: string; success: boolean }[];
     };
     expect(audit.entries.map((entry) => entry.code)).toEqual(['unknown_user', 'ok']);
+  });
+
+  it('whitelists by login only the person who holds it now: a rename signs the old row out of it', async () => {
+    const login = uniqueLogin('renamed');
+    const formerOwner = String(900_000_000 + Math.floor(Math.random() * 90_000_000));
+    const handle = database.open();
+    try {
+      // Someone held this login before a rename and has not signed in since.
+      await handle.db.insert(users).values({ githubUserId: formerOwner, githubLogin: login.toUpperCase() });
+      await signIn(database.env, login);
+      const holders = await handle.db.select().from(users).where(eq(users.githubLogin, login));
+      expect(holders).toHaveLength(1);
+      const current = holders[0]?.githubUserId;
+      expect(current).not.toBe(formerOwner);
+      const [stale] = await handle.db.select().from(users).where(eq(users.githubUserId, formerOwner));
+      expect(stale?.githubLogin).toBeNull();
+
+      const allowed = await adminCall('POST', '/v1/admin/users/whitelist', { login, allowed: true });
+      expect(await allowed.json()).toMatchObject({ github_id: current, whitelisted: true });
+      const [former] = await handle.db.select().from(users).where(eq(users.githubUserId, formerOwner));
+      expect(former?.isWhitelisted).toBe(false);
+    } finally {
+      await handle.end();
+    }
+  });
+
+  it('refuses a login that several people carry (rows from before logins were kept unique) and changes no one', async () => {
+    const login = uniqueLogin('shared');
+    const ids = ['910000001', '910000002'].map((id) => `${id}${Math.floor(Math.random() * 1000)}`);
+    const handle = database.open();
+    try {
+      await handle.db.insert(users).values(ids.map((githubUserId) => ({ githubUserId, githubLogin: login })));
+      const refused = await adminCall('POST', '/v1/admin/users/whitelist', { login, allowed: true });
+      expect(refused.status).toBe(409);
+      const body = (await refused.json()) as { error: { code: string; message: string } };
+      expect(body.error.code).toBe('ambiguous_login');
+      for (const id of ids) expect(body.error.message).toContain(id);
+      const rows = await handle.db.select().from(users).where(inArray(users.githubUserId, ids));
+      expect(rows.map((row) => row.isWhitelisted)).toEqual([false, false]);
+
+      const byId = await adminCall('POST', '/v1/admin/users/whitelist', { github_id: ids[1], allowed: true });
+      expect(await byId.json()).toMatchObject({ github_id: ids[1], whitelisted: true });
+    } finally {
+      await handle.end();
+    }
   });
 
   it('refuses services without the admin scope, and bad input, with the JSON error shape', async () => {
