@@ -51,13 +51,16 @@ export async function findSession(db: Database, sessionId: string): Promise<Sess
   return row ?? null;
 }
 
-/** Revokes a session; with `serviceId`, only one that service was issued. True when it was live. */
+/**
+ * Revokes a session; with `serviceId`, only one that service was issued. Returns whose session it
+ * was (for the audit row) when it was live, null when there was nothing to revoke.
+ */
 export async function revokeSession(
   db: Database,
   sessionId: string,
   serviceId?: string | null,
   now = new Date(),
-): Promise<boolean> {
+): Promise<{ userId: string } | null> {
   const conditions = [eq(sessions.id, sessionId), isNull(sessions.revokedAt)];
   if (serviceId !== undefined)
     conditions.push(serviceId === null ? isNull(sessions.serviceId) : eq(sessions.serviceId, serviceId));
@@ -65,6 +68,6 @@ export async function revokeSession(
     .update(sessions)
     .set({ revokedAt: now })
     .where(and(...conditions))
-    .returning({ id: sessions.id });
-  return revoked.length > 0;
+    .returning({ userId: sessions.userId });
+  return revoked[0] ?? null;
 }

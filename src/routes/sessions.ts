@@ -61,6 +61,7 @@ export const sessionRoutes = new Hono<AppEnv>()
     if (body.redirect_uri !== undefined && body.redirect_uri !== granted.redirectUri) {
       throw new ApiError(400, 'redirect_uri_mismatch', 'redirect_uri differs from the one the sign-in started with.');
     }
+    c.var.audit.userId = granted.userId;
     const user = await findUserById(db, granted.userId);
     if (!user?.isWhitelisted) throw new ApiError(403, 'not_whitelisted', 'This person is no longer allowed in.');
     const session = await createSession(db, {
@@ -91,7 +92,8 @@ export const sessionRoutes = new Hono<AppEnv>()
     if (!check.ok) throw new ApiError(400, check.code, 'That is not a session token this gateway issued.');
     const revoked = await revokeSession(c.var.database(), check.claims.sessionId, c.var.service.id);
     forgetSession(check.claims.sessionId);
-    return c.json({ revoked } satisfies z.infer<typeof revokeResponse>, 200);
+    if (revoked) c.var.audit.userId = revoked.userId;
+    return c.json({ revoked: revoked !== null } satisfies z.infer<typeof revokeResponse>, 200);
   });
 
 /**

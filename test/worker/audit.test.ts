@@ -23,9 +23,10 @@ async function auditRows(serviceId: string | null) {
       success: boolean;
       code: string;
       service_id: string | null;
+      user_id: string | null;
       row: string;
     }>(
-      sql`select action, success, metadata->>'code' as code, service_id, row_to_json(l)::text as row
+      sql`select action, success, metadata->>'code' as code, service_id, user_id, row_to_json(l)::text as row
             from service_audit_logs l
            where ${serviceId === null ? sql`service_id is null` : sql`service_id = ${serviceId}`}
            order by created_at`,
@@ -71,6 +72,10 @@ describe('the audit log', () => {
     ]);
     expect(rows.map((row) => row.success)).toEqual([true, true, true, false, false, false, false, false, true, false]);
     expect(JSON.parse(rows[1]?.row ?? '{}')).toMatchObject({ ip_address: '203.0.113.7', failure_reason: null });
+    // Whose session a service got, and whose it ended, are on the rows of the exchange and the revoke.
+    const byAction = (action: string) => rows.filter((row) => row.action === action).map((row) => row.user_id);
+    expect(byAction('session_exchange')).toEqual([person.userId]);
+    expect(byAction('session_revoke')).toEqual([person.userId]);
 
     const everything = [...rows.map((row) => row.row), ...logs].join('\n');
     for (const secret of [service.key, service.key.split('_')[2] ?? service.key, wrongKey, person.token]) {
