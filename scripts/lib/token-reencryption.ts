@@ -38,6 +38,12 @@ export interface ReencryptionReport {
   nulls: number;
   /** Tokens that could not be read or did not survive the round trip; left untouched. */
   failed: number;
+  /**
+   * `encrypt-plaintext` only: values in the encrypted format that no configured key opens (the old
+   * system's own encryption, or a key missing from the previous keys). Left untouched and reported:
+   * not this command's failure, but those people must sign in again before a service gets a token.
+   */
+  unreadable: number;
   /** Rows another writer changed between our read and our write; left to it (run again to check). */
   changedMeanwhile: number;
   batches: number;
@@ -63,6 +69,7 @@ export async function reencryptTokens(options: ReencryptionOptions): Promise<Ree
     skipped: 0,
     nulls: 0,
     failed: 0,
+    unreadable: 0,
     changedMeanwhile: 0,
     batches: 0,
     peakRowsInMemory: 0,
@@ -137,22 +144,23 @@ async function nextValue(
   if (kind === 'plaintext') {
     plaintext = stored;
   } else {
-    if (options.mode === 'encrypt-plaintext') {
-      report.skipped += 1;
-      return undefined;
-    }
     try {
       const opened = await decryptToken(stored, options.keyring, context);
-      if (opened.keyIndex === 0) {
+      // Already encrypted is all `encrypt-plaintext` asks; `rotate` also wants the current key.
+      if (options.mode === 'encrypt-plaintext' || opened.keyIndex === 0) {
         report.skipped += 1;
         return undefined;
       }
       plaintext = opened.plaintext;
     } catch (error) {
-      report.failed += 1;
-      options.log(
-        `  ${describe(context)}: cannot read it (${(error as { code?: string }).code ?? 'error'}); left as it is`,
-      );
+      const code = (error as { code?: string }).code ?? 'error';
+      if (options.mode === 'encrypt-plaintext') {
+        report.unreadable += 1;
+        options.log(`  ${describe(context)}: encrypted, but no configured key reads it (${code}); left as it is`);
+      } else {
+        report.failed += 1;
+        options.log(`  ${describe(context)}: cannot read it (${code}); left as it is`);
+      }
       return undefined;
     }
   }
@@ -199,6 +207,13 @@ export function formatReport(report: ReencryptionReport, mode: ReencryptionMode,
     `  ${report.skipped} token(s) ${skipped}, skipped`,
     `  ${report.nulls} null token(s), kept null`,
     `  ${report.failed} token(s) failed${report.failed > 0 ? ' (listed above; left as they were)' : ''}`,
+    ...(report.unreadable > 0
+      ? [
+          `  ${report.unreadable} token(s) encrypted, but no configured key reads them (listed above; left as they were).`,
+          '    Either the old system encrypted them itself (its scheme cannot be read here), or a key is missing',
+          '    from TOKEN_ENCRYPTION_PREVIOUS_KEYS. Until those people sign in again, services get 409 token_unreadable for them.',
+        ]
+      : []),
     ...(report.changedMeanwhile > 0
       ? [`  ${report.changedMeanwhile} row(s) changed by another writer meanwhile; run again to check them`]
       : []),

@@ -1,6 +1,7 @@
 import { type Context, Hono } from 'hono';
 import * as z from 'zod';
 import type { AppEnv } from '../http/context.ts';
+import { TokenCipherError } from '../crypto/token-cipher.ts';
 import { ApiError } from '../http/errors.ts';
 import { readJsonBody } from '../http/json-body.ts';
 import { requireService } from '../http/service-auth.ts';
@@ -79,6 +80,16 @@ export const verifyRoutes = new Hono<AppEnv>()
       );
     } catch (error) {
       if (error instanceof FreshTokenError) throw new ApiError(409, error.code, error.message);
+      if (error instanceof TokenCipherError) {
+        // The operator's problem (a missing previous key, or a token the old system encrypted), the
+        // person's remedy: a new sign-in writes new tokens. Logged by code only, never the value.
+        c.var.log.error('github_token.unreadable', { userId: outcome.person.id, code: error.code });
+        throw new ApiError(
+          409,
+          'token_unreadable',
+          'The stored GitHub token for this person cannot be decrypted here; they must sign in again.',
+        );
+      }
       throw error;
     }
   });

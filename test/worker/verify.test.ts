@@ -2,6 +2,7 @@ import { env } from 'cloudflare:test';
 import { eq } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { serviceRegistry, sessions, users } from '../../drizzle/schema.ts';
+import { encryptToken, generateMasterKey, loadTokenKeyring } from '../../src/crypto/token-cipher.ts';
 import { callWorker } from '../support/worker/call-worker.ts';
 import { callService, SERVICE_REDIRECT, signedInPerson } from '../support/worker/people.ts';
 import { registerService, whitelist } from '../support/worker/services.ts';
@@ -174,6 +175,38 @@ describe('POST /v1/github-token', () => {
       headers: { Authorization: `Bearer ${body.access_token}` },
     });
     expect(((await user.json()) as { login: string }).login).toBe(person.login);
+  });
+
+  it('409 token_unreadable when no configured key opens the stored token, until the person signs in again', async () => {
+    const service = await registerService(database, {
+      redirectUris: [SERVICE_REDIRECT],
+      scopes: ['users:verify', 'github:token'],
+    });
+    const person = await signedInPerson(database, service);
+    // Sealed under a key the gateway was never given (a key left out of the previous keys).
+    const lostKeyring = await loadTokenKeyring(generateMasterKey());
+    const sealedElsewhere = await encryptToken('ghu_sealed_elsewhere', lostKeyring, {
+      field: 'access_token',
+      userId: person.userId,
+    });
+    await withDb((db) => db.update(users).set({ accessToken: sealedElsewhere }).where(eq(users.id, person.userId)));
+
+    const refused = await callService(database, '/v1/github-token', service.key, { session: person.token });
+    expect(refused.status).toBe(409);
+    const text = await refused.text();
+    expect(JSON.parse(text)).toMatchObject({ error: { code: 'token_unreadable' } });
+    expect(text).not.toContain(sealedElsewhere);
+    // The stored value is left for the operator, not overwritten.
+    const [row] = await withDb((db) => db.select().from(users).where(eq(users.id, person.userId)));
+    expect(row?.accessToken).toBe(sealedElsewhere);
+
+    await signIn(
+      database.env,
+      person.login,
+      `?service=${service.identifier}&redirect_uri=${encodeURIComponent(SERVICE_REDIRECT)}`,
+    );
+    const healed = await callService(database, '/v1/github-token', service.key, { session: person.token });
+    expect(healed.status).toBe(200);
   });
 
   it('403 without the scope, and for a person who is not allowed in', async () => {

@@ -186,6 +186,26 @@ describe('npm run tokens:rotate', () => {
     expect(again.output).toContain('12 token(s) already under the current key, skipped');
   });
 
+  it('reports encrypted tokens no configured key reads (the old system\'s own encryption), leaves them, exits 0', async () => {
+    const lostKey = generateMasterKey();
+    const currentKey = generateMasterKey();
+    const url = await createDatabase({ migrated: true });
+    await withDatabaseHandle(url, async (database) =>
+      seedTokenRows(database, 3, () => ({ access: 'sealed', refresh: 'null' }), await loadTokenKeyring(lostKey)),
+    );
+    const before = await withDatabaseHandle(url, readTokenRows);
+    const result = await runOperatorCommand('migrate-encrypt-tokens', [], {
+      DATABASE_URL: url,
+      TOKEN_ENCRYPTION_KEY: currentKey,
+    });
+    expect(result.code).toBe(0);
+    expect(result.output).toContain('0 token(s) already encrypted, skipped');
+    expect(result.output).toContain('3 token(s) encrypted, but no configured key reads them');
+    expect(result.output).toContain('TOKEN_ENCRYPTION_PREVIOUS_KEYS');
+    expect(result.output).toMatch(/user [0-9a-f-]{36} access_token: encrypted, but no configured key reads it/);
+    expect(await withDatabaseHandle(url, readTokenRows)).toEqual(before);
+  });
+
   it('counts a token no configured key can read as failed, leaves it, and exits 1', async () => {
     const lostKey = generateMasterKey();
     const currentKey = generateMasterKey();
