@@ -48,11 +48,22 @@ export async function findServiceByIdentifier(db: Database, identifier: string):
 }
 
 /** Swaps a legacy hash for its PBKDF2 rehash, unless someone changed the key meanwhile. */
-export async function replaceKeyHash(db: Database, serviceId: string, oldHash: string, newHash: string): Promise<void> {
+/** Which of a service's two keys: the current one, or the previous one of a rotation's grace period. */
+export type KeySlot = 'current' | 'previous';
+
+/** Replaces a key's stored hash (a bcrypt hash by its PBKDF2 rehash), unless someone changed it meanwhile. */
+export async function replaceKeyHash(
+  db: Database,
+  serviceId: string,
+  slot: KeySlot,
+  oldHash: string,
+  newHash: string,
+): Promise<void> {
+  const column = slot === 'current' ? serviceRegistry.apiKeyHash : serviceRegistry.previousKeyHash;
   await db
     .update(serviceRegistry)
-    .set({ apiKeyHash: newHash })
-    .where(and(eq(serviceRegistry.id, serviceId), eq(serviceRegistry.apiKeyHash, oldHash)));
+    .set(slot === 'current' ? { apiKeyHash: newHash } : { previousKeyHash: newHash })
+    .where(and(eq(serviceRegistry.id, serviceId), eq(column, oldHash)));
 }
 
 export async function insertService(db: Database, service: NewService): Promise<ServiceRecord> {

@@ -93,8 +93,9 @@ export async function rotateServiceKey(
     .where(eq(serviceRegistry.serviceIdentifier, identifier));
   if (!current) throw new UnknownServiceError(identifier);
   const fresh = await generateServiceKey();
-  // A legacy (bcrypt) key has no lookup id, so it cannot be looked up as a previous key: it ends now.
-  const keepPrevious = graceSeconds > 0 && current.keyId !== null;
+  // An old-system key has no lookup id: as the previous key it is found by the service identifier
+  // the service sends with it (previous_key_id stays null), so it keeps working through the grace too.
+  const keepPrevious = graceSeconds > 0;
   const previousKeyExpiresAt = keepPrevious ? new Date(now.getTime() + graceSeconds * 1000) : null;
   await db
     .update(serviceRegistry)

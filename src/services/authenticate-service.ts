@@ -1,6 +1,12 @@
 import { hashServiceKey, serviceKeyId, storedHashKind, verifyServiceKey } from '../crypto/service-keys.ts';
 import type { Database } from '../db/client.ts';
-import { findServiceByIdentifier, findServiceByKeyId, replaceKeyHash, type ServiceRecord } from '../db/services.ts';
+import {
+  findServiceByIdentifier,
+  findServiceByKeyId,
+  type KeySlot,
+  replaceKeyHash,
+  type ServiceRecord,
+} from '../db/services.ts';
 
 /** What a service presented: its key, and for an old-system key the identifier to look it up by. */
 export interface PresentedCredentials {
@@ -36,6 +42,10 @@ export type ServiceAuthResult =
   | { ok: true; service: AuthenticatedService }
   | { ok: false; code: ServiceAuthFailure; serviceId: string | null };
 
+function inGracePeriod(service: ServiceRecord, now: Date): boolean {
+  return service.previousKeyExpiresAt !== null && service.previousKeyExpiresAt.getTime() > now.getTime();
+}
+
 /**
  * Decides whether the credentials belong to an active service. A current-format key costs one
  * indexed lookup and one PBKDF2; the previous key of a rotation works until its grace period
@@ -53,27 +63,37 @@ export async function authenticateService(
 
   let service: ServiceRecord | null;
   let storedHash: string | null;
+  let slot: KeySlot;
   if (keyId) {
     service = await findServiceByKeyId(db, keyId);
     if (!service) return { ok: false, code: 'unknown_key', serviceId: null };
-    const previousValid =
-      service.previousKeyExpiresAt !== null && service.previousKeyExpiresAt.getTime() > now.getTime();
-    storedHash = service.keyId === keyId ? service.apiKeyHash : previousValid ? service.previousKeyHash : null;
+    slot = service.keyId === keyId ? 'current' : 'previous';
+    storedHash =
+      slot === 'current' ? service.apiKeyHash : inGracePeriod(service, now) ? service.previousKeyHash : null;
     if (storedHash === null) return { ok: false, code: 'invalid_key', serviceId: service.id };
   } else {
     if (!credentials.serviceIdentifier || key.length > 256)
       return { ok: false, code: 'malformed_key', serviceId: null };
     service = await findServiceByIdentifier(db, credentials.serviceIdentifier);
-    // Only a service still on an old-system key (no lookup id) is looked up this way.
-    if (!service || service.keyId !== null) return { ok: false, code: 'unknown_key', serviceId: null };
-    storedHash = service.apiKeyHash;
+    if (!service) return { ok: false, code: 'unknown_key', serviceId: null };
+    // Only an old-system key (no lookup id) is looked up this way: the service's current key, or,
+    // after a rotation away from it, its previous key until the grace period ends.
+    if (service.keyId === null) {
+      slot = 'current';
+      storedHash = service.apiKeyHash;
+    } else if (service.previousKeyId === null && service.previousKeyHash !== null && inGracePeriod(service, now)) {
+      slot = 'previous';
+      storedHash = service.previousKeyHash;
+    } else {
+      return { ok: false, code: 'unknown_key', serviceId: null };
+    }
   }
 
   if (!(await admitKeyCheck(service.id))) return { ok: false, code: 'too_many_key_checks', serviceId: service.id };
   if (!(await verifyServiceKey(key, storedHash))) return { ok: false, code: 'invalid_key', serviceId: service.id };
   if (!service.isActive) return { ok: false, code: 'inactive_service', serviceId: service.id };
   if (storedHashKind(storedHash) === 'bcrypt') {
-    await replaceKeyHash(db, service.id, storedHash, await hashServiceKey(key));
+    await replaceKeyHash(db, service.id, slot, storedHash, await hashServiceKey(key));
   }
   return {
     ok: true,

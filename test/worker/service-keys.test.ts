@@ -9,6 +9,7 @@ import {
   PBKDF2_ITERATIONS,
   verifyServiceKey,
 } from '../../src/crypto/service-keys.ts';
+import { rotateServiceKey } from '../../src/services/admin.ts';
 import { authenticateService } from '../../src/services/authenticate-service.ts';
 import { createTestDatabase, type TestDatabase } from '../support/worker/test-database.ts';
 
@@ -115,5 +116,59 @@ describe('a rotated key', () => {
     const after = new Date(graceEnds.getTime() + 1000);
     expect(await check(old.key, after)).toMatchObject({ ok: false, code: 'invalid_key' });
     expect(await check(next.key, after)).toMatchObject({ ok: true });
+  });
+
+  it('an old-system key keeps working through the grace period of a rotation away from it, then ends', async () => {
+    const legacyKey = 'sk_live_old_system_key_rotated_away';
+    const identifier = `legacy-rot-${crypto.randomUUID().slice(0, 8)}`;
+    await withDb((db) =>
+      db.insert(serviceRegistry).values({
+        serviceIdentifier: identifier,
+        displayName: 'Old service moving to a new key',
+        apiKeyHash: bcrypt.hashSync(legacyKey, 4),
+        allowedScopes: ['users:verify'],
+      }),
+    );
+    const now = new Date();
+    const rotated = await withDb((db) => rotateServiceKey(db, identifier, 3600, now));
+    expect(rotated.previousKeyExpiresAt?.getTime()).toBe(now.getTime() + 3600_000);
+    const legacy = { key: legacyKey, serviceIdentifier: identifier };
+    const check = (presented: { key: string; serviceIdentifier: string | null }, at: Date) =>
+      withDb((db) => authenticateService(db, presented, at));
+
+    expect(await check(legacy, now)).toMatchObject({ ok: true, service: { identifier } });
+    // Its first use rehashed the previous key (not the new one) to PBKDF2; it still works after that.
+    const [row] = await withDb((db) =>
+      db.select().from(serviceRegistry).where(eq(serviceRegistry.serviceIdentifier, identifier)),
+    );
+    expect(row?.previousKeyHash).toMatch(/^pbkdf2-sha256\$/);
+    expect(row?.previousKeyId).toBeNull();
+    expect(await check(legacy, now)).toMatchObject({ ok: true });
+    expect(await check({ key: `${legacyKey}x`, serviceIdentifier: identifier }, now)).toMatchObject({
+      ok: false,
+      code: 'invalid_key',
+    });
+    expect(await check({ key: rotated.key, serviceIdentifier: null }, now)).toMatchObject({ ok: true });
+
+    const after = new Date(now.getTime() + 3600_000 + 1000);
+    expect(await check(legacy, after)).toMatchObject({ ok: false, code: 'unknown_key' });
+    expect(await check({ key: rotated.key, serviceIdentifier: null }, after)).toMatchObject({ ok: true });
+  });
+
+  it('with a grace of 0 the old-system key ends at once', async () => {
+    const legacyKey = 'sk_live_old_system_key_ended_now';
+    const identifier = `legacy-end-${crypto.randomUUID().slice(0, 8)}`;
+    await withDb((db) =>
+      db.insert(serviceRegistry).values({
+        serviceIdentifier: identifier,
+        displayName: 'Old service',
+        apiKeyHash: bcrypt.hashSync(legacyKey, 4),
+      }),
+    );
+    const rotated = await withDb((db) => rotateServiceKey(db, identifier, 0));
+    expect(rotated.previousKeyExpiresAt).toBeNull();
+    expect(
+      await withDb((db) => authenticateService(db, { key: legacyKey, serviceIdentifier: identifier }, new Date())),
+    ).toMatchObject({ ok: false, code: 'unknown_key' });
   });
 });
