@@ -7,6 +7,8 @@ import { decodeMasterKey } from './crypto/token-cipher.ts';
  */
 export interface SecretBindings {
   DATABASE_URL?: string;
+  /** Optional: a read replica's pooled connection string, for the verify path's lookups (docs/deploy.md). */
+  DATABASE_REPLICA_URL?: string;
   /** Local only: host:port of the WebSocket-to-TCP bridge (docs/decisions.md, "bridge"). */
   DATABASE_WS_PROXY?: string;
   /** base64 of 32 random bytes: the master key GitHub tokens are encrypted under (docs/security.md). */
@@ -98,6 +100,7 @@ const masterKeyList = z
 
 const configSchema = z.object({
   DATABASE_URL: postgresUrl,
+  DATABASE_REPLICA_URL: postgresUrl.optional(),
   DATABASE_WS_PROXY: hostPort.optional(),
   TOKEN_ENCRYPTION_KEY: masterKey,
   TOKEN_ENCRYPTION_PREVIOUS_KEYS: masterKeyList.default(''),

@@ -3,6 +3,7 @@ import { readConfig } from '../config.ts';
 import { loadSessionKeys } from '../crypto/session-keys.ts';
 import { loadTokenKeyring } from '../crypto/token-cipher.ts';
 import { type DatabaseHandle, openDatabase } from '../db/client.ts';
+import { primaryReads, replicaReads } from '../db/stale-reads.ts';
 import type { AppEnv } from './context.ts';
 import { ApiError } from './errors.ts';
 import { createLogger, describeError } from './logger.ts';
@@ -39,15 +40,35 @@ export function requestServices(): MiddlewareHandler<AppEnv> {
     });
 
     let handle: DatabaseHandle | undefined;
-    c.set('database', () => {
+    const database = () => {
       handle ??= openDatabase({ url: config.DATABASE_URL, wsProxy: config.DATABASE_WS_PROXY });
       return handle.db;
-    });
+    };
+    c.set('database', database);
+    let replicaHandle: DatabaseHandle | undefined;
+    const replicaUrl = config.DATABASE_REPLICA_URL;
+    c.set(
+      'staleRead',
+      replicaUrl
+        ? replicaReads({
+            replicaUrl,
+            replica: () => {
+              replicaHandle ??= openDatabase({ url: replicaUrl, wsProxy: config.DATABASE_WS_PROXY });
+              return replicaHandle.db;
+            },
+            primary: database,
+            onReplicaUnavailable: (error) =>
+              c.var.log.warn('database.replica_unavailable', { error: describeError(error) }),
+          })
+        : primaryReads(database),
+    );
     try {
       await next();
     } finally {
-      // Background work may still need the pool: end it once that work has settled.
-      c.executionCtx.waitUntil(Promise.allSettled(pending).then(() => handle?.end()));
+      // Background work may still need the pools: end them once that work has settled.
+      c.executionCtx.waitUntil(
+        Promise.allSettled(pending).then(() => Promise.all([handle?.end(), replicaHandle?.end()])),
+      );
     }
   };
 }

@@ -80,12 +80,10 @@ async function authenticatedService(c: Context<AppEnv>): Promise<AuthenticatedSe
   // keys needs one per guess.
   const admitKeyCheck = async (serviceId: string) =>
     !limiter || (await limiter.limit({ key: `key-check:${serviceId}` })).success;
-  const result = await authenticateService(
-    c.var.database(),
-    { key: bearer, serviceIdentifier },
-    new Date(),
+  const result = await authenticateService(c.var.database(), { key: bearer, serviceIdentifier }, new Date(), {
     admitKeyCheck,
-  );
+    lookup: c.var.staleRead,
+  });
   if (!result.ok) {
     c.var.audit.serviceId = result.serviceId;
     const { code, message } = MESSAGES[result.code];

@@ -24,15 +24,15 @@ export const personBody = z
 
 async function verifyPerson(c: Context<AppEnv>, body: z.infer<typeof personBody>): Promise<VerifyOutcome> {
   const ttl = c.var.config.VERIFY_CACHE_SECONDS;
-  const db = () => c.var.database();
+  const read = c.var.staleRead;
   const outcome = body.session
     ? await verifySession(body.session, {
         signingKeys: (await c.var.sessionKeys()).tokenChecking,
         serviceId: c.var.service.id,
-        findSession: (id) => cachedSession(db, id, ttl),
+        findSession: (id) => cachedSession(read, id, ttl),
         checkToken: cachedTokenCheck(ttl),
       })
-    : await verifyUser(body.user_id ?? '', (id) => cachedUser(db, id, ttl));
+    : await verifyUser(body.user_id ?? '', (id) => cachedUser(read, id, ttl));
   c.var.audit.code = outcome.code;
   c.var.audit.userId = outcome.person?.id ?? null;
   return outcome;

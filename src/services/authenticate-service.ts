@@ -1,5 +1,6 @@
 import { hashServiceKey, serviceKeyId, storedHashKind, verifyServiceKey } from '../crypto/service-keys.ts';
 import type { Database } from '../db/client.ts';
+import { primaryReads, type StaleRead } from '../db/stale-reads.ts';
 import {
   findServiceByIdentifier,
   findServiceByKeyId,
@@ -55,8 +56,14 @@ export async function authenticateService(
   db: Database,
   credentials: PresentedCredentials,
   now: Date,
-  admitKeyCheck: AdmitKeyCheck = async () => true,
+  options: {
+    admitKeyCheck?: AdmitKeyCheck;
+    /** Where the lookups run (a read replica may serve them); the rehash is written to `db`. */
+    lookup?: StaleRead;
+  } = {},
 ): Promise<ServiceAuthResult> {
+  const admitKeyCheck = options.admitKeyCheck ?? (async () => true);
+  const lookup = options.lookup ?? primaryReads(() => db);
   const { key } = credentials;
   if (!key) return { ok: false, code: 'missing_key', serviceId: null };
   const keyId = serviceKeyId(key);
@@ -65,7 +72,7 @@ export async function authenticateService(
   let storedHash: string | null;
   let slot: KeySlot;
   if (keyId) {
-    service = await findServiceByKeyId(db, keyId);
+    service = await lookup((reader) => findServiceByKeyId(reader, keyId));
     if (!service) return { ok: false, code: 'unknown_key', serviceId: null };
     slot = service.keyId === keyId ? 'current' : 'previous';
     storedHash =
@@ -74,7 +81,8 @@ export async function authenticateService(
   } else {
     if (!credentials.serviceIdentifier || key.length > 256)
       return { ok: false, code: 'malformed_key', serviceId: null };
-    service = await findServiceByIdentifier(db, credentials.serviceIdentifier);
+    const identifier = credentials.serviceIdentifier;
+    service = await lookup((reader) => findServiceByIdentifier(reader, identifier));
     if (!service) return { ok: false, code: 'unknown_key', serviceId: null };
     // Only an old-system key (no lookup id) is looked up this way: the service's current key, or,
     // after a rotation away from it, its previous key until the grace period ends.

@@ -1,6 +1,6 @@
 import { type SessionClaims, type SessionTokenCheck, verifySessionToken } from '../crypto/session-tokens.ts';
-import type { Database } from '../db/client.ts';
 import { findSession, type SessionWithUser } from '../db/sessions.ts';
+import type { StaleRead } from '../db/stale-reads.ts';
 import { findUserById, type SignedInUser } from '../db/users.ts';
 import { TtlCache } from '../services/ttl-cache.ts';
 
@@ -12,12 +12,12 @@ import { TtlCache } from '../services/ttl-cache.ts';
 const sessions = new TtlCache<SessionWithUser | null>();
 const people = new TtlCache<SignedInUser | null>();
 
-export function cachedSession(db: () => Database, id: string, ttlSeconds: number): Promise<SessionWithUser | null> {
-  return cached(sessions, id, ttlSeconds, () => findSession(db(), id));
+export function cachedSession(read: StaleRead, id: string, ttlSeconds: number): Promise<SessionWithUser | null> {
+  return cached(sessions, id, ttlSeconds, () => read((db) => findSession(db, id)));
 }
 
-export function cachedUser(db: () => Database, id: string, ttlSeconds: number): Promise<SignedInUser | null> {
-  return cached(people, id, ttlSeconds, () => findUserById(db(), id));
+export function cachedUser(read: StaleRead, id: string, ttlSeconds: number): Promise<SignedInUser | null> {
+  return cached(people, id, ttlSeconds, () => read((db) => findUserById(db, id)));
 }
 
 export function forgetSession(id: string): void {
