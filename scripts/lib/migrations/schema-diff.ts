@@ -2,6 +2,7 @@ import { is } from 'drizzle-orm';
 import { getTableConfig, PgTable } from 'drizzle-orm/pg-core';
 import * as schema from '../../../drizzle/schema.ts';
 import type { Database } from '../../../src/db/client.ts';
+import { CodedError } from '../../../src/errors/coded-error.ts';
 import { LEDGER_TABLE } from './ledger.ts';
 
 export interface SchemaDiff {
@@ -21,7 +22,15 @@ export async function diffSchemaAgainstDatabase(
   tables: Record<string, unknown> = schema,
 ): Promise<SchemaDiff> {
   const { pushSchema } = await import('drizzle-kit/api');
-  const result = await quietly(() => pushSchema(tables, db as never, ['public'], [`!${LEDGER_TABLE}`]));
+  const result = await quietly(() => pushSchema(tables, db as never, ['public'], [`!${LEDGER_TABLE}`])).catch(
+    (error: unknown) => {
+      // drizzle-kit asks on the terminal whether a column or table that appeared was renamed from
+      // one that disappeared. These commands never prompt, so that question becomes this error.
+      if (error instanceof Error && error.message.includes('Interactive prompts require a TTY'))
+        throw new AmbiguousSchemaChangeError();
+      throw error;
+    },
+  );
   const statements: string[] = [];
   for (const statement of result.statementsToExecute) {
     if (!(await isEquivalentDefault(db, statement)))
@@ -85,13 +94,35 @@ async function isEquivalentDefault(db: Database, statement: string): Promise<boo
   }
 }
 
-/** drizzle-kit draws a progress spinner on stdout; an operator command prints its own lines. */
+export class AmbiguousSchemaChangeError extends CodedError<'ambiguous_schema_change'> {
+  constructor() {
+    super(
+      'ambiguous_schema_change',
+      [
+        'drizzle/schema.ts both adds and removes a column (or a table) that could be a rename, and a',
+        'generated migration cannot tell which. Nothing was written. Either make the change in two steps',
+        '(add, run db:migrate:dev; then remove, run it again), or write the migration yourself: a new folder',
+        'migrations/<YYYYMMDDHHMMSS>_<name>/migration.sql with ALTER TABLE ... RENAME COLUMN ... TO ...;',
+        'then `npm run db:migrate:dev` applies it and should report that the database matches.',
+      ].join('\n'),
+    );
+  }
+}
+
+/**
+ * drizzle-kit draws a progress spinner on stdout; an operator command prints its own lines. With
+ * stdout hidden, a rename question would wait for an answer to a prompt nobody can see, so
+ * drizzle-kit is also told stdout is no terminal: it then refuses to ask (see above).
+ */
 async function quietly<T>(work: () => Promise<T>): Promise<T> {
   const write = process.stdout.write;
+  const isTTY = process.stdout.isTTY;
   process.stdout.write = (() => true) as typeof process.stdout.write;
+  process.stdout.isTTY = false;
   try {
     return await work();
   } finally {
     process.stdout.write = write;
+    process.stdout.isTTY = isTTY;
   }
 }

@@ -5,7 +5,11 @@ import { migrateDev } from '../../../scripts/lib/migrations/dev.ts';
 import { migrationStatus } from '../../../scripts/lib/migrations/engine.ts';
 import { diffSchemaAgainstDatabase } from '../../../scripts/lib/migrations/schema-diff.ts';
 import { withMigrationSession } from '../../../scripts/lib/migrations/session.ts';
-import { schemaWithNickname, schemaWithoutExpiresAt } from '../../support/node/changed-schemas.ts';
+import {
+  schemaWithNickname,
+  schemaWithoutExpiresAt,
+  schemaWithRenamedExpiry,
+} from '../../support/node/changed-schemas.ts';
 import { runOperatorCommand } from '../../support/node/commands.ts';
 import {
   createDatabase,
@@ -93,5 +97,29 @@ describe('db:migrate:dev', () => {
     const written = readFileSync(created?.file?.file ?? '', 'utf8');
     expect(written).toContain('DROP COLUMN "expires_at"');
     expect(written).toContain('-- migrate:accept-data-loss <reason>');
+  });
+
+  it('never prompts: a change that could be a rename is refused with what to do, and nothing is written', async () => {
+    const url = await createDatabase({ migrated: true });
+    const folder = migrationsFolder();
+    const error = await withMigrationSession(url, (connection) =>
+      migrateDev({
+        connection,
+        migrationsDir: folder,
+        name: 'rename_expiry',
+        createOnly: true,
+        log: quiet,
+        schema: schemaWithRenamedExpiry,
+      }),
+    ).then(
+      () => null,
+      (caught: unknown) => caught as Error & { code?: string },
+    );
+    expect(error?.code).toBe('ambiguous_schema_change');
+    expect(error?.message).toContain('RENAME COLUMN');
+    const statuses = await withMigrationSession(url, ({ session }) =>
+      migrationStatus({ session, migrationsDir: folder }),
+    );
+    expect(statuses.map((status) => status.name)).toEqual(repositoryMigrations());
   });
 });

@@ -37,3 +37,8 @@ function changedUsers(change: { add?: Record<string, PgColumnBuilderBase>; drop?
 
 export const schemaWithNickname = { ...schema, users: changedUsers({ add: { nickname: text('nickname') } }) };
 export const schemaWithoutExpiresAt = { ...schema, users: changedUsers({ drop: 'expiresAt' }) };
+/** expires_at gone and token_expires_at new: a rename or a drop and an add, which only a person can tell. */
+export const schemaWithRenamedExpiry = {
+  ...schema,
+  users: changedUsers({ drop: 'expiresAt', add: { tokenExpiresAt: timestamp('token_expires_at', { precision: 3 }) } }),
+};
