@@ -2,7 +2,7 @@
 // Local Postgres (data kept in .data/), the WebSocket bridge, then `wrangler dev`.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startDevStack } from './lib/dev-stack.ts';
+import { isLocalDevDatabase, startDevStack } from './lib/dev-stack.ts';
 import { readDevVars } from './lib/dev-vars.ts';
 
 const rootDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -18,15 +18,22 @@ const port = (name: string, fallback: number) => {
 
 const log = (line: string) => console.log(`[dev] ${line}`);
 const devVarsFile = path.resolve(rootDir, env.DEV_VARS_FILE ?? '.dev.vars');
+const postgresPort = port('PGPORT', 54329);
+const configuredDatabaseUrl = env.DATABASE_URL ?? readDevVars(devVarsFile).DATABASE_URL;
 const stack = await startDevStack({
   rootDir,
   workerPort: port('PORT', 8787),
-  postgresPort: port('PGPORT', 54329),
+  postgresPort,
   bridgePort: port('BRIDGE_PORT', 54330),
   standInGitHubPort: port('GITHUB_STAND_IN_PORT', 54331),
   dataDir: path.resolve(rootDir, env.PGDATA_DIR ?? '.data/postgres'),
   devVarsFile,
-  externalDatabaseUrl: env.DATABASE_URL ?? readDevVars(devVarsFile).DATABASE_URL,
+  // The README tells operators to put the local database's URL in .dev.vars for their commands:
+  // that URL is this stack's own Postgres, still to be started, not another server.
+  externalDatabaseUrl:
+    configuredDatabaseUrl && !isLocalDevDatabase(configuredDatabaseUrl, postgresPort)
+      ? configuredDatabaseUrl
+      : undefined,
   log,
 }).catch((error: unknown) => {
   console.error(`[dev] ${error instanceof Error ? error.message : String(error)}`);
@@ -49,8 +56,7 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
 }
 void stack.exited.then((code) => shutdown(code));
 
-const operatorEnv =
-  env.DATABASE_URL || readDevVars(devVarsFile).DATABASE_URL ? '' : `DATABASE_URL=${stack.databaseUrl} `;
+const operatorEnv = configuredDatabaseUrl ? '' : `DATABASE_URL=${stack.databaseUrl} `;
 console.log(`
   Gateway running at ${stack.workerUrl}
     sign in:   ${stack.workerUrl}/

@@ -29,6 +29,16 @@ export interface DevStackOptions {
   log: (line: string) => void;
 }
 
+/** Whether a DATABASE_URL names the Postgres this stack runs itself (loopback, its port). */
+export function isLocalDevDatabase(url: string, postgresPort: number): boolean {
+  try {
+    const parsed = new URL(url);
+    return ['127.0.0.1', 'localhost', '[::1]'].includes(parsed.hostname) && Number(parsed.port) === postgresPort;
+  } catch {
+    return false;
+  }
+}
+
 export interface DevStack {
   workerUrl: string;
   databaseUrl: string;

@@ -1,7 +1,7 @@
 import { type Context, Hono } from 'hono';
 import * as z from 'zod';
-import type { AppEnv } from '../http/context.ts';
 import { TokenCipherError } from '../crypto/token-cipher.ts';
+import type { AppEnv } from '../http/context.ts';
 import { ApiError } from '../http/errors.ts';
 import { readJsonBody } from '../http/json-body.ts';
 import { requireService } from '../http/service-auth.ts';

@@ -1,6 +1,5 @@
 import { hashServiceKey, serviceKeyId, storedHashKind, verifyServiceKey } from '../crypto/service-keys.ts';
 import type { Database } from '../db/client.ts';
-import { primaryReads, type StaleRead } from '../db/stale-reads.ts';
 import {
   findServiceByIdentifier,
   findServiceByKeyId,
@@ -8,6 +7,7 @@ import {
   replaceKeyHash,
   type ServiceRecord,
 } from '../db/services.ts';
+import { primaryReads, type StaleRead } from '../db/stale-reads.ts';
 
 /** What a service presented: its key, and for an old-system key the identifier to look it up by. */
 export interface PresentedCredentials {
@@ -75,8 +75,7 @@ export async function authenticateService(
     service = await lookup((reader) => findServiceByKeyId(reader, keyId));
     if (!service) return { ok: false, code: 'unknown_key', serviceId: null };
     slot = service.keyId === keyId ? 'current' : 'previous';
-    storedHash =
-      slot === 'current' ? service.apiKeyHash : inGracePeriod(service, now) ? service.previousKeyHash : null;
+    storedHash = slot === 'current' ? service.apiKeyHash : inGracePeriod(service, now) ? service.previousKeyHash : null;
     if (storedHash === null) return { ok: false, code: 'invalid_key', serviceId: service.id };
   } else {
     if (!credentials.serviceIdentifier || key.length > 256)

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -102,6 +102,9 @@ describe('npm run dev', () => {
   it('keeps the data between runs and clears a stale lock left by a killed server', async () => {
     // A lock file naming a process that no longer exists, as a killed postgres leaves it.
     writeFileSync(path.join(dataDir, 'postmaster.pid'), '999999\n');
+    // The local database named in .dev.vars for the operator commands (as the README suggests) is
+    // still this stack's own Postgres to start, not an external server.
+    appendFileSync(devVarsFile, `DATABASE_URL=${devDatabaseUrl()}\n`);
     const dev = startDev();
     await dev.waitFor('Gateway running');
     const db = await openNodeDatabase(devDatabaseUrl());

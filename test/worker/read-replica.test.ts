@@ -96,7 +96,10 @@ describe('with DATABASE_REPLICA_URL, the verify path reads the replica', () => {
     );
     expect(audited).toHaveLength(calls);
     const [row] = await primary.use((db) =>
-      db.select({ lastUsedAt: serviceRegistry.lastUsedAt }).from(serviceRegistry).where(eq(serviceRegistry.id, fresh.id)),
+      db
+        .select({ lastUsedAt: serviceRegistry.lastUsedAt })
+        .from(serviceRegistry)
+        .where(eq(serviceRegistry.id, fresh.id)),
     );
     expect(row?.lastUsedAt).not.toBeNull();
     expect(errors.join('\n')).not.toContain('background.failed');

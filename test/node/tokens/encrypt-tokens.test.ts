@@ -186,7 +186,7 @@ describe('npm run tokens:rotate', () => {
     expect(again.output).toContain('12 token(s) already under the current key, skipped');
   });
 
-  it('reports encrypted tokens no configured key reads (the old system\'s own encryption), leaves them, exits 0', async () => {
+  it("reports encrypted tokens no configured key reads (the old system's own encryption), leaves them, exits 0", async () => {
     const lostKey = generateMasterKey();
     const currentKey = generateMasterKey();
     const url = await createDatabase({ migrated: true });
