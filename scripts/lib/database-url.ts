@@ -28,7 +28,19 @@ export function resolveDatabaseUrl(options: { rootDir: string; direct?: boolean;
       'DATABASE_URL is not a postgres:// URL with a host. Check its value (it is not printed here).',
     );
   }
+  if (options.direct && isNeonPooler(url)) {
+    throw new DatabaseUrlError(
+      "DATABASE_URL is Neon's pooled connection string (a -pooler host), and DIRECT_DATABASE_URL is not set.\n" +
+        'Migrations hold a session lock (one runner at a time) that the pooler does not keep. Set DIRECT_DATABASE_URL\n' +
+        'to the direct connection string (the same host without -pooler) and run this again.',
+    );
+  }
   return url;
+}
+
+/** Neon's pooled endpoints carry `-pooler` in the first label of the host name. */
+function isNeonPooler(url: string): boolean {
+  return /^[^.]+-pooler\./.test(new URL(url).hostname);
 }
 
 /** host:port/database, for messages: never the user or password. */

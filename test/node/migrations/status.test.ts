@@ -83,6 +83,17 @@ describe('operator mistakes get a message that says what to do', () => {
     expect(result.output).toContain('postgres://postgres:postgres@127.0.0.1:54329/gateway');
   });
 
+  it("Neon's pooled string without DIRECT_DATABASE_URL exits 2 before connecting, and says which one to set", async () => {
+    const pooled = 'postgres://operator:s3cret-pass@ep-calm-sea-123456-pooler.eu-central-1.aws.neon.tech/neondb';
+    const result = await runOperatorCommand('db-migrate', [], {
+      DATABASE_URL: pooled,
+      MIGRATIONS_DIR: migrationsFolder(),
+    });
+    expect(result.code).toBe(2);
+    expect(result.output).toContain('Set DIRECT_DATABASE_URL');
+    expect(result.output).not.toContain('s3cret-pass');
+  });
+
   it('an unreachable database names host, port and database but never the password', async () => {
     const result = await runOperatorCommand('db-migrate-status', [], {
       DATABASE_URL: 'postgres://operator:s3cret-pass@127.0.0.1:1/gateway',
