@@ -50,10 +50,20 @@ beforeAll(async () => {
   } finally {
     await database.close();
   }
-  const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-  if (!existsSync(executablePath)) {
+  // CHROMIUM_PATH, else the usual places of Chromium or Chrome on Debian/Ubuntu and macOS.
+  const candidates = process.env.CHROMIUM_PATH
+    ? [process.env.CHROMIUM_PATH]
+    : [
+        '/usr/bin/chromium',
+        '/usr/bin/chromium-browser',
+        '/usr/bin/google-chrome',
+        '/Applications/Chromium.app/Contents/MacOS/Chromium',
+        '/Applications/Google Chrome.app/Contents/MacOS/Google Chrome',
+      ];
+  const executablePath = candidates.find((candidate) => existsSync(candidate));
+  if (!executablePath) {
     throw new Error(
-      `No browser at ${executablePath}: install Debian's chromium (apt-get install chromium) or set CHROMIUM_PATH.`,
+      `No browser found (looked at ${candidates.join(', ')}): install Chromium (Debian: apt-get install chromium) or set CHROMIUM_PATH.`,
     );
   }
   browser = await chromium.launch({
