@@ -122,4 +122,45 @@ describe('concurrency', () => {
     );
     expect(userSessions).toHaveLength(8);
   });
+
+  it('one login code exchanged 8 times at once: at most one session, and none left live', async () => {
+    const service = await registerService(database, { redirectUris: [SERVICE_REDIRECT], scopes: ['users:verify'] });
+    const login = uniqueLogin('double');
+    const query = `?service=${service.identifier}&redirect_uri=${encodeURIComponent(SERVICE_REDIRECT)}`;
+    const signIn = async () => {
+      const started = await startSignIn(database.env, query);
+      return callback(database.env, await authorizeAtGitHub(started.authorizeUrl, login), started.cookie);
+    };
+    await signIn();
+    await whitelist(database, login);
+    const code = new URL((await signIn()).headers.get('location') ?? '').searchParams.get('code');
+    expect(code).toBeTruthy();
+
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        callWorker(database.env, '/v1/sessions/exchange', {
+          method: 'POST',
+          headers: { Authorization: `Bearer ${service.key}`, 'Content-Type': 'application/json' },
+          body: JSON.stringify({ code }),
+        }),
+      ),
+    );
+    const statuses = answers.map((answer) => answer.status);
+    // The code is used once; every other use is a replay, which also ends what the first one got.
+    expect(statuses.filter((status) => status === 200).length).toBeLessThanOrEqual(1);
+    expect(statuses.filter((status) => status === 400)).toHaveLength(
+      statuses.length - statuses.filter((s) => s === 200).length,
+    );
+    for (const answer of answers.filter((candidate) => candidate.status === 400)) {
+      expect(((await answer.json()) as { error: { code: string } }).error.code).toBe('invalid_code');
+    }
+    const [person] = await database.use((db) => db.select().from(users).where(eq(users.githubLogin, login)));
+    const live = await database.use((db) =>
+      db
+        .select()
+        .from(sessions)
+        .where(eq(sessions.userId, person?.id ?? '')),
+    );
+    expect(live.filter((session) => session.revokedAt === null)).toEqual([]);
+  });
 });
