@@ -56,18 +56,24 @@ describe('service key hashes', () => {
   });
 });
 
+/** A service as the old system left it: a bcrypt hash and no key id. Returns its identifier. */
+async function insertLegacyService(legacyKey: string, cost = 4): Promise<string> {
+  const identifier = `legacy-${crypto.randomUUID().slice(0, 8)}`;
+  await withDb((db) =>
+    db.insert(serviceRegistry).values({
+      serviceIdentifier: identifier,
+      displayName: 'Old service',
+      apiKeyHash: bcrypt.hashSync(legacyKey, cost),
+      allowedScopes: ['users:verify'],
+    }),
+  );
+  return identifier;
+}
+
 describe('a key the old system issued (bcrypt)', () => {
   it('verifies once by service id, is rehashed to PBKDF2, and keeps working', async () => {
     const legacyKey = 'sk_live_old_system_key_0123456789';
-    const identifier = `legacy-${crypto.randomUUID().slice(0, 8)}`;
-    await withDb((db) =>
-      db.insert(serviceRegistry).values({
-        serviceIdentifier: identifier,
-        displayName: 'Old service',
-        apiKeyHash: bcrypt.hashSync(legacyKey, 10),
-        allowedScopes: ['users:verify'],
-      }),
-    );
+    const identifier = await insertLegacyService(legacyKey, 10);
     const presented = { key: legacyKey, serviceIdentifier: identifier };
     const first = await withDb((db) => authenticateService(db, presented, new Date()));
     expect(first).toMatchObject({ ok: true, service: { identifier } });
@@ -120,15 +126,7 @@ describe('a rotated key', () => {
 
   it('an old-system key keeps working through the grace period of a rotation away from it, then ends', async () => {
     const legacyKey = 'sk_live_old_system_key_rotated_away';
-    const identifier = `legacy-rot-${crypto.randomUUID().slice(0, 8)}`;
-    await withDb((db) =>
-      db.insert(serviceRegistry).values({
-        serviceIdentifier: identifier,
-        displayName: 'Old service moving to a new key',
-        apiKeyHash: bcrypt.hashSync(legacyKey, 4),
-        allowedScopes: ['users:verify'],
-      }),
-    );
+    const identifier = await insertLegacyService(legacyKey);
     const now = new Date();
     const rotated = await withDb((db) => rotateServiceKey(db, identifier, 3600, now));
     expect(rotated.previousKeyExpiresAt?.getTime()).toBe(now.getTime() + 3600_000);
@@ -157,14 +155,7 @@ describe('a rotated key', () => {
 
   it('with a grace of 0 the old-system key ends at once', async () => {
     const legacyKey = 'sk_live_old_system_key_ended_now';
-    const identifier = `legacy-end-${crypto.randomUUID().slice(0, 8)}`;
-    await withDb((db) =>
-      db.insert(serviceRegistry).values({
-        serviceIdentifier: identifier,
-        displayName: 'Old service',
-        apiKeyHash: bcrypt.hashSync(legacyKey, 4),
-      }),
-    );
+    const identifier = await insertLegacyService(legacyKey);
     const rotated = await withDb((db) => rotateServiceKey(db, identifier, 0));
     expect(rotated.previousKeyExpiresAt).toBeNull();
     expect(

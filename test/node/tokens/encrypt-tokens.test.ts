@@ -51,6 +51,25 @@ const mixed = (index: number) =>
     { access: 'plain', refresh: 'null' },
   ][index % 4] as { access: 'plain' | 'null' | 'sealed'; refresh: 'plain' | 'null' | 'sealed' };
 
+/** `count` users whose access token was sealed under a key nobody configured any more; then `command` runs. */
+async function runOnTokensUnderALostKey(count: number, command: string) {
+  const url = await createDatabase({ migrated: true });
+  await withDatabaseHandle(url, async (database) =>
+    seedTokenRows(
+      database,
+      count,
+      () => ({ access: 'sealed', refresh: 'null' }),
+      await loadTokenKeyring(generateMasterKey()),
+    ),
+  );
+  const before = await withDatabaseHandle(url, readTokenRows);
+  const result = await runOperatorCommand(command, [], {
+    DATABASE_URL: url,
+    TOKEN_ENCRYPTION_KEY: generateMasterKey(),
+  });
+  return { url, before, result };
+}
+
 describe('npm run migrate:encrypt-tokens', () => {
   it('dry run changes nothing; a real run encrypts exactly the plaintext tokens; a second run changes nothing', async () => {
     const key = generateMasterKey();
@@ -187,17 +206,7 @@ describe('npm run tokens:rotate', () => {
   });
 
   it("reports encrypted tokens no configured key reads (the old system's own encryption), leaves them, exits 0", async () => {
-    const lostKey = generateMasterKey();
-    const currentKey = generateMasterKey();
-    const url = await createDatabase({ migrated: true });
-    await withDatabaseHandle(url, async (database) =>
-      seedTokenRows(database, 3, () => ({ access: 'sealed', refresh: 'null' }), await loadTokenKeyring(lostKey)),
-    );
-    const before = await withDatabaseHandle(url, readTokenRows);
-    const result = await runOperatorCommand('migrate-encrypt-tokens', [], {
-      DATABASE_URL: url,
-      TOKEN_ENCRYPTION_KEY: currentKey,
-    });
+    const { url, before, result } = await runOnTokensUnderALostKey(3, 'migrate-encrypt-tokens');
     expect(result.code).toBe(0);
     expect(result.output).toContain('0 token(s) already encrypted, skipped');
     expect(result.output).toContain('3 token(s) encrypted, but no configured key reads them');
@@ -207,17 +216,7 @@ describe('npm run tokens:rotate', () => {
   });
 
   it('counts a token no configured key can read as failed, leaves it, and exits 1', async () => {
-    const lostKey = generateMasterKey();
-    const currentKey = generateMasterKey();
-    const url = await createDatabase({ migrated: true });
-    await withDatabaseHandle(url, async (database) =>
-      seedTokenRows(database, 2, () => ({ access: 'sealed', refresh: 'null' }), await loadTokenKeyring(lostKey)),
-    );
-    const before = await withDatabaseHandle(url, readTokenRows);
-    const result = await runOperatorCommand('tokens-rotate', [], {
-      DATABASE_URL: url,
-      TOKEN_ENCRYPTION_KEY: currentKey,
-    });
+    const { url, before, result } = await runOnTokensUnderALostKey(2, 'tokens-rotate');
     expect(result.code).toBe(1);
     expect(result.output).toContain('2 token(s) failed');
     expect(result.output).toMatch(/user [0-9a-f-]{36} access_token: cannot read it \(undecryptable_token\)/);
