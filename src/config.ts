@@ -100,7 +100,8 @@ const masterKeyList = z
 
 const configSchema = z.object({
   DATABASE_URL: postgresUrl,
-  DATABASE_REPLICA_URL: postgresUrl.optional(),
+  // Empty counts as unset, so a blank line in .dev.vars does not break every request.
+  DATABASE_REPLICA_URL: z.preprocess((value) => (value === '' ? undefined : value), postgresUrl.optional()),
   DATABASE_WS_PROXY: hostPort.optional(),
   TOKEN_ENCRYPTION_KEY: masterKey,
   TOKEN_ENCRYPTION_PREVIOUS_KEYS: masterKeyList.default(''),

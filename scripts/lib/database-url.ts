@@ -11,8 +11,8 @@ export class DatabaseUrlError extends Error {
  * because their advisory lock needs a session that a transaction pooler would not keep.
  */
 export function resolveDatabaseUrl(options: { rootDir: string; direct?: boolean; env?: NodeJS.ProcessEnv }): string {
-  const url =
-    (options.direct ? readSetting('DIRECT_DATABASE_URL', options) : undefined) ?? readSetting('DATABASE_URL', options);
+  const direct = options.direct ? readSetting('DIRECT_DATABASE_URL', options) : undefined;
+  const url = direct ?? readSetting('DATABASE_URL', options);
   if (!url) {
     throw new DatabaseUrlError(
       'DATABASE_URL is not set. Set it in the environment or in .dev.vars, e.g. for the local database of `npm run dev`:\n' +
@@ -30,7 +30,9 @@ export function resolveDatabaseUrl(options: { rootDir: string; direct?: boolean;
   }
   if (options.direct && isNeonPooler(url)) {
     throw new DatabaseUrlError(
-      "DATABASE_URL is Neon's pooled connection string (a -pooler host), and DIRECT_DATABASE_URL is not set.\n" +
+      (direct
+        ? "DIRECT_DATABASE_URL is Neon's pooled connection string (a -pooler host), not the direct one.\n"
+        : "DATABASE_URL is Neon's pooled connection string (a -pooler host), and DIRECT_DATABASE_URL is not set.\n") +
         'Migrations hold a session lock (one runner at a time) that the pooler does not keep. Set DIRECT_DATABASE_URL\n' +
         'to the direct connection string (the same host without -pooler) and run this again.',
     );

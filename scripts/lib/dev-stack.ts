@@ -29,11 +29,15 @@ export interface DevStackOptions {
   log: (line: string) => void;
 }
 
-/** Whether a DATABASE_URL names the Postgres this stack runs itself (loopback, its port). */
+/** Whether a DATABASE_URL names the database this stack runs itself (loopback, its port, its database). */
 export function isLocalDevDatabase(url: string, postgresPort: number): boolean {
   try {
     const parsed = new URL(url);
-    return ['127.0.0.1', 'localhost', '[::1]'].includes(parsed.hostname) && Number(parsed.port) === postgresPort;
+    return (
+      ['127.0.0.1', 'localhost', '[::1]'].includes(parsed.hostname) &&
+      Number(parsed.port) === postgresPort &&
+      parsed.pathname === `/${DEV_DATABASE}`
+    );
   } catch {
     return false;
   }

@@ -47,7 +47,6 @@ export async function findServiceByIdentifier(db: Database, identifier: string):
   return row ?? null;
 }
 
-/** Swaps a legacy hash for its PBKDF2 rehash, unless someone changed the key meanwhile. */
 /** Which of a service's two keys: the current one, or the previous one of a rotation's grace period. */
 export type KeySlot = 'current' | 'previous';
 

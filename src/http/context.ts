@@ -2,7 +2,7 @@ import type { Bindings, Config } from '../config.ts';
 import type { SessionKeys } from '../crypto/session-keys.ts';
 import type { TokenKeyring } from '../crypto/token-cipher.ts';
 import type { Database } from '../db/client.ts';
-import type { StaleRead } from '../db/stale-reads.ts';
+import type { StaleReads } from '../db/stale-reads.ts';
 import type { AuthenticatedService } from '../services/authenticate-service.ts';
 import type { Logger } from './logger.ts';
 
@@ -25,10 +25,10 @@ export interface AppEnv {
     /** Opens the request's database pool on first call; a request that never asks never connects. */
     database: () => Database;
     /**
-     * Reads that may be a little stale (the verify path's lookups): the read replica first when
+     * Lookups that may be a little stale (the verify route's): the read replica first when
      * DATABASE_REPLICA_URL is set, the primary otherwise or when the replica has no such row.
      */
-    staleRead: StaleRead;
+    staleReads: StaleReads;
     /** The token keyring, imported on first use and then cached for the isolate. */
     tokenKeyring: () => Promise<TokenKeyring>;
     /** Keys derived from SESSION_SECRET (session tokens, the sign-in cookie). */

@@ -48,7 +48,7 @@ export function requestServices(): MiddlewareHandler<AppEnv> {
     let replicaHandle: DatabaseHandle | undefined;
     const replicaUrl = config.DATABASE_REPLICA_URL;
     c.set(
-      'staleRead',
+      'staleReads',
       replicaUrl
         ? replicaReads({
             replicaUrl,
@@ -57,8 +57,11 @@ export function requestServices(): MiddlewareHandler<AppEnv> {
               return replicaHandle.db;
             },
             primary: database,
-            onReplicaUnavailable: (error) =>
-              c.var.log.warn('database.replica_unavailable', { error: describeError(error) }),
+            onReplicaSkipped: (reason, detail) =>
+              c.var.log.warn('database.replica_skipped', {
+                reason,
+                ...(reason === 'lagging' ? (detail as object) : { error: describeError(detail) }),
+              }),
           })
         : primaryReads(database),
     );

@@ -1,5 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { touchServiceLastUsed } from '../db/services.ts';
+import { primaryReads } from '../db/stale-reads.ts';
 import {
   type AuthenticatedService,
   authenticateService,
@@ -35,11 +36,12 @@ const RATE_LIMIT_PERIOD_SECONDS = 60;
 
 /**
  * Authenticates the calling service (401 when it cannot), applies its rate limit (429) and, if
- * given, requires a scope (403).
+ * given, requires a scope (403). With `staleReads`, the key lookup may be answered by the read
+ * replica (only the verify route: a deactivated or rotated key must stop at once everywhere else).
  */
-export function requireService(scope?: string): MiddlewareHandler<AppEnv> {
+export function requireService(scope?: string, options: { staleReads?: boolean } = {}): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const service = await authenticatedService(c);
+    const service = await authenticatedService(c, options.staleReads ?? false);
     c.set('service', service);
     const limiter = c.env.SERVICE_RATE_LIMIT;
     if (limiter && !(await limiter.limit({ key: service.id })).success) {
@@ -64,13 +66,18 @@ export function requireService(scope?: string): MiddlewareHandler<AppEnv> {
   };
 }
 
-async function authenticatedService(c: Context<AppEnv>): Promise<AuthenticatedService> {
+async function authenticatedService(c: Context<AppEnv>, staleReads: boolean): Promise<AuthenticatedService> {
+  const lookup = staleReads ? c.var.staleReads : primaryReads(c.var.database);
   const bearer = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header('Authorization') ?? '')?.[1] ?? null;
   const serviceIdentifier = c.req.header('X-Gateway-Service') ?? null;
   // The presented key itself is the cache key: it is already in this request's memory, and a
   // digest per request would cost more than the lookup it saves.
   // With the cache off (0) nothing is read from it, not even what a call under another setting left.
-  const cacheKey = bearer && c.var.config.VERIFY_CACHE_SECONDS > 0 ? `${bearer}\n${serviceIdentifier ?? ''}` : null;
+  // What a replica confirmed is cached apart from what the primary did.
+  const cacheKey =
+    bearer && c.var.config.VERIFY_CACHE_SECONDS > 0
+      ? `${lookup.viaReplica ? 'replica' : 'primary'}\n${bearer}\n${serviceIdentifier ?? ''}`
+      : null;
   const cached = cacheKey ? verifiedKeys.get(cacheKey) : undefined;
   if (cached) return cached;
 
@@ -82,7 +89,7 @@ async function authenticatedService(c: Context<AppEnv>): Promise<AuthenticatedSe
     !limiter || (await limiter.limit({ key: `key-check:${serviceId}` })).success;
   const result = await authenticateService(c.var.database(), { key: bearer, serviceIdentifier }, new Date(), {
     admitKeyCheck,
-    lookup: c.var.staleRead,
+    lookup,
   });
   if (!result.ok) {
     c.var.audit.serviceId = result.serviceId;

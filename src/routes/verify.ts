@@ -1,6 +1,7 @@
 import { type Context, Hono } from 'hono';
 import * as z from 'zod';
 import { TokenCipherError } from '../crypto/token-cipher.ts';
+import { primaryReads, type StaleReads } from '../db/stale-reads.ts';
 import type { AppEnv } from '../http/context.ts';
 import { ApiError } from '../http/errors.ts';
 import { readJsonBody } from '../http/json-body.ts';
@@ -22,9 +23,12 @@ export const personBody = z
     error: 'give exactly one of session or user_id',
   });
 
-async function verifyPerson(c: Context<AppEnv>, body: z.infer<typeof personBody>): Promise<VerifyOutcome> {
+async function verifyPerson(
+  c: Context<AppEnv>,
+  body: z.infer<typeof personBody>,
+  read: StaleReads,
+): Promise<VerifyOutcome> {
   const ttl = c.var.config.VERIFY_CACHE_SECONDS;
-  const read = c.var.staleRead;
   const outcome = body.session
     ? await verifySession(body.session, {
         signingKeys: (await c.var.sessionKeys()).tokenChecking,
@@ -40,8 +44,8 @@ async function verifyPerson(c: Context<AppEnv>, body: z.infer<typeof personBody>
 
 /** The edge verify API and the GitHub token endpoint (docs/api.md). */
 export const verifyRoutes = new Hono<AppEnv>()
-  .post('/v1/verify', requireService('users:verify'), async (c) => {
-    const outcome = await verifyPerson(c, await readJsonBody(c, personBody));
+  .post('/v1/verify', requireService('users:verify', { staleReads: true }), async (c) => {
+    const outcome = await verifyPerson(c, await readJsonBody(c, personBody), c.var.staleReads);
     const person = outcome.person;
     return c.json(
       {
@@ -57,15 +61,18 @@ export const verifyRoutes = new Hono<AppEnv>()
   })
   .post('/v1/github-token', requireService('github:token'), async (c) => {
     c.header('Cache-Control', 'no-store');
-    const outcome = await verifyPerson(c, await readJsonBody(c, personBody));
+    // On the primary: a token goes out only to a person the primary says is signed in and allowed.
+    const outcome = await verifyPerson(c, await readJsonBody(c, personBody), primaryReads(c.var.database));
     if (!outcome.valid || !outcome.person) {
       throw new ApiError(403, outcome.code, 'This person is not signed in and allowed in; no token is handed out.');
     }
+    // Loaded outside the try: a key that cannot be loaded is a misconfiguration (500), not this person's token.
+    const keyring = await c.var.tokenKeyring();
     try {
       const token = await freshGitHubAccessToken(
         {
           db: c.var.database(),
-          keyring: await c.var.tokenKeyring(),
+          keyring,
           github: gitHubCredentials(c.var.config, c.req.url),
         },
         outcome.person.id,

@@ -7,7 +7,7 @@ import {
   replaceKeyHash,
   type ServiceRecord,
 } from '../db/services.ts';
-import { primaryReads, type StaleRead } from '../db/stale-reads.ts';
+import { primaryReads, type StaleReads } from '../db/stale-reads.ts';
 
 /** What a service presented: its key, and for an old-system key the identifier to look it up by. */
 export interface PresentedCredentials {
@@ -59,7 +59,7 @@ export async function authenticateService(
   options: {
     admitKeyCheck?: AdmitKeyCheck;
     /** Where the lookups run (a read replica may serve them); the rehash is written to `db`. */
-    lookup?: StaleRead;
+    lookup?: StaleReads;
   } = {},
 ): Promise<ServiceAuthResult> {
   const admitKeyCheck = options.admitKeyCheck ?? (async () => true);
@@ -72,7 +72,7 @@ export async function authenticateService(
   let storedHash: string | null;
   let slot: KeySlot;
   if (keyId) {
-    service = await lookup((reader) => findServiceByKeyId(reader, keyId));
+    service = await lookup.read((reader) => findServiceByKeyId(reader, keyId));
     if (!service) return { ok: false, code: 'unknown_key', serviceId: null };
     slot = service.keyId === keyId ? 'current' : 'previous';
     storedHash = slot === 'current' ? service.apiKeyHash : inGracePeriod(service, now) ? service.previousKeyHash : null;
@@ -81,7 +81,7 @@ export async function authenticateService(
     if (!credentials.serviceIdentifier || key.length > 256)
       return { ok: false, code: 'malformed_key', serviceId: null };
     const identifier = credentials.serviceIdentifier;
-    service = await lookup((reader) => findServiceByIdentifier(reader, identifier));
+    service = await lookup.read((reader) => findServiceByIdentifier(reader, identifier));
     if (!service) return { ok: false, code: 'unknown_key', serviceId: null };
     // Only an old-system key (no lookup id) is looked up this way: the service's current key, or,
     // after a rotation away from it, its previous key until the grace period ends.

@@ -1,7 +1,10 @@
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { users } from '../../drizzle/schema.ts';
 import type { Database } from '../db/client.ts';
 import { CodedError } from '../errors/coded-error.ts';
+
+/** How many GitHub ids an ambiguous-login message lists. */
+const MAX_LISTED = 10;
 
 export type PersonRef = { login: string } | { githubId: string };
 
@@ -20,11 +23,13 @@ export class AmbiguousLoginError extends CodedError<'ambiguous_login'> {
   readonly githubIds: string[];
 
   constructor(login: string, githubIds: string[]) {
+    const listed = githubIds.slice(0, MAX_LISTED);
+    const more = githubIds.length > MAX_LISTED ? ', and more' : '';
     super(
       'ambiguous_login',
-      `The login ${login} belongs to ${githubIds.length} people here (GitHub ids ${githubIds.join(', ')}): GitHub logins can be renamed and reused. Whitelist by GitHub id instead.`,
+      `The login ${login} belongs to ${githubIds.length > MAX_LISTED ? `more than ${MAX_LISTED}` : githubIds.length} people here (GitHub ids ${listed.join(', ')}${more}): GitHub logins can be renamed and reused. Whitelist by GitHub id instead.`,
     );
-    this.githubIds = githubIds;
+    this.githubIds = listed;
   }
 }
 
@@ -46,28 +51,32 @@ export async function setWhitelisted(
   person: PersonRef,
   allowed: boolean,
 ): Promise<WhitelistChange | null> {
-  let githubId: string;
-  if ('login' in person) {
-    const matches = await db
-      .select({ githubUserId: users.githubUserId })
-      .from(users)
-      .where(eq(sql`lower(${users.githubLogin})`, person.login.toLowerCase()))
-      .orderBy(users.githubUserId)
-      .limit(10);
-    if (matches.length === 0) return null;
-    if (matches.length > 1)
-      throw new AmbiguousLoginError(
-        person.login,
-        matches.map((match) => match.githubUserId),
-      );
-    githubId = matches[0]?.githubUserId ?? '';
-  } else {
-    githubId = person.githubId;
+  if (!('login' in person)) {
+    const rows = await db
+      .update(users)
+      .set({ isWhitelisted: allowed })
+      .where(eq(users.githubUserId, person.githubId))
+      .returning(changeColumns);
+    return rows[0] ?? null;
   }
+  const sameLogin = eq(sql`lower(${users.githubLogin})`, person.login.toLowerCase());
+  const matches = await db
+    .select({ githubUserId: users.githubUserId })
+    .from(users)
+    .where(sameLogin)
+    .orderBy(users.githubUserId)
+    .limit(MAX_LISTED + 1);
+  if (matches.length === 0) return null;
+  if (matches.length > 1)
+    throw new AmbiguousLoginError(
+      person.login,
+      matches.map((match) => match.githubUserId),
+    );
+  // The login must still be theirs when the flag is set: a sign-in in between may have moved it.
   const rows = await db
     .update(users)
     .set({ isWhitelisted: allowed })
-    .where(eq(users.githubUserId, githubId))
+    .where(and(eq(users.githubUserId, matches[0]?.githubUserId ?? ''), sameLogin))
     .returning(changeColumns);
   return rows[0] ?? null;
 }

@@ -1,27 +1,41 @@
 import { type SessionClaims, type SessionTokenCheck, verifySessionToken } from '../crypto/session-tokens.ts';
 import { findSession, type SessionWithUser } from '../db/sessions.ts';
-import type { StaleRead } from '../db/stale-reads.ts';
+import type { StaleReads } from '../db/stale-reads.ts';
 import { findUserById, type SignedInUser } from '../db/users.ts';
 import { TtlCache } from '../services/ttl-cache.ts';
 
 /**
  * Session rows and people, cached by id in the isolate for VERIFY_CACHE_SECONDS: the bound on how
- * late another isolate notices a revocation or an un-whitelisting. A revocation made through this
- * isolate is forgotten here at once.
+ * late another isolate notices a revocation or an un-whitelisting. Answers a read replica gave are
+ * cached apart from the primary's (a route that reads the primary never trusts them).
  */
 const sessions = new TtlCache<SessionWithUser | null>();
 const people = new TtlCache<SignedInUser | null>();
+/**
+ * Sessions revoked through this isolate, for as long as a replica may still show them live: their
+ * next lookups skip the replica, so the isolate that revoked a session refuses it at once.
+ */
+const revokedHere = new TtlCache<true>();
+const REVOKED_HERE_MS = 60_000;
 
-export function cachedSession(read: StaleRead, id: string, ttlSeconds: number): Promise<SessionWithUser | null> {
-  return cached(sessions, id, ttlSeconds, () => read((db) => findSession(db, id)));
+const cacheKey = (reads: StaleReads, id: string) => `${reads.viaReplica ? 'replica' : 'primary'}:${id}`;
+
+export function cachedSession(reads: StaleReads, id: string, ttlSeconds: number): Promise<SessionWithUser | null> {
+  const primaryOnly = reads.viaReplica && revokedHere.get(id) !== undefined;
+  return cached(sessions, cacheKey(reads, id), ttlSeconds, () =>
+    reads.read((db) => findSession(db, id), { primaryOnly }),
+  );
 }
 
-export function cachedUser(read: StaleRead, id: string, ttlSeconds: number): Promise<SignedInUser | null> {
-  return cached(people, id, ttlSeconds, () => read((db) => findUserById(db, id)));
+export function cachedUser(reads: StaleReads, id: string, ttlSeconds: number): Promise<SignedInUser | null> {
+  return cached(people, cacheKey(reads, id), ttlSeconds, () => reads.read((db) => findUserById(db, id)));
 }
 
+/** A session this isolate has just revoked: forget what was cached, and ask the primary about it. */
 export function forgetSession(id: string): void {
-  sessions.delete(id);
+  sessions.delete(`replica:${id}`);
+  sessions.delete(`primary:${id}`);
+  revokedHere.set(id, true, REVOKED_HERE_MS);
 }
 
 async function cached<V>(
