@@ -30,6 +30,19 @@ export interface SessionWithUser {
   user: { id: string; githubUserId: string; githubLogin: string | null; isWhitelisted: boolean };
 }
 
+/**
+ * Whether the person has ever been issued a session by this service (live, expired or revoked):
+ * they signed in through it at least once. One indexed lookup (sessions by user id).
+ */
+export async function hasSignedInThrough(db: Database, userId: string, serviceId: string): Promise<boolean> {
+  const [row] = await db
+    .select({ id: sessions.id })
+    .from(sessions)
+    .where(and(eq(sessions.userId, userId), eq(sessions.serviceId, serviceId)))
+    .limit(1);
+  return row !== undefined;
+}
+
 /** The session and its person in one round trip. */
 export async function findSession(db: Database, sessionId: string): Promise<SessionWithUser | null> {
   const [row] = await db

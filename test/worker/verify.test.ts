@@ -209,6 +209,23 @@ describe('POST /v1/github-token', () => {
     expect(healed.status).toBe(200);
   });
 
+  it('by user id, only for people who signed in through the calling service (403 foreign_user otherwise)', async () => {
+    const scopes = ['users:verify', 'github:token'];
+    const own = await registerService(database, { redirectUris: [SERVICE_REDIRECT], scopes });
+    const other = await registerService(database, { redirectUris: [SERVICE_REDIRECT], scopes });
+    const person = await signedInPerson(database, own);
+
+    const foreign = await callService(database, '/v1/github-token', other.key, { user_id: person.userId });
+    expect(foreign.status).toBe(403);
+    expect(((await foreign.json()) as { error: { code: string } }).error.code).toBe('foreign_user');
+
+    const mine = await callService(database, '/v1/github-token', own.key, { user_id: person.userId });
+    expect(mine.status).toBe(200);
+    // Signed out of the service since: still someone who came to it (the service may keep its own sessions).
+    await callService(database, '/v1/sessions/revoke', own.key, { session: person.token });
+    expect((await callService(database, '/v1/github-token', own.key, { user_id: person.userId })).status).toBe(200);
+  });
+
   it('403 without the scope, and for a person who is not allowed in', async () => {
     const verifier = await registerService(database, { redirectUris: [SERVICE_REDIRECT] });
     const person = await signedInPerson(database, verifier);
