@@ -1,5 +1,6 @@
 import { serviceAuditLogs } from '../../drizzle/schema.ts';
 import type { Queryable } from '../db/client.ts';
+import { UUID_PATTERN } from '../db/ids.ts';
 
 /**
  * One service access attempt, allowed or refused. Names, ids and codes only: never a key, a
@@ -24,8 +25,6 @@ export interface AuditEvent {
   userAgent: string | null;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
 /**
  * Postgres text cannot hold NUL, and a path or header may carry one (`%00`): without this the
  * whole batch would be refused and the attempt go unrecorded.
@@ -44,7 +43,7 @@ export async function insertAuditEvents(db: Queryable, events: AuditEvent[]): Pr
         id: event.id,
         serviceId: event.serviceId,
         // A user id that is not a UUID (a caller's malformed input) is kept out of the foreign key.
-        userId: event.userId && UUID.test(event.userId) ? event.userId : null,
+        userId: event.userId && UUID_PATTERN.test(event.userId) ? event.userId : null,
         action: storable(event.action),
         success: event.success,
         failureReason: event.success ? null : event.code,

@@ -1,5 +1,5 @@
-import { and, eq, isNull } from 'drizzle-orm';
-import { sessions, users } from '../../drizzle/schema.ts';
+import { and, desc, eq, gt, isNotNull, isNull } from 'drizzle-orm';
+import { serviceRegistry, sessions, users } from '../../drizzle/schema.ts';
 import type { Database } from './client.ts';
 
 export async function createSession(
@@ -83,4 +83,59 @@ export async function revokeSession(
     .where(and(...conditions))
     .returning({ userId: sessions.userId });
   return revoked[0] ?? null;
+}
+
+export interface ServiceSessionSummary {
+  id: string;
+  serviceName: string;
+  createdAt: Date;
+  expiresAt: Date;
+}
+
+/** The person's live sessions at services (not the gateway's own), newest first: for their landing page. */
+export async function listLiveServiceSessions(
+  db: Database,
+  userId: string,
+  now = new Date(),
+  limit = 50,
+): Promise<ServiceSessionSummary[]> {
+  return db
+    .select({
+      id: sessions.id,
+      serviceName: serviceRegistry.displayName,
+      createdAt: sessions.createdAt,
+      expiresAt: sessions.expiresAt,
+    })
+    .from(sessions)
+    .innerJoin(serviceRegistry, eq(serviceRegistry.id, sessions.serviceId))
+    .where(
+      and(
+        eq(sessions.userId, userId),
+        isNull(sessions.revokedAt),
+        gt(sessions.expiresAt, now),
+        isNotNull(sessions.serviceId),
+      ),
+    )
+    .orderBy(desc(sessions.createdAt))
+    .limit(limit);
+}
+
+/**
+ * Revokes a person's own sessions: one of them (`sessionId`), or all of them. Only ever that
+ * person's: the id alone cannot reach anyone else's session. Returns the ids it revoked.
+ */
+export async function revokePersonSessions(
+  db: Database,
+  userId: string,
+  which: { sessionId: string } | 'all',
+  now = new Date(),
+): Promise<string[]> {
+  const conditions = [eq(sessions.userId, userId), isNull(sessions.revokedAt)];
+  if (which !== 'all') conditions.push(eq(sessions.id, which.sessionId));
+  const revoked = await db
+    .update(sessions)
+    .set({ revokedAt: now })
+    .where(and(...conditions))
+    .returning({ id: sessions.id });
+  return revoked.map((row) => row.id);
 }

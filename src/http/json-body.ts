@@ -15,7 +15,7 @@ export async function readJsonBody<Schema extends z.ZodType>(c: Context, schema:
     throw new ApiError(415, 'unsupported_media_type', 'Send the body as JSON with `Content-Type: application/json`.');
   }
   const declared = Number(c.req.header('Content-Length') ?? '0');
-  if (declared > MAX_JSON_BODY_BYTES) throw tooLarge();
+  if (declared > MAX_JSON_BODY_BYTES) throw tooLarge(MAX_JSON_BODY_BYTES);
   const bytes = await readAtMost(c.req.raw.body, MAX_JSON_BODY_BYTES);
   let value: unknown;
   try {
@@ -33,10 +33,10 @@ export async function readJsonBody<Schema extends z.ZodType>(c: Context, schema:
 }
 
 /**
- * The body's bytes, stopping (and cancelling the upload) as soon as it passes `limit`: a body
+ * The body's bytes (JSON bodies here, the pages' small forms in form-body.ts), stopping (and cancelling the upload) as soon as it passes `limit`: a body
  * sent without Content-Length, or one that never ends, costs at most `limit` bytes of memory.
  */
-async function readAtMost(body: ReadableStream<Uint8Array> | null, limit: number): Promise<Uint8Array> {
+export async function readAtMost(body: ReadableStream<Uint8Array> | null, limit: number): Promise<Uint8Array> {
   if (!body) return new Uint8Array();
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
@@ -50,7 +50,7 @@ async function readAtMost(body: ReadableStream<Uint8Array> | null, limit: number
     total += value.byteLength;
     if (total > limit) {
       await reader.cancel().catch(() => {});
-      throw tooLarge();
+      throw tooLarge(limit);
     }
     chunks.push(value);
   }
@@ -63,6 +63,6 @@ async function readAtMost(body: ReadableStream<Uint8Array> | null, limit: number
   return bytes;
 }
 
-function tooLarge(): ApiError {
-  return new ApiError(413, 'payload_too_large', `The body is larger than ${MAX_JSON_BODY_BYTES} bytes.`);
+function tooLarge(limit: number): ApiError {
+  return new ApiError(413, 'payload_too_large', `The body is larger than ${limit} bytes.`);
 }

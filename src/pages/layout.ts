@@ -37,4 +37,9 @@ a.button, button { display: inline-block; padding: 0.6rem 1.2rem; border-radius:
   background: #24292f; color: #fff; font: inherit; text-decoration: none; cursor: pointer; }
 a.button:focus-visible, button:focus-visible { outline: 3px solid #0969da; outline-offset: 2px; }
 p.code { font-family: ui-monospace, monospace; font-size: 0.9rem; opacity: 0.8; }
+h2 { font-size: 1.1rem; margin: 1.5rem 0 0.5rem; }
+ul.sessions { padding-left: 1.2rem; }
+ul.sessions li { margin-bottom: 0.75rem; }
+ul.sessions form { margin-top: 0.25rem; }
+form + form { margin-top: 0.75rem; }
 `;

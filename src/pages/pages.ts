@@ -1,7 +1,13 @@
 import { html } from 'hono/html';
 import { layout, type Page } from './layout.ts';
 
-export function landingPage(person: { login: string | null } | null): Page {
+export interface LandingPerson {
+  login: string | null;
+  /** Where else they are signed in: their live sessions at services. */
+  services: { id: string; serviceName: string; createdAt: Date; expiresAt: Date }[];
+}
+
+export function landingPage(person: LandingPerson | null): Page {
   if (!person) {
     return layout(
       'Sign in',
@@ -10,12 +16,31 @@ export function landingPage(person: { login: string | null } | null): Page {
 <p><a class="button" href="/login">Sign in with GitHub</a></p>`,
     );
   }
+  const services =
+    person.services.length === 0
+      ? html`<p>You are not signed in to any service through this gateway.</p>`
+      : html`<ul class="sessions">
+${person.services.map(
+  (
+    session,
+  ) => html`<li><strong>${session.serviceName}</strong>, since ${when(session.createdAt)}, until ${when(session.expiresAt)}
+<form method="post" action="/logout"><input type="hidden" name="session" value="${session.id}"><button type="submit">Sign out of ${session.serviceName}</button></form></li>
+`,
+)}</ul>`;
   return layout(
     'Signed in',
     html`<h1>Signed in</h1>
 <p>You are signed in as <strong>${person.login ?? 'your GitHub account'}</strong>.</p>
-<form method="post" action="/logout"><button type="submit">Sign out</button></form>`,
+<h2>Services you are signed in to</h2>
+${services}
+<form method="post" action="/logout"><button type="submit">Sign out</button></form>
+<form method="post" action="/logout"><input type="hidden" name="everywhere" value="1"><button type="submit">Sign out everywhere</button></form>`,
   );
+}
+
+/** A moment, to the minute, in UTC: pages carry no script to show local time. */
+function when(moment: Date): string {
+  return `${moment.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 
 /** `retryPath` is the /login address the sign-in started from, so "Try again" returns to the same service. */
@@ -29,11 +54,13 @@ export function accessPendingPage(login: string, retryPath: string): Page {
   );
 }
 
-export function signedOutPage(): Page {
+export function signedOutPage(servicesSignedOut = 0): Page {
+  const everywhere =
+    servicesSignedOut > 0 ? html` and of ${servicesSignedOut} ${servicesSignedOut === 1 ? 'service' : 'services'}` : '';
   return layout(
     'Signed out',
     html`<h1>Signed out</h1>
-<p>You are signed out of the gateway.</p>
+<p>You are signed out of the gateway${everywhere}.</p>
 <p><a class="button" href="/login">Sign in again</a></p>`,
   );
 }

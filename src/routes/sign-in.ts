@@ -3,12 +3,14 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import * as z from 'zod';
 import { constantTimeEqual, fromBase64Url, randomBytes, toBase64Url, utf8 } from '../crypto/encoding.ts';
 import { signSessionToken } from '../crypto/session-tokens.ts';
+import { UUID_PATTERN } from '../db/ids.ts';
 import { createLoginCode } from '../db/login-codes.ts';
 import { findServiceByIdentifier } from '../db/services.ts';
-import { createSession, revokeSession } from '../db/sessions.ts';
+import { createSession, listLiveServiceSessions, revokePersonSessions, revokeSession } from '../db/sessions.ts';
 import { authorizationUrl, createCodeVerifier, GitHubError } from '../github/client.ts';
 import type { AppEnv } from '../http/context.ts';
 import { PageError } from '../http/errors.ts';
+import { readSmallForm } from '../http/form-body.ts';
 import { PAGE_CSP, STYLESHEET } from '../pages/layout.ts';
 import { accessPendingPage, landingPage, signedOutPage } from '../pages/pages.ts';
 import {
@@ -62,7 +64,9 @@ export const signInRoutes = new Hono<AppEnv>()
   })
   .get('/', async (c) => {
     const session = await browserSession(c);
-    return c.html(landingPage(session ? { login: session.user.githubLogin } : null));
+    if (!session) return c.html(landingPage(null));
+    const services = await listLiveServiceSessions(c.var.database(), session.user.id);
+    return c.html(landingPage({ login: session.user.githubLogin, services }));
   })
   .get('/assets/gateway.css', (c) => {
     c.header('Cache-Control', 'public, max-age=3600');
@@ -188,13 +192,29 @@ export const signInRoutes = new Hono<AppEnv>()
     // foreign Origin is refused outright.
     if (!isSameOriginRequest(c.req.header('Sec-Fetch-Site'), c.req.header('Origin'), c.req.url))
       throw new PageError(403, 'cross_site', 'Not signed out', 'Sign out from the gateway’s own page.');
+    const form = await readSmallForm(c);
     const session = await browserSession(c);
-    if (session) {
+    // "Sign out of <service>": that one session of this person's, then back to the list.
+    const serviceSession = form.get('session');
+    if (serviceSession !== null) {
+      if (session && UUID_PATTERN.test(serviceSession)) {
+        for (const id of await revokePersonSessions(c.var.database(), session.user.id, { sessionId: serviceSession }))
+          forgetSession(id);
+      }
+      return c.redirect('/', 303);
+    }
+    let servicesSignedOut = 0;
+    if (session && form.get('everywhere') === '1') {
+      // Every session of this person's: at every service, and here.
+      const revoked = await revokePersonSessions(c.var.database(), session.user.id, 'all');
+      for (const id of revoked) forgetSession(id);
+      servicesSignedOut = revoked.filter((id) => id !== session.id).length;
+    } else if (session) {
       await revokeSession(c.var.database(), session.id, null);
       forgetSession(session.id);
     }
     clearSessionCookie(c);
-    return c.html(signedOutPage());
+    return c.html(signedOutPage(servicesSignedOut));
   });
 
 /**

@@ -1,6 +1,7 @@
 import { type Context, Hono } from 'hono';
 import * as z from 'zod';
 import { TokenCipherError } from '../crypto/token-cipher.ts';
+import { UUID_PATTERN } from '../db/ids.ts';
 import { hasSignedInThrough } from '../db/sessions.ts';
 import { primaryReads, type StaleReads } from '../db/stale-reads.ts';
 import type { AppEnv } from '../http/context.ts';
@@ -13,12 +14,10 @@ import { cachedSession, cachedTokenCheck, cachedUser } from '../verify/lookups.t
 import { type VerifyOutcome, verifySession, verifyUser } from '../verify/verify-person.ts';
 import type { githubTokenResponse, verifyResponse } from './api-schemas.ts';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
 export const personBody = z
   .object({
     session: z.string().min(1).max(512).optional(),
-    user_id: z.string().regex(UUID, { error: 'must be a user id (UUID)' }).optional(),
+    user_id: z.string().regex(UUID_PATTERN, { error: 'must be a user id (UUID)' }).optional(),
   })
   .refine((body) => (body.session === undefined) !== (body.user_id === undefined), {
     error: 'give exactly one of session or user_id',

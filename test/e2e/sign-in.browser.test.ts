@@ -121,9 +121,15 @@ describe('signing in with a browser', () => {
     await expect.poll(() => page.textContent('main')).toContain('You are signed in as octocat');
     const cookies = await page.context().cookies(stack.workerUrl);
     expect(cookies.map((cookie) => cookie.name)).toContain('__Host-gw_session');
+    // The test above signed octocat in to Demo: the landing lists it, and signs them out of it alone.
+    await page.getByRole('button', { name: 'Sign out of Demo' }).click();
+    await expect
+      .poll(() => page.textContent('main'))
+      .toContain('You are not signed in to any service through this gateway.');
+    expect(await page.textContent('main')).toContain('You are signed in as octocat');
     // The page's own sign-out form: a real browser's same-origin POST (this was refused as
     // cross-site while pages said Referrer-Policy: no-referrer, which makes Origin "null").
-    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('button', { name: 'Sign out', exact: true }).click();
     await expect.poll(() => page.textContent('main')).toContain('Signed out');
     await page.goto(stack.workerUrl);
     expect(await page.textContent('main')).toContain('Sign in with GitHub');
