@@ -31,16 +31,19 @@ export interface SessionWithUser {
 }
 
 /**
- * Whether the person has ever been issued a session by this service (live, expired or revoked):
- * they signed in through it at least once. One indexed lookup (sessions by user id).
+ * Whether the person came to this service and has not left it: the latest session the service was
+ * issued for them is not revoked (it may have expired: a service may keep its own, longer sessions).
+ * Signing out of the service, or everywhere, revokes it, and so ends this until they sign in again.
+ * One indexed lookup (sessions by user id).
  */
 export async function hasSignedInThrough(db: Database, userId: string, serviceId: string): Promise<boolean> {
-  const [row] = await db
-    .select({ id: sessions.id })
+  const [latest] = await db
+    .select({ revokedAt: sessions.revokedAt })
     .from(sessions)
     .where(and(eq(sessions.userId, userId), eq(sessions.serviceId, serviceId)))
+    .orderBy(desc(sessions.createdAt))
     .limit(1);
-  return row !== undefined;
+  return latest !== undefined && latest.revokedAt === null;
 }
 
 /** The session and its person in one round trip. */
@@ -114,6 +117,7 @@ export async function listLiveServiceSessions(
         isNull(sessions.revokedAt),
         gt(sessions.expiresAt, now),
         isNotNull(sessions.serviceId),
+        eq(serviceRegistry.isActive, true),
       ),
     )
     .orderBy(desc(sessions.createdAt))
@@ -121,21 +125,20 @@ export async function listLiveServiceSessions(
 }
 
 /**
- * Revokes a person's own sessions: one of them (`sessionId`), or all of them. Only ever that
- * person's: the id alone cannot reach anyone else's session. Returns the ids it revoked.
+ * Revokes a person's own live sessions: one of them (`sessionId`), or all of them. Only ever that
+ * person's: the id alone cannot reach anyone else's session. Returns what it revoked.
  */
 export async function revokePersonSessions(
   db: Database,
   userId: string,
   which: { sessionId: string } | 'all',
   now = new Date(),
-): Promise<string[]> {
-  const conditions = [eq(sessions.userId, userId), isNull(sessions.revokedAt)];
+): Promise<{ id: string; serviceId: string | null }[]> {
+  const conditions = [eq(sessions.userId, userId), isNull(sessions.revokedAt), gt(sessions.expiresAt, now)];
   if (which !== 'all') conditions.push(eq(sessions.id, which.sessionId));
-  const revoked = await db
+  return db
     .update(sessions)
     .set({ revokedAt: now })
     .where(and(...conditions))
-    .returning({ id: sessions.id });
-  return revoked.map((row) => row.id);
+    .returning({ id: sessions.id, serviceId: sessions.serviceId });
 }

@@ -17,7 +17,7 @@ export function layout(title: string, body: Page): Page {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 <title>${title} · Gateway</title>
 <link rel="stylesheet" href="/assets/gateway.css">
 </head>

@@ -54,16 +54,30 @@ export const whitelistChange = z
     error: 'give exactly one of login or github_id',
   });
 
+/** Text Postgres can store: it refuses NUL, which would otherwise turn a bad filter into a 500. */
+const storableText = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .refine((value) => !value.includes('\u0000'), { error: 'must not contain NUL' });
+
 export const auditFilters = z.object({
-  service: z.string().max(100).optional(),
+  service: storableText(100).optional(),
   user_id: z.string().uuid().optional(),
-  action: z.string().max(100).optional(),
+  action: storableText(100).optional(),
   success: z.enum(['true', 'false']).optional(),
   since: z.iso.datetime().optional(),
   until: z.iso.datetime().optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
-  cursor: z.string().max(200).optional(),
+  cursor: storableText(200).optional(),
 });
+
+/** A service id from the path. One Postgres could not store (it contains NUL) names no service. */
+function serviceIdFrom(id: string): string {
+  if (id.includes('\u0000'))
+    throw new ApiError(404, 'unknown_service', 'There is no such service; `npm run services:list` shows them.');
+  return id;
+}
 
 function serviceJson(service: ServiceSummary) {
   return {
@@ -107,7 +121,7 @@ export const adminRoutes = new Hono<AppEnv>()
   .patch('/v1/admin/services/:id', async (c) => {
     const body = await readJsonBody(c, serviceChange);
     const db = c.var.database();
-    const id = c.req.param('id');
+    const id = serviceIdFrom(c.req.param('id'));
     let service: ServiceSummary | undefined;
     if (body.scopes || body.redirect_uris) {
       service = await updateServiceAccess(db, id, {
@@ -121,7 +135,11 @@ export const adminRoutes = new Hono<AppEnv>()
   })
   .post('/v1/admin/services/:id/rotate-key', async (c) => {
     const body = await readJsonBody(c, rotation);
-    const rotated = await rotateServiceKey(c.var.database(), c.req.param('id'), body.grace_seconds).catch(asApiError);
+    const rotated = await rotateServiceKey(
+      c.var.database(),
+      serviceIdFrom(c.req.param('id')),
+      body.grace_seconds,
+    ).catch(asApiError);
     return c.json(
       { key: rotated.key, previous_key_expires_at: rotated.previousKeyExpiresAt?.toISOString() ?? null },
       200,

@@ -198,8 +198,8 @@ export const signInRoutes = new Hono<AppEnv>()
     const serviceSession = form.get('session');
     if (serviceSession !== null) {
       if (session && UUID_PATTERN.test(serviceSession)) {
-        for (const id of await revokePersonSessions(c.var.database(), session.user.id, { sessionId: serviceSession }))
-          forgetSession(id);
+        const revoked = await revokePersonSessions(c.var.database(), session.user.id, { sessionId: serviceSession });
+        for (const { id } of revoked) forgetSession(id);
       }
       return c.redirect('/', 303);
     }
@@ -207,8 +207,8 @@ export const signInRoutes = new Hono<AppEnv>()
     if (session && form.get('everywhere') === '1') {
       // Every session of this person's: at every service, and here.
       const revoked = await revokePersonSessions(c.var.database(), session.user.id, 'all');
-      for (const id of revoked) forgetSession(id);
-      servicesSignedOut = revoked.filter((id) => id !== session.id).length;
+      for (const { id } of revoked) forgetSession(id);
+      servicesSignedOut = new Set(revoked.flatMap(({ serviceId }) => (serviceId === null ? [] : [serviceId]))).size;
     } else if (session) {
       await revokeSession(c.var.database(), session.id, null);
       forgetSession(session.id);

@@ -61,24 +61,22 @@ export const verifyRoutes = new Hono<AppEnv>()
   })
   .post('/v1/github-token', requireService('github:token'), async (c) => {
     c.header('Cache-Control', 'no-store');
-    // On the primary: a token goes out only to a person the primary says is signed in and allowed.
     const body = await readJsonBody(c, personBody);
-    const outcome = await verifyPerson(c, body, primaryReads(c.var.database));
-    if (!outcome.valid || !outcome.person) {
-      throw new ApiError(403, outcome.code, 'This person is not signed in and allowed in; no token is handed out.');
-    }
     // A session token already belongs to this service (foreign_session otherwise). A bare user id
-    // must be someone who signed in through this service at least once: a service may act on
-    // GitHub only for people who came to it, not for anyone whose id it learns.
-    if (
-      body.user_id !== undefined &&
-      !(await hasSignedInThrough(c.var.database(), outcome.person.id, c.var.service.id))
-    ) {
+    // must be someone who signed in through this service and has not signed out of it: a service
+    // acts on GitHub only for people who came to it, not for anyone whose id it learns. Checked
+    // first, so such a service learns nothing else about an id.
+    if (body.user_id !== undefined && !(await hasSignedInThrough(c.var.database(), body.user_id, c.var.service.id))) {
       throw new ApiError(
         403,
         'foreign_user',
-        'This person has never signed in through your service; you may fetch tokens only of people who have.',
+        'This person has not signed in through your service (or has signed out of it); no token is handed out.',
       );
+    }
+    // On the primary: a token goes out only to a person the primary says is signed in and allowed.
+    const outcome = await verifyPerson(c, body, primaryReads(c.var.database));
+    if (!outcome.valid || !outcome.person) {
+      throw new ApiError(403, outcome.code, 'This person is not signed in and allowed in; no token is handed out.');
     }
     // Loaded outside the try: a key that cannot be loaded is a misconfiguration (500), not this person's token.
     const keyring = await c.var.tokenKeyring();

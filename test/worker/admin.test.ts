@@ -136,6 +136,14 @@ describe('the admin API (scope admin)', () => {
     expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('invalid_service');
     const unknown = await adminCall('PATCH', '/v1/admin/services/nope', { active: false });
     expect(unknown.status).toBe(404);
+    // A NUL in the path or a filter names nothing Postgres could store: 404 and 400, not a 500
+    // (found by the hostile-input property test).
+    expect((await adminCall('POST', '/v1/admin/services/%00/rotate-key', {})).status).toBe(404);
+    expect((await adminCall('PATCH', '/v1/admin/services/a%00b', { active: false })).status).toBe(404);
+    for (const filter of ['service', 'action', 'cursor']) {
+      const nul = await adminCall('GET', `/v1/admin/audit?${filter}=x%00`);
+      expect([filter, nul.status]).toEqual([filter, 400]);
+    }
     const cursor = await adminCall('GET', '/v1/admin/audit?cursor=forged');
     expect(((await cursor.json()) as { error: { code: string } }).error.code).toBe('invalid_query');
   });

@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { users } from '../../drizzle/schema.ts';
+import { sessions, users } from '../../drizzle/schema.ts';
 import { isEncryptedToken } from '../../src/crypto/token-cipher.ts';
 import { PAGE_CSP } from '../../src/pages/layout.ts';
 import { SIGN_IN_COOKIE } from '../../src/signin/attempt.ts';
@@ -165,6 +165,7 @@ describe("the gateway's own sign-in", () => {
     await whitelist(database, login);
     const [firstToken, secondToken] = [await serviceToken(first), await serviceToken(second)];
     const cookie = `${SESSION_COOKIE}=${cookiesOf(await signIn(database.env, login)).get(SESSION_COOKIE) ?? ''}`;
+    const personId = (await userRow(login))?.id ?? '';
     const post = (form: Record<string, string>, as = cookie) =>
       callWorker(database.env, '/logout', {
         method: 'POST',
@@ -200,12 +201,26 @@ describe("the gateway's own sign-in", () => {
     expect(after).toContain(`Sign out of Test ${second.identifier}`);
     expect(after).not.toContain(`Sign out of Test ${first.identifier}`);
 
+    // An old, expired session at the first service: not live, so neither counted nor touched.
+    const [expired] = await database.use((db) =>
+      db
+        .insert(sessions)
+        .values({ userId: personId, serviceId: first.id, expiresAt: new Date(Date.now() - 60_000) })
+        .returning({ id: sessions.id }),
+    );
     // Everywhere: every service, and the gateway.
     const everywhere = await post({ everywhere: '1' });
     expect(everywhere.status).toBe(200);
     expect(await everywhere.text()).toContain('signed out of the gateway and of 1 service.');
     expect(setCookieHeader(everywhere, SESSION_COOKIE)).toMatch(/Max-Age=0/);
     expect(await verifyCode(second, secondToken)).toBe('revoked_session');
+    const [untouched] = await database.use((db) =>
+      db
+        .select()
+        .from(sessions)
+        .where(eq(sessions.id, expired?.id ?? '')),
+    );
+    expect(untouched?.revokedAt).toBeNull();
     expect(await (await callWorker(database.env, '/', { headers: { Cookie: cookie } })).text()).toContain(
       'Sign in with GitHub',
     );

@@ -6,7 +6,7 @@ import { encryptToken, generateMasterKey, loadTokenKeyring } from '../../src/cry
 import { callWorker } from '../support/worker/call-worker.ts';
 import { callService, SERVICE_REDIRECT, signedInPerson } from '../support/worker/people.ts';
 import { registerService, whitelist } from '../support/worker/services.ts';
-import { signIn, uniqueLogin } from '../support/worker/sign-in-flow.ts';
+import { signIn } from '../support/worker/sign-in-flow.ts';
 import { createTestDatabase, type TestDatabase } from '../support/worker/test-database.ts';
 
 let database: TestDatabase;
@@ -219,11 +219,34 @@ describe('POST /v1/github-token', () => {
     expect(foreign.status).toBe(403);
     expect(((await foreign.json()) as { error: { code: string } }).error.code).toBe('foreign_user');
 
-    const mine = await callService(database, '/v1/github-token', own.key, { user_id: person.userId });
-    expect(mine.status).toBe(200);
-    // Signed out of the service since: still someone who came to it (the service may keep its own sessions).
-    await callService(database, '/v1/sessions/revoke', own.key, { session: person.token });
-    expect((await callService(database, '/v1/github-token', own.key, { user_id: person.userId })).status).toBe(200);
+    const tokenCode = async (key: string, userId: string) => {
+      const answer = await callService(database, '/v1/github-token', key, { user_id: userId });
+      return answer.status === 200 ? 'ok' : ((await answer.json()) as { error: { code: string } }).error.code;
+    };
+    expect(await tokenCode(own.key, person.userId)).toBe('ok');
+    // An id nobody has: the same answer, so a token service learns nothing about ids.
+    expect(await tokenCode(own.key, crypto.randomUUID())).toBe('foreign_user');
+    // The session expired (not revoked): still someone who came to it (a service may keep its own sessions).
+    await withDb((db) =>
+      db
+        .update(sessions)
+        .set({ expiresAt: new Date(Date.now() - 1000) })
+        .where(eq(sessions.userId, person.userId)),
+    );
+    expect(await tokenCode(own.key, person.userId)).toBe('ok');
+    // Signed out of it (here by the service; the person's own "Sign out of" revokes the same way):
+    // no more tokens until they sign in through it again.
+    await withDb((db) => db.update(sessions).set({ revokedAt: new Date() }).where(eq(sessions.userId, person.userId)));
+    expect(await tokenCode(own.key, person.userId)).toBe('foreign_user');
+    await signIn(
+      database.env,
+      person.login,
+      `?service=${own.identifier}&redirect_uri=${encodeURIComponent(SERVICE_REDIRECT)}`,
+    ).then(async (back) => {
+      const code = new URL(back.headers.get('location') ?? '').searchParams.get('code');
+      await callService(database, '/v1/sessions/exchange', own.key, { code });
+    });
+    expect(await tokenCode(own.key, person.userId)).toBe('ok');
   });
 
   it('403 without the scope, and for a person who is not allowed in', async () => {
@@ -233,13 +256,18 @@ describe('POST /v1/github-token', () => {
     expect(denied.status).toBe(403);
     expect(((await denied.json()) as { error: { code: string } }).error.code).toBe('insufficient_scope');
 
-    const login = uniqueLogin('pending');
-    await signIn(database.env, login);
-    const tokenService = await registerService(database, { scopes: ['github:token'] });
-    const [row] = await withDb((db) => db.select({ id: users.id }).from(users).where(eq(users.githubLogin, login)));
-    const refused = await callService(database, '/v1/github-token', tokenService.key, { user_id: row?.id });
-    expect(refused.status).toBe(403);
-    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('not_whitelisted');
+    // Someone who signed in through the token service and has since been un-whitelisted.
+    const tokenService = await registerService(database, {
+      redirectUris: [SERVICE_REDIRECT],
+      scopes: ['users:verify', 'github:token'],
+    });
+    const former = await signedInPerson(database, tokenService, 'former');
+    await withDb((db) => db.update(users).set({ isWhitelisted: false }).where(eq(users.id, former.userId)));
+    for (const body of [{ user_id: former.userId }, { session: former.token }]) {
+      const refused = await callService(database, '/v1/github-token', tokenService.key, body);
+      expect(refused.status).toBe(403);
+      expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('not_whitelisted');
+    }
   });
 });
 
