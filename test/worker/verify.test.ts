@@ -209,7 +209,7 @@ describe('POST /v1/github-token', () => {
     expect(healed.status).toBe(200);
   });
 
-  it('by user id, only for people who signed in through the calling service (403 foreign_user otherwise)', async () => {
+  it('by user id, only for people who signed in through the calling service and did not sign out (403 foreign_user otherwise)', async () => {
     const scopes = ['users:verify', 'github:token'];
     const own = await registerService(database, { redirectUris: [SERVICE_REDIRECT], scopes });
     const other = await registerService(database, { redirectUris: [SERVICE_REDIRECT], scopes });
