@@ -18,23 +18,23 @@ const people = new TtlCache<SignedInUser | null>();
 const revokedHere = new TtlCache<true>();
 const REVOKED_HERE_MS = 60_000;
 
-const cacheKey = (reads: StaleReads, id: string) => `${reads.viaReplica ? 'replica' : 'primary'}:${id}`;
+const cacheKey = (viaReplica: boolean, id: string) => `${viaReplica ? 'replica' : 'primary'}:${id}`;
 
 export function cachedSession(reads: StaleReads, id: string, ttlSeconds: number): Promise<SessionWithUser | null> {
   const primaryOnly = reads.viaReplica && revokedHere.get(id) !== undefined;
-  return cached(sessions, cacheKey(reads, id), ttlSeconds, () =>
+  return cached(sessions, cacheKey(reads.viaReplica, id), ttlSeconds, () =>
     reads.read((db) => findSession(db, id), { primaryOnly }),
   );
 }
 
 export function cachedUser(reads: StaleReads, id: string, ttlSeconds: number): Promise<SignedInUser | null> {
-  return cached(people, cacheKey(reads, id), ttlSeconds, () => reads.read((db) => findUserById(db, id)));
+  return cached(people, cacheKey(reads.viaReplica, id), ttlSeconds, () => reads.read((db) => findUserById(db, id)));
 }
 
 /** A session this isolate has just revoked: forget what was cached, and ask the primary about it. */
 export function forgetSession(id: string): void {
-  sessions.delete(`replica:${id}`);
-  sessions.delete(`primary:${id}`);
+  sessions.delete(cacheKey(true, id));
+  sessions.delete(cacheKey(false, id));
   revokedHere.set(id, true, REVOKED_HERE_MS);
 }
 
