@@ -75,7 +75,8 @@ export async function startGatewayStack(): Promise<GatewayStack> {
     migrate({ session, migrationsDir: path.resolve('migrations'), log: () => {} }),
   );
   const migrationMs = Math.round(performance.now() - started);
-  const bridge = await startWsBridge();
+  // The bridge relays to this Postgres alone (the same port after a fault test restarts it).
+  const bridge = await startWsBridge({ target: { host: '127.0.0.1', port: postgresOptions.port } });
   const github = await startStandInGitHub({ clientId: CLIENT.id, clientSecret: CLIENT.secret });
   const worker = buildWorker(path.join(root, 'dist'));
   const database = await openNodeDatabase(databaseUrl);
@@ -140,6 +141,7 @@ export async function startWorker(stack: GatewayStack, options: WorkerOptions): 
         VERIFY_CACHE_SECONDS: String(options.cacheSeconds),
         DATABASE_URL: stack.databaseUrl,
         DATABASE_WS_PROXY: stack.bridge.proxyAddress,
+        DATABASE_WS_PROXY_SECRET: stack.bridge.secret,
         ...stack.secrets,
         GITHUB_CLIENT_ID: CLIENT.id,
         GITHUB_CLIENT_SECRET: CLIENT.secret,

@@ -9,8 +9,10 @@ export interface SecretBindings {
   DATABASE_URL?: string;
   /** Optional: a read replica's pooled connection string, for the verify path's lookups (docs/deploy.md). */
   DATABASE_REPLICA_URL?: string;
-  /** Local only: host:port of the WebSocket-to-TCP bridge (docs/decisions.md, "bridge"). */
+  /** Local only: loopback host:port of the WebSocket-to-TCP bridge (docs/decisions.md, "bridge"). */
   DATABASE_WS_PROXY?: string;
+  /** Local only: the bridge's per-run secret, required with DATABASE_WS_PROXY. */
+  DATABASE_WS_PROXY_SECRET?: string;
   /** base64 of 32 random bytes: the master key GitHub tokens are encrypted under (docs/security.md). */
   TOKEN_ENCRYPTION_KEY?: string;
   /** Comma-separated earlier master keys, still accepted for decryption during a rotation. */
@@ -56,10 +58,20 @@ const postgresUrl = z
     { error: 'must be a postgres:// or postgresql:// URL with a host' },
   );
 
-const hostPort = z
+/** The local bridge is reached over plain ws:// (no TLS), so only on this machine. */
+const loopbackHostPort = z
   .string()
   .trim()
-  .regex(/^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9A-Fa-f:]+\]:\d{1,5}$/, { error: 'must be host:port' });
+  .regex(/^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9A-Fa-f:]+\]:\d{1,5}$/, { error: 'must be host:port' })
+  .refine((value) => isLoopback(value.slice(0, value.lastIndexOf(':'))), {
+    error: 'must be a loopback host:port (127.0.0.1, localhost or [::1]): the bridge is reached without TLS',
+  });
+
+/** The bridge's per-run secret (scripts/lib/ws-bridge.ts): base64url of 32 random bytes or more. */
+const bridgeSecret = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z0-9_-]{43,}$/, { error: 'must be base64url of at least 32 bytes (npm run dev sets it)' });
 
 /**
  * An https URL, or http to a loopback host (the stand-in GitHub, `wrangler dev`): the client
@@ -102,7 +114,8 @@ const configSchema = z.object({
   DATABASE_URL: postgresUrl,
   // Empty counts as unset, so a blank line in .dev.vars does not break every request.
   DATABASE_REPLICA_URL: z.preprocess((value) => (value === '' ? undefined : value), postgresUrl.optional()),
-  DATABASE_WS_PROXY: hostPort.optional(),
+  DATABASE_WS_PROXY: loopbackHostPort.optional(),
+  DATABASE_WS_PROXY_SECRET: bridgeSecret.optional(),
   TOKEN_ENCRYPTION_KEY: masterKey,
   TOKEN_ENCRYPTION_PREVIOUS_KEYS: masterKeyList.default(''),
   SESSION_SECRET: masterKey,
@@ -133,10 +146,26 @@ const parsed = new WeakMap<object, ConfigResult>();
  * Validates the Worker's bindings. Problems name the binding and what is wrong with it, never its
  * value: a malformed secret must not reach the log.
  */
+/** Rules across bindings, checked after each binding's own. */
+const configRules = configSchema.superRefine(requireBridgeSecret);
+
+function requireBridgeSecret(
+  config: { DATABASE_WS_PROXY?: string | undefined; DATABASE_WS_PROXY_SECRET?: string | undefined },
+  context: z.RefinementCtx,
+): void {
+  if (config.DATABASE_WS_PROXY && !config.DATABASE_WS_PROXY_SECRET) {
+    context.addIssue({
+      code: 'custom',
+      path: ['DATABASE_WS_PROXY_SECRET'],
+      message: 'is missing: the bridge named by DATABASE_WS_PROXY asks for its per-run secret (npm run dev sets both)',
+    });
+  }
+}
+
 export function readConfig(env: Bindings): ConfigResult {
   const cached = parsed.get(env);
   if (cached) return cached;
-  const result = configSchema.safeParse(env);
+  const result = configRules.safeParse(env);
   const outcome: ConfigResult = result.success
     ? { ok: true, config: result.data }
     : { ok: false, problems: result.error.issues.map(describeIssue) };

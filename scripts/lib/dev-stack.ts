@@ -85,12 +85,14 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     const target = new URL(databaseUrl);
     if (!isNeonHost(target.hostname)) {
       await assertPortFree(options.bridgePort, 'the WebSocket bridge', 'BRIDGE_PORT');
+      // A new secret every run: only the Worker started below knows it (docs/security.md).
       const bridge: WsBridge = await startWsBridge({
         port: options.bridgePort,
-        onlyTarget: { host: target.hostname, port: Number(target.port || 5432) },
+        target: { host: target.hostname.replace(/^\[|\]$/g, ''), port: Number(target.port || 5432) },
       });
       stoppers.push(() => bridge.close());
       vars.DATABASE_WS_PROXY = bridge.proxyAddress;
+      vars.DATABASE_WS_PROXY_SECRET = bridge.secret;
     }
 
     if (!vars.GITHUB_CLIENT_ID) {

@@ -20,10 +20,14 @@ export async function openNodeDatabase(url: string): Promise<NodeDatabase> {
   let bridge: WsBridge | undefined;
   if (!isNeonHost(target.hostname)) {
     const host = target.hostname.replace(/^\[|\]$/g, '');
-    bridge = await startWsBridge({ onlyTarget: { host, port: Number(target.port || 5432) } });
+    bridge = await startWsBridge({ target: { host, port: Number(target.port || 5432) } });
   }
   // No query timeout for operator work: a migration may rightly run (or wait for its lock) for minutes.
-  const handle = openDatabase({ url, wsProxy: bridge?.proxyAddress, queryTimeoutMs: 0 });
+  const handle = openDatabase({
+    url,
+    wsProxy: bridge ? { address: bridge.proxyAddress, secret: bridge.secret } : undefined,
+    queryTimeoutMs: 0,
+  });
   return {
     ...handle,
     close: async () => {

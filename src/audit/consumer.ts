@@ -1,6 +1,6 @@
 import type { Bindings } from '../config.ts';
 import { readConfig } from '../config.ts';
-import { openDatabase } from '../db/client.ts';
+import { localBridgeOf, openDatabase } from '../db/client.ts';
 import { createLogger, describeError } from '../http/logger.ts';
 import { type AuditEvent, insertAuditEvents } from './audit-event.ts';
 
@@ -20,7 +20,7 @@ export async function consumeAuditBatch(batch: MessageBatch<AuditEvent>, env: Bi
     batch.retryAll({ delaySeconds: AUDIT_RETRY_DELAY_SECONDS });
     return;
   }
-  const handle = openDatabase({ url: config.config.DATABASE_URL, wsProxy: config.config.DATABASE_WS_PROXY });
+  const handle = openDatabase({ url: config.config.DATABASE_URL, wsProxy: localBridgeOf(config.config) });
   try {
     await insertAuditEvents(
       handle.db,

@@ -7,10 +7,17 @@ export type Database = NeonDatabase<typeof schema> & { $client: Pool };
 /** A database handle or an open transaction: what query functions that may run in either take. */
 export type Queryable = Database | Parameters<Parameters<Database['transaction']>[0]>[0];
 
+/** A local WebSocket-to-TCP bridge (scripts/lib/ws-bridge.ts) and the per-run secret it asks for. */
+export interface LocalBridge {
+  /** host:port on loopback. */
+  address: string;
+  secret: string;
+}
+
 export interface DatabaseOptions {
   url: string;
-  /** host:port of a local WebSocket-to-TCP bridge; unset in production, where Neon speaks WebSocket itself. */
-  wsProxy?: string | undefined;
+  /** The local bridge to reach Postgres through; unset in production, where Neon speaks WebSocket itself. */
+  wsProxy?: LocalBridge | undefined;
   /** Give up on a connection attempt after this long, so a dead database is an error, not a hang. */
   connectTimeoutMs?: number;
   /** Give up on a query after this long, so a database that stops answering mid-request is an error too. */
@@ -54,6 +61,15 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
   };
 }
 
+/** The bridge named by the DATABASE_WS_PROXY bindings, or none (production). */
+export function localBridgeOf(bindings: {
+  DATABASE_WS_PROXY?: string | undefined;
+  DATABASE_WS_PROXY_SECRET?: string | undefined;
+}): LocalBridge | undefined {
+  if (!bindings.DATABASE_WS_PROXY) return undefined;
+  return { address: bindings.DATABASE_WS_PROXY, secret: bindings.DATABASE_WS_PROXY_SECRET ?? '' };
+}
+
 /**
  * A Client class whose sockets go through the given bridge, or straight to Neon. The transport is
  * set per client rather than on the global neonConfig, so pools with different transports can
@@ -61,15 +77,15 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
  */
 const clientClasses = new Map<string, typeof Client>();
 
-function clientFor(wsProxy: string | undefined): typeof Client {
-  const key = wsProxy ?? '';
+function clientFor(wsProxy: LocalBridge | undefined): typeof Client {
+  const key = wsProxy ? `${wsProxy.address}/${wsProxy.secret}` : '';
   const cached = clientClasses.get(key);
   if (cached) return cached;
   const transport: Partial<NeonConfig> = wsProxy
     ? {
-        // Plain ws:// to the local bridge, and startup messages one at a time: pipelining only
-        // works against Neon's own proxy.
-        wsProxy: (host, port) => `${wsProxy}/v1?address=${host}:${port}`,
+        // Plain ws:// to the local bridge (loopback only, checked in config), and startup
+        // messages one at a time: pipelining only works against Neon's own proxy.
+        wsProxy: (host, port) => `${wsProxy.address}/${wsProxy.secret}/v1?address=${host}:${port}`,
         useSecureWebSocket: false,
         pipelineConnect: false,
         pipelineTLS: false,

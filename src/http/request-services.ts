@@ -2,7 +2,7 @@ import type { MiddlewareHandler } from 'hono';
 import { readConfig } from '../config.ts';
 import { loadSessionKeys } from '../crypto/session-keys.ts';
 import { loadTokenKeyring } from '../crypto/token-cipher.ts';
-import { type DatabaseHandle, openDatabase } from '../db/client.ts';
+import { type DatabaseHandle, localBridgeOf, openDatabase } from '../db/client.ts';
 import { primaryReads, replicaReads } from '../db/stale-reads.ts';
 import type { AppEnv } from './context.ts';
 import { ApiError } from './errors.ts';
@@ -41,7 +41,7 @@ export function requestServices(): MiddlewareHandler<AppEnv> {
 
     let handle: DatabaseHandle | undefined;
     const database = () => {
-      handle ??= openDatabase({ url: config.DATABASE_URL, wsProxy: config.DATABASE_WS_PROXY });
+      handle ??= openDatabase({ url: config.DATABASE_URL, wsProxy: localBridgeOf(config) });
       return handle.db;
     };
     c.set('database', database);
@@ -53,7 +53,7 @@ export function requestServices(): MiddlewareHandler<AppEnv> {
         ? replicaReads({
             replicaUrl,
             replica: () => {
-              replicaHandle ??= openDatabase({ url: replicaUrl, wsProxy: config.DATABASE_WS_PROXY });
+              replicaHandle ??= openDatabase({ url: replicaUrl, wsProxy: localBridgeOf(config) });
               return replicaHandle.db;
             },
             primary: database,

@@ -46,12 +46,22 @@ export default async function setup(project: TestProject): Promise<() => Promise
     migrate({ session, migrationsDir: path.resolve('migrations'), log: () => {} }),
   );
 
-  const bridge = await startWsBridge();
   const blackhole = await startBlackhole();
+  // The Worker's bridge relays to this run's Postgres and to the stand-ins of a broken one (a
+  // server that never answers, a closed port), nowhere else.
+  const postgres = new URL(adminUrl);
+  const bridge = await startWsBridge({
+    target: { host: postgres.hostname, port: Number(postgres.port || 5432) },
+    alsoRelayTo: [
+      { host: '127.0.0.1', port: blackhole.port },
+      { host: '127.0.0.1', port: CLOSED_PORT },
+    ],
+  });
   const github = await startStandInGitHub({ clientId: STAND_IN_CLIENT.id, clientSecret: STAND_IN_CLIENT.secret });
   project.provide('adminDatabaseUrl', adminUrl);
   project.provide('templateDatabase', template);
   project.provide('wsProxy', bridge.proxyAddress);
+  project.provide('wsProxySecret', bridge.secret);
   project.provide('runId', runId);
   project.provide('blackholePort', blackhole.port);
   project.provide('tokenEncryptionKey', generateMasterKey());
@@ -69,6 +79,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await dropRunDatabases(withDatabase(adminUrl, 'postgres'), runPrefix(runId));
   };
 }
+
+/** Where tests point DATABASE_URL for a database that is down: nothing listens on port 1. */
+const CLOSED_PORT = 1;
 
 /** A TCP server that accepts connections and never answers: a database that hangs. */
 async function startBlackhole(): Promise<{ port: number; close(): Promise<void> }> {

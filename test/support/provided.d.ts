@@ -7,6 +7,8 @@ declare module 'vitest' {
     templateDatabase: string;
     /** host:port of the WebSocket bridge the Worker reaches Postgres through. */
     wsProxy: string;
+    /** The bridge's per-run secret, which the Worker sends in the bridge path. */
+    wsProxySecret: string;
     /** Unique per test run; every database the run creates starts with gw_test_<runId>. */
     runId: string;
     /** A loopback port that accepts TCP connections and never answers: a database that hangs. */

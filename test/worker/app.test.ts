@@ -96,6 +96,28 @@ describe('a malformed configuration', () => {
     expect(response.status).toBe(200);
   });
 
+  it.each([['db.example.com:5432'], ['10.0.0.5:54330'], ['[2001:db8::1]:54330']])(
+    'refuses DATABASE_WS_PROXY %s: the bridge is reached without TLS, so only on loopback',
+    async (proxy) => {
+      const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+      const response = await callWorker({ ...env, DATABASE_WS_PROXY: proxy }, '/livez');
+      expect(response.status).toBe(500);
+      expect(logged.mock.calls.map((call) => String(call[0])).join('\n')).toContain(
+        'DATABASE_WS_PROXY must be a loopback host:port',
+      );
+    },
+  );
+
+  it('names DATABASE_WS_PROXY_SECRET as missing when DATABASE_WS_PROXY is set without it', async () => {
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const { DATABASE_WS_PROXY_SECRET: _removed, ...withoutSecret } = env;
+    const response = await callWorker(withoutSecret as typeof env, '/livez');
+    expect(response.status).toBe(500);
+    expect(logged.mock.calls.map((call) => String(call[0])).join('\n')).toContain(
+      'DATABASE_WS_PROXY_SECRET is missing',
+    );
+  });
+
   it('names a missing secret as missing', async () => {
     const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
     const { DATABASE_URL: _removed, ...withoutUrl } = env;

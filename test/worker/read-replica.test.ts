@@ -3,7 +3,7 @@ import { eq, sql } from 'drizzle-orm';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { serviceAuditLogs, serviceRegistry, sessions, users } from '../../drizzle/schema.ts';
 import type { Bindings } from '../../src/config.ts';
-import { openDatabase } from '../../src/db/client.ts';
+import { localBridgeOf, openDatabase } from '../../src/db/client.ts';
 import { MAX_REPLICA_LAG_SECONDS } from '../../src/db/stale-reads.ts';
 import { callService, SERVICE_REDIRECT, signedInPerson } from '../support/worker/people.ts';
 import { type RegisteredService, registerService } from '../support/worker/services.ts';
@@ -28,7 +28,7 @@ async function createReplica(lagSeconds: number): Promise<TestDatabase> {
                  as 'select now() - interval ''${lagSeconds} seconds'''`),
     );
   });
-  const admin = openDatabase({ url: env.TEST_ADMIN_DATABASE_URL, wsProxy: env.DATABASE_WS_PROXY });
+  const admin = openDatabase({ url: env.TEST_ADMIN_DATABASE_URL, wsProxy: localBridgeOf(env) });
   try {
     const name = sql.identifier(new URL(replica.url).pathname.slice(1));
     await admin.db.execute(sql`ALTER DATABASE ${name} SET search_path = public, pg_catalog`);

@@ -3,10 +3,12 @@ declare namespace Cloudflare {
   interface Env {
     DATABASE_URL: string;
     DATABASE_WS_PROXY: string;
+    DATABASE_WS_PROXY_SECRET: string;
     TEST_ADMIN_DATABASE_URL: string;
     TEST_TEMPLATE_DATABASE: string;
     TEST_RUN_ID: string;
     TEST_RATE_LIMIT: string;
+    TEST_CLIENT_RATE_LIMIT: string;
     TEST_BLACKHOLE_PORT: string;
     TOKEN_ENCRYPTION_KEY: string;
     SESSION_SECRET: string;

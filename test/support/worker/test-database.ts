@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:test';
 import { sql } from 'drizzle-orm';
 import type { Bindings } from '../../../src/config.ts';
-import { type DatabaseHandle, openDatabase } from '../../../src/db/client.ts';
+import { type DatabaseHandle, localBridgeOf, openDatabase } from '../../../src/db/client.ts';
 import { fileDatabaseName, withDatabase } from '../database-names.ts';
 
 export interface TestDatabase {
@@ -20,7 +20,7 @@ export interface TestDatabase {
  */
 export async function createTestDatabase(): Promise<TestDatabase> {
   const name = fileDatabaseName(env.TEST_RUN_ID);
-  const admin = openDatabase({ url: env.TEST_ADMIN_DATABASE_URL, wsProxy: env.DATABASE_WS_PROXY });
+  const admin = openDatabase({ url: env.TEST_ADMIN_DATABASE_URL, wsProxy: localBridgeOf(env) });
   try {
     await admin.db.execute(
       sql`CREATE DATABASE ${sql.identifier(name)} TEMPLATE ${sql.identifier(env.TEST_TEMPLATE_DATABASE)}`,
@@ -35,9 +35,9 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   return {
     env: { ...bindings, DATABASE_URL: url },
     url,
-    open: () => openDatabase({ url, wsProxy: env.DATABASE_WS_PROXY }),
+    open: () => openDatabase({ url, wsProxy: localBridgeOf(env) }),
     use: async (work) => {
-      const handle = openDatabase({ url, wsProxy: env.DATABASE_WS_PROXY });
+      const handle = openDatabase({ url, wsProxy: localBridgeOf(env) });
       try {
         return await work(handle.db);
       } finally {
