@@ -73,7 +73,9 @@ try {
       method: 'POST',
       path: '/v1/sessions/exchange',
       headers: json,
-      body: () => JSON.stringify({ code: codes[nextCode++ % codes.length] }),
+      // The redirect_uri seedLoginCodes wrote with every code.
+      body: () =>
+        JSON.stringify({ code: codes[nextCode++ % codes.length], redirect_uri: 'https://bench.example.com/cb' }),
       cached: true,
     },
     { name: 'health (one database round trip)', method: 'GET', path: '/health', cached: true },

@@ -39,7 +39,7 @@ export async function seedBenchData(stack: GatewayStack, workerUrl: URL): Promis
   const exchange = await fetch(new URL('/v1/sessions/exchange', workerUrl), {
     method: 'POST',
     headers: { Authorization: `Bearer ${service.key}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify({ code }),
+    body: JSON.stringify({ code, redirect_uri: REDIRECT }),
   });
   const body = (await exchange.json()) as { session: { token: string }; user: { id: string } };
   return { serviceKey: service.key, serviceId: service.id, sessionToken: body.session.token, userId: body.user.id };

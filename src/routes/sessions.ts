@@ -14,7 +14,11 @@ import type { exchangeResponse, revokeResponse } from './api-schemas.ts';
 
 export const exchangeBody = z.object({
   code: z.string().min(1).max(256),
-  redirect_uri: z.string().max(2048).optional(),
+  /** The sign-in's own redirect_uri, always (RFC 6749 §4.1.3: every sign-in through a service sends one). */
+  redirect_uri: z
+    .string({ error: 'is required: send the redirect_uri the sign-in started with' })
+    .min(1, { error: 'is required: send the redirect_uri the sign-in started with' })
+    .max(2048),
   /** Required when the sign-in sent a code_challenge; refused when it did not (RFC 7636, RFC 9700 §2.1.1). */
   code_verifier: z
     .string()
@@ -58,7 +62,7 @@ export const sessionRoutes = new Hono<AppEnv>()
           : 'code_verifier does not match the code_challenge the sign-in started with. Sign the person in again.',
       );
     }
-    if (body.redirect_uri !== undefined && body.redirect_uri !== granted.redirectUri) {
+    if (body.redirect_uri !== granted.redirectUri) {
       throw new ApiError(400, 'redirect_uri_mismatch', 'redirect_uri differs from the one the sign-in started with.');
     }
     c.var.audit.userId = granted.userId;

@@ -141,7 +141,7 @@ describe('concurrency', () => {
         callWorker(database.env, '/v1/sessions/exchange', {
           method: 'POST',
           headers: { Authorization: `Bearer ${service.key}`, 'Content-Type': 'application/json' },
-          body: JSON.stringify({ code }),
+          body: JSON.stringify({ code, redirect_uri: SERVICE_REDIRECT }),
         }),
       ),
     );

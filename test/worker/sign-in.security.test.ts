@@ -161,7 +161,8 @@ describe('exchanging a login code', () => {
     callWorker(database.env, '/v1/sessions/exchange', {
       method: 'POST',
       headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify(body),
+      // Every exchange names the sign-in's redirect_uri (required); a test may send another.
+      body: JSON.stringify({ redirect_uri: REDIRECT, ...(body as object) }),
     });
 
   it('by another service fails, and uses the code up', async () => {

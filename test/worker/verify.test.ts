@@ -226,7 +226,8 @@ describe('POST /v1/github-token', () => {
     expect(await tokenCode(own.key, person.userId)).toBe('ok');
     // An id nobody has: the same answer, so a token service learns nothing about ids.
     expect(await tokenCode(own.key, crypto.randomUUID())).toBe('foreign_user');
-    // The session expired (not revoked): still someone who came to it (a service may keep its own sessions).
+    // The session expired (not revoked): still someone who came to it, for STANDING_ACCESS_SECONDS
+    // (a service may keep its own sessions; standing-access.test.ts has the rest of that rule).
     await withDb((db) =>
       db
         .update(sessions)
@@ -244,7 +245,7 @@ describe('POST /v1/github-token', () => {
       `?service=${own.identifier}&redirect_uri=${encodeURIComponent(SERVICE_REDIRECT)}`,
     ).then(async (back) => {
       const code = new URL(back.headers.get('location') ?? '').searchParams.get('code');
-      await callService(database, '/v1/sessions/exchange', own.key, { code });
+      await callService(database, '/v1/sessions/exchange', own.key, { code, redirect_uri: SERVICE_REDIRECT });
     });
     expect(await tokenCode(own.key, person.userId)).toBe('ok');
   });

@@ -1,6 +1,7 @@
+import { SESSION_COOKIE } from '../../../src/signin/browser-session.ts';
 import { callWorker } from './call-worker.ts';
 import { type RegisteredService, whitelist } from './services.ts';
-import { signIn, uniqueLogin } from './sign-in-flow.ts';
+import { cookiesOf, signIn, uniqueLogin } from './sign-in-flow.ts';
 import type { TestDatabase } from './test-database.ts';
 
 export const SERVICE_REDIRECT = 'https://app.example.com/auth/done';
@@ -20,7 +21,7 @@ export async function signedInPerson(
   const exchange = await callWorker(database.env, '/v1/sessions/exchange', {
     method: 'POST',
     headers: { Authorization: `Bearer ${service.key}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify({ code }),
+    body: JSON.stringify({ code, redirect_uri: SERVICE_REDIRECT }),
   });
   const body = (await exchange.json()) as { session: { token: string }; user: { id: string } };
   return { login, token: body.session.token, userId: body.user.id };
@@ -39,4 +40,40 @@ export function callService(
     headers: { ...(key ? { Authorization: `Bearer ${key}` } : {}), 'Content-Type': 'application/json', ...headers },
     body: JSON.stringify(body),
   });
+}
+
+/** The person (already whitelisted) signs in on the gateway's own page: the Cookie header their browser now sends. */
+export async function gatewayCookie(database: TestDatabase, login: string): Promise<string> {
+  const token = cookiesOf(await signIn(database.env, login)).get(SESSION_COOKIE);
+  if (!token) throw new Error(`${login} got no gateway session cookie: are they whitelisted?`);
+  return `${SESSION_COOKIE}=${token}`;
+}
+
+/** The landing page's sign-out forms, as the browser posts them (same origin). */
+export function postSignOut(database: TestDatabase, cookie: string, form: Record<string, string>): Promise<Response> {
+  return callWorker(database.env, '/logout', {
+    method: 'POST',
+    headers: { Cookie: cookie, 'Sec-Fetch-Site': 'same-origin', 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(form).toString(),
+    redirect: 'manual',
+  });
+}
+
+/** The landing page as that browser sees it. */
+export async function landingHtml(database: TestDatabase, cookie: string): Promise<string> {
+  return (await callWorker(database.env, '/', { headers: { Cookie: cookie } })).text();
+}
+
+/** What `/v1/github-token` by user id answers: 'ok' with a token, else the error code. */
+export async function tokenByUserId(database: TestDatabase, key: string, userId: string): Promise<string> {
+  const answer = await callService(database, '/v1/github-token', key, { user_id: userId });
+  if (answer.status !== 200) return ((await answer.json()) as { error: { code: string } }).error.code;
+  const body = (await answer.json()) as { access_token: string };
+  return body.access_token.startsWith('ghu_') ? 'ok' : 'not a ghu_ token';
+}
+
+/** What `/v1/verify` says of a session token. */
+export async function verifyCode(database: TestDatabase, key: string, session: string): Promise<string> {
+  const answer = await callService(database, '/v1/verify', key, { session });
+  return ((await answer.json()) as { code: string }).code;
 }
