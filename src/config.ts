@@ -31,6 +31,7 @@ export interface OptionalVars {
   GITHUB_API_URL?: string;
   PUBLIC_URL?: string;
   SESSION_TTL_SECONDS?: string;
+  STANDING_ACCESS_SECONDS?: string;
 }
 
 /**
@@ -128,6 +129,11 @@ const configSchema = z.object({
   GITHUB_API_URL: httpsUrl.default('https://api.github.com'),
   /** How long a session lasts. */
   SESSION_TTL_SECONDS: z.coerce.number().int().min(60).max(2_592_000).default(86_400),
+  /**
+   * How long after a service's latest session for a person expired it may still fetch their GitHub
+   * token by user id (0: not past the session; at most 180 days). Signing out ends it at once.
+   */
+  STANDING_ACCESS_SECONDS: z.coerce.number().int().min(0).max(15_552_000).default(2_592_000),
   /** Bound on staleness of cached key verifications and session lookups, in seconds (0: no cache). */
   VERIFY_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(10),
   /** The gateway's public origin, for GitHub's callback URL; by default the origin of each request. */

@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, isNotNull, isNull } from 'drizzle-orm';
+import { and, desc, eq, gt, isNull } from 'drizzle-orm';
 import { serviceRegistry, sessions, users } from '../../drizzle/schema.ts';
 import type { Database } from './client.ts';
 
@@ -31,19 +31,38 @@ export interface SessionWithUser {
 }
 
 /**
- * Whether the person came to this service and has not left it: the latest session the service was
- * issued for them is not revoked (it may have expired: a service may keep its own, longer sessions).
- * Signing out of the service, or everywhere, revokes it, and so ends this until they sign in again.
+ * The earliest expiry a service's latest session may have and still give it standing access:
+ * `standingAccessSeconds` before now (docs/api.md, "standing access").
+ */
+function standingAccessFloor(standingAccessSeconds: number, now: Date): Date {
+  return new Date(now.getTime() - standingAccessSeconds * 1000);
+}
+
+/**
+ * Whether the service has standing access to the person (may fetch their GitHub token by user id):
+ * the latest session it was issued for them is not revoked, and is live or expired for less than
+ * `standingAccessSeconds` (a service may keep its own, longer sessions, but not for ever). Signing
+ * out of the service, or everywhere, revokes it and so ends this until they sign in again.
  * One indexed lookup (sessions by user id).
  */
-export async function hasSignedInThrough(db: Database, userId: string, serviceId: string): Promise<boolean> {
+export async function hasSignedInThrough(
+  db: Database,
+  userId: string,
+  serviceId: string,
+  standingAccessSeconds: number,
+  now = new Date(),
+): Promise<boolean> {
   const [latest] = await db
-    .select({ revokedAt: sessions.revokedAt })
+    .select({ revokedAt: sessions.revokedAt, expiresAt: sessions.expiresAt })
     .from(sessions)
     .where(and(eq(sessions.userId, userId), eq(sessions.serviceId, serviceId)))
     .orderBy(desc(sessions.createdAt))
     .limit(1);
-  return latest !== undefined && latest.revokedAt === null;
+  return (
+    latest !== undefined &&
+    latest.revokedAt === null &&
+    latest.expiresAt.getTime() > standingAccessFloor(standingAccessSeconds, now).getTime()
+  );
 }
 
 /** The session and its person in one round trip. */
@@ -88,54 +107,79 @@ export async function revokeSession(
   return revoked[0] ?? null;
 }
 
-export interface ServiceSessionSummary {
-  id: string;
+export interface ServiceAccess {
+  serviceId: string;
   serviceName: string;
-  createdAt: Date;
-  expiresAt: Date;
-}
-
-/** The person's live sessions at services (not the gateway's own), newest first: for their landing page. */
-export async function listLiveServiceSessions(
-  db: Database,
-  userId: string,
-  now = new Date(),
-  limit = 50,
-): Promise<ServiceSessionSummary[]> {
-  return db
-    .select({
-      id: sessions.id,
-      serviceName: serviceRegistry.displayName,
-      createdAt: sessions.createdAt,
-      expiresAt: sessions.expiresAt,
-    })
-    .from(sessions)
-    .innerJoin(serviceRegistry, eq(serviceRegistry.id, sessions.serviceId))
-    .where(
-      and(
-        eq(sessions.userId, userId),
-        isNull(sessions.revokedAt),
-        gt(sessions.expiresAt, now),
-        isNotNull(sessions.serviceId),
-        eq(serviceRegistry.isActive, true),
-      ),
-    )
-    .orderBy(desc(sessions.createdAt))
-    .limit(limit);
+  /** When the person last signed in through it. */
+  lastSignedInAt: Date;
+  /** When its access ends unless the person signs out first: its last live session, or standing access. */
+  accessEndsAt: Date;
 }
 
 /**
- * Revokes a person's own live sessions: one of them (`sessionId`), or all of them. Only ever that
- * person's: the id alone cannot reach anyone else's session. Returns what it revoked.
+ * Every active service that still has access to the person, one entry per service, most recent
+ * sign-in first: a live session there, or standing access (hasSignedInThrough). For their landing
+ * page, so that whatever can still act for them can be seen and ended. Reads the sessions that
+ * can still matter (expiring after the standing-access floor), by the user id index.
+ */
+export async function listServiceAccess(
+  db: Database,
+  userId: string,
+  standingAccessSeconds: number,
+  now = new Date(),
+): Promise<ServiceAccess[]> {
+  const floor = standingAccessFloor(standingAccessSeconds, now);
+  const rows = await db
+    .select({
+      serviceId: sessions.serviceId,
+      serviceName: serviceRegistry.displayName,
+      createdAt: sessions.createdAt,
+      expiresAt: sessions.expiresAt,
+      revokedAt: sessions.revokedAt,
+    })
+    .from(sessions)
+    .innerJoin(serviceRegistry, eq(serviceRegistry.id, sessions.serviceId))
+    .where(and(eq(sessions.userId, userId), gt(sessions.expiresAt, floor), eq(serviceRegistry.isActive, true)))
+    .orderBy(desc(sessions.createdAt));
+  const byService = new Map<string, ServiceAccess>();
+  const seen = new Set<string>();
+  for (const row of rows) {
+    if (row.serviceId === null) continue;
+    // Rows come newest first: the first one of a service is its latest session.
+    const isLatest = !seen.has(row.serviceId);
+    seen.add(row.serviceId);
+    let endsAt: Date | null = null;
+    if (row.revokedAt === null && isLatest) endsAt = new Date(row.expiresAt.getTime() + standingAccessSeconds * 1000);
+    else if (row.revokedAt === null && row.expiresAt > now) endsAt = row.expiresAt;
+    if (endsAt === null) continue;
+    const known = byService.get(row.serviceId);
+    if (known) {
+      if (endsAt > known.accessEndsAt) known.accessEndsAt = endsAt;
+    } else {
+      byService.set(row.serviceId, {
+        serviceId: row.serviceId,
+        serviceName: row.serviceName,
+        lastSignedInAt: row.createdAt,
+        accessEndsAt: endsAt,
+      });
+    }
+  }
+  return [...byService.values()];
+}
+
+/**
+ * Revokes a person's own unrevoked sessions, live or expired: every one at one service
+ * (`serviceId`), or all of them (every service and the gateway's own). Only ever that person's:
+ * a service id alone cannot reach anyone else's session. Returns what it revoked.
  */
 export async function revokePersonSessions(
   db: Database,
   userId: string,
-  which: { sessionId: string } | 'all',
+  which: { serviceId: string } | 'all',
   now = new Date(),
 ): Promise<{ id: string; serviceId: string | null }[]> {
-  const conditions = [eq(sessions.userId, userId), isNull(sessions.revokedAt), gt(sessions.expiresAt, now)];
-  if (which !== 'all') conditions.push(eq(sessions.id, which.sessionId));
+  const conditions = [eq(sessions.userId, userId), isNull(sessions.revokedAt)];
+  if (which !== 'all') conditions.push(eq(sessions.serviceId, which.serviceId));
   return db
     .update(sessions)
     .set({ revokedAt: now })

@@ -3,8 +3,8 @@ import { layout, type Page } from './layout.ts';
 
 export interface LandingPerson {
   login: string | null;
-  /** Where else they are signed in: their live sessions at services. */
-  services: { id: string; serviceName: string; createdAt: Date; expiresAt: Date }[];
+  /** Every service that can still act for them (a live session, or standing access): one line each. */
+  services: { serviceId: string; serviceName: string; lastSignedInAt: Date; accessEndsAt: Date }[];
 }
 
 export function landingPage(person: LandingPerson | null): Page {
@@ -22,9 +22,9 @@ export function landingPage(person: LandingPerson | null): Page {
       : html`<ul class="sessions">
 ${person.services.map(
   (
-    session,
-  ) => html`<li><strong>${session.serviceName}</strong>, since ${when(session.createdAt)}, until ${when(session.expiresAt)}
-<form method="post" action="/logout"><input type="hidden" name="session" value="${session.id}"><button type="submit">Sign out of ${session.serviceName}</button></form></li>
+    service,
+  ) => html`<li><strong>${service.serviceName}</strong>, last signed in ${when(service.lastSignedInAt)}, access until ${when(service.accessEndsAt)}
+<form method="post" action="/logout"><input type="hidden" name="service" value="${service.serviceId}"><button type="submit">Sign out of ${service.serviceName}</button></form></li>
 `,
 )}</ul>`;
   return layout(
@@ -32,6 +32,7 @@ ${person.services.map(
     html`<h1>Signed in</h1>
 <p>You are signed in as <strong>${person.login ?? 'your GitHub account'}</strong>.</p>
 <h2>Services you are signed in to</h2>
+<p>A service keeps its access until the time shown, also after its session there has ended, unless you sign out of it.</p>
 ${services}
 <form method="post" action="/logout"><button type="submit">Sign out</button></form>
 <form method="post" action="/logout"><input type="hidden" name="everywhere" value="1"><button type="submit">Sign out everywhere</button></form>`,

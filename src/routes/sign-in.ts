@@ -6,7 +6,7 @@ import { signSessionToken } from '../crypto/session-tokens.ts';
 import { UUID_PATTERN } from '../db/ids.ts';
 import { createLoginCode } from '../db/login-codes.ts';
 import { findServiceByIdentifier } from '../db/services.ts';
-import { createSession, listLiveServiceSessions, revokePersonSessions, revokeSession } from '../db/sessions.ts';
+import { createSession, listServiceAccess, revokePersonSessions, revokeSession } from '../db/sessions.ts';
 import { authorizationUrl, createCodeVerifier, GitHubError } from '../github/client.ts';
 import type { AppEnv } from '../http/context.ts';
 import { PageError } from '../http/errors.ts';
@@ -20,7 +20,7 @@ import {
   SIGN_IN_TTL_SECONDS,
   sealAttempt,
 } from '../signin/attempt.ts';
-import { browserSession, clearSessionCookie, setSessionCookie } from '../signin/browser-session.ts';
+import { admittedSession, clearSessionCookie, cookieSession, setSessionCookie } from '../signin/browser-session.ts';
 import { completeGitHubSignIn } from '../signin/complete-sign-in.ts';
 import { gitHubCredentials } from '../signin/github-credentials.ts';
 import { forgetSession } from '../verify/lookups.ts';
@@ -63,9 +63,9 @@ export const signInRoutes = new Hono<AppEnv>()
     }
   })
   .get('/', async (c) => {
-    const session = await browserSession(c);
+    const session = await admittedSession(c);
     if (!session) return c.html(landingPage(null));
-    const services = await listLiveServiceSessions(c.var.database(), session.user.id);
+    const services = await listServiceAccess(c.var.database(), session.user.id, c.var.config.STANDING_ACCESS_SECONDS);
     return c.html(landingPage({ login: session.user.githubLogin, services }));
   })
   .get('/assets/gateway.css', (c) => {
@@ -193,24 +193,30 @@ export const signInRoutes = new Hono<AppEnv>()
     if (!isSameOriginRequest(c.req.header('Sec-Fetch-Site'), c.req.header('Origin'), c.req.url))
       throw new PageError(403, 'cross_site', 'Not signed out', 'Sign out from the gateway’s own page.');
     const form = await readSmallForm(c);
-    const session = await browserSession(c);
-    // "Sign out of <service>": that one session of this person's, then back to the list.
-    const serviceSession = form.get('session');
-    if (serviceSession !== null) {
-      if (session && UUID_PATTERN.test(serviceSession)) {
-        const revoked = await revokePersonSessions(c.var.database(), session.user.id, { sessionId: serviceSession });
+    // The cookie's own session, whitelisted or not: un-whitelisting someone must not stop their
+    // sign-out from ending what they hold (docs/security.md, incident sequence).
+    const session = await cookieSession(c);
+    const db = c.var.database();
+    // "Sign out of <service>": every session of this person's at that service, live or expired
+    // (which also ends its standing access), then back to the list.
+    const service = form.get('service');
+    if (service !== null) {
+      if (session && UUID_PATTERN.test(service)) {
+        const revoked = await revokePersonSessions(db, session.user.id, { serviceId: service });
         for (const { id } of revoked) forgetSession(id);
       }
       return c.redirect('/', 303);
     }
     let servicesSignedOut = 0;
     if (session && form.get('everywhere') === '1') {
-      // Every session of this person's: at every service, and here.
-      const revoked = await revokePersonSessions(c.var.database(), session.user.id, 'all');
+      // Every session of this person's, live or expired: at every service, and here. The count is
+      // of what the landing listed: the services that still had access.
+      const standing = c.var.config.STANDING_ACCESS_SECONDS;
+      servicesSignedOut = (await listServiceAccess(db, session.user.id, standing)).length;
+      const revoked = await revokePersonSessions(db, session.user.id, 'all');
       for (const { id } of revoked) forgetSession(id);
-      servicesSignedOut = new Set(revoked.flatMap(({ serviceId }) => (serviceId === null ? [] : [serviceId]))).size;
     } else if (session) {
-      await revokeSession(c.var.database(), session.id, null);
+      await revokeSession(db, session.id, null);
       forgetSession(session.id);
     }
     clearSessionCookie(c);

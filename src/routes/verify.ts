@@ -63,14 +63,19 @@ export const verifyRoutes = new Hono<AppEnv>()
     c.header('Cache-Control', 'no-store');
     const body = await readJsonBody(c, personBody);
     // A session token already belongs to this service (foreign_session otherwise). A bare user id
-    // must be someone who signed in through this service and has not signed out of it: a service
-    // acts on GitHub only for people who came to it, not for anyone whose id it learns. Checked
+    // must be someone the service has standing access to (signed in through it, not signed out
+    // of it, its latest session expired less than STANDING_ACCESS_SECONDS ago): a service acts on
+    // GitHub only for people who came to it lately, not for anyone whose id it learns. Checked
     // first, so such a service learns nothing else about an id.
-    if (body.user_id !== undefined && !(await hasSignedInThrough(c.var.database(), body.user_id, c.var.service.id))) {
+    const standing = c.var.config.STANDING_ACCESS_SECONDS;
+    if (
+      body.user_id !== undefined &&
+      !(await hasSignedInThrough(c.var.database(), body.user_id, c.var.service.id, standing))
+    ) {
       throw new ApiError(
         403,
         'foreign_user',
-        'This person has not signed in through your service (or has signed out of it); no token is handed out.',
+        'This person has not signed in through your service lately (or has signed out of it); no token is handed out.',
       );
     }
     // On the primary: a token goes out only to a person the primary says is signed in and allowed.

@@ -21,13 +21,23 @@ export function clearSessionCookie(c: Context<AppEnv>): void {
   deleteCookie(c, SESSION_COOKIE, { path: '/', httpOnly: true, secure: true, sameSite: 'Lax' });
 }
 
-/** The live session of the browser's cookie: signed, unexpired, not revoked, its person still whitelisted. */
-export async function browserSession(c: Context<AppEnv>): Promise<SessionWithUser | null> {
+/**
+ * The gateway session the browser's cookie names: signed, unexpired, the gateway's own (not a
+ * service's), not revoked. Whether its person is still allowed in is not asked: signing out acts
+ * on it whatever the whitelist says, so "un-whitelist, sign out everywhere" ends everything.
+ */
+export async function cookieSession(c: Context<AppEnv>): Promise<SessionWithUser | null> {
   const token = getCookie(c, SESSION_COOKIE);
   if (!token) return null;
   const check = await verifySessionToken(token, (await c.var.sessionKeys()).tokenChecking);
   if (!check.ok) return null;
   const session = await findSession(c.var.database(), check.claims.sessionId);
-  if (!session || session.revokedAt !== null || session.serviceId !== null || !session.user.isWhitelisted) return null;
+  if (!session || session.revokedAt !== null || session.serviceId !== null) return null;
   return session;
+}
+
+/** The cookie's session, when its person is still whitelisted: who may see the signed-in landing. */
+export async function admittedSession(c: Context<AppEnv>): Promise<SessionWithUser | null> {
+  const session = await cookieSession(c);
+  return session?.user.isWhitelisted ? session : null;
 }

@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { sessions, users } from '../../drizzle/schema.ts';
+import { users } from '../../drizzle/schema.ts';
 import { isEncryptedToken } from '../../src/crypto/token-cipher.ts';
 import { PAGE_CSP } from '../../src/pages/layout.ts';
 import { SIGN_IN_COOKIE } from '../../src/signin/attempt.ts';
@@ -133,102 +133,7 @@ describe("the gateway's own sign-in", () => {
     expect(await after.text()).toContain('Sign in with GitHub');
   });
 
-  it('lists the services a person is signed in to, and signs them out of one, or of everything', async () => {
-    const login = uniqueLogin('many');
-    const [first, second] = await Promise.all([
-      registerService(database, { redirectUris: [REDIRECT] }),
-      registerService(database, { redirectUris: [REDIRECT] }),
-    ]);
-    const serviceToken = async (service: typeof first) => {
-      const back = await signIn(
-        database.env,
-        login,
-        `?service=${service.identifier}&redirect_uri=${encodeURIComponent(REDIRECT)}`,
-      );
-      const code = new URL(back.headers.get('location') ?? '').searchParams.get('code');
-      const exchange = await callWorker(database.env, '/v1/sessions/exchange', {
-        method: 'POST',
-        headers: { Authorization: `Bearer ${service.key}`, 'Content-Type': 'application/json' },
-        body: JSON.stringify({ code }),
-      });
-      return ((await exchange.json()) as { session: { token: string } }).session.token;
-    };
-    const verifyCode = async (service: typeof first, token: string) => {
-      const answer = await callWorker(database.env, '/v1/verify', {
-        method: 'POST',
-        headers: { Authorization: `Bearer ${service.key}`, 'Content-Type': 'application/json' },
-        body: JSON.stringify({ session: token }),
-      });
-      return ((await answer.json()) as { code: string }).code;
-    };
-    await signIn(database.env, login);
-    await whitelist(database, login);
-    const [firstToken, secondToken] = [await serviceToken(first), await serviceToken(second)];
-    const cookie = `${SESSION_COOKIE}=${cookiesOf(await signIn(database.env, login)).get(SESSION_COOKIE) ?? ''}`;
-    const personId = (await userRow(login))?.id ?? '';
-    const post = (form: Record<string, string>, as = cookie) =>
-      callWorker(database.env, '/logout', {
-        method: 'POST',
-        headers: { Cookie: as, 'Sec-Fetch-Site': 'same-origin', 'Content-Type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams(form).toString(),
-        redirect: 'manual',
-      });
-
-    const landing = await (await callWorker(database.env, '/', { headers: { Cookie: cookie } })).text();
-    const listed = [
-      ...landing.matchAll(/name="session" value="([0-9a-f-]{36})"><button type="submit">Sign out of ([^<]+)</g),
-    ];
-    expect(listed.map((match) => match[2]).sort()).toEqual(
-      [`Test ${first.identifier}`, `Test ${second.identifier}`].sort(),
-    );
-    const firstSession = listed.find((match) => match[2] === `Test ${first.identifier}`)?.[1] ?? '';
-
-    // Another person's session id, posted with this person's cookie, reaches nothing.
-    const stranger = uniqueLogin('stranger');
-    await signIn(database.env, stranger);
-    await whitelist(database, stranger);
-    const strangerCookie = `${SESSION_COOKIE}=${cookiesOf(await signIn(database.env, stranger)).get(SESSION_COOKIE) ?? ''}`;
-    expect((await post({ session: firstSession }, strangerCookie)).status).toBe(303);
-    expect(await verifyCode(first, firstToken)).toBe('ok');
-
-    // One service: that session ends, the other and the gateway's own stay.
-    const one = await post({ session: firstSession });
-    expect(one.status).toBe(303);
-    expect(one.headers.get('location')).toBe('/');
-    expect(await verifyCode(first, firstToken)).toBe('revoked_session');
-    expect(await verifyCode(second, secondToken)).toBe('ok');
-    const after = await (await callWorker(database.env, '/', { headers: { Cookie: cookie } })).text();
-    expect(after).toContain(`Sign out of Test ${second.identifier}`);
-    expect(after).not.toContain(`Sign out of Test ${first.identifier}`);
-
-    // An old, expired session at the first service: not live, so neither counted nor touched.
-    const [expired] = await database.use((db) =>
-      db
-        .insert(sessions)
-        .values({ userId: personId, serviceId: first.id, expiresAt: new Date(Date.now() - 60_000) })
-        .returning({ id: sessions.id }),
-    );
-    // Everywhere: every service, and the gateway.
-    const everywhere = await post({ everywhere: '1' });
-    expect(everywhere.status).toBe(200);
-    expect(await everywhere.text()).toContain('signed out of the gateway and of 1 service.');
-    expect(setCookieHeader(everywhere, SESSION_COOKIE)).toMatch(/Max-Age=0/);
-    expect(await verifyCode(second, secondToken)).toBe('revoked_session');
-    const [untouched] = await database.use((db) =>
-      db
-        .select()
-        .from(sessions)
-        .where(eq(sessions.id, expired?.id ?? '')),
-    );
-    expect(untouched?.revokedAt).toBeNull();
-    expect(await (await callWorker(database.env, '/', { headers: { Cookie: cookie } })).text()).toContain(
-      'Sign in with GitHub',
-    );
-    // The stranger was never touched.
-    expect(await (await callWorker(database.env, '/', { headers: { Cookie: strangerCookie } })).text()).toContain(
-      `You are signed in as <strong>${stranger}</strong>`,
-    );
-  });
+  // The landing's list of services and signing out of them: sign-out.test.ts and standing-access.test.ts.
 
   it('refuses a sign-out posted from another origin, and the session stays', async () => {
     const login = uniqueLogin('crosssite');
