@@ -30,6 +30,7 @@ export default defineConfig({
                 GITHUB_CLIENT_SECRET: STAND_IN_CLIENT.secret,
                 GITHUB_OAUTH_URL: inject('githubUrl'),
                 GITHUB_API_URL: inject('githubUrl'),
+                PUBLIC_URL: 'https://gateway.test',
                 TEST_ADMIN_DATABASE_URL: inject('adminDatabaseUrl'),
                 TEST_TEMPLATE_DATABASE: inject('templateDatabase'),
                 TEST_RUN_ID: inject('runId'),

@@ -15,6 +15,8 @@ import { generateMasterKey } from '../src/crypto/token-cipher.ts';
 import { type BuiltWorker, buildWorker } from './build.ts';
 
 const CLIENT = { id: 'Iv1.bench', secret: 'bench-secret' };
+// The Worker listens on a free loopback port; like GitHub, the stand-in accepts any port there.
+const CALLBACK = 'http://127.0.0.1/auth/github/callback';
 
 /** Everything the benchmark runs: Postgres, the bridge it counts at, the stand-in GitHub, the built Worker. */
 export interface GatewayStack {
@@ -77,7 +79,11 @@ export async function startGatewayStack(): Promise<GatewayStack> {
   const migrationMs = Math.round(performance.now() - started);
   // The bridge relays to this Postgres alone (the same port after a fault test restarts it).
   const bridge = await startWsBridge({ target: { host: '127.0.0.1', port: postgresOptions.port } });
-  const github = await startStandInGitHub({ clientId: CLIENT.id, clientSecret: CLIENT.secret });
+  const github = await startStandInGitHub({
+    clientId: CLIENT.id,
+    clientSecret: CLIENT.secret,
+    callbackUrls: [CALLBACK],
+  });
   const worker = buildWorker(path.join(root, 'dist'));
   const database = await openNodeDatabase(databaseUrl);
   return {

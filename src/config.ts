@@ -94,7 +94,8 @@ const httpsUrl = z
   )
   .transform((value) => value.replace(/\/+$/, ''));
 
-function isLoopback(hostname: string): boolean {
+/** localhost, 127.x.x.x or [::1]: traffic that never leaves the machine. */
+export function isLoopback(hostname: string): boolean {
   return hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname);
 }
 
@@ -136,7 +137,7 @@ const configSchema = z.object({
   STANDING_ACCESS_SECONDS: z.coerce.number().int().min(0).max(15_552_000).default(2_592_000),
   /** Bound on staleness of cached key verifications and session lookups, in seconds (0: no cache). */
   VERIFY_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(10),
-  /** The gateway's public origin, for GitHub's callback URL; by default the origin of each request. */
+  /** The gateway's public origin, for GitHub's callback URL; required unless the gateway is reached on loopback. */
   PUBLIC_URL: httpsUrl.optional(),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });

@@ -103,6 +103,10 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
         port: options.standInGitHubPort,
         clientId: STAND_IN_DEV_CLIENT_ID,
         clientSecret,
+        callbackUrls: [
+          `http://localhost:${options.workerPort}/auth/github/callback`,
+          `http://127.0.0.1:${options.workerPort}/auth/github/callback`,
+        ],
       });
       stoppers.push(() => github.close());
       Object.assign(vars, {

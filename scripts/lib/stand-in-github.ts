@@ -5,17 +5,37 @@ import type { AddressInfo } from 'node:net';
 /**
  * A stand-in for GitHub's OAuth endpoints and `/user`, on loopback, for tests and `npm run dev`
  * (GitHub itself cannot be reached here). It behaves like GitHub where the gateway can tell:
- * client credentials and redirect URI checked, PKCE S256 checked, codes single use and short
- * lived, expiring user tokens with single-use refresh tokens, and errors answered the way GitHub
- * answers them: 200 with an `error` field.
+ * client credentials checked (HTTP Basic decoded as RFC 6749 §2.3.1 says, as a strict server
+ * does), only registered callback URLs accepted, the token request's redirect_uri compared with
+ * the authorize request's, PKCE S256 checked, codes single use and short lived, expiring user
+ * tokens with single-use refresh tokens, and errors answered the way GitHub answers them: 200
+ * with an `error` field. Other apps (tests) may answer the standard way instead.
  */
 export interface StandInGitHubOptions {
   port?: number;
   clientId: string;
   clientSecret: string;
+  /** The app's registered callback URLs: authorize refuses any other redirect_uri, as GitHub does. */
+  callbackUrls: string[];
+  /** More registered apps, each with its own credentials and behaviour (tests). */
+  otherApps?: StandInApp[];
   /** GitHub App user tokens expire (8 h) and come with refresh tokens; OAuth App tokens do not. */
   expiringTokens?: boolean;
   accessTokenLifetimeSeconds?: number;
+}
+
+export interface StandInApp {
+  clientId: string;
+  clientSecret: string;
+  callbackUrls: string[];
+  /**
+   * `github` (default): every token error is 200 with an `error` field, in GitHub's own codes.
+   * `standard`: RFC 6749 §5.2, as a strict OAuth server answers: 400 `invalid_grant`, 401
+   * `invalid_client` with a WWW-Authenticate challenge.
+   */
+  errors?: 'github' | 'standard';
+  /** false: a refresh answers no new refresh token and the old one stays valid (RFC 6749 §6). */
+  rotateRefreshTokens?: boolean;
 }
 
 export interface StandInGitHub {
@@ -37,9 +57,35 @@ export const STAND_IN_USERS = ['octocat', 'monalisa', 'hubot'];
 const CODE_LIFETIME_MS = 10 * 60 * 1000;
 const REFRESH_LIFETIME_SECONDS = 15_897_600; // GitHub's six months
 
+/** Where a loopback callback may differ from the registered one: its port (GitHub, RFC 8252 §7.3). */
+function isRegisteredCallback(app: StandInApp, redirectUri: string): boolean {
+  if (app.callbackUrls.includes(redirectUri)) return true;
+  return app.callbackUrls.some((registered) => {
+    const url = parsedUrl(registered);
+    const candidate = parsedUrl(redirectUri);
+    if (!url || !candidate || url.protocol !== 'http:' || !isLoopbackHost(url.hostname)) return false;
+    candidate.port = url.port;
+    return candidate.href === url.href;
+  });
+}
+
+function parsedUrl(value: string): URL | null {
+  try {
+    return new URL(value);
+  } catch {
+    return null;
+  }
+}
+
+function isLoopbackHost(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname);
+}
+
 interface PendingCode {
   clientId: string;
-  redirectUri: string | null;
+  /** Where the code went back to; `requested` is the redirect_uri the authorize request named, if any. */
+  redirectUri: string;
+  requested: string | null;
   challenge: string | null;
   login: string;
   expiresAt: number;
@@ -47,11 +93,16 @@ interface PendingCode {
 }
 
 export async function startStandInGitHub(options: StandInGitHubOptions): Promise<StandInGitHub> {
+  const apps: StandInApp[] = [
+    { clientId: options.clientId, clientSecret: options.clientSecret, callbackUrls: options.callbackUrls },
+    ...(options.otherApps ?? []),
+  ];
+  const appOf = (clientId: string | null) => apps.find((app) => app.clientId === clientId);
   const expiring = options.expiringTokens ?? true;
   const lifetime = options.accessTokenLifetimeSeconds ?? 8 * 3600;
   const codes = new Map<string, PendingCode>();
   const accessTokens = new Map<string, { login: string; expiresAt: number | null }>();
-  const refreshTokens = new Map<string, { login: string; used: boolean }>();
+  const refreshTokens = new Map<string, { login: string; clientId: string; used: boolean }>();
   const counters = new Map<string, LoginStats>();
   const count = (login: string) => {
     let stats = counters.get(login);
@@ -62,12 +113,13 @@ export async function startStandInGitHub(options: StandInGitHubOptions): Promise
     return stats;
   };
 
-  const issueTokens = (login: string) => {
+  const issueTokens = (login: string, clientId: string, withRefreshToken = true) => {
     const accessToken = `ghu_${randomBytes(27).toString('base64url')}`;
     const body: Record<string, unknown> = { access_token: accessToken, token_type: 'bearer', scope: '' };
-    if (expiring) {
+    if (expiring && !withRefreshToken) body.expires_in = lifetime;
+    if (expiring && withRefreshToken) {
       const refreshToken = `ghr_${randomBytes(56).toString('base64url')}`;
-      refreshTokens.set(refreshToken, { login, used: false });
+      refreshTokens.set(refreshToken, { login, clientId, used: false });
       Object.assign(body, {
         expires_in: lifetime,
         refresh_token: refreshToken,
@@ -80,47 +132,90 @@ export async function startStandInGitHub(options: StandInGitHubOptions): Promise
 
   const tokenEndpoint = async (request: IncomingMessage, response: ServerResponse) => {
     const form = new URLSearchParams(await readBody(request));
+    const basic = basicCredentials(request.headers.authorization);
+    const clientId = basic ? basic.id : form.get('client_id');
+    const clientSecret = basic ? basic.secret : form.get('client_secret');
+    const app = appOf(clientId);
+    const style = app?.errors ?? 'github';
     const answer = (body: Record<string, unknown>) => sendToken(request, response, body);
-    const [basicId, basicSecret] = basicCredentials(request.headers.authorization);
-    const clientId = basicId ?? form.get('client_id');
-    const clientSecret = basicSecret ?? form.get('client_secret');
-    if (clientId !== options.clientId || clientSecret !== options.clientSecret) {
-      return answer(
-        githubError('incorrect_client_credentials', 'The client_id and/or client_secret passed are incorrect.'),
-      );
+    const refuse = (refusal: TokenRefusal) => {
+      if (style === 'github') return answer(githubError(refusal.github, refusal.description));
+      // A client that tried HTTP Basic is told so with a 401 and a challenge (RFC 6749 §5.2).
+      const triedBasic = /^Basic\s/i.test(request.headers.authorization ?? '');
+      const status = refusal.standard === 'invalid_client' && triedBasic ? 401 : 400;
+      const headers: Record<string, string> = status === 401 ? { 'WWW-Authenticate': 'Basic realm="stand-in"' } : {};
+      return sendJson(response, status, { error: refusal.standard, error_description: refusal.description }, headers);
+    };
+    if (!app || clientSecret !== app.clientSecret) {
+      return refuse({
+        github: 'incorrect_client_credentials',
+        standard: 'invalid_client',
+        description: 'The client_id and/or client_secret passed are incorrect.',
+      });
     }
     if (form.get('grant_type') === 'refresh_token') {
       const refresh = refreshTokens.get(form.get('refresh_token') ?? '');
-      if (!refresh || refresh.used) {
-        return answer(githubError('bad_refresh_token', 'The refresh token passed is incorrect or expired.'));
+      if (!refresh || refresh.used || refresh.clientId !== app.clientId) {
+        return refuse({
+          github: 'bad_refresh_token',
+          standard: 'invalid_grant',
+          description: 'The refresh token passed is incorrect or expired.',
+        });
       }
-      refresh.used = true;
+      const rotate = app.rotateRefreshTokens ?? true;
+      if (rotate) refresh.used = true;
       count(refresh.login).refreshes += 1;
-      return answer(issueTokens(refresh.login));
+      return answer(issueTokens(refresh.login, app.clientId, rotate));
     }
     const code = form.get('code') ?? '';
     const pending = codes.get(code);
-    if (!pending || pending.used || pending.expiresAt < Date.now() || pending.clientId !== clientId) {
-      return answer(githubError('bad_verification_code', 'The code passed is incorrect or expired.'));
+    if (!pending || pending.used || pending.expiresAt < Date.now() || pending.clientId !== app.clientId) {
+      return refuse({
+        github: 'bad_verification_code',
+        standard: 'invalid_grant',
+        description: 'The code passed is incorrect or expired.',
+      });
     }
     pending.used = true; // single use, even when what follows fails
-    const redirectUri = form.get('redirect_uri');
-    if (redirectUri !== null && pending.redirectUri !== null && redirectUri !== pending.redirectUri) {
-      return answer(
-        githubError(
-          'redirect_uri_mismatch',
-          'The redirect_uri MUST match the registered callback URL for this application.',
-        ),
-      );
+    // The redirect_uri the authorize request named, exactly (RFC 6749 §4.1.3: required when the
+    // authorize request carried one, which the gateway's always does).
+    const sent = form.get('redirect_uri');
+    const mismatch =
+      pending.requested === null ? sent !== null && sent !== pending.redirectUri : sent !== pending.requested;
+    if (mismatch) {
+      return refuse({
+        github: 'redirect_uri_mismatch',
+        standard: 'invalid_grant',
+        description: 'The redirect_uri MUST match the registered callback URL for this application.',
+      });
     }
     if (pending.challenge !== null) {
       const verifier = form.get('code_verifier') ?? '';
       if (createHash('sha256').update(verifier).digest('base64url') !== pending.challenge) {
-        return answer(githubError('bad_verification_code', 'The code_verifier does not match the code_challenge.'));
+        return refuse({
+          github: 'bad_verification_code',
+          standard: 'invalid_grant',
+          description: 'The code_verifier does not match the code_challenge.',
+        });
       }
     }
     count(pending.login).codeExchanges += 1;
-    return answer(issueTokens(pending.login));
+    return answer(issueTokens(pending.login, app.clientId));
+  };
+
+  /** GitHub sends the person nowhere it does not know: the app, and one of its callback URLs. */
+  const checkAuthorizeRequest = (
+    params: URLSearchParams,
+  ): { app: StandInApp; redirectUri: string; requested: string | null } | { refusal: string } => {
+    const app = appOf(params.get('client_id'));
+    if (!app) return { refusal: 'Unknown client_id.' };
+    // Without a redirect_uri GitHub uses the app's (first) callback URL.
+    const requested = params.get('redirect_uri') || null;
+    const redirectUri = requested ?? app.callbackUrls[0];
+    if (!redirectUri || !isRegisteredCallback(app, redirectUri)) {
+      return { refusal: 'The redirect_uri is not associated with this application.' };
+    }
+    return { app, redirectUri, requested };
   };
 
   const server = createServer((request, response) => {
@@ -129,23 +224,29 @@ export async function startStandInGitHub(options: StandInGitHubOptions): Promise
     Promise.resolve()
       .then(async () => {
         switch (route) {
-          case 'GET /login/oauth/authorize':
-            return authorizePage(url, options, response);
+          case 'GET /login/oauth/authorize': {
+            const checked = checkAuthorizeRequest(url.searchParams);
+            if ('refusal' in checked) return sendErrorPage(response, checked.refusal);
+            return authorizePage(url.searchParams, response);
+          }
           case 'POST /login/oauth/authorize': {
+            // The form is the person's browser talking: it is checked like the first request.
             const form = new URLSearchParams(await readBody(request));
+            const checked = checkAuthorizeRequest(form);
+            if ('refusal' in checked) return sendErrorPage(response, checked.refusal);
             const login = (form.get('login') ?? '').trim();
-            const redirectUri = form.get('redirect_uri');
-            if (!/^[A-Za-z0-9-]{1,39}$/.test(login) || !redirectUri) return sendText(response, 400, 'Pick a user.');
+            if (!/^[A-Za-z0-9-]{1,39}$/.test(login)) return sendText(response, 400, 'Pick a user.');
             const code = randomBytes(10).toString('hex');
             codes.set(code, {
-              clientId: form.get('client_id') ?? '',
-              redirectUri,
+              clientId: checked.app.clientId,
+              redirectUri: checked.redirectUri,
+              requested: checked.requested,
               challenge: form.get('code_challenge_method') === 'S256' ? form.get('code_challenge') : null,
               login,
               expiresAt: Date.now() + CODE_LIFETIME_MS,
               used: false,
             });
-            const target = new URL(redirectUri);
+            const target = new URL(checked.redirectUri);
             target.searchParams.set('code', code);
             target.searchParams.set('state', form.get('state') ?? '');
             response.writeHead(302, { Location: target.toString() }).end();
@@ -196,12 +297,7 @@ export function profileOf(login: string) {
   return { id, login, name: `${login} (stand-in)`, avatar_url: null, type: 'User' };
 }
 
-function authorizePage(url: URL, options: StandInGitHubOptions, response: ServerResponse): void {
-  const params = url.searchParams;
-  if (params.get('client_id') !== options.clientId) {
-    sendText(response, 404, 'Unknown client_id.');
-    return;
-  }
+function authorizePage(params: URLSearchParams, response: ServerResponse): void {
   const hidden = ['client_id', 'redirect_uri', 'state', 'code_challenge', 'code_challenge_method']
     .map((name) => `<input type="hidden" name="${name}" value="${escapeHtml(params.get(name) ?? '')}">`)
     .join('');
@@ -215,6 +311,20 @@ ${buttons}
 <p><label>Or another login <input name="login" pattern="[A-Za-z0-9-]{1,39}"></label> <button type="submit">Sign in</button></p>
 </form></main></body></html>`;
   response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(page);
+}
+
+function sendErrorPage(response: ServerResponse, message: string): void {
+  const page = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Stand-in GitHub: error</title></head>
+<body><main><h1>Stand-in GitHub</h1><p>${escapeHtml(message)}</p></main></body></html>`;
+  response.writeHead(400, { 'Content-Type': 'text/html; charset=utf-8' }).end(page);
+}
+
+interface TokenRefusal {
+  /** GitHub's code, answered with HTTP 200. */
+  github: string;
+  /** The RFC 6749 §5.2 code, answered with 400 or 401. */
+  standard: 'invalid_client' | 'invalid_grant';
+  description: string;
 }
 
 function githubError(error: string, description: string) {
@@ -231,12 +341,28 @@ function sendToken(request: IncomingMessage, response: ServerResponse, body: Rec
   response.writeHead(200, { 'Content-Type': 'application/x-www-form-urlencoded' }).end(form.toString());
 }
 
-function basicCredentials(header: string | undefined): [string | null, string | null] {
+/**
+ * HTTP Basic client credentials as RFC 6749 §2.3.1 defines them: id and secret are each
+ * form-urlencoded before they are joined with ':' and base64-encoded, so both are decoded here.
+ * A value that is not validly encoded counts as no credentials at all.
+ */
+function basicCredentials(header: string | undefined): { id: string; secret: string } | null {
   const match = header?.match(/^Basic\s+(.+)$/i);
-  if (!match?.[1]) return [null, null];
+  if (!match?.[1]) return null;
   const decoded = Buffer.from(match[1], 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
-  return colon === -1 ? [null, null] : [decoded.slice(0, colon), decoded.slice(colon + 1)];
+  if (colon === -1) return null;
+  const id = formUrlDecode(decoded.slice(0, colon));
+  const secret = formUrlDecode(decoded.slice(colon + 1));
+  return id === null || secret === null ? null : { id, secret };
+}
+
+function formUrlDecode(value: string): string | null {
+  try {
+    return decodeURIComponent(value.replace(/\+/g, ' '));
+  } catch {
+    return null;
+  }
 }
 
 function readBody(request: IncomingMessage): Promise<string> {
@@ -251,8 +377,10 @@ function readBody(request: IncomingMessage): Promise<string> {
   });
 }
 
-function sendJson(response: ServerResponse, status: number, body: unknown): void {
-  response.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8' }).end(JSON.stringify(body));
+function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  response
+    .writeHead(status, { ...headers, 'Content-Type': 'application/json; charset=utf-8' })
+    .end(JSON.stringify(body));
 }
 
 function sendText(response: ServerResponse, status: number, text: string): void {

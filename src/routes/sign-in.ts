@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import * as z from 'zod';
 import { constantTimeEqual, fromBase64Url, randomBytes, toBase64Url, utf8 } from '../crypto/encoding.ts';
@@ -22,7 +22,7 @@ import {
 } from '../signin/attempt.ts';
 import { admittedSession, clearSessionCookie, cookieSession, setSessionCookie } from '../signin/browser-session.ts';
 import { completeGitHubSignIn } from '../signin/complete-sign-in.ts';
-import { gitHubCredentials } from '../signin/github-credentials.ts';
+import { gitHubCallbackUrl, gitHubCredentials } from '../signin/github-credentials.ts';
 import { forgetSession } from '../verify/lookups.ts';
 
 const loginQuery = z.object({
@@ -73,6 +73,7 @@ export const signInRoutes = new Hono<AppEnv>()
     return c.body(STYLESHEET, 200, { 'Content-Type': 'text/css; charset=utf-8' });
   })
   .get('/login', async (c) => {
+    const githubRedirectUri = callbackUrlOrConfigError(c);
     const query = loginQuery.safeParse(c.req.query());
     if (!query.success)
       throw signInError('invalid_request', 'The sign-in link is malformed. Go back to the service and try again.');
@@ -107,6 +108,7 @@ export const signInRoutes = new Hono<AppEnv>()
       {
         state,
         verifier,
+        githubRedirectUri,
         serviceId,
         redirectUri: redirectUri ?? null,
         serviceState: serviceState ?? null,
@@ -123,15 +125,16 @@ export const signInRoutes = new Hono<AppEnv>()
       sameSite: 'Lax',
       maxAge: SIGN_IN_TTL_SECONDS,
     });
-    return c.redirect(authorizationUrl(gitHubCredentials(c.var.config, c.req.url), state, verifier).toString(), 302);
+    const github = gitHubCredentials(c.var.config);
+    const authorize = await authorizationUrl(github, { redirectUri: githubRedirectUri, state, codeVerifier: verifier });
+    return c.redirect(authorize.toString(), 302);
   })
   .get('/auth/github/callback', async (c) => {
-    const cookie = getCookie(c, SIGN_IN_COOKIE);
-    deleteCookie(c, SIGN_IN_COOKIE, { path: SIGN_IN_COOKIE_PATH, httpOnly: true, secure: true, sameSite: 'Lax' });
+    // Anyone can send a browser here (a link, an image), so nothing happens before the state is
+    // checked: a request that does not carry this attempt's state cancels nothing, deletes nothing.
     const query = callbackQuery.safeParse(c.req.query());
     if (!query.success) throw signInError('invalid_request', 'GitHub sent back a malformed answer. Start again.');
-    if (query.data.error)
-      throw signInError('github_denied', 'GitHub did not sign you in (you may have cancelled). Start again.');
+    const cookie = getCookie(c, SIGN_IN_COOKIE);
     const attempt = cookie ? await openAttempt(cookie, (await c.var.sessionKeys()).cookieOpening) : null;
     if (!attempt) {
       throw signInError(
@@ -142,17 +145,20 @@ export const signInRoutes = new Hono<AppEnv>()
     if (!query.data.state || !constantTimeEqual(utf8(query.data.state), utf8(attempt.state))) {
       throw signInError('state_mismatch', 'This answer from GitHub does not belong to your sign-in. Start again.');
     }
+    // GitHub's answer to this very attempt: it ends here, whatever the answer.
+    deleteCookie(c, SIGN_IN_COOKIE, { path: SIGN_IN_COOKIE_PATH, httpOnly: true, secure: true, sameSite: 'Lax' });
+    if (query.data.error)
+      throw signInError('github_denied', 'GitHub did not sign you in (you may have cancelled). Start again.');
     if (!query.data.code) throw signInError('invalid_request', 'GitHub sent back no code. Start again.');
 
     const db = c.var.database();
-    const github = gitHubCredentials(c.var.config, c.req.url);
     const user = await completeGitHubSignIn(
-      { db, keyring: await c.var.tokenKeyring(), github },
-      query.data.code,
-      attempt.verifier,
+      { db, keyring: await c.var.tokenKeyring(), github: gitHubCredentials(c.var.config) },
+      // Exactly the redirect_uri the authorize step sent, never rebuilt from this request.
+      { code: query.data.code, codeVerifier: attempt.verifier, redirectUri: attempt.githubRedirectUri },
     ).catch((error: unknown) => {
       if (!(error instanceof GitHubError)) throw error;
-      c.var.log.warn('sign_in.github_refused', { code: error.code });
+      c.var.log.warn('sign_in.github_refused', { code: error.code, serverError: error.serverError });
       const unreachable = error.code === 'github_unreachable' || error.code === 'github_error';
       throw signInError(
         `github_${error.code}`,
@@ -222,6 +228,25 @@ export const signInRoutes = new Hono<AppEnv>()
     clearSessionCookie(c);
     return c.html(signedOutPage(servicesSignedOut));
   });
+
+/**
+ * The redirect_uri for GitHub, or a configuration error: without PUBLIC_URL the callback URL
+ * would follow the request's Host header, which only on loopback is the gateway's own.
+ */
+function callbackUrlOrConfigError(c: Context<AppEnv>): string {
+  const url = gitHubCallbackUrl(c.var.config, c.req.url);
+  if (url !== null) return url;
+  c.var.log.error('config.invalid', {
+    problems: ['PUBLIC_URL is missing'],
+    hint: "Set PUBLIC_URL to the gateway's public origin (https://HOST, as registered in the GitHub App); only a gateway reached on localhost may go without.",
+  });
+  throw new PageError(
+    500,
+    'configuration_error',
+    'Sign-in is not available',
+    'This gateway is not fully set up, so it cannot send you to GitHub. Tell its operator; nothing is wrong with your account.',
+  );
+}
 
 /**
  * Whether a state-changing request comes from the gateway's own pages. Browsers that send

@@ -90,7 +90,8 @@ export const verifyRoutes = new Hono<AppEnv>()
         {
           db: c.var.database(),
           keyring,
-          github: gitHubCredentials(c.var.config, c.req.url),
+          github: gitHubCredentials(c.var.config),
+          log: c.var.log,
         },
         outcome.person.id,
       );

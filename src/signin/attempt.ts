@@ -3,16 +3,21 @@ import { open, seal } from '../crypto/sealed-box.ts';
 
 /**
  * One sign-in in progress, kept in a sealed, HttpOnly cookie between /login and the callback:
- * the OAuth state, the PKCE verifier, and where to send the person afterwards.
+ * the OAuth state, the PKCE verifier, the redirect_uri GitHub was given, and where to send the
+ * person afterwards. `__Host-` (Secure, Path=/, no Domain): only the gateway's own origin can set
+ * it, so a sibling subdomain cannot plant an attempt of its own (login CSRF). The prefix demands
+ * Path=/, so the cookie also travels to the gateway's other pages; it is sealed and short-lived.
  */
-export const SIGN_IN_COOKIE = '__Secure-gw_signin';
-export const SIGN_IN_COOKIE_PATH = '/auth/github/callback';
+export const SIGN_IN_COOKIE = '__Host-gw_signin';
+export const SIGN_IN_COOKIE_PATH = '/';
 export const SIGN_IN_TTL_SECONDS = 600;
 const PURPOSE = 'sign-in-attempt';
 
 const attemptSchema = z.object({
   state: z.string(),
   verifier: z.string(),
+  /** The redirect_uri the authorize request carried: the token request must send exactly this one. */
+  githubRedirectUri: z.string(),
   serviceId: z.string().nullable(),
   redirectUri: z.string().nullable(),
   serviceState: z.string().nullable(),

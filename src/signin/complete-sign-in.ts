@@ -5,16 +5,16 @@ import { type SignedInUser, upsertGitHubUser } from '../db/users.ts';
 import { exchangeCode, fetchProfile, type GitHubAppCredentials } from '../github/client.ts';
 
 /**
- * The callback's work once the state is checked: the code (with the PKCE verifier) for tokens,
- * the tokens for the profile, then the person's row: found or created by GitHub id, their login
- * recorded, their tokens stored encrypted with the expiry.
+ * The callback's work once the state is checked: the code (with the PKCE verifier and the
+ * redirect_uri the authorize step sent) for tokens, the tokens for the profile, then the person's
+ * row: found or created by GitHub id, their login recorded, their tokens stored encrypted with
+ * the expiry.
  */
 export async function completeGitHubSignIn(
   deps: { db: Database; keyring: TokenKeyring; github: GitHubAppCredentials },
-  code: string,
-  codeVerifier: string,
+  grant: { code: string; codeVerifier: string; redirectUri: string },
 ): Promise<SignedInUser> {
-  const tokens = await exchangeCode(deps.github, code, codeVerifier);
+  const tokens = await exchangeCode(deps.github, grant);
   const profile = await fetchProfile(deps.github, tokens.accessToken);
   const user = await upsertGitHubUser(deps.db, profile.id, profile.login);
   await storeGitHubTokens(deps.db, deps.keyring, user.id, {

@@ -1,14 +1,26 @@
-import type { Config } from '../config.ts';
+import { type Config, isLoopback } from '../config.ts';
 import type { GitHubAppCredentials } from '../github/client.ts';
 
-/** The GitHub App's settings, with the callback URL on the gateway's public origin. */
-export function gitHubCredentials(config: Config, requestUrl: string): GitHubAppCredentials {
-  const origin = config.PUBLIC_URL ?? new URL(requestUrl).origin;
+/** The GitHub App's settings: its id and secret, and where GitHub is. */
+export function gitHubCredentials(config: Config): GitHubAppCredentials {
   return {
     clientId: config.GITHUB_CLIENT_ID,
     clientSecret: config.GITHUB_CLIENT_SECRET,
     oauthUrl: config.GITHUB_OAUTH_URL,
     apiUrl: config.GITHUB_API_URL,
-    redirectUri: `${origin}/auth/github/callback`,
   };
+}
+
+export const CALLBACK_PATH = '/auth/github/callback';
+
+/**
+ * The GitHub callback URL (the OAuth redirect_uri) on the gateway's public origin. It comes from
+ * PUBLIC_URL; only on loopback (`npm run dev`, where the port is the developer's) may it follow
+ * the request, because anywhere else the Host header is the client's to choose. Null means the
+ * deployment lacks PUBLIC_URL: a configuration error.
+ */
+export function gitHubCallbackUrl(config: Config, requestUrl: string): string | null {
+  if (config.PUBLIC_URL !== undefined) return `${config.PUBLIC_URL}${CALLBACK_PATH}`;
+  const request = new URL(requestUrl);
+  return isLoopback(request.hostname) ? `${request.origin}${CALLBACK_PATH}` : null;
 }

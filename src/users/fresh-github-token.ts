@@ -3,6 +3,7 @@ import type { Database } from '../db/client.ts';
 import { loadGitHubTokens, selectStoredTokens, storeGitHubTokens } from '../db/user-tokens.ts';
 import { CodedError } from '../errors/coded-error.ts';
 import { type GitHubAppCredentials, GitHubError, refreshTokens } from '../github/client.ts';
+import type { Logger } from '../http/logger.ts';
 import { openGitHubTokens } from './github-tokens.ts';
 
 /** A token expiring sooner than this is refreshed before it is handed out. */
@@ -25,9 +26,10 @@ export class FreshTokenError extends CodedError<FreshTokenFailure> {
  * refresh tokens are single use, so the refresh happens under the user row's lock
  * (`SELECT ... FOR UPDATE`): concurrent callers queue, the first refreshes and stores the new pair
  * encrypted, the others then find it fresh. Exactly one refresh, whatever the concurrency.
+ * A refused refresh is logged with GitHub's own error code (never a token) when `log` is given.
  */
 export async function freshGitHubAccessToken(
-  deps: { db: Database; keyring: TokenKeyring; github: GitHubAppCredentials },
+  deps: { db: Database; keyring: TokenKeyring; github: GitHubAppCredentials; log?: Logger },
   userId: string,
   now = new Date(),
 ): Promise<FreshGitHubToken> {
@@ -55,6 +57,11 @@ export async function freshGitHubAccessToken(
       fresh = await refreshTokens(deps.github, locked.refreshToken);
     } catch (error) {
       const code = error instanceof GitHubError ? error.code : 'github_error';
+      deps.log?.warn('github_token.refresh_refused', {
+        userId,
+        code,
+        serverError: error instanceof GitHubError ? error.serverError : null,
+      });
       throw new FreshTokenError(
         'refresh_failed',
         `GitHub did not refresh the token (${code}); the person needs to sign in.`,
@@ -62,7 +69,8 @@ export async function freshGitHubAccessToken(
     }
     await storeGitHubTokens(tx, deps.keyring, userId, {
       accessToken: fresh.accessToken,
-      refreshToken: fresh.refreshToken,
+      // RFC 6749 §6: a server that issues no new refresh token keeps the old one valid.
+      refreshToken: fresh.refreshToken ?? locked.refreshToken,
       expiresAt: fresh.accessTokenExpiresAt,
     });
     return { accessToken: fresh.accessToken, expiresAt: fresh.accessTokenExpiresAt, refreshed: true };

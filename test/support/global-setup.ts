@@ -13,7 +13,7 @@ import { startStandInGitHub } from '../../scripts/lib/stand-in-github.ts';
 import { startWsBridge } from '../../scripts/lib/ws-bridge.ts';
 import { generateMasterKey } from '../../src/crypto/token-cipher.ts';
 import { runPrefix, templateDatabaseName, withDatabase } from './database-names.ts';
-import { STAND_IN_CLIENT } from './stand-in-client.ts';
+import { STAND_IN_OPTIONS } from './stand-in-options.ts';
 
 /**
  * Once per `npm test`: a throwaway Postgres on a free port (or the server TEST_DATABASE_URL names),
@@ -57,7 +57,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       { host: '127.0.0.1', port: CLOSED_PORT },
     ],
   });
-  const github = await startStandInGitHub({ clientId: STAND_IN_CLIENT.id, clientSecret: STAND_IN_CLIENT.secret });
+  const github = await startStandInGitHub(STAND_IN_OPTIONS);
   project.provide('adminDatabaseUrl', adminUrl);
   project.provide('templateDatabase', template);
   project.provide('wsProxy', bridge.proxyAddress);

@@ -145,6 +145,7 @@ describe('sealed cookies', () => {
       {
         state: 'state-value',
         verifier: 'verifier-value-that-is-long-enough-for-pkce-0123456789',
+        githubRedirectUri: 'https://gateway.test/auth/github/callback',
         serviceId: null,
         redirectUri: null,
         serviceState: null,

@@ -72,6 +72,7 @@ describe('rotating SESSION_SECRET', () => {
     const attempt = {
       state: 's',
       verifier: 'v'.repeat(43),
+      githubRedirectUri: 'https://gateway.test/auth/github/callback',
       serviceId: null,
       redirectUri: null,
       serviceState: null,

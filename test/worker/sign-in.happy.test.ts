@@ -179,13 +179,16 @@ describe("the gateway's own sign-in", () => {
     expect(page).not.toContain('onerror=alert');
   });
 
-  it('keeps the sign-in attempt in a sealed, HttpOnly, Secure, Lax cookie scoped to the callback', async () => {
+  it('keeps the sign-in attempt in a sealed, HttpOnly, Lax __Host- cookie (Secure, Path=/, no Domain)', async () => {
     const { cookie, authorizeUrl } = await startSignIn(database.env);
     expect(cookie).not.toContain(authorizeUrl.searchParams.get('state') ?? 'x');
     const response = await callWorker(database.env, '/login', { redirect: 'manual' });
-    expect(SIGN_IN_COOKIE.startsWith('__Secure-')).toBe(true);
+    // __Host-: only the gateway's exact origin may set it, so a sibling subdomain cannot plant a
+    // sign-in attempt of its own (login CSRF).
+    expect(SIGN_IN_COOKIE).toBe('__Host-gw_signin');
     const header = setCookieHeader(response, SIGN_IN_COOKIE) ?? '';
-    expect(header).toMatch(/Path=\/auth\/github\/callback/);
+    expect(header).toMatch(/; Path=\/(;|$)/);
+    expect(header).not.toMatch(/Domain=/i);
     expect(header).toMatch(/HttpOnly/);
     expect(header).toMatch(/Secure/);
     expect(header).toMatch(/SameSite=Lax/);

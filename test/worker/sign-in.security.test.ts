@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { toBase64Url } from '../../src/crypto/encoding.ts';
 import { useLoginCode } from '../../src/db/login-codes.ts';
 import { createSession, SessionIdTakenError } from '../../src/db/sessions.ts';
@@ -10,6 +10,7 @@ import { registerService, whitelist } from '../support/worker/services.ts';
 import {
   authorizeAtGitHub,
   callback,
+  cookiesOf,
   setCookieHeader,
   signIn,
   startSignIn,
@@ -91,10 +92,95 @@ describe('the callback refuses', () => {
     );
   });
 
-  it('an error GitHub sends back (the person cancelled)', async () => {
+  it('an error GitHub sends back for this attempt (the person cancelled), and the attempt ends', async () => {
     const started = await startSignIn(database.env);
-    const back = new URL('https://gateway.test/auth/github/callback?error=access_denied&state=x');
-    await expectSignInError(await callback(database.env, back, started.cookie), 400, 'github_denied');
+    const back = new URL('https://gateway.test/auth/github/callback?error=access_denied');
+    back.searchParams.set('state', started.authorizeUrl.searchParams.get('state') ?? '');
+    const response = await callback(database.env, back, started.cookie);
+    expect(setCookieHeader(response, SIGN_IN_COOKIE)).toMatch(/Max-Age=0/);
+    await expectSignInError(response, 400, 'github_denied');
+  });
+});
+
+describe('a forged callback (any page can link to it)', () => {
+  it.each([
+    ['no state', '?error=access_denied'],
+    ['another state', '?error=access_denied&state=forged'],
+    ['another state and a code', '?code=forged&state=forged'],
+  ])(
+    'with %s cancels nothing: the sign-in cookie stays and the genuine answer still signs in',
+    async (_label, query) => {
+      const login = uniqueLogin('forged');
+      const started = await startSignIn(database.env);
+      const forged = await callback(
+        database.env,
+        new URL(`https://gateway.test/auth/github/callback${query}`),
+        started.cookie,
+      );
+      await expectSignInError(forged, 400, 'state_mismatch');
+      expect(setCookieHeader(forged, SIGN_IN_COOKIE)).toBeUndefined();
+      // The person goes on at GitHub, and GitHub's real answer arrives with the same cookie.
+      const genuine = await callback(
+        database.env,
+        await authorizeAtGitHub(started.authorizeUrl, login),
+        started.cookie,
+      );
+      expect(genuine.status).toBe(403); // signed in, not yet whitelisted: the access-pending page
+      expect(await genuine.text()).toContain('Access pending');
+    },
+  );
+});
+
+describe('the GitHub redirect_uri', () => {
+  const withoutPublicUrl = () => ({ ...database.env, PUBLIC_URL: undefined });
+
+  it('without PUBLIC_URL, on a host that is not loopback, is a configuration error page naming PUBLIC_URL in the log', async () => {
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      const response = await callWorker(withoutPublicUrl(), 'https://gateway.example.com/login', {
+        redirect: 'manual',
+      });
+      await expectSignInError(response, 500, 'configuration_error');
+      expect(setCookieHeader(response, SIGN_IN_COOKIE)).toBeUndefined();
+      const line = logged.mock.calls.map((call) => String(call[0])).find((text) => text.includes('config.invalid'));
+      expect(line).toContain('PUBLIC_URL is missing');
+      expect(line).toContain('Set PUBLIC_URL');
+    } finally {
+      logged.mockRestore();
+    }
+  });
+
+  it.each(['http://localhost:8787', 'http://127.0.0.1:8787'])(
+    'without PUBLIC_URL, on loopback (%s), follows the request and signs in',
+    async (origin) => {
+      const env = withoutPublicUrl();
+      const response = await callWorker(env, `${origin}/login`, { redirect: 'manual' });
+      expect(response.status).toBe(302);
+      const authorizeUrl = new URL(response.headers.get('location') ?? '');
+      expect(authorizeUrl.searchParams.get('redirect_uri')).toBe(`${origin}/auth/github/callback`);
+      const cookie = cookiesOf(response).get(SIGN_IN_COOKIE) ?? '';
+      const back = await authorizeAtGitHub(authorizeUrl, uniqueLogin('loopback'));
+      expect(back.origin).toBe(origin);
+      const signedIn = await callWorker(env, back.toString(), {
+        headers: { Cookie: `${SIGN_IN_COOKIE}=${cookie}` },
+        redirect: 'manual',
+      });
+      expect(signedIn.status).toBe(403); // signed in: access pending
+    },
+  );
+
+  it('in the token request is exactly the one the authorize request sent, even when the callback arrives on another origin', async () => {
+    // Started on localhost, GitHub's answer opened on 127.0.0.1 (both loopback, no PUBLIC_URL).
+    const env = withoutPublicUrl();
+    const response = await callWorker(env, 'http://localhost:8787/login', { redirect: 'manual' });
+    const cookie = cookiesOf(response).get(SIGN_IN_COOKIE) ?? '';
+    const back = await authorizeAtGitHub(new URL(response.headers.get('location') ?? ''), uniqueLogin('sameuri'));
+    const elsewhere = await callWorker(env, `http://127.0.0.1:8787${back.pathname}${back.search}`, {
+      headers: { Cookie: `${SIGN_IN_COOKIE}=${cookie}` },
+      redirect: 'manual',
+    });
+    // The stand-in answers redirect_uri_mismatch to any other redirect_uri.
+    expect(elsewhere.status).toBe(403); // signed in: access pending
   });
 });
 

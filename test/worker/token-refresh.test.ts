@@ -5,6 +5,7 @@ import { users } from '../../drizzle/schema.ts';
 import { loadTokenKeyring } from '../../src/crypto/token-cipher.ts';
 import { loadGitHubTokens } from '../../src/db/user-tokens.ts';
 import { FreshTokenError, freshGitHubAccessToken } from '../../src/users/fresh-github-token.ts';
+import { OTHER_STAND_IN_APPS } from '../support/stand-in-client.ts';
 import { signIn, uniqueLogin } from '../support/worker/sign-in-flow.ts';
 import { createTestDatabase, type TestDatabase } from '../support/worker/test-database.ts';
 
@@ -18,7 +19,6 @@ const github = () => ({
   clientSecret: env.GITHUB_CLIENT_SECRET,
   oauthUrl: env.GITHUB_OAUTH_URL,
   apiUrl: env.GITHUB_API_URL,
-  redirectUri: 'https://gateway.test/auth/github/callback',
 });
 
 async function standInStats(login: string) {
@@ -73,6 +73,42 @@ describe('a GitHub token about to expire', () => {
       const result = await freshGitHubAccessToken({ db: handle.db, keyring, github: github() }, row?.id ?? '');
       expect(result.refreshed).toBe(false);
       expect((await standInStats(login)).refreshes).toBe(0);
+    } finally {
+      await handle.end();
+    }
+  });
+
+  it('keeps the old refresh token when the refresh answer carries no new one (RFC 6749 §6), and it refreshes again', async () => {
+    const app = OTHER_STAND_IN_APPS.keepsRefreshTokens;
+    const bindings = { ...database.env, GITHUB_CLIENT_ID: app.clientId, GITHUB_CLIENT_SECRET: app.clientSecret };
+    const keepsRefresh = { ...github(), clientId: app.clientId, clientSecret: app.clientSecret };
+    const keyring = await loadTokenKeyring(env.TOKEN_ENCRYPTION_KEY);
+    const login = uniqueLogin('keeprefresh');
+    await signIn(bindings, login);
+    const handle = database.open();
+    try {
+      const expire = () =>
+        handle.db
+          .update(users)
+          .set({ expiresAt: new Date(Date.now() - 60_000) })
+          .where(eq(users.githubLogin, login))
+          .returning({ id: users.id });
+      const [row] = await expire();
+      const id = row?.id ?? '';
+      const original = await loadGitHubTokens(handle.db, keyring, id);
+      expect(original?.refreshToken).toMatch(/^ghr_/);
+
+      const first = await freshGitHubAccessToken({ db: handle.db, keyring, github: keepsRefresh }, id);
+      expect(first.refreshed).toBe(true);
+      const stored = await loadGitHubTokens(handle.db, keyring, id);
+      expect(stored?.accessToken).toBe(first.accessToken);
+      expect(stored?.refreshToken).toBe(original?.refreshToken);
+
+      await expire();
+      const second = await freshGitHubAccessToken({ db: handle.db, keyring, github: keepsRefresh }, id);
+      expect(second.refreshed).toBe(true);
+      expect(second.accessToken).not.toBe(first.accessToken);
+      expect((await standInStats(login)).refreshes).toBe(2);
     } finally {
       await handle.end();
     }
