@@ -1,18 +1,24 @@
 // npm run audit:query -- [--service ID] [--user UUID] [--action A] [--failures | --successes] [--since ISO] [--until ISO] [--limit N] [--cursor C]
 import { queryAudit } from '../src/audit/query.ts';
-import { parseFlags, runCommand, UsageError } from './lib/cli.ts';
+import { UUID_PATTERN } from '../src/db/ids.ts';
+import { timestamp } from '../src/validation/operator-input.ts';
+import { formatAuditEntry } from './lib/audit-lines.ts';
+import { jsonForTerminal, numberFlag, parseFlags, runCommand, terminalMessage, UsageError } from './lib/cli.ts';
 import { withOperatorDatabase } from './lib/operator-database.ts';
 
 const usage =
   'npm run audit:query -- [--service <id>] [--user <uuid>] [--action <verify|github_token|session_exchange|session_revoke>] ' +
   '[--failures|--successes] [--since <ISO time>] [--until <ISO time>] [--limit <1-500>] [--cursor <from the last page>] [--json]';
 
-const date = (value: string | undefined, name: string) => {
+/** The same rule as the admin API's filters: ISO 8601 with seconds and a zone, 1970 to 9999. */
+const time = (value: string | undefined, name: string) => {
   if (value === undefined) return undefined;
-  const parsed = new Date(value);
-  if (Number.isNaN(parsed.getTime()))
-    throw new UsageError(`--${name} must be a date and time, e.g. 2026-11-24T08:00:00Z.\nUsage: ${usage}`);
-  return parsed;
+  const parsed = timestamp.safeParse(value);
+  if (!parsed.success)
+    throw new UsageError(
+      `--${name} takes an ISO 8601 time with seconds and a zone, from 1970 to 9999, e.g. 2026-11-24T08:00:00Z.\nUsage: ${usage}`,
+    );
+  return new Date(parsed.data);
 };
 
 await runCommand(async () => {
@@ -31,30 +37,33 @@ await runCommand(async () => {
     },
     usage,
   );
+  if (flags.user !== undefined && !UUID_PATTERN.test(flags.user.toLowerCase()))
+    throw new UsageError(
+      `--user takes a person's id, a UUID such as 0b6f3a1e-7c2d-4e8f-9a10-2b3c4d5e6f70.\nUsage: ${usage}`,
+    );
+  const limit = numberFlag(flags.limit, { name: 'limit', min: 1, max: 500, unit: 'entries', usage });
+  const since = time(flags.since, 'since');
+  const until = time(flags.until, 'until');
   const page = await withOperatorDatabase(({ db }) =>
     queryAudit(db, {
       ...(flags.service ? { service: flags.service } : {}),
       ...(flags.user ? { userId: flags.user } : {}),
       ...(flags.action ? { action: flags.action } : {}),
       ...(flags.failures ? { success: false } : flags.successes ? { success: true } : {}),
-      ...(flags.since ? { since: date(flags.since, 'since') } : {}),
-      ...(flags.until ? { until: date(flags.until, 'until') } : {}),
+      ...(since ? { since } : {}),
+      ...(until ? { until } : {}),
       ...(flags.cursor ? { cursor: flags.cursor } : {}),
-      limit: Number(flags.limit),
+      limit,
     }),
   );
   if (flags.json) {
-    console.log(JSON.stringify(page, null, 2));
+    console.log(jsonForTerminal(page));
     return 0;
   }
-  for (const entry of page.entries) {
-    console.log(
-      `${entry.at.toISOString()}  ${(entry.service ?? '(unknown key)').padEnd(20)} ${entry.action.padEnd(16)} ${entry.success ? 'ok  ' : 'FAIL'} ${entry.code ?? ''}  ${entry.userId ?? ''}  ${entry.ipAddress ?? ''}  ${entry.requestId ?? ''}`,
-    );
-  }
+  for (const entry of page.entries) console.log(formatAuditEntry(entry));
   console.log(
     page.nextCursor
-      ? `\nMore: npm run audit:query -- --cursor ${page.nextCursor} (same filters)`
+      ? `\nMore: npm run audit:query -- --cursor ${terminalMessage(page.nextCursor)} (same filters)`
       : `\n${page.entries.length} entries.`,
   );
   return 0;

@@ -1,4 +1,5 @@
 // npm run db:migrate:dev -- --name X [--create-only] — apply pending, then turn schema changes into a migration.
+import { escapeControl } from '../src/validation/control-characters.ts';
 import { migrationsDir, parseFlags, rootDir, runCommand, UsageError } from './lib/cli.ts';
 import { describeDatabase, resolveDatabaseUrl } from './lib/database-url.ts';
 import { migrateDev } from './lib/migrations/dev.ts';
@@ -17,7 +18,7 @@ await runCommand(async () => {
       migrationsDir: migrationsDir(),
       name: flags.name ?? '',
       createOnly: flags['create-only'] ?? false,
-      log: (line) => console.log(line),
+      log: (line) => console.log(escapeControl(line)),
     }),
   );
   return 0;

@@ -1,5 +1,6 @@
 // npm run db:migrate:resolve -- --applied NAME | --rolled-back NAME — mark a migration without running it.
-import { migrationsDir, parseFlags, rootDir, runCommand, UsageError } from './lib/cli.ts';
+import { escapeControl } from '../src/validation/control-characters.ts';
+import { migrationsDir, parseFlags, rootDir, runCommand, terminalMessage, UsageError } from './lib/cli.ts';
 import { resolveDatabaseUrl } from './lib/database-url.ts';
 import { resolveMigration } from './lib/migrations/engine.ts';
 import { withMigrationSession } from './lib/migrations/session.ts';
@@ -16,10 +17,10 @@ await runCommand(async () => {
   const url = resolveDatabaseUrl({ rootDir, direct: true });
   const message = await withMigrationSession(url, ({ session }) =>
     resolveMigration(
-      { session, migrationsDir: migrationsDir(), log: (line) => console.log(line) },
+      { session, migrationsDir: migrationsDir(), log: (line) => console.log(escapeControl(line)) },
       applied !== undefined ? { applied } : { rolledBack: rolledBack ?? '' },
     ),
   );
-  console.log(message);
+  console.log(terminalMessage(message));
   return 0;
 });

@@ -1,4 +1,5 @@
 // npm run db:migrate:status — what is applied, pending, failed, modified or unknown; exit 1 unless up to date.
+import { escapeControl } from '../src/validation/control-characters.ts';
 import { migrationsDir, parseFlags, rootDir, runCommand } from './lib/cli.ts';
 import { describeDatabase, resolveDatabaseUrl } from './lib/database-url.ts';
 import { migrationStatus } from './lib/migrations/engine.ts';
@@ -13,6 +14,20 @@ await runCommand(async () => {
     migrationStatus({ session, migrationsDir: migrationsDir() }),
   );
   console.log(`Database ${describeDatabase(url)}\n`);
-  console.log(formatStatus(statuses));
+  // Names and logs of unknown or failed migrations come from the database's ledger: escaped (of
+  // the logs, the first line, all the table shows).
+  const printable = statuses.map((status) => ({
+    ...status,
+    name: escapeControl(status.name),
+    ...(status.row
+      ? {
+          row: {
+            ...status.row,
+            logs: status.row.logs === null ? null : escapeControl(status.row.logs.split('\n')[0] ?? ''),
+          },
+        }
+      : {}),
+  }));
+  console.log(formatStatus(printable));
   return isUpToDate(statuses) ? 0 : 1;
 });

@@ -1,5 +1,6 @@
 // npm run db:migrate — production deploy: apply pending migrations only, never prompting.
 
+import { escapeControl } from '../src/validation/control-characters.ts';
 import { migrationsDir, parseFlags, rootDir, runCommand } from './lib/cli.ts';
 import { describeDatabase, resolveDatabaseUrl } from './lib/database-url.ts';
 import { migrate } from './lib/migrations/engine.ts';
@@ -10,7 +11,7 @@ await runCommand(async () => {
   const url = resolveDatabaseUrl({ rootDir, direct: true });
   console.log(`Migrating ${describeDatabase(url)}`);
   await withMigrationSession(url, ({ session }) =>
-    migrate({ session, migrationsDir: migrationsDir(), log: (line) => console.log(line) }),
+    migrate({ session, migrationsDir: migrationsDir(), log: (line) => console.log(escapeControl(line)) }),
   );
   return 0;
 });

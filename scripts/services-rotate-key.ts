@@ -1,19 +1,38 @@
-// npm run services:rotate-key -- --id ID [--grace-hours H] — a new key; the old one works for H hours (default 24).
-import { rotateServiceKey } from '../src/services/admin.ts';
-import { parseFlags, runCommand, UsageError } from './lib/cli.ts';
+// npm run services:rotate-key -- --id ID [--grace-hours H] [--force] — a new key; the old one works for H hours (default 24).
+import { MAX_GRACE_SECONDS, RotationInProgressError, rotateServiceKey } from '../src/services/admin.ts';
+import { escapeControl } from '../src/validation/control-characters.ts';
+import { numberFlag, parseFlags, runCommand, UsageError } from './lib/cli.ts';
 import { withOperatorDatabase } from './lib/operator-database.ts';
 
-const usage = 'npm run services:rotate-key -- --id <service id> [--grace-hours <hours, default 24>]';
+const usage =
+  'npm run services:rotate-key -- --id <service id> [--grace-hours <whole hours, 0-720, default 24>] [--force]';
 
 await runCommand(async () => {
-  const flags = parseFlags({ id: { type: 'string' }, 'grace-hours': { type: 'string', default: '24' } }, usage);
-  const hours = Number(flags['grace-hours']);
-  if (!flags.id || !Number.isFinite(hours) || hours < 0)
-    throw new UsageError(`Name the service and a grace period in hours.\nUsage: ${usage}`);
-  const rotated = await withOperatorDatabase(({ db }) =>
-    rotateServiceKey(db, flags.id ?? '', Math.round(hours * 3600)),
+  const flags = parseFlags(
+    {
+      id: { type: 'string' },
+      'grace-hours': { type: 'string', default: '24' },
+      force: { type: 'boolean', default: false },
+    },
+    usage,
   );
-  console.log(`New key for ${flags.id}, shown this once:\n\n  ${rotated.key}\n`);
+  if (!flags.id) throw new UsageError(`Name the service.\nUsage: ${usage}`);
+  const hours = numberFlag(flags['grace-hours'], {
+    name: 'grace-hours',
+    min: 0,
+    max: MAX_GRACE_SECONDS / 3600,
+    unit: 'hours',
+    usage,
+  });
+  const rotated = await withOperatorDatabase(({ db }) =>
+    rotateServiceKey(db, flags.id ?? '', hours * 3600, new Date(), { force: flags.force ?? false }),
+  ).catch((error: unknown) => {
+    if (error instanceof RotationInProgressError) {
+      error.message += ' Wait until then, or run again with --force to rotate now and end that key at once.';
+    }
+    throw error;
+  });
+  console.log(`New key for ${escapeControl(flags.id)}, shown this once:\n\n  ${rotated.key}\n`);
   console.log(
     rotated.previousKeyExpiresAt
       ? `The previous key keeps working until ${rotated.previousKeyExpiresAt.toISOString()}.`

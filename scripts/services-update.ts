@@ -1,5 +1,6 @@
 // npm run services:update -- --id ID [--scope S ...] [--redirect-uri URL ...] — replace scopes and/or return addresses.
 import { updateServiceAccess } from '../src/services/admin.ts';
+import { escapeControl } from '../src/validation/control-characters.ts';
 import { parseFlags, runCommand, UsageError } from './lib/cli.ts';
 import { withOperatorDatabase } from './lib/operator-database.ts';
 
@@ -29,7 +30,9 @@ await runCommand(async () => {
     }),
   );
   console.log(
-    `${service.identifier}: scopes ${service.scopes.join(', ') || '(none)'}; redirect URIs ${service.redirectUris.join(' ') || '(none)'}`,
+    escapeControl(
+      `${service.identifier}: scopes ${service.scopes.join(', ') || '(none)'}; redirect URIs ${service.redirectUris.join(' ') || '(none)'}`,
+    ),
   );
   return 0;
 });

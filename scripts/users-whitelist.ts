@@ -1,5 +1,6 @@
 // npm run users:whitelist -- LOGIN | --github-id ID   (users:unwhitelist the same, to take it back)
 import { setWhitelisted } from '../src/users/whitelist.ts';
+import { escapeControl } from '../src/validation/control-characters.ts';
 import { parsePersonArgument, runCommand } from './lib/cli.ts';
 import { withOperatorDatabase } from './lib/operator-database.ts';
 
@@ -19,8 +20,9 @@ await runCommand(async () => {
     );
     return 1;
   }
+  // The login comes from the database (the old system's rows too): printed escaped.
   console.log(
-    `${changed.githubLogin ?? who} (GitHub id ${changed.githubUserId}) is ${allowed ? 'now allowed in' : 'no longer allowed in'}.`,
+    `${escapeControl(changed.githubLogin ?? who)} (GitHub id ${escapeControl(changed.githubUserId)}) is ${allowed ? 'now allowed in' : 'no longer allowed in'}.`,
   );
   return 0;
 });

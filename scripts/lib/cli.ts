@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { escapeControl } from '../../src/validation/control-characters.ts';
+import { decimalInteger } from '../../src/validation/operator-input.ts';
 
 /** The repository root, wherever a script is started from. */
 export const rootDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -28,6 +30,41 @@ export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(
   }
 }
 
+/**
+ * A numeric flag's value: plain decimal digits within its bounds, or a usage error that names the
+ * flag and what it takes. `Number()` would read "" and " " as 0, "1e-9" as almost 0, "0x18" as 24.
+ */
+export function numberFlag(
+  value: string | undefined,
+  flag: { name: string; min: number; max: number; unit: string; usage: string },
+): number {
+  const parsed = decimalInteger(flag.min, flag.max).safeParse(value ?? '');
+  if (parsed.success) return parsed.data;
+  const got = value === undefined ? 'nothing' : `"${escapeControl(value)}"`;
+  throw new UsageError(
+    `--${flag.name} takes a whole number of ${flag.unit} from ${flag.min} to ${flag.max}, in plain decimal digits; got ${got}.\nUsage: ${flag.usage}`,
+  );
+}
+
+/**
+ * A message for the terminal: control characters escaped (a value quoted in it cannot forge a
+ * line or an escape sequence), the message's own line breaks kept.
+ */
+export function terminalMessage(message: string): string {
+  return message.split('\n').map(escapeControl).join('\n');
+}
+
+/**
+ * JSON for the terminal: JSON.stringify already escapes C0 characters inside strings; DEL and C1
+ * (U+007F-U+009F, which some terminals act on) are escaped too. Still the same JSON value.
+ */
+export function jsonForTerminal(value: unknown): string {
+  return JSON.stringify(value, null, 2).replace(
+    /[\u007f-\u009f]/g,
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
 /** `LOGIN` or `--github-id ID`: how operator commands name a person. */
 export function parsePersonArgument(args: string[], usage: string): { login: string } | { githubId: string } {
   if (args[0] === '--github-id' && args.length === 2 && /^\d{1,20}$/.test(args[1] ?? ''))
@@ -47,7 +84,11 @@ export async function runCommand(body: () => Promise<number | undefined>): Promi
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     const message = error instanceof Error ? error.message : String(error);
-    console.error(typeof code === 'string' ? message : `Unexpected ${(error as Error)?.name ?? 'error'}: ${message}`);
+    console.error(
+      terminalMessage(
+        typeof code === 'string' ? message : `Unexpected ${(error as Error)?.name ?? 'error'}: ${message}`,
+      ),
+    );
     const usageLike = ['usage', 'missing_database_url', 'missing_setting', 'invalid_service', 'invalid_query'];
     process.exit(typeof code === 'string' && usageLike.includes(code) ? 2 : 1);
   }

@@ -1,5 +1,5 @@
 import { loadTokenKeyring } from '../../src/crypto/token-cipher.ts';
-import { parseFlags, rootDir, UsageError } from './cli.ts';
+import { numberFlag, parseFlags, rootDir } from './cli.ts';
 import { describeDatabase, resolveDatabaseUrl } from './database-url.ts';
 import { openNodeDatabase } from './node-database.ts';
 import { MissingSettingError, readSetting } from './settings.ts';
@@ -13,10 +13,13 @@ export async function runReencryptionCommand(mode: ReencryptionMode, usage: stri
     { 'dry-run': { type: 'boolean', default: false }, 'batch-size': { type: 'string', default: '500' } },
     usage,
   );
-  const batchSize = Number(flags['batch-size']);
-  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH) {
-    throw new UsageError(`--batch-size must be a whole number from 1 to ${MAX_BATCH}.\nUsage: ${usage}`);
-  }
+  const batchSize = numberFlag(flags['batch-size'], {
+    name: 'batch-size',
+    min: 1,
+    max: MAX_BATCH,
+    unit: 'rows',
+    usage,
+  });
   const currentKey = readSetting('TOKEN_ENCRYPTION_KEY', { rootDir });
   if (!currentKey) {
     throw new MissingSettingError(

@@ -2,6 +2,8 @@ import { and, desc, eq, gte, lt, or, type SQL } from 'drizzle-orm';
 import { serviceAuditLogs, serviceRegistry } from '../../drizzle/schema.ts';
 import { fromBase64Url, toBase64Url, utf8 } from '../crypto/encoding.ts';
 import type { Database } from '../db/client.ts';
+import { UUID_PATTERN } from '../db/ids.ts';
+import { isStorableTime } from '../validation/operator-input.ts';
 
 export interface AuditQuery {
   service?: string;
@@ -40,6 +42,15 @@ export async function queryAudit(
 ): Promise<{ entries: AuditEntry[]; nextCursor: string | null }> {
   if (!Number.isInteger(query.limit) || query.limit < 1 || query.limit > 500)
     throw new AuditQueryError('limit is 1 to 500.');
+  // Checked before the query: Postgres would answer these with an error, not an empty page.
+  for (const [name, time] of [
+    ['since', query.since],
+    ['until', query.until],
+  ] as const) {
+    if (time && !isStorableTime(time)) throw new AuditQueryError(`${name} must be a time from 1970 to 9999.`);
+  }
+  if (query.userId !== undefined && !UUID_PATTERN.test(query.userId.toLowerCase()))
+    throw new AuditQueryError('The user id is a UUID, e.g. 0b6f3a1e-7c2d-4e8f-9a10-2b3c4d5e6f70.');
   const conditions: SQL[] = [];
   if (query.service) conditions.push(eq(serviceRegistry.serviceIdentifier, query.service));
   if (query.userId) conditions.push(eq(serviceAuditLogs.userId, query.userId));
@@ -91,7 +102,9 @@ function decodeCursor(cursor: string): [Date, string] {
   try {
     const [at, id] = JSON.parse(new TextDecoder().decode(bytes ?? new Uint8Array())) as [string, string];
     const date = new Date(at);
-    if (Number.isNaN(date.getTime()) || typeof id !== 'string' || !/^[0-9a-f-]{36}$/.test(id)) throw new Error('bad');
+    // Only what this gateway can have issued: a time Postgres holds and the id of a row.
+    if (typeof at !== 'string' || !isStorableTime(date) || typeof id !== 'string' || !UUID_PATTERN.test(id))
+      throw new Error('bad');
     return [date, id];
   } catch {
     throw new AuditQueryError('The cursor is not one this gateway gave out; start from the first page.');

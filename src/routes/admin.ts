@@ -7,6 +7,8 @@ import { readJsonBody } from '../http/json-body.ts';
 import { requireService } from '../http/service-auth.ts';
 import {
   listServices,
+  MAX_GRACE_SECONDS,
+  RotationInProgressError,
   rotateServiceKey,
   type ServiceSummary,
   setServiceActive,
@@ -15,6 +17,7 @@ import {
 } from '../services/admin.ts';
 import { registerService, ServiceInputError } from '../services/register-service.ts';
 import { AmbiguousLoginError, setWhitelisted } from '../users/whitelist.ts';
+import { decimalInteger, timestamp } from '../validation/operator-input.ts';
 
 export const newService = z.object({
   id: z.string().max(100),
@@ -30,12 +33,15 @@ export const serviceChange = z.object({
 });
 
 export const rotation = z.object({
+  /** A JSON integer: a string, a fraction or a negative number is refused, never rounded or read as 0. */
   grace_seconds: z
     .number()
     .int()
     .min(0)
-    .max(30 * 24 * 3600)
+    .max(MAX_GRACE_SECONDS)
     .default(24 * 3600),
+  /** Rotate even during an earlier rotation's grace period, ending that older key now. */
+  force: z.boolean().default(false),
 });
 
 export const whitelistChange = z
@@ -66,9 +72,9 @@ export const auditFilters = z.object({
   user_id: z.string().uuid().optional(),
   action: storableText(100).optional(),
   success: z.enum(['true', 'false']).optional(),
-  since: z.iso.datetime().optional(),
-  until: z.iso.datetime().optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
+  since: timestamp.optional(),
+  until: timestamp.optional(),
+  limit: decimalInteger(1, 500).default(50),
   cursor: storableText(200).optional(),
 });
 
@@ -99,6 +105,8 @@ function asApiError(error: unknown): never {
     throw new ApiError(400, error.code, error.message);
   if (error instanceof UnknownServiceError) throw new ApiError(404, error.code, error.message);
   if (error instanceof AmbiguousLoginError) throw new ApiError(409, error.code, error.message);
+  if (error instanceof RotationInProgressError)
+    throw new ApiError(409, error.code, `${error.message} Send "force": true to rotate anyway and end it now.`);
   throw error;
 }
 
@@ -139,6 +147,8 @@ export const adminRoutes = new Hono<AppEnv>()
       c.var.database(),
       serviceIdFrom(c.req.param('id')),
       body.grace_seconds,
+      new Date(),
+      { force: body.force },
     ).catch(asApiError);
     return c.json(
       { key: rotated.key, previous_key_expires_at: rotated.previousKeyExpiresAt?.toISOString() ?? null },

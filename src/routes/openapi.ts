@@ -121,7 +121,7 @@ function buildDocument() {
           'admin',
           rotation,
           [200, z.object({ key: z.string(), previous_key_expires_at: z.string().nullable() })],
-          [...SERVICE_ERRORS, 404],
+          [...SERVICE_ERRORS, 404, 409],
         ),
       },
       '/v1/admin/users/whitelist': {

@@ -1,8 +1,10 @@
-import { asc, eq } from 'drizzle-orm';
+import { and, asc, eq } from 'drizzle-orm';
 import { serviceRegistry } from '../../drizzle/schema.ts';
 import { generateServiceKey } from '../crypto/service-keys.ts';
 import type { Database } from '../db/client.ts';
-import { KNOWN_SCOPES, ServiceInputError, validateRedirectUri } from './register-service.ts';
+import { CodedError } from '../errors/coded-error.ts';
+import { escapeControl } from '../validation/control-characters.ts';
+import { ServiceInputError, validateRedirectUri, validateScopes } from './register-service.ts';
 
 /** What operators see of a service: never its key or hash. */
 export interface ServiceSummary {
@@ -46,7 +48,7 @@ export class UnknownServiceError extends Error {
   override name = 'UnknownServiceError';
   readonly code = 'unknown_service';
   constructor(identifier: string) {
-    super(`There is no service "${identifier}"; \`npm run services:list\` shows them.`);
+    super(`There is no service "${escapeControl(identifier)}"; \`npm run services:list\` shows them.`);
   }
 }
 
@@ -60,11 +62,7 @@ export async function updateServiceAccess(
   identifier: string,
   change: { scopes?: string[]; redirectUris?: string[] },
 ): Promise<ServiceSummary> {
-  for (const scope of change.scopes ?? []) {
-    if (!(KNOWN_SCOPES as readonly string[]).includes(scope)) {
-      throw new ServiceInputError(`Unknown scope "${scope}"; scopes are ${KNOWN_SCOPES.join(', ')}.`);
-    }
-  }
+  validateScopes(change.scopes ?? []);
   for (const uri of change.redirectUris ?? []) validateRedirectUri(uri);
   return updateByIdentifier(db, identifier, {
     ...(change.scopes ? { allowedScopes: change.scopes } : {}),
@@ -73,31 +71,65 @@ export async function updateServiceAccess(
 }
 
 export const DEFAULT_GRACE_SECONDS = 24 * 3600;
+export const MAX_GRACE_SECONDS = 30 * 24 * 3600;
+
+/**
+ * The service's previous key is still in its grace period: rotating again would end it at once,
+ * breaking the promise the last rotation made. `endsAt` is when that grace period ends; the
+ * command and the API say how to force it (which ends the previous key now).
+ */
+export class RotationInProgressError extends CodedError<'rotation_in_progress'> {
+  override name = 'RotationInProgressError';
+  readonly endsAt: Date;
+
+  constructor(identifier: string, endsAt: Date) {
+    super(
+      'rotation_in_progress',
+      `${escapeControl(identifier)} is in a key rotation: its previous key works until ${endsAt.toISOString()}. ` +
+        'Rotating again now would end that key at once.',
+    );
+    this.endsAt = endsAt;
+  }
+}
 
 /**
  * A new key for the service; the current one keeps working for `graceSeconds` (0 ends it now), so
  * the service can switch without downtime. Returns the new key: the only time it is shown.
+ * Refused while an earlier rotation's previous key is still in its grace period, unless `force`
+ * (which ends that older key now).
  */
 export async function rotateServiceKey(
   db: Database,
   identifier: string,
   graceSeconds = DEFAULT_GRACE_SECONDS,
   now = new Date(),
+  { force = false }: { force?: boolean } = {},
 ): Promise<{ key: string; previousKeyExpiresAt: Date | null }> {
-  if (!Number.isInteger(graceSeconds) || graceSeconds < 0 || graceSeconds > 30 * 24 * 3600) {
+  if (!Number.isInteger(graceSeconds) || graceSeconds < 0 || graceSeconds > MAX_GRACE_SECONDS) {
     throw new ServiceInputError('The grace period is a whole number of seconds, at most 30 days.');
   }
   const [current] = await db
-    .select({ id: serviceRegistry.id, keyId: serviceRegistry.keyId, hash: serviceRegistry.apiKeyHash })
+    .select({
+      id: serviceRegistry.id,
+      keyId: serviceRegistry.keyId,
+      hash: serviceRegistry.apiKeyHash,
+      previousHash: serviceRegistry.previousKeyHash,
+      previousExpiresAt: serviceRegistry.previousKeyExpiresAt,
+    })
     .from(serviceRegistry)
     .where(eq(serviceRegistry.serviceIdentifier, identifier));
   if (!current) throw new UnknownServiceError(identifier);
+  const graceEndsAt = current.previousHash === null ? null : current.previousExpiresAt;
+  if (graceEndsAt && graceEndsAt.getTime() > now.getTime() && !force)
+    throw new RotationInProgressError(identifier, graceEndsAt);
   const fresh = await generateServiceKey();
   // An old-system key has no lookup id: as the previous key it is found by the service identifier
   // the service sends with it (previous_key_id stays null), so it keeps working through the grace too.
   const keepPrevious = graceSeconds > 0;
   const previousKeyExpiresAt = keepPrevious ? new Date(now.getTime() + graceSeconds * 1000) : null;
-  await db
+  // Only over the key we read: of two rotations at once, the later one finds the key changed and
+  // starts again from what the first wrote (so it is refused during the grace period it began).
+  const written = await db
     .update(serviceRegistry)
     .set({
       apiKeyHash: fresh.hash,
@@ -106,7 +138,9 @@ export async function rotateServiceKey(
       previousKeyHash: keepPrevious ? current.hash : null,
       previousKeyExpiresAt,
     })
-    .where(eq(serviceRegistry.id, current.id));
+    .where(and(eq(serviceRegistry.id, current.id), eq(serviceRegistry.apiKeyHash, current.hash)))
+    .returning({ id: serviceRegistry.id });
+  if (written.length === 0) return rotateServiceKey(db, identifier, graceSeconds, now, { force });
   return { key: fresh.key, previousKeyExpiresAt };
 }
 

@@ -1,6 +1,8 @@
 import { generateServiceKey } from '../crypto/service-keys.ts';
 import type { Database } from '../db/client.ts';
 import { insertService } from '../db/services.ts';
+import { escapeControl, hasControlCharacter } from '../validation/control-characters.ts';
+import { CONTROL_CHARACTER_RULE, displayName } from '../validation/operator-input.ts';
 
 /** What a service may be allowed to do (PRODUCT.md 6.3). */
 export const KNOWN_SCOPES = ['users:verify', 'github:token', 'admin'] as const;
@@ -33,7 +35,7 @@ export async function registerService(
     redirectUris: input.redirectUris,
   }).catch((error: unknown) => {
     if (isUniqueViolation(error))
-      throw new ServiceInputError(`A service "${input.identifier}" already exists; pick another id.`);
+      throw new ServiceInputError(`A service "${escapeControl(input.identifier)}" already exists; pick another id.`);
     throw error;
   });
   return { id: service.id, identifier: service.serviceIdentifier, key };
@@ -50,15 +52,20 @@ export function validateServiceInput(input: NewServiceInput): void {
       'The service id is 1-100 lowercase letters, digits, dots, dashes or underscores, e.g. "billing".',
     );
   }
-  if (input.displayName.trim() === '' || input.displayName.length > 200) {
-    throw new ServiceInputError('The display name is 1-200 characters.');
+  const name = displayName.safeParse(input.displayName);
+  if (!name.success) {
+    throw new ServiceInputError(`The display name ${name.error.issues[0]?.message ?? 'is invalid'}.`);
   }
-  for (const scope of input.scopes) {
+  validateScopes(input.scopes);
+  for (const uri of input.redirectUris) validateRedirectUri(uri);
+}
+
+export function validateScopes(scopes: string[]): void {
+  for (const scope of scopes) {
     if (!(KNOWN_SCOPES as readonly string[]).includes(scope)) {
-      throw new ServiceInputError(`Unknown scope "${scope}"; scopes are ${KNOWN_SCOPES.join(', ')}.`);
+      throw new ServiceInputError(`Unknown scope "${escapeControl(scope)}"; scopes are ${KNOWN_SCOPES.join(', ')}.`);
     }
   }
-  for (const uri of input.redirectUris) validateRedirectUri(uri);
 }
 
 /**
@@ -66,21 +73,25 @@ export function validateServiceInput(input: NewServiceInput): void {
  * info, no fragment, and written exactly as the service will send it (sign-in compares exactly).
  */
 export function validateRedirectUri(uri: string): void {
+  // Messages quote the value escaped: a command prints them, and the URL parser drops some
+  // control characters silently, so they are refused before it sees them.
+  const quoted = `"${escapeControl(uri)}"`;
+  if (hasControlCharacter(uri)) throw new ServiceInputError(`The redirect URI ${quoted} ${CONTROL_CHARACTER_RULE}.`);
   let url: URL;
   try {
     url = new URL(uri);
   } catch {
-    throw new ServiceInputError(`"${uri}" is not an absolute URL.`);
+    throw new ServiceInputError(`${quoted} is not an absolute URL.`);
   }
   const local = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && local)) {
-    throw new ServiceInputError(`"${uri}" must use https (http is allowed on localhost only).`);
+    throw new ServiceInputError(`${quoted} must use https (http is allowed on localhost only).`);
   }
-  if (url.username || url.password) throw new ServiceInputError(`"${uri}" must not contain a user name or password.`);
-  if (url.hash || uri.includes('#')) throw new ServiceInputError(`"${uri}" must not have a fragment.`);
+  if (url.username || url.password) throw new ServiceInputError(`${quoted} must not contain a user name or password.`);
+  if (url.hash || uri.includes('#')) throw new ServiceInputError(`${quoted} must not have a fragment.`);
   if (url.toString() !== uri) {
     throw new ServiceInputError(
-      `Write "${uri}" in its normal form, exactly as the service sends it: "${url.toString()}".`,
+      `Write ${quoted} in its normal form, exactly as the service sends it: "${url.toString()}".`,
     );
   }
 }

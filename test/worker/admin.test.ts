@@ -1,6 +1,6 @@
 import { eq, inArray } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { users } from '../../drizzle/schema.ts';
+import { serviceRegistry, users } from '../../drizzle/schema.ts';
 import { callWorker } from '../support/worker/call-worker.ts';
 import { callService, SERVICE_REDIRECT } from '../support/worker/people.ts';
 import { registerService } from '../support/worker/services.ts';
@@ -60,6 +60,47 @@ describe('the admin API (scope admin)', () => {
 
     await adminCall('PATCH', '/v1/admin/services/made-by-api', { active: false });
     expect(await verifyStatus(rotated.key)).toBe(401);
+  });
+
+  it('refuses a second rotation during the grace period with 409 rotation_in_progress, saying when it ends and how to force it', async () => {
+    const service = await registerService(database, { identifier: 'rotating-twice' });
+    const rotate = (body: unknown) => adminCall('POST', '/v1/admin/services/rotating-twice/rotate-key', body);
+    const first = (await (await rotate({ grace_seconds: 3600 })).json()) as {
+      key: string;
+      previous_key_expires_at: string;
+    };
+
+    const refused = await rotate({ grace_seconds: 60 });
+    expect(refused.status).toBe(409);
+    const body = (await refused.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('rotation_in_progress');
+    expect(body.error.message).toContain(`its previous key works until ${first.previous_key_expires_at}`);
+    expect(body.error.message).toContain('"force": true');
+    expect(JSON.stringify(body)).not.toMatch(/gwk_/);
+    // The first rotation's promise holds: both keys still work.
+    expect(await verifyStatus(service.key)).toBe(200);
+    expect(await verifyStatus(first.key)).toBe(200);
+
+    const forced = await rotate({ grace_seconds: 60, force: true });
+    expect(forced.status).toBe(200);
+    const third = (await forced.json()) as { key: string };
+    expect(await verifyStatus(service.key)).toBe(401);
+    expect(await verifyStatus(first.key)).toBe(200);
+    expect(await verifyStatus(third.key)).toBe(200);
+  });
+
+  it('rotates again without force once the grace period is over (or was 0)', async () => {
+    await registerService(database, { identifier: 'rotating-later' });
+    const rotate = (body: unknown) => adminCall('POST', '/v1/admin/services/rotating-later/rotate-key', body);
+    expect((await rotate({ grace_seconds: 0 })).status).toBe(200);
+    expect((await rotate({ grace_seconds: 3600 })).status).toBe(200);
+    await database.use((db) =>
+      db
+        .update(serviceRegistry)
+        .set({ previousKeyExpiresAt: new Date(Date.now() - 1000) })
+        .where(eq(serviceRegistry.serviceIdentifier, 'rotating-later')),
+    );
+    expect((await rotate({ grace_seconds: 3600 })).status).toBe(200);
   });
 
   it('whitelists a person by login and shows the audit log', async () => {

@@ -2,6 +2,7 @@ import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Bindings } from '../../src/config.ts';
+import { toBase64Url, utf8 } from '../../src/crypto/encoding.ts';
 import { MAX_JSON_BODY_BYTES } from '../../src/http/json-body.ts';
 import worker from '../../src/index.ts';
 import { SIGN_IN_COOKIE } from '../../src/signin/attempt.ts';
@@ -91,6 +92,11 @@ const anyText = fc.oneof(
     '\ud800',
   ),
 );
+
+/** An audit cursor as the gateway encodes one, around any time and id. */
+function cursorOf(at: string, id: string): string {
+  return toBase64Url(utf8(JSON.stringify([at, id])));
+}
 
 /** Percent-encoded, as a client would put it in a path (a lone surrogate cannot be encoded at all). */
 function asPathSegment(text: string): string {
@@ -184,7 +190,18 @@ const hostileRequest = fc
             'success',
             'user_id',
           ),
-          fc.oneof(anyText, secretLike, fc.webUrl(), fc.constant('%ZZ'), fc.constant(SERVICE_REDIRECT)),
+          fc.oneof(
+            anyText,
+            secretLike,
+            fc.webUrl(),
+            fc.constant('%ZZ'),
+            fc.constant(SERVICE_REDIRECT),
+            // Times JS holds and Postgres does not, and cursors that carry them.
+            fc.constantFrom('0000-01-01T00:00:00Z', '+275760-09-13T00:00:00Z', '0x18', '1e1'),
+            fc
+              .tuple(fc.date({ noInvalidDate: true }), fc.oneof(fc.uuid(), anyText))
+              .map(([at, id]) => cursorOf(at.toISOString(), id)),
+          ),
         )
         .map((entries) => new URLSearchParams(entries).toString()),
     ),
@@ -393,5 +410,80 @@ describe('the body-size limit', () => {
     });
     expect(response.status).toBe(400);
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe('invalid_json');
+  });
+});
+
+describe('admin routes: input Postgres cannot hold is refused with a 400 before any query', () => {
+  function adminCall(method: string, path: string, body?: unknown) {
+    return callWorker(bindings, path, {
+      method,
+      headers: {
+        Authorization: `Bearer ${admin.key}`,
+        ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  }
+
+  async function expectRefused(response: Response, code: string, label: string) {
+    const text = await response.text();
+    expect([label, response.status, text]).toEqual([label, 400, expect.any(String)]);
+    expect(JSON.parse(text)).toMatchObject({ error: { code, message: expect.any(String) } });
+  }
+
+  it('a display name with NUL or another C0/C1 control character: 400 invalid_service, and nothing is registered', async () => {
+    const names = ['a\u0000b', 'line\nscopes: admin', 'title\u001b]0;x\u0007', 'csi\u009b2J', 'del\u007f', 'tab\tname'];
+    for (const [index, name] of names.entries()) {
+      const id = `named-${index}`;
+      const response = await adminCall('POST', '/v1/admin/services', { id, name });
+      await expectRefused(response, 'invalid_service', JSON.stringify(name));
+      const listed = (await (await adminCall('GET', '/v1/admin/services')).json()) as { services: { id: string }[] };
+      expect(listed.services.map((service) => service.id)).not.toContain(id);
+    }
+  });
+
+  it('since and until outside the years 1970 to 9999: 400 invalid_query', async () => {
+    for (const filter of ['since', 'until']) {
+      for (const time of ['0000-01-01T00:00:00Z', '1969-12-31T23:59:59Z', '0001-01-01T00:00:00Z']) {
+        const response = await adminCall('GET', `/v1/admin/audit?${filter}=${encodeURIComponent(time)}`);
+        await expectRefused(response, 'invalid_query', `${filter}=${time}`);
+      }
+    }
+    const inRange = await adminCall('GET', '/v1/admin/audit?since=1970-01-01T00:00:00Z&until=9999-12-31T23:59:59Z');
+    expect(inRange.status).toBe(200);
+  });
+
+  it('a cursor whose time is outside 1970 to 9999, or whose id is not a canonical UUID: 400 invalid_query', async () => {
+    const uuid = crypto.randomUUID();
+    const cursors: [string, string][] = [
+      ['0000-01-01T00:00:00.000Z', uuid],
+      ['+275760-09-13T00:00:00.000Z', uuid],
+      ['-000001-01-01T00:00:00.000Z', uuid],
+      ['1969-12-31T23:59:59.000Z', uuid],
+      ['2026-01-01T00:00:00.000Z', '-'.repeat(36)],
+      ['2026-01-01T00:00:00.000Z', 'f'.repeat(36)],
+      ['2026-01-01T00:00:00.000Z', uuid.toUpperCase()],
+    ];
+    for (const [at, id] of cursors) {
+      const response = await adminCall('GET', `/v1/admin/audit?cursor=${cursorOf(at, id)}`);
+      await expectRefused(response, 'invalid_query', `${at} ${id}`);
+    }
+    const issued = await adminCall('GET', `/v1/admin/audit?cursor=${cursorOf('2026-01-01T00:00:00.000Z', uuid)}`);
+    expect(issued.status).toBe(200);
+  });
+
+  it('limit takes plain decimal digits only: 400 invalid_query for "", " 5", "0x18", "1e1", "5.0", "-1"', async () => {
+    for (const limit of ['', ' 5', '0x18', '1e1', '5.0', '-1', '+5']) {
+      const response = await adminCall('GET', `/v1/admin/audit?limit=${encodeURIComponent(limit)}`);
+      await expectRefused(response, 'invalid_query', `limit=${JSON.stringify(limit)}`);
+    }
+    expect((await adminCall('GET', '/v1/admin/audit?limit=24')).status).toBe(200);
+  });
+
+  it('grace_seconds is a JSON integer: a string, a fraction or a negative number is 400 invalid_body', async () => {
+    for (const grace of ['24', '', 1e-9, 1.5, -1, '0x18']) {
+      const response = await adminCall('POST', '/v1/admin/services/victim/rotate-key', { grace_seconds: grace });
+      await expectRefused(response, 'invalid_body', JSON.stringify(grace));
+    }
   });
 });
