@@ -56,12 +56,15 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
 }
 void stack.exited.then((code) => shutdown(code));
 
-const operatorEnv = configuredDatabaseUrl ? '' : `DATABASE_URL=${stack.databaseUrl} `;
+// The operator commands read DATABASE_URL from .dev.vars (or the file DEV_VARS_FILE names).
+const operatorEnv = env.DEV_VARS_FILE ? `DEV_VARS_FILE=${devVarsFile} ` : '';
+// The local database's URL is printed whole (its password is in .dev.vars anyway); another server's is not.
+const shownDatabaseUrl = stack.localDatabase ? stack.databaseUrl : stack.databaseUrl.replace(/:[^:@/]+@/, ':***@');
 console.log(`
   Gateway running at ${stack.workerUrl}
     sign in:   ${stack.workerUrl}/
     health:    ${stack.workerUrl}/health
-    database:  ${stack.databaseUrl.replace(/:[^:@/]+@/, ':***@')}
+    database:  ${shownDatabaseUrl}
     GitHub:    ${stack.standInGitHubUrl ? `stand-in at ${stack.standInGitHubUrl} (no GitHub App configured; pick any login)` : 'the GitHub App in .dev.vars'}
 
   First sign-in shows "Access pending". Let yourself in, then sign in again:

@@ -1,13 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { generateMasterKey } from '../../src/crypto/token-cipher.ts';
-import { formatDevVars, readDevVars } from './dev-vars.ts';
+import { formatDevVars, readDevVars, setDevVar } from './dev-vars.ts';
 import { type LocalPostgres, startLocalPostgres } from './local-postgres.ts';
 import { migrate } from './migrations/engine.ts';
 import { withMigrationSession } from './migrations/session.ts';
 import { ensureDatabase, isNeonHost } from './node-database.ts';
 import { assertPortFree } from './ports.ts';
+import { appendSecretFile, protectSecretFile, writeSecretFile } from './secret-files.ts';
 import { startStandInGitHub } from './stand-in-github.ts';
 import { startWsBridge, type WsBridge } from './ws-bridge.ts';
 
@@ -43,9 +44,33 @@ export function isLocalDevDatabase(url: string, postgresPort: number): boolean {
   }
 }
 
+/**
+ * Where the stack writes the env file wrangler dev reads (every local secret): the checkout's own
+ * .data folder, never beside a data folder that may sit in a shared temporary directory. One per
+ * Worker port, so two stacks of one checkout never overwrite each other's.
+ */
+export function wranglerEnvFile(rootDir: string, workerPort: number): string {
+  return path.join(rootDir, '.data', `wrangler-dev-${workerPort}.vars`);
+}
+
+/**
+ * Keeps the local database's URL (with its password) in .dev.vars as DATABASE_URL, so the operator
+ * commands find it: a missing or older local value is replaced, one naming another server never.
+ */
+export function recordDatabaseUrlForOperators(devVarsFile: string, databaseUrl: string, postgresPort: number): boolean {
+  const current = readDevVars(devVarsFile).DATABASE_URL;
+  if (current === databaseUrl) return false;
+  if (current && !isLocalDevDatabase(current, postgresPort)) return false;
+  setDevVar(devVarsFile, 'DATABASE_URL', databaseUrl);
+  return true;
+}
+
 export interface DevStack {
   workerUrl: string;
+  /** The database the Worker uses; for the local one, its URL with the password. */
   databaseUrl: string;
+  /** Whether that is this stack's own Postgres (not a DATABASE_URL naming another server). */
+  localDatabase: boolean;
   /** The stand-in GitHub's URL when no real GitHub App is configured. */
   standInGitHubUrl: string | null;
   /** Resolves with wrangler's exit code when it stops on its own. */
@@ -59,6 +84,10 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     for (const stopper of stoppers.splice(0).reverse()) await stopper();
   };
   try {
+    const envFile = wranglerEnvFile(options.rootDir, options.workerPort);
+    // Secrets go only where others cannot write: said before anything is started.
+    protectSecretFile(options.devVarsFile);
+    protectSecretFile(envFile);
     await assertPortFree(options.workerPort, 'the Worker (wrangler dev)', 'PORT');
     let databaseUrl = options.externalDatabaseUrl;
     let standInGitHubUrl: string | null = null;
@@ -70,6 +99,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
         dataDir: options.dataDir,
         port: options.postgresPort,
         persistent: true,
+        log: options.log,
       });
       stoppers.push(() => postgres.stop());
       await ensureDatabase(postgres.url('postgres'), DEV_DATABASE);
@@ -81,6 +111,12 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     );
 
     ensureLocalSecrets(options.devVarsFile, options.log);
+    if (
+      !options.externalDatabaseUrl &&
+      recordDatabaseUrlForOperators(options.devVarsFile, databaseUrl, options.postgresPort)
+    ) {
+      options.log(`Wrote the local DATABASE_URL into ${path.basename(options.devVarsFile)} for the operator commands`);
+    }
     const vars: Record<string, string> = { ...readDevVars(options.devVarsFile), DATABASE_URL: databaseUrl };
     const target = new URL(databaseUrl);
     if (!isNeonHost(target.hostname)) {
@@ -119,9 +155,9 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     }
 
     // wrangler reads the generated file instead of .dev.vars (whose entries it already contains).
-    const envFile = path.join(path.dirname(options.dataDir), 'wrangler-dev.vars');
-    mkdirSync(path.dirname(envFile), { recursive: true });
-    writeFileSync(envFile, `${formatDevVars(vars)}\n`, { mode: 0o600 });
+    // Its bridge and stand-in secrets are for this run only, so it goes when the stack stops.
+    writeSecretFile(envFile, `${formatDevVars(vars)}\n`);
+    stoppers.push(() => rmSync(envFile, { force: true }));
 
     const wrangler = startWrangler(options, envFile);
     stoppers.push(() => stopChild(wrangler));
@@ -129,7 +165,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     // localhost, not 127.0.0.1: browsers accept Secure cookies over plain http only from localhost.
     const workerUrl = `http://localhost:${options.workerPort}`;
     await waitForHealthy(`http://127.0.0.1:${options.workerPort}/health`, exited);
-    return { workerUrl, databaseUrl, standInGitHubUrl, exited, stop };
+    return { workerUrl, databaseUrl, localDatabase: !options.externalDatabaseUrl, standInGitHubUrl, exited, stop };
   } catch (error) {
     await stop();
     throw error;
@@ -149,7 +185,7 @@ function ensureLocalSecrets(devVarsFile: string, log: (line: string) => void): v
   const header = existsSync(devVarsFile)
     ? ''
     : '# Local secrets for wrangler dev and the operator scripts. Never commit this file.\n';
-  appendFileSync(devVarsFile, `${header}${formatDevVars(missing)}\n`, { mode: 0o600 });
+  appendSecretFile(devVarsFile, `${header}${formatDevVars(missing)}\n`);
   log(`Generated ${Object.keys(missing).join(', ')} for local use in ${path.basename(devVarsFile)}`);
 }
 

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { writeSecretFile } from './secret-files.ts';
 
 /**
  * Reads a `.dev.vars` file (KEY=VALUE lines, `#` comments, optional quotes): the local secrets
@@ -35,4 +36,24 @@ export function formatDevVars(vars: Record<string, string>): string {
       return `${key}="${value}"`;
     })
     .join('\n');
+}
+
+/**
+ * Sets one variable in a `.dev.vars` file, keeping every other line and comment: its first line is
+ * replaced (later ones dropped), or a line is appended. The file stays 0600.
+ */
+export function setDevVar(file: string, key: string, value: string): void {
+  const assignment = new RegExp(`^\\s*(?:export\\s+)?${key}\\s*=`);
+  const lines = existsSync(file) ? readFileSync(file, 'utf8').split(/\r?\n/) : [];
+  if (lines.at(-1) === '') lines.pop();
+  const line = formatDevVars({ [key]: value });
+  let replaced = false;
+  const updated = lines.flatMap((existing) => {
+    if (!assignment.test(existing)) return [existing];
+    if (replaced) return [];
+    replaced = true;
+    return [line];
+  });
+  if (!replaced) updated.push(line);
+  writeSecretFile(file, `${updated.join('\n')}\n`);
 }

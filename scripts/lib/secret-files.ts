@@ -25,18 +25,30 @@ export function appendSecretFile(file: string, text: string): void {
   chmodSync(file, OWNER_ONLY);
 }
 
+/** Checks where a secret file goes (before anything is started) and narrows it if it exists. */
+export function protectSecretFile(file: string): void {
+  assertSecretFolder(file);
+  if (existsSync(file)) chmodSync(file, OWNER_ONLY);
+}
+
 function prepare(file: string): void {
   const folder = path.dirname(path.resolve(file));
-  if (!existsSync(folder)) mkdirSync(folder, { recursive: true, mode: 0o700 });
-  assertNotWorldWritable(folder, file);
-  if (existsSync(file)) chmodSync(file, OWNER_ONLY);
+  // The folder itself keeps the usual mode: as root, Postgres (another user) walks through .data.
+  if (!existsSync(folder)) mkdirSync(folder, { recursive: true });
+  protectSecretFile(file);
+}
+
+/** Refuses a folder anyone can write to; one still to be made is checked once it is (in prepare). */
+export function assertSecretFolder(file: string): void {
+  const folder = path.dirname(path.resolve(file));
+  if (existsSync(folder)) assertNotWorldWritable(folder, file);
 }
 
 function assertNotWorldWritable(folder: string, file: string): void {
   if ((statSync(folder).mode & 0o002) !== 0) {
     throw new SecretFileError(
       `Refusing to write ${path.basename(file)} into ${folder}: anyone on this machine can write to that folder. ` +
-        'Choose a folder of your own (for PGDATA_DIR or DEV_VARS_FILE).',
+        'Use a folder only you can write to.',
     );
   }
 }

@@ -1,10 +1,12 @@
-import { appendFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { readDevVars } from '../../scripts/lib/dev-vars.ts';
+import { PASSWORD_FILE } from '../../scripts/lib/local-postgres.ts';
 import { openNodeDatabase } from '../../scripts/lib/node-database.ts';
 import { findFreePort } from '../../scripts/lib/ports.ts';
 import { type RunningChild, runScript } from '../support/node/child.ts';
@@ -43,9 +45,9 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-function startDev(): RunningChild {
+function startDev(vars = devVarsFile): RunningChild {
   const { DATABASE_URL: _ignored, ...env } = process.env;
-  const dev = runScript('scripts/dev.ts', [], { ...env, ...ports, PGDATA_DIR: dataDir, DEV_VARS_FILE: devVarsFile });
+  const dev = runScript('scripts/dev.ts', [], { ...env, ...ports, PGDATA_DIR: dataDir, DEV_VARS_FILE: vars });
   running.add(dev);
   return dev;
 }
@@ -75,15 +77,44 @@ function postgresProcessesOn(directory: string): number[] {
   return found;
 }
 
-const devDatabaseUrl = () => `postgres://postgres:postgres@127.0.0.1:${ports.PGPORT}/gateway`;
+const devDatabaseUrl = () => {
+  const password = readFileSync(path.join(dataDir, PASSWORD_FILE), 'utf8').trim();
+  return `postgres://postgres:${password}@127.0.0.1:${ports.PGPORT}/gateway`;
+};
+const oldDevDatabaseUrl = () => `postgres://postgres:postgres@127.0.0.1:${ports.PGPORT}/gateway`;
+/** The env file the stack writes for wrangler dev: in the checkout's .data, never beside the data folder. */
+const wranglerEnvFile = () => path.resolve('.data', `wrangler-dev-${ports.PORT}.vars`);
+const modeOf = (file: string) => (statSync(file).mode & 0o777).toString(8);
+
+async function refusesLogin(url: string): Promise<boolean> {
+  const db = await openNodeDatabase(url);
+  try {
+    await db.db.execute(sql`select 1`);
+    return false;
+  } catch {
+    return true;
+  } finally {
+    await db.close();
+  }
+}
 
 describe('npm run dev', () => {
   it('serves /health with the database up, and SIGTERM leaves no process or port behind', async () => {
+    // A .dev.vars someone made by hand, readable by others: the stack narrows it to its owner.
+    writeFileSync(devVarsFile, '# my local settings\n', { mode: 0o644 });
+    await chmod(devVarsFile, 0o644);
     const dev = startDev();
     await dev.waitFor('Gateway running');
     expect(dev.output()).toContain('Generated TOKEN_ENCRYPTION_KEY, SESSION_SECRET for local use in .dev.vars');
     expect(dev.output()).toContain('GitHub:    stand-in at http://127.0.0.1:');
     expect(readFileSync(devVarsFile, 'utf8')).toMatch(/^TOKEN_ENCRYPTION_KEY="[A-Za-z0-9+/]{43}="$/m);
+    expect(modeOf(devVarsFile)).toBe('600');
+    // The local database's URL, with its random password: printed, and kept for the operator commands.
+    expect(dev.output()).toContain(`database:  ${devDatabaseUrl()}`);
+    expect(readDevVars(devVarsFile).DATABASE_URL).toBe(devDatabaseUrl());
+    expect(await refusesLogin(oldDevDatabaseUrl())).toBe(true);
+    expect(modeOf(wranglerEnvFile())).toBe('600');
+    expect(existsSync(path.join(root, 'wrangler-dev.vars'))).toBe(false);
     const health = await fetch(`http://127.0.0.1:${ports.PORT}/health`);
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ status: 'ok', database: { reachable: true } });
@@ -97,16 +128,21 @@ describe('npm run dev', () => {
     expect(await dev.exited).toBe(0);
     expect(postgresProcessesOn(dataDir)).toEqual([]);
     for (const port of Object.values(ports)) expect(await portOpen(port)).toBe(false);
+    // The bridge secret and the stand-in's client secret in it were for that run only.
+    expect(existsSync(wranglerEnvFile())).toBe(false);
   }, 90_000);
 
   it('keeps the data between runs and clears a stale lock left by a killed server', async () => {
     // A lock file naming a process that no longer exists, as a killed postgres leaves it.
     writeFileSync(path.join(dataDir, 'postmaster.pid'), '999999\n');
-    // The local database named in .dev.vars for the operator commands (as the README suggests) is
-    // still this stack's own Postgres to start, not an external server.
-    appendFileSync(devVarsFile, `DATABASE_URL=${devDatabaseUrl()}\n`);
+    // The local database named in .dev.vars for the operator commands, as an older version wrote
+    // it, is still this stack's own Postgres to start, and its line is brought up to date.
+    const before = readFileSync(devVarsFile, 'utf8').replace(/^DATABASE_URL=.*\n/m, '');
+    writeFileSync(devVarsFile, `${before}DATABASE_URL=${oldDevDatabaseUrl()}\n`);
     const dev = startDev();
     await dev.waitFor('Gateway running');
+    expect(readFileSync(devVarsFile, 'utf8').match(/^DATABASE_URL=/gm)).toHaveLength(1);
+    expect(readDevVars(devVarsFile).DATABASE_URL).toBe(devDatabaseUrl());
     const db = await openNodeDatabase(devDatabaseUrl());
     const found = await db.db.execute(sql`select to_regclass('kept_between_runs') as name`);
     await db.close();
@@ -115,6 +151,19 @@ describe('npm run dev', () => {
     expect(await dev.exited).toBe(0);
     expect(postgresProcessesOn(dataDir)).toEqual([]);
   }, 90_000);
+
+  it('refuses to write its secrets into a folder anyone can write to, before starting anything', async () => {
+    const shared = path.join(root, 'shared');
+    mkdirSync(shared);
+    await chmod(shared, 0o777);
+    const dev = startDev(path.join(shared, '.dev.vars'));
+    expect(await dev.exited).toBe(1);
+    expect(dev.output()).toContain(
+      `Refusing to write .dev.vars into ${shared}: anyone on this machine can write to that folder`,
+    );
+    expect(existsSync(path.join(shared, '.dev.vars'))).toBe(false);
+    expect(postgresProcessesOn(dataDir)).toEqual([]);
+  });
 
   it('says which port is taken and how to choose another', async () => {
     const blocker = createServer();
