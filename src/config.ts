@@ -31,6 +31,8 @@ export interface OptionalVars {
   GITHUB_API_URL?: string;
   PUBLIC_URL?: string;
   SESSION_TTL_SECONDS?: string;
+  /** `read` (default) or `refuse`: whether a GitHub token stored in plaintext is handed out. */
+  TOKEN_PLAINTEXT?: string;
   STANDING_ACCESS_SECONDS?: string;
 }
 
@@ -120,6 +122,8 @@ const configSchema = z.object({
   DATABASE_WS_PROXY_SECRET: bridgeSecret.optional(),
   TOKEN_ENCRYPTION_KEY: masterKey,
   TOKEN_ENCRYPTION_PREVIOUS_KEYS: masterKeyList.default(''),
+  /** `refuse` once `migrate:encrypt-tokens` left no plaintext token: one stored since is never handed out. */
+  TOKEN_PLAINTEXT: z.enum(['read', 'refuse'], { error: 'must be read or refuse' }).default('read'),
   SESSION_SECRET: masterKey,
   SESSION_SECRET_PREVIOUS: masterKeyList.default(''),
   GITHUB_CLIENT_ID: z.string({ error: 'is missing' }).trim().min(1, { error: 'is missing' }),

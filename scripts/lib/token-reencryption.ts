@@ -217,5 +217,17 @@ export function formatReport(report: ReencryptionReport, mode: ReencryptionMode,
     ...(report.changedMeanwhile > 0
       ? [`  ${report.changedMeanwhile} row(s) changed by another writer meanwhile; run again to check them`]
       : []),
+    ...(mode === 'encrypt-plaintext' && noPlaintextLeft(report, dryRun)
+      ? [
+          'No plaintext token is left: TOKEN_PLAINTEXT=refuse can now be set, so that a plaintext value written ' +
+            'from now on is never handed out (`npx wrangler secret put TOKEN_PLAINTEXT` and type refuse, or ' +
+            'TOKEN_PLAINTEXT = "refuse" under [vars] in wrangler.toml; docs/deploy.md).',
+        ]
+      : []),
   ].join('\n');
+}
+
+/** Every plaintext token this pass met is encrypted now (a dry run: it met none). */
+function noPlaintextLeft(report: ReencryptionReport, dryRun: boolean): boolean {
+  return report.failed === 0 && report.changedMeanwhile === 0 && (!dryRun || report.encrypted === 0);
 }

@@ -29,7 +29,7 @@ export interface TokenContext {
   userId: string;
 }
 
-export type TokenCipherErrorCode = 'malformed_token' | 'undecryptable_token' | 'invalid_key';
+export type TokenCipherErrorCode = 'malformed_token' | 'undecryptable_token' | 'invalid_key' | 'plaintext_refused';
 
 /** Never carries the token, the ciphertext or a key: only what went wrong. */
 export class TokenCipherError extends CodedError<TokenCipherErrorCode> {

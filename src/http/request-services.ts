@@ -4,6 +4,7 @@ import { loadSessionKeys } from '../crypto/session-keys.ts';
 import { loadTokenKeyring } from '../crypto/token-cipher.ts';
 import { type DatabaseHandle, localBridgeOf, openDatabase } from '../db/client.ts';
 import { primaryReads, replicaReads } from '../db/stale-reads.ts';
+import { withPlaintextPolicy } from '../users/github-tokens.ts';
 import type { AppEnv } from './context.ts';
 import { ApiError } from './errors.ts';
 import { createLogger, describeError } from './logger.ts';
@@ -28,7 +29,11 @@ export function requestServices(): MiddlewareHandler<AppEnv> {
     c.set('config', config);
     c.set('log', createLogger({ requestId }, config.LOG_LEVEL));
 
-    c.set('tokenKeyring', () => loadTokenKeyring(config.TOKEN_ENCRYPTION_KEY, config.TOKEN_ENCRYPTION_PREVIOUS_KEYS));
+    c.set('tokenKeyring', () =>
+      loadTokenKeyring(config.TOKEN_ENCRYPTION_KEY, config.TOKEN_ENCRYPTION_PREVIOUS_KEYS).then((keyring) =>
+        withPlaintextPolicy(keyring, config.TOKEN_PLAINTEXT),
+      ),
+    );
     c.set('sessionKeys', () => loadSessionKeys(config.SESSION_SECRET, config.SESSION_SECRET_PREVIOUS));
 
     c.set('audit', {});

@@ -1,10 +1,27 @@
 import {
   decryptToken,
   encryptToken,
+  TokenCipherError,
   type TokenContext,
   type TokenField,
   type TokenKeyring,
 } from '../crypto/token-cipher.ts';
+
+/**
+ * TOKEN_PLAINTEXT: `read` hands out a token the old system stored in plaintext (and the next write
+ * encrypts it); `refuse`, for once `migrate:encrypt-tokens` has run, treats one like a token no key
+ * opens: a plaintext value found after that was planted, not migrated.
+ */
+export type PlaintextPolicy = 'read' | 'refuse';
+
+/** The keys, and what to do with a plaintext value; the policy travels with the keys to every read. */
+export interface TokenReadingKeys extends TokenKeyring {
+  plaintext?: PlaintextPolicy;
+}
+
+export function withPlaintextPolicy(keyring: TokenKeyring, plaintext: PlaintextPolicy): TokenReadingKeys {
+  return { ...keyring, plaintext };
+}
 
 /** A person's GitHub tokens as the application uses them: plaintext, in memory only. */
 export interface GitHubTokens {
@@ -34,9 +51,12 @@ export async function sealGitHubTokens(
   return { accessToken, refreshToken };
 }
 
-/** Decrypts the stored tokens of a user row. */
+/**
+ * Decrypts the stored tokens of a user row. Under `plaintext: 'refuse'` a plaintext value throws
+ * TokenCipherError `plaintext_refused`, which callers already answer as an unreadable token.
+ */
 export async function openGitHubTokens(
-  keyring: TokenKeyring,
+  keyring: TokenReadingKeys,
   row: { id: string; accessToken: string | null; refreshToken: string | null },
 ): Promise<OpenedGitHubTokens> {
   const [access, refresh] = await Promise.all([
@@ -63,15 +83,24 @@ export function classifyStoredToken(value: string | null): StoredTokenKind {
   return value.includes(':') ? 'encrypted' : 'plaintext';
 }
 
-async function openStoredToken(stored: string | null, keyring: TokenKeyring, context: TokenContext) {
+async function openStoredToken(stored: string | null, keyring: TokenReadingKeys, context: TokenContext) {
   switch (classifyStoredToken(stored)) {
     case 'null':
       return { value: null, plaintext: false, previousKey: false };
     case 'plaintext':
+      if (keyring.plaintext === 'refuse') throw plaintextRefused(context);
       return { value: stored, plaintext: true, previousKey: false };
     default: {
       const opened = await decryptToken(stored ?? '', keyring, context);
       return { value: opened.plaintext, plaintext: false, previousKey: opened.keyIndex > 0 };
     }
   }
+}
+
+/** Names the column, never the value. */
+function plaintextRefused(context: TokenContext): TokenCipherError {
+  return new TokenCipherError(
+    'plaintext_refused',
+    `The stored ${context.field} is plaintext and TOKEN_PLAINTEXT is refuse; the person must sign in again.`,
+  );
 }

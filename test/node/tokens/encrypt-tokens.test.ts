@@ -171,6 +171,25 @@ describe('npm run migrate:encrypt-tokens', () => {
     }
   }, 120_000);
 
+  it('ends by saying TOKEN_PLAINTEXT=refuse can now be set, and how, once no plaintext token is left; not before', async () => {
+    const key = generateMasterKey();
+    const url = await createDatabase({ migrated: true });
+    await withDatabaseHandle(url, (database) =>
+      loadTokenKeyring(key).then((keyring) => seedTokenRows(database, 4, mixed, keyring)),
+    );
+    const env = { DATABASE_URL: url, TOKEN_ENCRYPTION_KEY: key };
+    const lastLine = (output: string) => output.trim().split('\n').at(-1) ?? '';
+
+    const dry = await runOperatorCommand('migrate-encrypt-tokens', ['--dry-run'], env);
+    expect(dry.output).not.toContain('TOKEN_PLAINTEXT');
+    const real = await runOperatorCommand('migrate-encrypt-tokens', [], env);
+    expect(real.code).toBe(0);
+    expect(lastLine(real.output)).toContain('No plaintext token is left: TOKEN_PLAINTEXT=refuse can now be set');
+    expect(lastLine(real.output)).toContain('npx wrangler secret put TOKEN_PLAINTEXT');
+    const again = await runOperatorCommand('migrate-encrypt-tokens', ['--dry-run'], env);
+    expect(lastLine(again.output)).toContain('TOKEN_PLAINTEXT=refuse can now be set');
+  });
+
   it('without a key, exits 2 and says how to get one', async () => {
     const url = await createDatabase({ migrated: true });
     const result = await runOperatorCommand('migrate-encrypt-tokens', [], { DATABASE_URL: url });
