@@ -4,6 +4,8 @@ import { withDatabase } from './test/support/database-names.ts';
 import { STAND_IN_CLIENT } from './test/support/stand-in-client.ts';
 
 const RATE_LIMIT_IN_TESTS = 40;
+/** Key checks per client address a minute: low enough for a test to pass, above what other files send from one. */
+const CLIENT_RATE_LIMIT_IN_TESTS = 100;
 
 export default defineConfig({
   test: {
@@ -16,9 +18,10 @@ export default defineConfig({
             miniflare: {
               // The template's URL keeps the Worker's own config valid; each test file swaps in
               // a database of its own (test/support/worker/test-database.ts).
-              // A low per-service limit, so a test can reach it (wrangler.toml has the real one).
+              // Low limits, so a test can reach them (wrangler.toml has the real ones).
               ratelimits: {
                 SERVICE_RATE_LIMIT: { namespace_id: '1001', simple: { limit: RATE_LIMIT_IN_TESTS, period: 60 } },
+                CLIENT_RATE_LIMIT: { namespace_id: '1002', simple: { limit: CLIENT_RATE_LIMIT_IN_TESTS, period: 60 } },
               },
               bindings: {
                 DATABASE_URL: withDatabase(inject('adminDatabaseUrl'), inject('templateDatabase')),
@@ -35,6 +38,7 @@ export default defineConfig({
                 TEST_TEMPLATE_DATABASE: inject('templateDatabase'),
                 TEST_RUN_ID: inject('runId'),
                 TEST_RATE_LIMIT: String(RATE_LIMIT_IN_TESTS),
+                TEST_CLIENT_RATE_LIMIT: String(CLIENT_RATE_LIMIT_IN_TESTS),
                 TEST_BLACKHOLE_PORT: String(inject('blackholePort')),
               },
             },

@@ -38,12 +38,12 @@ export interface OptionalVars {
 
 /**
  * Everything the Worker is bound to: generated vars and bindings plus the secrets above. The audit
- * queue and the rate limiter are optional: without a queue audit rows are written directly, and
+ * queue and the rate limiters are optional: without a queue audit rows are written directly, and
  * without a limiter there is no limit (local setups that lack them).
  */
-export type Bindings = Omit<Env, 'AUDIT_QUEUE' | 'SERVICE_RATE_LIMIT'> &
+export type Bindings = Omit<Env, 'AUDIT_QUEUE' | 'SERVICE_RATE_LIMIT' | 'CLIENT_RATE_LIMIT'> &
   SecretBindings &
-  OptionalVars & { AUDIT_QUEUE?: Queue; SERVICE_RATE_LIMIT?: RateLimit };
+  OptionalVars & { AUDIT_QUEUE?: Queue; SERVICE_RATE_LIMIT?: RateLimit; CLIENT_RATE_LIMIT?: RateLimit };
 
 const postgresUrl = z
   .string({ error: 'is missing' })

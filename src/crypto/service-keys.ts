@@ -19,6 +19,13 @@ export const MAX_PBKDF2_ITERATIONS = 100_000;
  * kept low so a cold verify costs a few milliseconds of CPU (docs/security.md).
  */
 export const PBKDF2_ITERATIONS = 10_000;
+/**
+ * A hash no key is expected to match, with the iterations real hashes have: compared against when
+ * a lookup found no hash, so that the answer takes as long as a wrong key's and its time does not
+ * tell which key ids exist or which services still use an old-system key (those are PBKDF2 too
+ * once used: the first success rehashes them). Its salt and hash are fixed random bytes.
+ */
+export const STAND_IN_KEY_HASH = `pbkdf2-sha256$${PBKDF2_ITERATIONS}$OTTjTki6SMUFoRc4lqRGgQ$49ZCBJesNqyStE_GsveSbYTNZqc1uBXY8UCpodDAmGI`;
 const SALT_BYTES = 16;
 const HASH_BYTES = 32;
 const KEY_ID_BYTES = 9;

@@ -7,6 +7,7 @@ import {
   type ServiceAuthFailure,
 } from '../services/authenticate-service.ts';
 import { TtlCache } from '../services/ttl-cache.ts';
+import { requireClientBudget } from './client-budget.ts';
 import type { AppEnv } from './context.ts';
 import { ApiError } from './errors.ts';
 
@@ -21,10 +22,6 @@ const MESSAGES: Record<ServiceAuthFailure, { code: string; message: string }> = 
   unknown_key: { code: 'invalid_key', message: 'The service key is not valid.' },
   invalid_key: { code: 'invalid_key', message: 'The service key is not valid.' },
   inactive_service: { code: 'inactive_service', message: 'This service is deactivated; ask the gateway operator.' },
-  too_many_key_checks: {
-    code: 'rate_limited',
-    message: 'Too many key checks for this service; retry after the period in Retry-After.',
-  },
 };
 
 /** Verified keys, by what was presented: one PBKDF2 per key per isolate per cache period. */
@@ -35,9 +32,11 @@ const LAST_USED_RESOLUTION_MS = 60_000;
 const RATE_LIMIT_PERIOD_SECONDS = 60;
 
 /**
- * Authenticates the calling service (401 when it cannot), applies its rate limit (429) and, if
- * given, requires a scope (403). With `staleReads`, the key lookup may be answered by the read
- * replica (only the verify route: a deactivated or rotated key must stop at once everywhere else).
+ * Authenticates the calling service (401 when it cannot; 429 when a key check would pass the
+ * caller's address's budget), applies its rate limit (429) and, if given, requires a scope (403).
+ * With `staleReads`, the key lookup may be answered by the read replica (only the verify route:
+ * everywhere else a deactivated or rotated key is read from the primary, and so seen within the
+ * key cache's bound, VERIFY_CACHE_SECONDS).
  */
 export function requireService(scope?: string, options: { staleReads?: boolean } = {}): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
@@ -81,22 +80,16 @@ async function authenticatedService(c: Context<AppEnv>, staleReads: boolean): Pr
   const cached = cacheKey ? verifiedKeys.get(cacheKey) : undefined;
   if (cached) return cached;
 
-  const limiter = c.env.SERVICE_RATE_LIMIT;
-  // Key checks that miss the cache count against their own per-service budget (the same limit
-  // as calls): a real service needs one per key per isolate per cache period, someone guessing
-  // keys needs one per guess.
-  const admitKeyCheck = async (serviceId: string) =>
-    !limiter || (await limiter.limit({ key: `key-check:${serviceId}` })).success;
+  // Every check that misses the cache, right or wrong, takes a slot of the caller's address's
+  // budget before any lookup or hash: a real service needs one per key per isolate per cache
+  // period, someone guessing keys one per guess, and the guesses spend only their own budget.
+  await requireClientBudget(c);
   const result = await authenticateService(c.var.database(), { key: bearer, serviceIdentifier }, new Date(), {
-    admitKeyCheck,
     lookup,
   });
   if (!result.ok) {
     c.var.audit.serviceId = result.serviceId;
     const { code, message } = MESSAGES[result.code];
-    if (result.code === 'too_many_key_checks') {
-      throw new ApiError(429, code, message, { 'Retry-After': String(RATE_LIMIT_PERIOD_SECONDS) });
-    }
     throw new ApiError(401, code, message, { 'WWW-Authenticate': 'Bearer realm="gateway"' });
   }
   // One key derivation (PBKDF2, or bcrypt for an old-system key) happened: the benchmark counts these.

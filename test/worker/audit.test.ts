@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { AuditEvent } from '../../src/audit/audit-event.ts';
 import worker from '../../src/index.ts';
+import { callWorker } from '../support/worker/call-worker.ts';
 import { callService, SERVICE_REDIRECT, signedInPerson } from '../support/worker/people.ts';
 import { registerService } from '../support/worker/services.ts';
 import { createTestDatabase, type TestDatabase } from '../support/worker/test-database.ts';
@@ -78,7 +79,7 @@ describe('the audit log', () => {
     expect(byAction('session_revoke')).toEqual([person.userId]);
 
     const everything = [...rows.map((row) => row.row), ...logs].join('\n');
-    for (const secret of [service.key, service.key.split('_')[2] ?? service.key, wrongKey, person.token]) {
+    for (const secret of [service.key, service.key.slice('gwk_'.length + 13), wrongKey, person.token]) {
       expect(everything).not.toContain(secret);
     }
   });
@@ -193,24 +194,70 @@ describe('the rate limit', () => {
     expect((await callService(database, '/v1/verify', other.key, { user_id: crypto.randomUUID() })).status).toBe(200);
   }, 40_000);
 
-  it('stops hashing guessed keys for a service once its key-check budget is spent (429, before any PBKDF2)', async () => {
+  it('stops checking keys from an address once its budget is spent (429 before any lookup or PBKDF2), and the service is unaffected', async () => {
     const service = await registerService(database);
-    const limit = Number(env.TEST_RATE_LIMIT);
+    const limit = Number(env.TEST_CLIENT_RATE_LIMIT);
     await startEarlyInRateWindow();
     // The real key id with wrong secrets: each guess reaches the hash unless the budget stops it.
     const guess = () => `${service.key.slice(0, 17)}${crypto.randomUUID().replaceAll('-', '').padEnd(43, 'x')}`;
+    const guesser = { 'CF-Connecting-IP': '192.0.2.44' };
     const codes: string[] = [];
     for (let call = 0; call < limit + 2; call += 1) {
-      const response = await callService(database, '/v1/verify', guess(), { user_id: crypto.randomUUID() });
+      const response = await callService(database, '/v1/verify', guess(), { user_id: crypto.randomUUID() }, guesser);
       const body = (await response.json()) as { error: { code: string } };
       codes.push(`${response.status} ${body.error.code}`);
     }
     expect(codes.slice(0, limit)).toEqual(Array(limit).fill('401 invalid_key'));
     expect(codes.slice(limit)).toEqual(['429 rate_limited', '429 rate_limited']);
-    // The refusals are audited under the service they aimed at.
+    // The checked guesses are audited under the service they aimed at; the refused ones are not.
     const rows = await auditRows(service.id);
-    expect(rows.filter((row) => row.code === 'rate_limited')).toHaveLength(2);
+    expect(rows.map((row) => row.code)).toEqual(Array(limit).fill('invalid_key'));
+    // The service itself, from its own address, is not held back by the guesser's budget.
+    const own = await callService(
+      database,
+      '/v1/verify',
+      service.key,
+      { user_id: crypto.randomUUID() },
+      {
+        'CF-Connecting-IP': '192.0.2.45',
+      },
+    );
+    expect(own.status).toBe(200);
   }, 40_000);
+});
+
+describe('the action of a row', () => {
+  it('comes from the matched route, so a path with control characters leaves none in the audit log', async () => {
+    const address = '192.0.2.77';
+    const paths = [
+      '/v1/%0A2026-12-01T00:00:00Z%20svc-a%20verify%20ok',
+      '/v1/x%0Dsvc-a%20verify%20ok',
+      '/v1/%1B]0;owned%07',
+      '/v1/%07',
+      '/v1/%C2%9B31m',
+      '/v1/admin/%0Aforged',
+    ];
+    for (const path of paths) {
+      const response = await callWorker(database.env, path, { headers: { 'CF-Connecting-IP': address } });
+      await response.body?.cancel();
+    }
+    // An admin route with a control character in its id: the route pattern, not the id.
+    const patched = await callWorker(database.env, '/v1/admin/services/%0Aforged%1B', {
+      method: 'PATCH',
+      headers: { 'CF-Connecting-IP': address, 'Content-Type': 'application/json' },
+      body: '{}',
+    });
+    await patched.body?.cancel();
+    const rows = await database.use((db) =>
+      db.execute<{ action: string }>(
+        sql`select action from service_audit_logs where ip_address = ${address} order by created_at`,
+      ),
+    );
+    const actions = rows.rows.map((row) => row.action);
+    expect(actions).toHaveLength(paths.length + 1);
+    for (const action of actions) expect(action).not.toMatch(/\p{Cc}/u);
+    expect(actions).toEqual([...paths.map(() => 'other:GET'), 'admin:PATCH services/:id']);
+  });
 });
 
 describe('logs of a failed write', () => {

@@ -1,6 +1,5 @@
-import bcrypt from 'bcryptjs';
 import { eq } from 'drizzle-orm';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { serviceRegistry } from '../../drizzle/schema.ts';
 import {
   generateServiceKey,
@@ -11,6 +10,7 @@ import {
 } from '../../src/crypto/service-keys.ts';
 import { rotateServiceKey } from '../../src/services/admin.ts';
 import { authenticateService } from '../../src/services/authenticate-service.ts';
+import { insertLegacyService as insertOldSystemService } from '../support/worker/legacy-service.ts';
 import { createTestDatabase, type TestDatabase } from '../support/worker/test-database.ts';
 
 let database: TestDatabase;
@@ -58,16 +58,7 @@ describe('service key hashes', () => {
 
 /** A service as the old system left it: a bcrypt hash and no key id. Returns its identifier. */
 async function insertLegacyService(legacyKey: string, cost = 4): Promise<string> {
-  const identifier = `legacy-${crypto.randomUUID().slice(0, 8)}`;
-  await withDb((db) =>
-    db.insert(serviceRegistry).values({
-      serviceIdentifier: identifier,
-      displayName: 'Old service',
-      apiKeyHash: bcrypt.hashSync(legacyKey, cost),
-      allowedScopes: ['users:verify'],
-    }),
-  );
-  return identifier;
+  return (await insertOldSystemService(database, legacyKey, { cost })).identifier;
 }
 
 describe('a key the old system issued (bcrypt)', () => {
@@ -161,5 +152,47 @@ describe('a rotated key', () => {
     expect(
       await withDb((db) => authenticateService(db, { key: legacyKey, serviceIdentifier: identifier }, new Date())),
     ).toMatchObject({ ok: false, code: 'unknown_key' });
+  });
+});
+
+describe('a key that matches nothing', () => {
+  it('costs one PBKDF2 like a wrong key, whether or not its key id or old-system service exists', async () => {
+    const legacyKey = 'sk_live_old_system_key_timed';
+    const legacy = await insertLegacyService(legacyKey);
+    // Its first use rehashes it to PBKDF2, as happens to every old-system key in use.
+    expect(
+      await withDb((db) => authenticateService(db, { key: legacyKey, serviceIdentifier: legacy }, new Date())),
+    ).toMatchObject({ ok: true });
+    const current = await generateServiceKey();
+    const currentIdentifier = `current-${crypto.randomUUID().slice(0, 8)}`;
+    await withDb((db) =>
+      db.insert(serviceRegistry).values({
+        serviceIdentifier: currentIdentifier,
+        displayName: 'Current',
+        apiKeyHash: current.hash,
+        keyId: current.keyId,
+      }),
+    );
+    const unknownKey = (await generateServiceKey()).key;
+    const wrongSecret = `${current.key.slice(0, 17)}${'x'.repeat(43)}`;
+    const attempts: [string, { key: string; serviceIdentifier: string | null }][] = [
+      ['wrong secret of an existing key id', { key: wrongSecret, serviceIdentifier: null }],
+      ['unknown key id', { key: unknownKey, serviceIdentifier: null }],
+      ['wrong old-system key', { key: 'sk_live_guess', serviceIdentifier: legacy }],
+      [
+        'old-system-style key for a service without one',
+        { key: 'sk_live_guess', serviceIdentifier: currentIdentifier },
+      ],
+      ['old-system-style key for an unknown service', { key: 'sk_live_guess', serviceIdentifier: 'no-such-service' }],
+    ];
+    const derivations: Record<string, number> = {};
+    for (const [what, presented] of attempts) {
+      const deriveBits = vi.spyOn(crypto.subtle, 'deriveBits');
+      const result = await withDb((db) => authenticateService(db, presented, new Date()));
+      expect(result.ok, what).toBe(false);
+      derivations[what] = deriveBits.mock.calls.length;
+      deriveBits.mockRestore();
+    }
+    expect(derivations).toEqual(Object.fromEntries(attempts.map(([what]) => [what, 1])));
   });
 });
