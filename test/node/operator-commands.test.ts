@@ -54,6 +54,14 @@ describe('npm run users:whitelist / users:unwhitelist', () => {
     expect([await whitelisted(url, '101'), await whitelisted(url, '202')]).toEqual([false, false]);
   });
 
+  it('prints a login planted with control characters escaped, on one line', async () => {
+    const url = await createDatabase({ migrated: true });
+    await addPerson(url, 'mona\u001b[2J\nroot is now allowed in.', '4242');
+    const result = await runOperatorCommand('users-whitelist', ['--github-id', '4242'], { DATABASE_URL: url });
+    expect(result.code).toBe(0);
+    expect(result.output.trim()).toBe('mona\\x1b[2J\\nroot is now allowed in. (GitHub id 4242) is now allowed in.');
+  });
+
   it('refuses something that is not a login', async () => {
     const result = await runOperatorCommand('users-whitelist', ['not a login'], {
       DATABASE_URL: 'postgres://x@127.0.0.1:1/x',

@@ -190,6 +190,20 @@ describe('npm run migrate:encrypt-tokens', () => {
     expect(lastLine(again.output)).toContain('TOKEN_PLAINTEXT=refuse can now be set');
   });
 
+  it.each(['', ' ', '1e3', '0x10', '-1', '1.5', 'abc', '0', '5001'])(
+    '--batch-size %j exits 2, naming the flag and what it takes, before touching the database',
+    async (size) => {
+      const result = await runOperatorCommand('migrate-encrypt-tokens', [`--batch-size=${size}`], {
+        DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none',
+        TOKEN_ENCRYPTION_KEY: generateMasterKey(),
+      });
+      expect(result.code).toBe(2);
+      expect(result.output.split('\n')[0]).toBe(
+        `--batch-size takes a whole number of rows from 1 to 5000, in plain decimal digits; got ${JSON.stringify(size)}.`,
+      );
+    },
+  );
+
   it('without a key, exits 2 and says how to get one', async () => {
     const url = await createDatabase({ migrated: true });
     const result = await runOperatorCommand('migrate-encrypt-tokens', [], { DATABASE_URL: url });
