@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { readDevVars } from '../../scripts/lib/dev-vars.ts';
 import { PASSWORD_FILE } from '../../scripts/lib/local-postgres.ts';
 import { openNodeDatabase } from '../../scripts/lib/node-database.ts';
@@ -86,6 +87,24 @@ const oldDevDatabaseUrl = () => `postgres://postgres:postgres@127.0.0.1:${ports.
 const wranglerEnvFile = () => path.resolve('.data', `wrangler-dev-${ports.PORT}.vars`);
 const modeOf = (file: string) => (statSync(file).mode & 0o777).toString(8);
 
+/** The HTTP status the dev bridge answers an upgrade with (101 when it opens a WebSocket). */
+function bridgeUpgradeStatus(pathAndQuery: string, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(`ws://127.0.0.1:${ports.BRIDGE_PORT}${pathAndQuery}`, { headers });
+    socket.on('unexpected-response', (_request, response) => {
+      resolve(response.statusCode ?? 0);
+      response.resume();
+    });
+    socket.on('open', () => {
+      resolve(101);
+      socket.close();
+    });
+    socket.on('error', (error) => {
+      if (!error.message.startsWith('Unexpected server response')) reject(error);
+    });
+  });
+}
+
 async function refusesLogin(url: string): Promise<boolean> {
   const db = await openNodeDatabase(url);
   try {
@@ -115,6 +134,15 @@ describe('npm run dev', () => {
     expect(await refusesLogin(oldDevDatabaseUrl())).toBe(true);
     expect(modeOf(wranglerEnvFile())).toBe('600');
     expect(existsSync(path.join(root, 'wrangler-dev.vars'))).toBe(false);
+    // The review's attack: a page on another origin opening the documented bridge URL. Refused,
+    // with or without the secret, while the Worker's own kind of request (no Origin) opens.
+    const secret = readDevVars(wranglerEnvFile()).DATABASE_WS_PROXY_SECRET;
+    const database = `address=127.0.0.1:${ports.PGPORT}`;
+    const browser = { Origin: 'https://attacker.example' };
+    expect(await bridgeUpgradeStatus(`/v1?${database}`, browser)).toBe(403);
+    expect(await bridgeUpgradeStatus(`/${secret}/v1?${database}`, browser)).toBe(403);
+    expect(await bridgeUpgradeStatus(`/v1?${database}`, {})).toBe(403);
+    expect(await bridgeUpgradeStatus(`/${secret}/v1?${database}`, {})).toBe(101);
     const health = await fetch(`http://127.0.0.1:${ports.PORT}/health`);
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ status: 'ok', database: { reachable: true } });
