@@ -16,6 +16,8 @@ import { createTestDatabase, type TestDatabase } from '../support/worker/test-da
 let database: TestDatabase;
 beforeAll(async () => {
   database = await createTestDatabase();
+  // The budget at a limit these tests reach in a few seconds (TEST_CLIENT_RATE_LIMIT a minute).
+  database.env = { ...database.env, CLIENT_RATE_LIMIT: env.LOW_CLIENT_RATE_LIMIT };
 });
 afterEach(() => {
   vi.restoreAllMocks();

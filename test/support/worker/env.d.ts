@@ -9,6 +9,8 @@ declare namespace Cloudflare {
     TEST_RUN_ID: string;
     TEST_RATE_LIMIT: string;
     TEST_CLIENT_RATE_LIMIT: string;
+    /** CLIENT_RATE_LIMIT with TEST_CLIENT_RATE_LIMIT a minute, for the tests of the per-address budget. */
+    LOW_CLIENT_RATE_LIMIT: RateLimit;
     TEST_BLACKHOLE_PORT: string;
     TOKEN_ENCRYPTION_KEY: string;
     SESSION_SECRET: string;
