@@ -157,7 +157,12 @@ export async function startWorker(stack: GatewayStack, options: WorkerOptions): 
       // The limit is not what is measured: high enough never to trigger.
       ...(options.rateLimiter === false
         ? {}
-        : { ratelimits: { SERVICE_RATE_LIMIT: { namespace_id: '1001', simple: { limit: 10_000_000, period: 60 } } } }),
+        : {
+            ratelimits: {
+              SERVICE_RATE_LIMIT: { namespace_id: '1001', simple: { limit: 10_000_000, period: 60 } },
+              CLIENT_RATE_LIMIT: { namespace_id: '1002', simple: { limit: 10_000_000, period: 60 } },
+            },
+          }),
       queueProducers: { AUDIT_QUEUE: { queueName: 'gateway-audit' } },
       ...(options.onLogLine
         ? { handleStructuredLogs: (log: { message: string }) => options.onLogLine?.(log.message) }
