@@ -34,10 +34,10 @@ export default defineConfig({
               bindings: {
                 DATABASE_URL: withDatabase(inject('adminDatabaseUrl'), inject('templateDatabase')),
                 DATABASE_WS_PROXY: inject('wsProxy'),
+                DATABASE_WS_PROXY_SECRET: inject('wsProxySecret'),
                 TOKEN_ENCRYPTION_KEY: inject('tokenEncryptionKey'),
                 SESSION_SECRET: inject('sessionSecret'),
                 GITHUB_CLIENT_ID: STAND_IN_CLIENT.id,
-                DATABASE_WS_PROXY_SECRET: inject('wsProxySecret'),
                 GITHUB_CLIENT_SECRET: STAND_IN_CLIENT.secret,
                 GITHUB_OAUTH_URL: inject('githubUrl'),
                 GITHUB_API_URL: inject('githubUrl'),

@@ -146,17 +146,6 @@ const configSchema = z.object({
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 
-export type Config = z.infer<typeof configSchema>;
-
-export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
-
-// The env object is the same for every request an isolate serves, so parse it once per object.
-const parsed = new WeakMap<object, ConfigResult>();
-
-/**
- * Validates the Worker's bindings. Problems name the binding and what is wrong with it, never its
- * value: a malformed secret must not reach the log.
- */
 /** Rules across bindings, checked after each binding's own. */
 const configRules = configSchema.superRefine(requireBridgeSecret);
 
@@ -173,6 +162,17 @@ function requireBridgeSecret(
   }
 }
 
+export type Config = z.infer<typeof configSchema>;
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
+
+// The env object is the same for every request an isolate serves, so parse it once per object.
+const parsed = new WeakMap<object, ConfigResult>();
+
+/**
+ * Validates the Worker's bindings. Problems name the binding and what is wrong with it, never its
+ * value: a malformed secret must not reach the log.
+ */
 export function readConfig(env: Bindings): ConfigResult {
   const cached = parsed.get(env);
   if (cached) return cached;
