@@ -15,8 +15,8 @@ export function resolveDatabaseUrl(options: { rootDir: string; direct?: boolean;
   const url = direct ?? readSetting('DATABASE_URL', options);
   if (!url) {
     throw new DatabaseUrlError(
-      'DATABASE_URL is not set. Set it in the environment or in .dev.vars, e.g. for the local database of `npm run dev`:\n' +
-        '  DATABASE_URL=postgres://postgres:postgres@127.0.0.1:54329/gateway',
+      'DATABASE_URL is not set. Set it in the environment or in .dev.vars. For the local database, run `npm run dev` once:\n' +
+        'it writes DATABASE_URL (with its generated password) into .dev.vars, and prints it.',
     );
   }
   try {
