@@ -58,6 +58,13 @@ export class GitHubError extends CodedError<GitHubErrorCode> {
   }
 }
 
+/**
+ * How long a request to GitHub may take. A refresh runs while it holds the person's row lock, and
+ * the callers queued behind it give up after the database's 10 s query timeout: GitHub must
+ * answer well within that.
+ */
+export const GITHUB_TIMEOUT_MS = 5_000;
+
 export function createCodeVerifier(): string {
   return oauth.generateRandomCodeVerifier();
 }
@@ -137,13 +144,17 @@ export async function fetchProfile(endpoints: GitHubEndpoints, accessToken: stri
         'User-Agent': 'edge-github-gateway',
         'X-GitHub-Api-Version': '2022-11-28',
       },
+      signal: AbortSignal.timeout(GITHUB_TIMEOUT_MS),
     });
   } catch {
     throw new GitHubError('github_unreachable', 'GitHub could not be reached to read the profile.');
   }
   if (response.status === 401) throw new GitHubError('bad_credentials', 'GitHub refused the access token.');
   if (!response.ok) throw new GitHubError('github_error', `GitHub answered ${response.status} to the profile request.`);
-  const body = (await response.json()) as { id?: unknown; login?: unknown; name?: unknown; avatar_url?: unknown };
+  // The timeout also covers the body: a GitHub that stops mid-answer is unreachable, not a bug.
+  const body = (await response.json().catch(() => {
+    throw new GitHubError('github_unreachable', 'GitHub stopped answering the profile request.');
+  })) as { id?: unknown; login?: unknown; name?: unknown; avatar_url?: unknown };
   if (typeof body.id !== 'number' || typeof body.login !== 'string') {
     throw new GitHubError('github_error', 'GitHub answered the profile request without an id and login.');
   }
@@ -170,7 +181,8 @@ function authorizationServer(endpoints: GitHubEndpoints): oauth.AuthorizationSer
 function requestOptions(endpoints: GitHubEndpoints): oauth.TokenEndpointRequestOptions {
   const url = new URL(endpoints.oauthUrl);
   const loopbackHttp = url.protocol === 'http:' && isLoopback(url.hostname);
-  return loopbackHttp ? { [oauth.allowInsecureRequests]: true } : {};
+  const signal = () => AbortSignal.timeout(GITHUB_TIMEOUT_MS);
+  return loopbackHttp ? { signal, [oauth.allowInsecureRequests]: true } : { signal };
 }
 
 async function send(request: () => Promise<Response>): Promise<Response> {

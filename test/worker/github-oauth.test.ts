@@ -4,6 +4,7 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { users } from '../../drizzle/schema.ts';
 import { pickStandInUser } from '../../scripts/lib/stand-in-github-picker.ts';
 import { loadTokenKeyring } from '../../src/crypto/token-cipher.ts';
+import { GITHUB_TIMEOUT_MS } from '../../src/github/client.ts';
 import { createLogger } from '../../src/http/logger.ts';
 import { FreshTokenError, freshGitHubAccessToken } from '../../src/users/fresh-github-token.ts';
 import { OTHER_STAND_IN_APPS, TEST_CALLBACK_URL } from '../support/stand-in-client.ts';
@@ -143,4 +144,17 @@ describe('the stand-in GitHub, like GitHub, checks the callback URL', () => {
     });
     expect(((await answer.json()) as { error?: string }).error).toBe('redirect_uri_mismatch');
   });
+});
+
+describe('a GitHub that accepts the connection and never answers', () => {
+  it(`ends the sign-in with github_unreachable (502) after ${GITHUB_TIMEOUT_MS / 1000} s instead of hanging`, async () => {
+    const hanging = `http://127.0.0.1:${env.TEST_BLACKHOLE_PORT}`;
+    const bindings = { ...database.env, GITHUB_OAUTH_URL: hanging, GITHUB_API_URL: hanging };
+    const started = await startSignIn(bindings);
+    const back = new URL('https://gateway.test/auth/github/callback');
+    back.searchParams.set('code', 'a-code-github-never-answers-for');
+    back.searchParams.set('state', started.authorizeUrl.searchParams.get('state') ?? '');
+    vi.spyOn(console, 'warn').mockImplementation(() => {});
+    await expectErrorPage(await callback(bindings, back, started.cookie), 502, 'github_github_unreachable');
+  }, 30_000);
 });
