@@ -1,13 +1,9 @@
-import { and, eq, ne, sql } from 'drizzle-orm';
-import { users } from '../../drizzle/schema.ts';
+import { and, eq, ne, type SQL, sql } from 'drizzle-orm';
+import { type User, users } from '../../drizzle/schema.ts';
 import type { Database } from './client.ts';
 
-export interface SignedInUser {
-  id: string;
-  githubUserId: string;
-  githubLogin: string | null;
-  isWhitelisted: boolean;
-}
+/** A person as sign-in, verify and the whitelist see them: never their tokens. */
+export type SignedInUser = Pick<User, 'id' | 'githubUserId' | 'githubLogin' | 'isWhitelisted'>;
 
 const signedInColumns = {
   id: users.id,
@@ -15,6 +11,11 @@ const signedInColumns = {
   githubLogin: users.githubLogin,
   isWhitelisted: users.isWhitelisted,
 };
+
+/** GitHub logins are case-insensitive; `users_github_login_lower_idx` serves this comparison. */
+function hasLogin(login: string): SQL {
+  return eq(sql`lower(${users.githubLogin})`, login.toLowerCase());
+}
 
 /**
  * Finds or creates the person by GitHub id and records their current login, in one statement
@@ -30,7 +31,7 @@ export async function upsertGitHubUser(db: Database, githubUserId: string, githu
     db
       .update(users)
       .set({ githubLogin: null })
-      .where(and(eq(sql`lower(${users.githubLogin})`, githubLogin.toLowerCase()), ne(users.githubUserId, githubUserId)))
+      .where(and(hasLogin(githubLogin), ne(users.githubUserId, githubUserId)))
       .returning({ id: users.id }),
   );
   const [row] = await db
@@ -45,5 +46,35 @@ export async function upsertGitHubUser(db: Database, githubUserId: string, githu
 
 export async function findUserById(db: Database, id: string): Promise<SignedInUser | null> {
   const [row] = await db.select(signedInColumns).from(users).where(eq(users.id, id));
+  return row ?? null;
+}
+
+/** The GitHub ids of the people carrying this login (case-insensitive), in id order, at most `limit`. */
+export async function findGitHubIdsByLogin(db: Database, login: string, limit: number): Promise<string[]> {
+  const rows = await db
+    .select({ githubUserId: users.githubUserId })
+    .from(users)
+    .where(hasLogin(login))
+    .orderBy(users.githubUserId)
+    .limit(limit);
+  return rows.map((row) => row.githubUserId);
+}
+
+/**
+ * Sets the person's whitelist flag, found by GitHub id; with `login`, only while that login is
+ * still theirs (a sign-in may have moved it since it was looked up). Null when no row matched.
+ */
+export async function setWhitelistedByGitHubId(
+  db: Database,
+  githubUserId: string,
+  allowed: boolean,
+  options: { login?: string } = {},
+): Promise<SignedInUser | null> {
+  const byId = eq(users.githubUserId, githubUserId);
+  const [row] = await db
+    .update(users)
+    .set({ isWhitelisted: allowed })
+    .where(options.login === undefined ? byId : and(byId, hasLogin(options.login)))
+    .returning(signedInColumns);
   return row ?? null;
 }

@@ -1,6 +1,5 @@
-import { and, eq, sql } from 'drizzle-orm';
-import { users } from '../../drizzle/schema.ts';
 import type { Database } from '../db/client.ts';
+import { findGitHubIdsByLogin, type SignedInUser, setWhitelistedByGitHubId } from '../db/users.ts';
 import { CodedError } from '../errors/coded-error.ts';
 
 /** How many GitHub ids an ambiguous-login message lists. */
@@ -8,12 +7,8 @@ const MAX_LISTED = 10;
 
 export type PersonRef = { login: string } | { githubId: string };
 
-export interface WhitelistChange {
-  id: string;
-  githubUserId: string;
-  githubLogin: string | null;
-  isWhitelisted: boolean;
-}
+/** The person after the change. */
+export type WhitelistChange = SignedInUser;
 
 /**
  * More than one person carries this login: data from before logins were kept unique (the old
@@ -33,13 +28,6 @@ export class AmbiguousLoginError extends CodedError<'ambiguous_login'> {
   }
 }
 
-const changeColumns = {
-  id: users.id,
-  githubUserId: users.githubUserId,
-  githubLogin: users.githubLogin,
-  isWhitelisted: users.isWhitelisted,
-};
-
 /**
  * Allows (or stops allowing) a person in, by GitHub login (case-insensitive) or numeric GitHub id.
  * Null when no such person has signed in yet: the row, with their GitHub id, is made at first sign-in.
@@ -51,32 +39,11 @@ export async function setWhitelisted(
   person: PersonRef,
   allowed: boolean,
 ): Promise<WhitelistChange | null> {
-  if (!('login' in person)) {
-    const rows = await db
-      .update(users)
-      .set({ isWhitelisted: allowed })
-      .where(eq(users.githubUserId, person.githubId))
-      .returning(changeColumns);
-    return rows[0] ?? null;
-  }
-  const sameLogin = eq(sql`lower(${users.githubLogin})`, person.login.toLowerCase());
-  const matches = await db
-    .select({ githubUserId: users.githubUserId })
-    .from(users)
-    .where(sameLogin)
-    .orderBy(users.githubUserId)
-    .limit(MAX_LISTED + 1);
-  if (matches.length === 0) return null;
-  if (matches.length > 1)
-    throw new AmbiguousLoginError(
-      person.login,
-      matches.map((match) => match.githubUserId),
-    );
+  if (!('login' in person)) return setWhitelistedByGitHubId(db, person.githubId, allowed);
+  const githubIds = await findGitHubIdsByLogin(db, person.login, MAX_LISTED + 1);
+  const [only] = githubIds;
+  if (only === undefined) return null;
+  if (githubIds.length > 1) throw new AmbiguousLoginError(person.login, githubIds);
   // The login must still be theirs when the flag is set: a sign-in in between may have moved it.
-  const rows = await db
-    .update(users)
-    .set({ isWhitelisted: allowed })
-    .where(and(eq(users.githubUserId, matches[0]?.githubUserId ?? ''), sameLogin))
-    .returning(changeColumns);
-  return rows[0] ?? null;
+  return setWhitelistedByGitHubId(db, only, allowed, { login: person.login });
 }
