@@ -1,61 +1,49 @@
 import { eq } from 'drizzle-orm';
-import { users } from '../../drizzle/schema.ts';
-import type { TokenKeyring } from '../crypto/token-cipher.ts';
-import {
-  type GitHubTokens,
-  type OpenedGitHubTokens,
-  openGitHubTokens,
-  sealGitHubTokens,
-} from '../users/github-tokens.ts';
+import { type User, users } from '../../drizzle/schema.ts';
 import type { Database, Queryable } from './client.ts';
 
-/** Writes a user's GitHub tokens, always encrypted, with their expiry. */
-export async function storeGitHubTokens(
-  db: Queryable,
-  keyring: TokenKeyring,
-  userId: string,
-  tokens: GitHubTokens & { expiresAt: Date | null },
-): Promise<void> {
-  const sealed = await sealGitHubTokens(keyring, userId, tokens);
+/**
+ * A person's GitHub tokens as their row holds them: ciphertext (or an old system's plaintext),
+ * never opened here. Sealing and opening is src/users/github-tokens.ts's job.
+ */
+export type StoredTokens = Pick<User, 'accessToken' | 'refreshToken' | 'expiresAt'>;
+
+export type StoredTokenRow = Pick<User, 'id'> & StoredTokens;
+
+const storedTokenColumns = {
+  id: users.id,
+  accessToken: users.accessToken,
+  refreshToken: users.refreshToken,
+  expiresAt: users.expiresAt,
+};
+
+/** Writes the sealed tokens it is handed, with their expiry, into the person's row. */
+export async function writeStoredTokens(db: Queryable, userId: string, tokens: StoredTokens): Promise<void> {
   await db
     .update(users)
-    .set({ accessToken: sealed.accessToken, refreshToken: sealed.refreshToken, expiresAt: tokens.expiresAt })
+    .set({ accessToken: tokens.accessToken, refreshToken: tokens.refreshToken, expiresAt: tokens.expiresAt })
     .where(eq(users.id, userId));
 }
 
-/** Reads and decrypts a user's GitHub tokens; null when there is no such user. */
-export async function loadGitHubTokens(
-  db: Database,
-  keyring: TokenKeyring,
-  userId: string,
-): Promise<(OpenedGitHubTokens & { expiresAt: Date | null }) | null> {
-  const row = await selectStoredTokens(db, userId);
-  if (!row) return null;
-  return { ...(await openGitHubTokens(keyring, row)), expiresAt: row.expiresAt };
-}
-
-export interface StoredTokenRow {
-  id: string;
-  accessToken: string | null;
-  refreshToken: string | null;
-  expiresAt: Date | null;
-}
-
-/** A user's stored (encrypted) tokens; `forUpdate` locks the row until the transaction ends. */
-export async function selectStoredTokens(
-  db: Queryable,
-  userId: string,
-  options: { forUpdate?: boolean } = {},
-): Promise<StoredTokenRow | null> {
-  const query = db
-    .select({
-      id: users.id,
-      accessToken: users.accessToken,
-      refreshToken: users.refreshToken,
-      expiresAt: users.expiresAt,
-    })
-    .from(users)
-    .where(eq(users.id, userId));
-  const [row] = options.forUpdate ? await query.for('update') : await query;
+/** The person's stored tokens; null when there is no such person. */
+export async function findStoredTokens(db: Queryable, userId: string): Promise<StoredTokenRow | null> {
+  const [row] = await db.select(storedTokenColumns).from(users).where(eq(users.id, userId));
   return row ?? null;
+}
+
+/**
+ * Runs `work` in a transaction holding the person's row lock (`SELECT ... FOR UPDATE`), with the
+ * row as it is once the lock is held (null: no such person) and the transaction to write through.
+ * Concurrent callers for the same person queue here until the one before them commits, so what
+ * one writes, the next one reads.
+ */
+export function withLockedTokenRow<T>(
+  db: Database,
+  userId: string,
+  work: (row: StoredTokenRow | null, tx: Queryable) => Promise<T>,
+): Promise<T> {
+  return db.transaction(async (tx) => {
+    const [row] = await tx.select(storedTokenColumns).from(users).where(eq(users.id, userId)).for('update');
+    return work(row ?? null, tx);
+  });
 }

@@ -1,8 +1,8 @@
 import type { TokenKeyring } from '../crypto/token-cipher.ts';
 import type { Database } from '../db/client.ts';
-import { storeGitHubTokens } from '../db/user-tokens.ts';
 import { type SignedInUser, upsertGitHubUser } from '../db/users.ts';
 import { exchangeCode, fetchProfile, type GitHubAppCredentials } from '../github/client.ts';
+import { storeGitHubTokens } from '../users/stored-github-tokens.ts';
 
 /**
  * The callback's work once the state is checked: the code (with the PKCE verifier and the

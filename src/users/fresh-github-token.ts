@@ -1,10 +1,11 @@
 import type { TokenKeyring } from '../crypto/token-cipher.ts';
 import type { Database } from '../db/client.ts';
-import { loadGitHubTokens, selectStoredTokens, storeGitHubTokens } from '../db/user-tokens.ts';
+import { withLockedTokenRow } from '../db/user-tokens.ts';
 import { CodedError } from '../errors/coded-error.ts';
 import { type GitHubAppCredentials, GitHubError, refreshTokens } from '../github/client.ts';
 import type { Logger } from '../http/logger.ts';
 import { openGitHubTokens } from './github-tokens.ts';
+import { loadGitHubTokens, storeGitHubTokens } from './stored-github-tokens.ts';
 
 /** A token expiring sooner than this is refreshed before it is handed out. */
 export const REFRESH_MARGIN_SECONDS = 300;
@@ -39,8 +40,7 @@ export async function freshGitHubAccessToken(
   if (isFresh(current.expiresAt, now))
     return { accessToken: current.accessToken, expiresAt: current.expiresAt, refreshed: false };
 
-  return deps.db.transaction(async (tx) => {
-    const row = await selectStoredTokens(tx, userId, { forUpdate: true });
+  return withLockedTokenRow(deps.db, userId, async (row, tx) => {
     if (!row) throw new FreshTokenError('no_token', 'This person no longer exists.');
     const locked = await openGitHubTokens(deps.keyring, row);
     if (locked.accessToken && isFresh(row.expiresAt, now)) {

@@ -3,7 +3,7 @@ import { eq } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { users } from '../../drizzle/schema.ts';
 import { isEncryptedToken, loadTokenKeyring, TokenCipherError } from '../../src/crypto/token-cipher.ts';
-import { loadGitHubTokens, storeGitHubTokens } from '../../src/db/user-tokens.ts';
+import { loadGitHubTokens, storeGitHubTokens } from '../../src/users/stored-github-tokens.ts';
 import { createTestDatabase, type TestDatabase } from '../support/worker/test-database.ts';
 
 let database: TestDatabase;
