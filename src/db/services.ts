@@ -1,4 +1,4 @@
-import { and, eq, isNull, lt, or } from 'drizzle-orm';
+import { and, asc, eq, isNull, lt, or } from 'drizzle-orm';
 import { type NewService, type Service, serviceRegistry } from '../../drizzle/schema.ts';
 import type { Database } from './client.ts';
 
@@ -82,4 +82,89 @@ export async function touchServiceLastUsed(db: Database, serviceId: string, now:
         or(isNull(serviceRegistry.lastUsedAt), lt(serviceRegistry.lastUsedAt, new Date(now.getTime() - 60_000))),
       ),
     );
+}
+
+/** What operators see of a service: never a key hash (a null `keyId` is an old-system key). */
+export type ServiceSummaryRow = Pick<
+  Service,
+  | 'id'
+  | 'serviceIdentifier'
+  | 'displayName'
+  | 'allowedScopes'
+  | 'redirectUris'
+  | 'isActive'
+  | 'lastUsedAt'
+  | 'previousKeyExpiresAt'
+  | 'keyId'
+  | 'createdAt'
+>;
+
+const summaryColumns = {
+  id: serviceRegistry.id,
+  serviceIdentifier: serviceRegistry.serviceIdentifier,
+  displayName: serviceRegistry.displayName,
+  allowedScopes: serviceRegistry.allowedScopes,
+  redirectUris: serviceRegistry.redirectUris,
+  isActive: serviceRegistry.isActive,
+  lastUsedAt: serviceRegistry.lastUsedAt,
+  previousKeyExpiresAt: serviceRegistry.previousKeyExpiresAt,
+  keyId: serviceRegistry.keyId,
+  createdAt: serviceRegistry.createdAt,
+};
+
+/** Every service, by identifier. */
+export async function listServiceSummaries(db: Database): Promise<ServiceSummaryRow[]> {
+  return db.select(summaryColumns).from(serviceRegistry).orderBy(asc(serviceRegistry.serviceIdentifier));
+}
+
+/** What operators may change about a service in place (its keys change only by rotation). */
+export type ServiceAccessChange = Partial<Pick<NewService, 'isActive' | 'allowedScopes' | 'redirectUris'>>;
+
+/** Applies the change to the service with this identifier; null when there is none. */
+export async function updateServiceByIdentifier(
+  db: Database,
+  identifier: string,
+  change: ServiceAccessChange,
+): Promise<ServiceSummaryRow | null> {
+  const [row] = await db
+    .update(serviceRegistry)
+    .set(change)
+    .where(eq(serviceRegistry.serviceIdentifier, identifier))
+    .returning(summaryColumns);
+  return row ?? null;
+}
+
+/** A service's keys as a rotation reads them: the current one, and the previous one of a grace period. */
+export type ServiceKeys = Pick<Service, 'id' | 'keyId' | 'apiKeyHash' | 'previousKeyHash' | 'previousKeyExpiresAt'>;
+
+export async function findServiceKeysByIdentifier(db: Database, identifier: string): Promise<ServiceKeys | null> {
+  const [row] = await db
+    .select({
+      id: serviceRegistry.id,
+      keyId: serviceRegistry.keyId,
+      apiKeyHash: serviceRegistry.apiKeyHash,
+      previousKeyHash: serviceRegistry.previousKeyHash,
+      previousKeyExpiresAt: serviceRegistry.previousKeyExpiresAt,
+    })
+    .from(serviceRegistry)
+    .where(eq(serviceRegistry.serviceIdentifier, identifier));
+  return row ?? null;
+}
+
+/**
+ * Writes a rotation's keys, only over the current key hash the rotation read: false when someone
+ * changed it meanwhile (another rotation won), and nothing was written.
+ */
+export async function replaceServiceKeys(
+  db: Database,
+  serviceId: string,
+  readHash: string,
+  keys: Pick<NewService, 'apiKeyHash' | 'keyId' | 'previousKeyId' | 'previousKeyHash' | 'previousKeyExpiresAt'>,
+): Promise<boolean> {
+  const written = await db
+    .update(serviceRegistry)
+    .set(keys)
+    .where(and(eq(serviceRegistry.id, serviceId), eq(serviceRegistry.apiKeyHash, readHash)))
+    .returning({ id: serviceRegistry.id });
+  return written.length > 0;
 }

@@ -1,7 +1,13 @@
-import { and, asc, eq } from 'drizzle-orm';
-import { serviceRegistry } from '../../drizzle/schema.ts';
 import { generateServiceKey } from '../crypto/service-keys.ts';
 import type { Database } from '../db/client.ts';
+import {
+  findServiceKeysByIdentifier,
+  listServiceSummaries,
+  replaceServiceKeys,
+  type ServiceAccessChange,
+  type ServiceSummaryRow,
+  updateServiceByIdentifier,
+} from '../db/services.ts';
 import { CodedError } from '../errors/coded-error.ts';
 import { escapeControl } from '../validation/control-characters.ts';
 import { ServiceInputError, validateRedirectUri, validateScopes } from './register-service.ts';
@@ -20,28 +26,23 @@ export interface ServiceSummary {
   createdAt: Date;
 }
 
-const summary = {
-  id: serviceRegistry.id,
-  identifier: serviceRegistry.serviceIdentifier,
-  displayName: serviceRegistry.displayName,
-  scopes: serviceRegistry.allowedScopes,
-  redirectUris: serviceRegistry.redirectUris,
-  isActive: serviceRegistry.isActive,
-  lastUsedAt: serviceRegistry.lastUsedAt,
-  previousKeyExpiresAt: serviceRegistry.previousKeyExpiresAt,
-  keyId: serviceRegistry.keyId,
-  createdAt: serviceRegistry.createdAt,
-};
-
-type SummaryRow = { keyId: string | null } & Omit<ServiceSummary, 'legacyKey'>;
-
-function toSummary({ keyId, ...row }: SummaryRow): ServiceSummary {
-  return { ...row, legacyKey: keyId === null };
+function toSummary(row: ServiceSummaryRow): ServiceSummary {
+  return {
+    id: row.id,
+    identifier: row.serviceIdentifier,
+    displayName: row.displayName,
+    scopes: row.allowedScopes,
+    redirectUris: row.redirectUris,
+    isActive: row.isActive,
+    lastUsedAt: row.lastUsedAt,
+    previousKeyExpiresAt: row.previousKeyExpiresAt,
+    createdAt: row.createdAt,
+    legacyKey: row.keyId === null,
+  };
 }
 
 export async function listServices(db: Database): Promise<ServiceSummary[]> {
-  const rows = await db.select(summary).from(serviceRegistry).orderBy(asc(serviceRegistry.serviceIdentifier));
-  return rows.map(toSummary);
+  return (await listServiceSummaries(db)).map(toSummary);
 }
 
 export class UnknownServiceError extends Error {
@@ -108,18 +109,9 @@ export async function rotateServiceKey(
   if (!Number.isInteger(graceSeconds) || graceSeconds < 0 || graceSeconds > MAX_GRACE_SECONDS) {
     throw new ServiceInputError('The grace period is a whole number of seconds, at most 30 days.');
   }
-  const [current] = await db
-    .select({
-      id: serviceRegistry.id,
-      keyId: serviceRegistry.keyId,
-      hash: serviceRegistry.apiKeyHash,
-      previousHash: serviceRegistry.previousKeyHash,
-      previousExpiresAt: serviceRegistry.previousKeyExpiresAt,
-    })
-    .from(serviceRegistry)
-    .where(eq(serviceRegistry.serviceIdentifier, identifier));
+  const current = await findServiceKeysByIdentifier(db, identifier);
   if (!current) throw new UnknownServiceError(identifier);
-  const graceEndsAt = current.previousHash === null ? null : current.previousExpiresAt;
+  const graceEndsAt = current.previousKeyHash === null ? null : current.previousKeyExpiresAt;
   if (graceEndsAt && graceEndsAt.getTime() > now.getTime() && !force)
     throw new RotationInProgressError(identifier, graceEndsAt);
   const fresh = await generateServiceKey();
@@ -129,31 +121,23 @@ export async function rotateServiceKey(
   const previousKeyExpiresAt = keepPrevious ? new Date(now.getTime() + graceSeconds * 1000) : null;
   // Only over the key we read: of two rotations at once, the later one finds the key changed and
   // starts again from what the first wrote (so it is refused during the grace period it began).
-  const written = await db
-    .update(serviceRegistry)
-    .set({
-      apiKeyHash: fresh.hash,
-      keyId: fresh.keyId,
-      previousKeyId: keepPrevious ? current.keyId : null,
-      previousKeyHash: keepPrevious ? current.hash : null,
-      previousKeyExpiresAt,
-    })
-    .where(and(eq(serviceRegistry.id, current.id), eq(serviceRegistry.apiKeyHash, current.hash)))
-    .returning({ id: serviceRegistry.id });
-  if (written.length === 0) return rotateServiceKey(db, identifier, graceSeconds, now, { force });
+  const written = await replaceServiceKeys(db, current.id, current.apiKeyHash, {
+    apiKeyHash: fresh.hash,
+    keyId: fresh.keyId,
+    previousKeyId: keepPrevious ? current.keyId : null,
+    previousKeyHash: keepPrevious ? current.apiKeyHash : null,
+    previousKeyExpiresAt,
+  });
+  if (!written) return rotateServiceKey(db, identifier, graceSeconds, now, { force });
   return { key: fresh.key, previousKeyExpiresAt };
 }
 
 async function updateByIdentifier(
   db: Database,
   identifier: string,
-  set: Partial<typeof serviceRegistry.$inferInsert>,
+  change: ServiceAccessChange,
 ): Promise<ServiceSummary> {
-  const [row] = await db
-    .update(serviceRegistry)
-    .set(set)
-    .where(eq(serviceRegistry.serviceIdentifier, identifier))
-    .returning(summary);
+  const row = await updateServiceByIdentifier(db, identifier, change);
   if (!row) throw new UnknownServiceError(identifier);
   return toSummary(row);
 }
