@@ -1,4 +1,4 @@
-import { serviceAuditLogs } from '../../drizzle/schema.ts';
+import { insertAuditLogs } from '../db/audit-logs.ts';
 import type { Queryable } from '../db/client.ts';
 import { UUID_PATTERN } from '../db/ids.ts';
 
@@ -25,33 +25,22 @@ export interface AuditEvent {
   userAgent: string | null;
 }
 
-/**
- * Postgres text cannot hold NUL, and a path or header may carry one (`%00`): without this the
- * whole batch would be refused and the attempt go unrecorded.
- */
-function storable(text: string): string {
-  return text.replaceAll('\u0000', '\uFFFD');
-}
-
 /** Writes audit events in one statement (the queue consumer's batch, or one direct write). */
 export async function insertAuditEvents(db: Queryable, events: AuditEvent[]): Promise<void> {
-  if (events.length === 0) return;
-  await db
-    .insert(serviceAuditLogs)
-    .values(
-      events.map((event) => ({
-        id: event.id,
-        serviceId: event.serviceId,
-        // A user id that is not a UUID (a caller's malformed input) is kept out of the foreign key.
-        userId: event.userId && UUID_PATTERN.test(event.userId) ? event.userId : null,
-        action: storable(event.action),
-        success: event.success,
-        failureReason: event.success ? null : event.code,
-        ipAddress: event.ipAddress === null ? null : storable(event.ipAddress.slice(0, 64)),
-        userAgent: event.userAgent === null ? null : storable(event.userAgent.slice(0, 512)),
-        metadata: { code: event.code, requestId: event.requestId },
-        createdAt: new Date(event.at),
-      })),
-    )
-    .onConflictDoNothing({ target: serviceAuditLogs.id });
+  await insertAuditLogs(
+    db,
+    events.map((event) => ({
+      id: event.id,
+      serviceId: event.serviceId,
+      // A user id that is not a UUID (a caller's malformed input) is kept out of the foreign key.
+      userId: event.userId && UUID_PATTERN.test(event.userId) ? event.userId : null,
+      action: event.action,
+      success: event.success,
+      failureReason: event.success ? null : event.code,
+      ipAddress: event.ipAddress,
+      userAgent: event.userAgent,
+      metadata: { code: event.code, requestId: event.requestId },
+      createdAt: new Date(event.at),
+    })),
+  );
 }

@@ -1,6 +1,5 @@
-import { and, desc, eq, gte, lt, or, type SQL } from 'drizzle-orm';
-import { serviceAuditLogs, serviceRegistry } from '../../drizzle/schema.ts';
 import { fromBase64Url, toBase64Url, utf8 } from '../crypto/encoding.ts';
+import { type AuditLogRow, findAuditLogs } from '../db/audit-logs.ts';
 import type { Database } from '../db/client.ts';
 import { UUID_PATTERN } from '../db/ids.ts';
 import { isStorableTime } from '../validation/operator-input.ts';
@@ -51,53 +50,47 @@ export async function queryAudit(
   }
   if (query.userId !== undefined && !UUID_PATTERN.test(query.userId.toLowerCase()))
     throw new AuditQueryError('The user id is a UUID, e.g. 0b6f3a1e-7c2d-4e8f-9a10-2b3c4d5e6f70.');
-  const conditions: SQL[] = [];
-  if (query.service) conditions.push(eq(serviceRegistry.serviceIdentifier, query.service));
-  if (query.userId) conditions.push(eq(serviceAuditLogs.userId, query.userId));
-  if (query.action) conditions.push(eq(serviceAuditLogs.action, query.action));
-  if (query.success !== undefined) conditions.push(eq(serviceAuditLogs.success, query.success));
-  if (query.since) conditions.push(gte(serviceAuditLogs.createdAt, query.since));
-  if (query.until) conditions.push(lt(serviceAuditLogs.createdAt, query.until));
-  if (query.cursor) {
-    const [at, id] = decodeCursor(query.cursor);
-    conditions.push(
-      or(
-        lt(serviceAuditLogs.createdAt, at),
-        and(eq(serviceAuditLogs.createdAt, at), lt(serviceAuditLogs.id, id)),
-      ) as SQL,
-    );
-  }
-  const rows = await db
-    .select({
-      id: serviceAuditLogs.id,
-      at: serviceAuditLogs.createdAt,
-      service: serviceRegistry.serviceIdentifier,
-      userId: serviceAuditLogs.userId,
-      action: serviceAuditLogs.action,
-      success: serviceAuditLogs.success,
-      metadata: serviceAuditLogs.metadata,
-      ipAddress: serviceAuditLogs.ipAddress,
-      userAgent: serviceAuditLogs.userAgent,
-    })
-    .from(serviceAuditLogs)
-    .leftJoin(serviceRegistry, eq(serviceRegistry.id, serviceAuditLogs.serviceId))
-    .where(conditions.length > 0 ? and(...conditions) : undefined)
-    .orderBy(desc(serviceAuditLogs.createdAt), desc(serviceAuditLogs.id))
-    .limit(query.limit + 1);
+  const rows = await findAuditLogs(
+    db,
+    {
+      serviceIdentifier: query.service,
+      userId: query.userId,
+      action: query.action,
+      success: query.success,
+      since: query.since,
+      until: query.until,
+      olderThan: query.cursor ? decodeCursor(query.cursor) : undefined,
+    },
+    query.limit + 1,
+  );
   const page = rows.slice(0, query.limit);
-  const entries = page.map(({ metadata, ...row }) => {
-    const facts = (metadata ?? {}) as { code?: string; requestId?: string };
-    return { ...row, code: facts.code ?? null, requestId: facts.requestId ?? null };
-  });
+  const entries = page.map(toEntry);
   const last = page.at(-1);
-  return { entries, nextCursor: rows.length > query.limit && last ? encodeCursor(last.at, last.id) : null };
+  return { entries, nextCursor: rows.length > query.limit && last ? encodeCursor(last.createdAt, last.id) : null };
+}
+
+/** The row as operators read it: the outcome code and request id come out of its metadata. */
+function toEntry(row: AuditLogRow): AuditEntry {
+  const facts = (row.metadata ?? {}) as { code?: string; requestId?: string };
+  return {
+    id: row.id,
+    at: row.createdAt,
+    service: row.serviceIdentifier,
+    userId: row.userId,
+    action: row.action,
+    success: row.success,
+    ipAddress: row.ipAddress,
+    userAgent: row.userAgent,
+    code: facts.code ?? null,
+    requestId: facts.requestId ?? null,
+  };
 }
 
 function encodeCursor(at: Date, id: string): string {
   return toBase64Url(utf8(JSON.stringify([at.toISOString(), id])));
 }
 
-function decodeCursor(cursor: string): [Date, string] {
+function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   const bytes = fromBase64Url(cursor);
   try {
     const [at, id] = JSON.parse(new TextDecoder().decode(bytes ?? new Uint8Array())) as [string, string];
@@ -105,7 +98,7 @@ function decodeCursor(cursor: string): [Date, string] {
     // Only what this gateway can have issued: a time Postgres holds and the id of a row.
     if (typeof at !== 'string' || !isStorableTime(date) || typeof id !== 'string' || !UUID_PATTERN.test(id))
       throw new Error('bad');
-    return [date, id];
+    return { createdAt: date, id };
   } catch {
     throw new AuditQueryError('The cursor is not one this gateway gave out; start from the first page.');
   }
