@@ -13,6 +13,12 @@ import type { Logger } from './logger.ts';
  */
 
 export const CLIENT_BUDGET_PERIOD_SECONDS = 60;
+/**
+ * The address Cloudflare gives every request a Worker sends to another zone, whoever owns the
+ * Worker; such requests also carry `CF-Worker`, the sending Worker's zone, set by Cloudflare. By
+ * address alone every service running on Workers would share one budget with every other Worker.
+ */
+export const WORKERS_EGRESS_ADDRESS = '2a06:98c0:3600::103';
 /** Requests without CF-Connecting-IP (local runs, tests) share one bucket, named for that. */
 const NO_ADDRESS = 'no-address';
 
@@ -46,7 +52,7 @@ export function refusedByClientBudget(c: Context<AppEnv>): boolean {
 async function drawSlot(c: Context<AppEnv>): Promise<boolean> {
   const limiter = c.env.CLIENT_RATE_LIMIT;
   if (!limiter) return true;
-  const bucket = clientBucket(c.req.header('CF-Connecting-IP'));
+  const bucket = clientBucket(c.req.header('CF-Connecting-IP'), c.req.header('CF-Worker'));
   if ((await limiter.limit({ key: bucket })).success) return true;
   refused.add(c.req.raw);
   noteRefusal(c.var.log, bucket, Date.now());
@@ -55,11 +61,15 @@ async function drawSlot(c: Context<AppEnv>): Promise<boolean> {
 
 /**
  * The bucket of an address: an IPv4 address as it is, an IPv6 address by its /64 (one subscriber
- * usually holds a whole /64, so single addresses would give them billions of budgets).
+ * usually holds a whole /64, so single addresses would give them billions of budgets). On the
+ * shared Workers address, the calling Worker's zone (`CF-Worker`); from any other address that
+ * header is the caller's own word and is ignored.
  */
-export function clientBucket(address: string | undefined): string {
+export function clientBucket(address: string | undefined, worker?: string): string {
   const trimmed = address?.trim().toLowerCase() ?? '';
   if (trimmed === '') return NO_ADDRESS;
+  const zone = worker?.trim().toLowerCase();
+  if (zone && trimmed === WORKERS_EGRESS_ADDRESS) return `worker:${zone.slice(0, 253)}`;
   if (!trimmed.includes(':')) return trimmed.slice(0, 64);
   const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/.exec(trimmed)?.[1];
   if (mapped) return mapped;

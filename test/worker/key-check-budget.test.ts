@@ -2,7 +2,7 @@ import { env } from 'cloudflare:test';
 import { sql } from 'drizzle-orm';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Bindings } from '../../src/config.ts';
-import { clientBucket } from '../../src/http/client-budget.ts';
+import { clientBucket, WORKERS_EGRESS_ADDRESS } from '../../src/http/client-budget.ts';
 import { rotateServiceKey } from '../../src/services/admin.ts';
 import { callWorker } from '../support/worker/call-worker.ts';
 import { insertLegacyService } from '../support/worker/legacy-service.ts';
@@ -88,6 +88,29 @@ describe('the key-check budget per client address', () => {
     expect(await verifyFrom(database.env, freshAddress(), legacyKey, legacy.identifier)).toBe('200 ok');
     // The attacker's own address ran out.
     expect(answers.slice(-1)).toEqual([LIMITED]);
+  }, 60_000);
+
+  it("guesses from one Worker leave another Worker's key working, though Cloudflare gives both the same address", async () => {
+    const service = await registerService(database);
+    const cold = { ...database.env, VERIFY_CACHE_SECONDS: '0' };
+    const fromWorker = (zone: string, key: string) =>
+      callWorker(cold, '/v1/verify', {
+        method: 'POST',
+        headers: {
+          Authorization: `Bearer ${key}`,
+          'Content-Type': 'application/json',
+          'CF-Connecting-IP': WORKERS_EGRESS_ADDRESS,
+          'CF-Worker': zone,
+        },
+        body: JSON.stringify({ user_id: crypto.randomUUID() }),
+      });
+    await startEarlyInRateWindow();
+    const attacker = `guesser-${crypto.randomUUID().slice(0, 8)}.workers.dev`;
+    const statuses: number[] = [];
+    for (let n = 0; n < LIMIT + 3; n += 1) statuses.push((await fromWorker(attacker, 'gwk_AAAAAAAAAAAA_guess')).status);
+    expect(statuses.slice(-3)).toEqual([429, 429, 429]);
+    const victim = `billing-${crypto.randomUUID().slice(0, 8)}.example.com`;
+    expect((await fromWorker(victim, service.key)).status).toBe(200);
   }, 60_000);
 
   it("after a rotation away from an old-system key, hundreds of guesses leave the new gwk_ key's cold check working", async () => {
@@ -181,9 +204,21 @@ describe('the bucket of a client address', () => {
       '2001:0db8:0000:0002:abcd::9',
       '2001:db8:0:2::1.2.3.4',
     ];
-    expect(new Set(sameSubnet.map(clientBucket))).toEqual(new Set(['2001:db8:0:2::/64']));
+    expect(new Set(sameSubnet.map((address) => clientBucket(address)))).toEqual(new Set(['2001:db8:0:2::/64']));
     expect(clientBucket('2001:db8:0:3::1')).toBe('2001:db8:0:3::/64');
     expect(clientBucket(undefined)).toBe(clientBucket(''));
     expect(clientBucket(undefined)).not.toBe(clientBucket('203.0.113.9'));
+  });
+
+  it("is the calling Worker's zone (CF-Worker) on Cloudflare's shared Workers address, and CF-Worker counts for nothing from any other address", () => {
+    expect(clientBucket(WORKERS_EGRESS_ADDRESS, 'billing.example.com')).toBe('worker:billing.example.com');
+    expect(clientBucket(WORKERS_EGRESS_ADDRESS, 'Billing.Example.COM')).toBe('worker:billing.example.com');
+    expect(clientBucket(WORKERS_EGRESS_ADDRESS, 'other.workers.dev')).not.toBe(
+      clientBucket(WORKERS_EGRESS_ADDRESS, 'billing.example.com'),
+    );
+    // Without the header, the shared address is one bucket like any other /64.
+    expect(clientBucket(WORKERS_EGRESS_ADDRESS)).toBe('2a06:98c0:3600:0::/64');
+    // Anyone else can send the header: it is ignored, or every request could name a budget of its own.
+    expect(clientBucket('203.0.113.9', 'made-up.example')).toBe('203.0.113.9');
   });
 });
