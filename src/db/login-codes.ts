@@ -1,5 +1,5 @@
 import { and, eq, gt, isNotNull, isNull, sql } from 'drizzle-orm';
-import { loginCodes, sessions } from '../../drizzle/schema.ts';
+import { type LoginCode, loginCodes, sessions } from '../../drizzle/schema.ts';
 import { randomBytes, sha256, toBase64Url, toHex } from '../crypto/encoding.ts';
 import type { Database } from './client.ts';
 
@@ -24,13 +24,7 @@ export async function createLoginCode(
   return code;
 }
 
-export interface ConsumedLoginCode {
-  serviceId: string;
-  userId: string;
-  redirectUri: string;
-  expiresAt: Date;
-  codeChallenge: string | null;
-}
+export type ConsumedLoginCode = Pick<LoginCode, 'serviceId' | 'userId' | 'redirectUri' | 'expiresAt' | 'codeChallenge'>;
 
 export type LoginCodeUse =
   | { kind: 'granted'; grant: ConsumedLoginCode }

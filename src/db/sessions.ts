@@ -1,6 +1,7 @@
 import { and, desc, eq, gt, isNull } from 'drizzle-orm';
-import { serviceRegistry, sessions, users } from '../../drizzle/schema.ts';
+import { type Session, serviceRegistry, sessions, users } from '../../drizzle/schema.ts';
 import type { Database } from './client.ts';
+import type { SignedInUser } from './users.ts';
 
 export async function createSession(
   db: Database,
@@ -22,13 +23,7 @@ export class SessionIdTakenError extends Error {
   override name = 'SessionIdTakenError';
 }
 
-export interface SessionWithUser {
-  id: string;
-  serviceId: string | null;
-  expiresAt: Date;
-  revokedAt: Date | null;
-  user: { id: string; githubUserId: string; githubLogin: string | null; isWhitelisted: boolean };
-}
+export type SessionWithUser = Pick<Session, 'id' | 'serviceId' | 'expiresAt' | 'revokedAt'> & { user: SignedInUser };
 
 /**
  * The earliest expiry a service's latest session may have and still give it standing access:
