@@ -2,7 +2,7 @@
 // Local Postgres (data kept in .data/), the WebSocket bridge, then `wrangler dev`.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isLocalDevDatabase, startDevStack } from './lib/dev-stack.ts';
+import { externalDatabaseUrlOf, startDevStack } from './lib/dev-stack.ts';
 import { readDevVars } from './lib/dev-vars.ts';
 
 const rootDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -19,7 +19,6 @@ const port = (name: string, fallback: number) => {
 const log = (line: string) => console.log(`[dev] ${line}`);
 const devVarsFile = path.resolve(rootDir, env.DEV_VARS_FILE ?? '.dev.vars');
 const postgresPort = port('PGPORT', 54329);
-const configuredDatabaseUrl = env.DATABASE_URL ?? readDevVars(devVarsFile).DATABASE_URL;
 const stack = await startDevStack({
   rootDir,
   workerPort: port('PORT', 8787),
@@ -28,12 +27,9 @@ const stack = await startDevStack({
   standInGitHubPort: port('GITHUB_STAND_IN_PORT', 54331),
   dataDir: path.resolve(rootDir, env.PGDATA_DIR ?? '.data/postgres'),
   devVarsFile,
-  // The README tells operators to put the local database's URL in .dev.vars for their commands:
-  // that URL is this stack's own Postgres, still to be started, not another server.
-  externalDatabaseUrl:
-    configuredDatabaseUrl && !isLocalDevDatabase(configuredDatabaseUrl, postgresPort)
-      ? configuredDatabaseUrl
-      : undefined,
+  // A local URL that a dev stack wrote into .dev.vars is this stack's own Postgres, still to be
+  // started (and its URL replaced), not another server.
+  externalDatabaseUrl: externalDatabaseUrlOf(env.DATABASE_URL, readDevVars(devVarsFile).DATABASE_URL, postgresPort),
   log,
 }).catch((error: unknown) => {
   console.error(`[dev] ${error instanceof Error ? error.message : String(error)}`);

@@ -45,6 +45,39 @@ export function isLocalDevDatabase(url: string, postgresPort: number): boolean {
 }
 
 /**
+ * Whether a DATABASE_URL is one a dev stack wrote into .dev.vars for the operator commands: its
+ * own local database (loopback, the `postgres` superuser, the `gateway` database) on whatever port
+ * that run used. Such a value is the stack's to start and to replace, never another server.
+ */
+export function isDevStackDatabaseUrl(url: string): boolean {
+  try {
+    const parsed = new URL(url);
+    return (
+      ['127.0.0.1', 'localhost', '[::1]'].includes(parsed.hostname) &&
+      decodeURIComponent(parsed.username) === 'postgres' &&
+      parsed.pathname === `/${DEV_DATABASE}`
+    );
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The server `npm run dev` should use instead of starting its own, if any: DATABASE_URL from the
+ * environment unless it names this stack's own database (the same port), or from .dev.vars unless
+ * it is what a dev stack wrote there (a run with another PGPORT included).
+ */
+export function externalDatabaseUrlOf(
+  fromEnvironment: string | undefined,
+  fromDevVars: string | undefined,
+  postgresPort: number,
+): string | undefined {
+  if (fromEnvironment) return isLocalDevDatabase(fromEnvironment, postgresPort) ? undefined : fromEnvironment;
+  if (fromDevVars) return isDevStackDatabaseUrl(fromDevVars) ? undefined : fromDevVars;
+  return undefined;
+}
+
+/**
  * Where the stack writes the env file wrangler dev reads (every local secret): the checkout's own
  * .data folder, never beside a data folder that may sit in a shared temporary directory. One per
  * Worker port, so two stacks of one checkout never overwrite each other's.
@@ -60,7 +93,7 @@ export function wranglerEnvFile(rootDir: string, workerPort: number): string {
 export function recordDatabaseUrlForOperators(devVarsFile: string, databaseUrl: string, postgresPort: number): boolean {
   const current = readDevVars(devVarsFile).DATABASE_URL;
   if (current === databaseUrl) return false;
-  if (current && !isLocalDevDatabase(current, postgresPort)) return false;
+  if (current && !isLocalDevDatabase(current, postgresPort) && !isDevStackDatabaseUrl(current)) return false;
   setDevVar(devVarsFile, 'DATABASE_URL', databaseUrl);
   return true;
 }
