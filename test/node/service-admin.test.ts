@@ -133,7 +133,7 @@ describe('operator commands for services', () => {
     );
     expect(result.code).toBe(2);
     expect(result.output).toContain(
-      'The display name must not contain control characters (U+0000-U+001F, U+007F-U+009F',
+      'The display name must not contain control or invisible characters (U+0000-U+001F, U+007F-U+009F',
     );
     const listed = await runOperatorCommand('services-list', [], { DATABASE_URL: url });
     expect(listed.output).toContain('No services yet');

@@ -5,6 +5,7 @@ import type { Bindings } from '../../src/config.ts';
 import { toBase64Url, utf8 } from '../../src/crypto/encoding.ts';
 import { MAX_JSON_BODY_BYTES } from '../../src/http/json-body.ts';
 import worker from '../../src/index.ts';
+import { ALL_ROUTES, PAGES } from '../../src/routes/route-table.ts';
 import { SIGN_IN_COOKIE } from '../../src/signin/attempt.ts';
 import { SESSION_COOKIE } from '../../src/signin/browser-session.ts';
 import { callWorker } from '../support/worker/call-worker.ts';
@@ -35,21 +36,12 @@ beforeAll(async () => {
   bindings = rest;
 }, 60_000);
 
-const BROWSER_PATHS = ['/', '/login', '/logout', '/auth/github/callback'];
-const API_PATHS = [
-  '/livez',
-  '/health',
-  '/openapi.json',
-  '/v1/verify',
-  '/v1/github-token',
-  '/v1/sessions/exchange',
-  '/v1/sessions/revoke',
-  '/v1/admin/services',
-  '/v1/admin/services/00000000-0000-4000-8000-000000000000',
-  '/v1/admin/services/not-a-uuid/rotate-key',
-  '/v1/admin/users/whitelist',
-  '/v1/admin/audit',
-];
+// Every route the gateway serves comes from its route table, so a new route is fuzzed too.
+const BROWSER_PATHS = PAGES.map((page) => page.path);
+/** The other routes' paths, a path parameter filled in (the weighted target below fills it at random). */
+const API_PATHS = ALL_ROUTES.filter((route) => !BROWSER_PATHS.includes(route.path)).map((route) =>
+  route.path.replace(':id', 'not-a-service'),
+);
 
 /** Strings long and random enough that finding one in a response can only mean it was echoed. */
 const secretLike = fc.stringMatching(/^[A-Za-z0-9_-]{24,48}$/);
@@ -107,25 +99,7 @@ function asPathSegment(text: string): string {
   }
 }
 
-const ROUTES: [method: string, path: string][] = [
-  ['GET', '/'],
-  ['GET', '/login'],
-  ['GET', '/auth/github/callback'],
-  ['POST', '/logout'],
-  ['GET', '/livez'],
-  ['GET', '/health'],
-  ['GET', '/openapi.json'],
-  ['POST', '/v1/verify'],
-  ['POST', '/v1/github-token'],
-  ['POST', '/v1/sessions/exchange'],
-  ['POST', '/v1/sessions/revoke'],
-  ['GET', '/v1/admin/services'],
-  ['POST', '/v1/admin/services'],
-  ['PATCH', '/v1/admin/services/:id'],
-  ['POST', '/v1/admin/services/:id/rotate-key'],
-  ['POST', '/v1/admin/users/whitelist'],
-  ['GET', '/v1/admin/audit'],
-];
+const ROUTES: [method: string, path: string][] = ALL_ROUTES.map((route) => [route.method.toUpperCase(), route.path]);
 
 /** Mostly a real route with its own method (so requests get past routing), sometimes anything. */
 const target = fc.oneof(
@@ -440,6 +414,20 @@ describe('admin routes: input Postgres cannot hold is refused with a 400 before 
       const listed = (await (await adminCall('GET', '/v1/admin/services')).json()) as { services: { id: string }[] };
       expect(listed.services.map((service) => service.id)).not.toContain(id);
     }
+  });
+
+  it('a display name with an invisible format or separator character (U+202E, U+200B, U+FEFF, U+2028): 400 invalid_service', async () => {
+    const names = ['\u202eevil', '\u200b', 'zero\ufeffwidth', 'two\u2028lines', 'tag\u{e0041}'];
+    for (const [index, name] of names.entries()) {
+      const id = `invisible-${index}`;
+      await expectRefused(
+        await adminCall('POST', '/v1/admin/services', { id, name }),
+        'invalid_service',
+        JSON.stringify(name),
+      );
+    }
+    const plain = await adminCall('POST', '/v1/admin/services', { id: 'visible-name', name: 'Billing – Zürich 🚀' });
+    expect(plain.status).toBe(201);
   });
 
   it('since and until outside the years 1970 to 9999: 400 invalid_query', async () => {
