@@ -78,3 +78,23 @@ export async function useLoginCode(
   const revokedSession = revoked.rows[0]?.id;
   return revokedSession ? { kind: 'replayed', revokedSession } : { kind: 'unknown' };
 }
+
+/**
+ * Uses up the person's login codes that no service has exchanged yet (at one service, or at
+ * all): a sign-out must not be undone by a code already on its way to a service. A used code with
+ * no session recorded is simply invalid at the exchange. Only unexpired codes can be waiting, so
+ * the expiry index finds them.
+ */
+export async function voidUnexchangedLoginCodes(
+  db: Database,
+  userId: string,
+  which: { serviceId: string } | 'all',
+  now = new Date(),
+): Promise<void> {
+  const conditions = [gt(loginCodes.expiresAt, now), eq(loginCodes.userId, userId), isNull(loginCodes.usedAt)];
+  if (which !== 'all') conditions.push(eq(loginCodes.serviceId, which.serviceId));
+  await db
+    .update(loginCodes)
+    .set({ usedAt: now })
+    .where(and(...conditions));
+}

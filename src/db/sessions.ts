@@ -1,6 +1,7 @@
 import { and, desc, eq, gt, isNull } from 'drizzle-orm';
 import { type Session, serviceRegistry, sessions, users } from '../../drizzle/schema.ts';
 import type { Database } from './client.ts';
+import { voidUnexchangedLoginCodes } from './login-codes.ts';
 import type { SignedInUser } from './users.ts';
 
 export async function createSession(
@@ -165,7 +166,9 @@ export async function listServiceAccess(
 /**
  * Revokes a person's own unrevoked sessions, live or expired: every one at one service
  * (`serviceId`), or all of them (every service and the gateway's own). Only ever that person's:
- * a service id alone cannot reach anyone else's session. Returns what it revoked.
+ * a service id alone cannot reach anyone else's session. The person's login codes not yet
+ * exchanged there are used up too, so none of them becomes a session afterwards. Returns what it
+ * revoked.
  */
 export async function revokePersonSessions(
   db: Database,
@@ -173,6 +176,8 @@ export async function revokePersonSessions(
   which: { serviceId: string } | 'all',
   now = new Date(),
 ): Promise<{ id: string; serviceId: string | null }[]> {
+  // Codes first: one exchanged between the two statements would make a session the second revokes.
+  await voidUnexchangedLoginCodes(db, userId, which, now);
   const conditions = [eq(sessions.userId, userId), isNull(sessions.revokedAt)];
   if (which !== 'all') conditions.push(eq(sessions.serviceId, which.serviceId));
   return db

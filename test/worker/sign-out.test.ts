@@ -149,6 +149,33 @@ describe('the signed-in landing: services with access, and signing out of them',
     expect(await verifyCode(database, a.key, stranger.token)).toBe('ok');
   });
 
+  it.each([
+    ['"Sign out everywhere"', (_serviceId: string) => ({ everywhere: '1' })],
+    ['"Sign out of <service>"', (serviceId: string) => ({ service: serviceId })],
+  ])('a login code issued before %s cannot be exchanged after it: no new session, no token', async (_label, form) => {
+    const a = await tokenService();
+    const person = await signedInPerson(database, a);
+    // The person signs in through the service again; the code is on its way, not yet exchanged.
+    const back = await signIn(
+      database.env,
+      person.login,
+      `?service=${a.identifier}&redirect_uri=${encodeURIComponent(SERVICE_REDIRECT)}`,
+    );
+    const code = new URL(back.headers.get('location') ?? '').searchParams.get('code');
+    const cookie = await gatewayCookie(database, person.login);
+    await postSignOut(database, cookie, form(a.id));
+
+    const exchange = await callService(database, '/v1/sessions/exchange', a.key, {
+      code,
+      redirect_uri: SERVICE_REDIRECT,
+    });
+    expect(exchange.status).toBe(400);
+    expect(((await exchange.json()) as { error: { code: string } }).error.code).toBe('invalid_code');
+    const atService = (await unrevokedSessions(person.userId)).filter(({ serviceId }) => serviceId === a.id);
+    expect(atService).toEqual([]);
+    expect(await tokenByUserId(database, a.key, person.userId)).toBe('foreign_user');
+  });
+
   it('a service’s session token in the gateway cookie is not the gateway’s session: signing out revokes nothing', async () => {
     const a = await tokenService();
     const person = await signedInPerson(database, a);
