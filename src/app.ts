@@ -1,22 +1,24 @@
-import { Hono } from 'hono';
+import type { OpenAPIHono } from '@hono/zod-openapi';
 import { methodNotAllowed } from 'hono/method-not-allowed';
 import { requestId } from 'hono/request-id';
 import { auditServiceCalls } from './audit/record.ts';
 import type { AppEnv } from './http/context.ts';
-import { handleError, handleNotFound } from './http/error-handler.ts';
+import { errorHandler, handleNotFound } from './http/error-handler.ts';
 import { errorBody } from './http/errors.ts';
 import { requestServices } from './http/request-services.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { declaredRouter } from './routes/declared-router.ts';
 import { healthRoutes } from './routes/health.ts';
-import { openApiRoutes } from './routes/openapi.ts';
+import { serveOpenApiDocument } from './routes/openapi.ts';
+import { AUDIT_ACTIONS, PAGES } from './routes/route-table.ts';
 import { sessionRoutes } from './routes/sessions.ts';
 import { signInRoutes } from './routes/sign-in.ts';
 import { verifyRoutes } from './routes/verify.ts';
 
 /** Builds the gateway: middleware in the order a request meets it, then the routes. */
-export function createApp(): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
+export function createApp(): OpenAPIHono<AppEnv> {
+  const app = declaredRouter();
 
   app.use(requestId());
   app.use(securityHeaders());
@@ -35,16 +37,17 @@ export function createApp(): Hono<AppEnv> {
   );
   app.use(requestServices());
 
-  app.use('/v1/*', auditServiceCalls());
+  app.use('/v1/*', auditServiceCalls(AUDIT_ACTIONS));
 
   app.route('/', healthRoutes);
   app.route('/', signInRoutes);
   app.route('/', sessionRoutes);
   app.route('/', verifyRoutes);
   app.route('/', adminRoutes);
-  app.route('/', openApiRoutes);
+  // Last: the document is made of what the routers above declared.
+  serveOpenApiDocument(app);
 
   app.notFound(handleNotFound);
-  app.onError(handleError);
+  app.onError(errorHandler(PAGES));
   return app;
 }

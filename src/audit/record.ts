@@ -1,36 +1,24 @@
 import type { Context, MiddlewareHandler } from 'hono';
-import { matchedRoutes } from 'hono/route';
 import { isDatabaseUnavailable } from '../db/unavailable.ts';
 import { refusedByClientBudget, requireClientBudget } from '../http/client-budget.ts';
 import type { AppEnv } from '../http/context.ts';
 import { ApiError } from '../http/errors.ts';
+import { endpointRoute, routeKey } from '../http/matched-route.ts';
 import { type AuditEvent, insertAuditEvents } from './audit-event.ts';
 
-const ACTIONS: Record<string, string> = {
-  '/v1/verify': 'verify',
-  '/v1/github-token': 'github_token',
-  '/v1/sessions/exchange': 'session_exchange',
-  '/v1/sessions/revoke': 'session_revoke',
-};
-
-/** The endpoint the request was routed to (middleware is registered for ALL methods; endpoints are not). */
-function endpointRoute(c: Context<AppEnv>): { method: string; path: string } | undefined {
-  return matchedRoutes(c).findLast((route) => route.method !== 'ALL');
-}
+/** The action name of each route, by `routeKey` (`PATCH /v1/admin/services/:id`): the route table's. */
+export type AuditActions = ReadonlyMap<string, string>;
 
 /**
  * The row's action, from the matched route pattern and never from the request's own path: Hono
  * decodes the path, so `%0A` or `%1B` would put control characters (forged report lines, terminal
- * escapes) into the audit log. Admin routes read `admin:PATCH services/:id`; a path no route
- * matches is `other:<METHOD>`, without its text.
+ * escapes) into the audit log. A route names its action in its declaration (`x-audit-action`:
+ * `verify`, `admin:PATCH services/:id`); a path no route matches is `other:<METHOD>`, without its text.
  */
-function actionOf(c: Context<AppEnv>): string {
+function actionOf(c: Context<AppEnv>, actions: AuditActions): string {
   const route = endpointRoute(c);
   if (!route) return `other:${/^[A-Z]{1,10}$/.test(c.req.method) ? c.req.method : 'OTHER'}`;
-  const known = ACTIONS[route.path];
-  if (known) return known;
-  if (route.path.startsWith('/v1/admin/')) return `admin:${route.method} ${route.path.slice('/v1/admin/'.length)}`;
-  return `other:${route.method} ${route.path}`;
+  return actions.get(routeKey(route.method, route.path)) ?? `other:${route.method} ${route.path}`;
 }
 
 /**
@@ -41,7 +29,7 @@ function actionOf(c: Context<AppEnv>): string {
  * round trip on the response path); without a queue (some local setups) it is written directly,
  * still after the response.
  */
-export function auditServiceCalls(): MiddlewareHandler<AppEnv> {
+export function auditServiceCalls(actions: AuditActions): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const at = new Date().toISOString();
     // A path no route serves never reaches a key check, so its row draws from the budget here.
@@ -49,13 +37,13 @@ export function auditServiceCalls(): MiddlewareHandler<AppEnv> {
     try {
       await next();
     } finally {
-      if (!refusedByClientBudget(c)) record(c, at);
+      if (!refusedByClientBudget(c)) record(c, at, actionOf(c, actions));
     }
   };
 }
 
 /** Queues (or writes) the call's one audit row. */
-function record(c: Context<AppEnv>, at: string): void {
+function record(c: Context<AppEnv>, at: string, action: string): void {
   const facts = c.var.audit;
   const error = c.error;
   const code =
@@ -71,7 +59,7 @@ function record(c: Context<AppEnv>, at: string): void {
     at,
     serviceId: c.var.service?.id ?? facts.serviceId ?? null,
     userId: facts.userId ?? null,
-    action: actionOf(c),
+    action,
     success: code === 'ok' && c.res.status < 400,
     code,
     requestId: c.var.requestId,

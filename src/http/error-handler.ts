@@ -6,8 +6,27 @@ import { errorPage } from '../pages/pages.ts';
 import type { AppEnv } from './context.ts';
 import { ApiError, errorBody, PageError } from './errors.ts';
 import { createLogger, describeError } from './logger.ts';
+import { endpointRoute, routeKey } from './matched-route.ts';
 
-export const handleError: ErrorHandler<AppEnv> = (error, c) => {
+/**
+ * Errors as answers: a `PageError` as the HTML error page, an `ApiError` as its JSON, an outage as
+ * 503 (a page on the browser's pages), anything else as a generic 500. `pages` are the routes a
+ * person's browser visits (the route table's), by method and routing pattern.
+ */
+export function errorHandler(pages: readonly { method: string; path: string }[]): ErrorHandler<AppEnv> {
+  const pageKeys = new Set(pages.map((page) => routeKey(page.method, page.path)));
+  const isPageRequest = (c: Context) => {
+    const route = endpointRoute(c);
+    return route !== undefined && pageKeys.has(routeKey(route.method, route.path));
+  };
+  return (error, c) => handleError(error, c, isPageRequest);
+}
+
+function handleError(
+  error: Error,
+  c: Context<AppEnv>,
+  isPageRequest: (c: Context) => boolean,
+): Response | Promise<Response> {
   if (error instanceof PageError) return pageResponse(c, error);
   if (error instanceof ApiError) {
     return c.json(errorBody(error.code, error.message), error.status, error.headers);
@@ -20,7 +39,7 @@ export const handleError: ErrorHandler<AppEnv> = (error, c) => {
     // An outage, not a bug: say so, and when to come back.
     log.warn('database.unavailable', { method: c.req.method, path: c.req.path, error: describeError(error) });
     const message = 'The database cannot be reached just now. Try again shortly.';
-    if (isBrowserPath(c.req.path)) {
+    if (isPageRequest(c)) {
       return pageResponse(c, new PageError(503, 'database_unavailable', 'Try again in a moment', message), {
         'Retry-After': DATABASE_RETRY_AFTER_SECONDS,
       });
@@ -35,7 +54,7 @@ export const handleError: ErrorHandler<AppEnv> = (error, c) => {
     stack: error instanceof Error && !error.message.startsWith('Failed query') ? error.stack : undefined,
   });
   return c.json(errorBody('internal_error', 'The server could not handle this request.'), 500);
-};
+}
 
 const DATABASE_RETRY_AFTER_SECONDS = '5';
 
@@ -47,11 +66,6 @@ function pageResponse(
   c.header('Content-Security-Policy', PAGE_CSP);
   c.header('Cache-Control', 'no-store');
   return c.html(errorPage(error.title, error.message, error.code), error.status, headers);
-}
-
-/** The pages a person's browser visits; everything else is an API answered in JSON. */
-function isBrowserPath(path: string): boolean {
-  return path === '/' || path === '/login' || path === '/logout' || path.startsWith('/auth/');
 }
 
 export const handleNotFound: NotFoundHandler<AppEnv> = (c) =>

@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import type * as z from 'zod';
 import { ApiError } from './errors.ts';
+import { invalidInput } from './invalid-input.ts';
 
 /** The largest JSON body a service endpoint reads. */
 export const MAX_JSON_BODY_BYTES = 16 * 1024;
@@ -24,11 +25,7 @@ export async function readJsonBody<Schema extends z.ZodType>(c: Context, schema:
     throw new ApiError(400, 'invalid_json', 'The body is not valid JSON (UTF-8).');
   }
   const result = schema.safeParse(value);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    const field = issue?.path.join('.') || 'body';
-    throw new ApiError(400, 'invalid_body', `${field}: ${issue?.message ?? 'invalid'}`);
-  }
+  if (!result.success) throw invalidInput('json', result.error);
   return result.data;
 }
 

@@ -6,10 +6,14 @@ import {
   authenticateService,
   type ServiceAuthFailure,
 } from '../services/authenticate-service.ts';
+import type { KNOWN_SCOPES } from '../services/register-service.ts';
 import { TtlCache } from '../services/ttl-cache.ts';
 import { requireClientBudget } from './client-budget.ts';
 import type { AppEnv } from './context.ts';
 import { ApiError } from './errors.ts';
+
+/** What a service may be allowed to do; a route needs one of these, or only a valid key. */
+export type Scope = (typeof KNOWN_SCOPES)[number];
 
 const MESSAGES: Record<ServiceAuthFailure, { code: string; message: string }> = {
   missing_key: { code: 'missing_key', message: 'Send your service key as `Authorization: Bearer <key>`.' },
@@ -38,7 +42,7 @@ const RATE_LIMIT_PERIOD_SECONDS = 60;
  * everywhere else a deactivated or rotated key is read from the primary, and so seen within the
  * key cache's bound, VERIFY_CACHE_SECONDS).
  */
-export function requireService(scope?: string, options: { staleReads?: boolean } = {}): MiddlewareHandler<AppEnv> {
+export function requireService(scope?: Scope, options: { staleReads?: boolean } = {}): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const service = await authenticatedService(c, options.staleReads ?? false);
     c.set('service', service);

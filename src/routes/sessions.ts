@@ -1,32 +1,12 @@
-import { Hono } from 'hono';
-import * as z from 'zod';
 import { constantTimeEqual, sha256, toBase64Url, utf8 } from '../crypto/encoding.ts';
 import { signSessionToken, verifySessionToken } from '../crypto/session-tokens.ts';
 import { useLoginCode } from '../db/login-codes.ts';
 import { createSession, revokeSession, SessionIdTakenError } from '../db/sessions.ts';
 import { findUserById } from '../db/users.ts';
-import type { AppEnv } from '../http/context.ts';
 import { ApiError } from '../http/errors.ts';
-import { readJsonBody } from '../http/json-body.ts';
-import { requireService } from '../http/service-auth.ts';
 import { forgetSession } from '../verify/lookups.ts';
-import type { exchangeResponse, revokeResponse } from './api-schemas.ts';
-
-export const exchangeBody = z.object({
-  code: z.string().min(1).max(256),
-  /** The sign-in's own redirect_uri, always (RFC 6749 §4.1.3: every sign-in through a service sends one). */
-  redirect_uri: z
-    .string({ error: 'is required: send the redirect_uri the sign-in started with' })
-    .min(1, { error: 'is required: send the redirect_uri the sign-in started with' })
-    .max(2048),
-  /** Required when the sign-in sent a code_challenge; refused when it did not (RFC 7636, RFC 9700 §2.1.1). */
-  code_verifier: z
-    .string()
-    .regex(/^[A-Za-z0-9._~-]{43,128}$/, { error: 'must be 43-128 characters of A-Z a-z 0-9 . _ ~ -' })
-    .optional(),
-});
-
-export const revokeBody = z.object({ session: z.string().min(1).max(512) });
+import { declaredRouter, serve } from './declared-router.ts';
+import { exchangeRoute, revokeRoute } from './sessions.routes.ts';
 
 const invalidCode = () =>
   new ApiError(
@@ -36,69 +16,71 @@ const invalidCode = () =>
   );
 
 /** Server-to-server: a service turns a login code into a session, and revokes sessions. */
-export const sessionRoutes = new Hono<AppEnv>()
-  .post('/v1/sessions/exchange', requireService(), async (c) => {
-    const body = await readJsonBody(c, exchangeBody);
-    const db = c.var.database();
-    const service = c.var.service;
-    const sessionId = crypto.randomUUID();
-    const use = await useLoginCode(db, body.code, { sessionId, serviceId: service.id });
-    if (use.kind === 'replayed') {
-      // Someone else holds this code too: the session its first use issued is not to be trusted.
-      forgetSession(use.revokedSession);
-      c.var.log.warn('login_code.replayed', { serviceId: service.id, revokedSession: use.revokedSession });
-    }
-    const granted = use.kind === 'granted' ? use.grant : null;
-    // Unknown, used, expired, or another service's: one answer, so codes cannot be probed.
-    if (!granted || granted.serviceId !== service.id || granted.expiresAt.getTime() <= Date.now()) {
-      throw invalidCode();
-    }
-    if (!(await verifierMatches(granted.codeChallenge, body.code_verifier))) {
-      throw new ApiError(
-        400,
-        'invalid_code_verifier',
-        granted.codeChallenge === null
-          ? 'This sign-in sent no code_challenge, so the exchange takes no code_verifier. Sign the person in again.'
-          : 'code_verifier does not match the code_challenge the sign-in started with. Sign the person in again.',
-      );
-    }
-    if (body.redirect_uri !== granted.redirectUri) {
-      throw new ApiError(400, 'redirect_uri_mismatch', 'redirect_uri differs from the one the sign-in started with.');
-    }
-    c.var.audit.userId = granted.userId;
-    const user = await findUserById(db, granted.userId);
-    if (!user?.isWhitelisted) throw new ApiError(403, 'not_whitelisted', 'This person is no longer allowed in.');
-    const session = await createSession(db, {
-      id: sessionId,
-      userId: user.id,
-      serviceId: service.id,
-      ttlSeconds: c.var.config.SESSION_TTL_SECONDS,
-    }).catch((error: unknown) => {
-      // A replay of this code, while this exchange ran, already wrote this session revoked.
-      if (error instanceof SessionIdTakenError) throw invalidCode();
-      throw error;
-    });
-    const token = await signSessionToken(
-      { sessionId: session.id, expiresAt: session.expiresAt },
-      (await c.var.sessionKeys()).tokenSigning,
+export const sessionRoutes = declaredRouter();
+
+serve(sessionRoutes, exchangeRoute, async (c) => {
+  const body = c.req.valid('json');
+  const db = c.var.database();
+  const service = c.var.service;
+  const sessionId = crypto.randomUUID();
+  const use = await useLoginCode(db, body.code, { sessionId, serviceId: service.id });
+  if (use.kind === 'replayed') {
+    // Someone else holds this code too: the session its first use issued is not to be trusted.
+    forgetSession(use.revokedSession);
+    c.var.log.warn('login_code.replayed', { serviceId: service.id, revokedSession: use.revokedSession });
+  }
+  const granted = use.kind === 'granted' ? use.grant : null;
+  // Unknown, used, expired, or another service's: one answer, so codes cannot be probed.
+  if (!granted || granted.serviceId !== service.id || granted.expiresAt.getTime() <= Date.now()) {
+    throw invalidCode();
+  }
+  if (!(await verifierMatches(granted.codeChallenge, body.code_verifier))) {
+    throw new ApiError(
+      400,
+      'invalid_code_verifier',
+      granted.codeChallenge === null
+        ? 'This sign-in sent no code_challenge, so the exchange takes no code_verifier. Sign the person in again.'
+        : 'code_verifier does not match the code_challenge the sign-in started with. Sign the person in again.',
     );
-    return c.json(
-      {
-        session: { token, expires_at: session.expiresAt.toISOString() },
-        user: { id: user.id, github_id: user.githubUserId, login: user.githubLogin },
-      } satisfies z.infer<typeof exchangeResponse>,
-      200,
-    );
-  })
-  .post('/v1/sessions/revoke', requireService(), async (c) => {
-    const body = await readJsonBody(c, revokeBody);
-    const check = await verifySessionToken(body.session, (await c.var.sessionKeys()).tokenChecking, new Date(0));
-    if (!check.ok) throw new ApiError(400, check.code, 'That is not a session token this gateway issued.');
-    const revoked = await revokeSession(c.var.database(), check.claims.sessionId, c.var.service.id);
-    forgetSession(check.claims.sessionId);
-    if (revoked) c.var.audit.userId = revoked.userId;
-    return c.json({ revoked: revoked !== null } satisfies z.infer<typeof revokeResponse>, 200);
+  }
+  if (body.redirect_uri !== granted.redirectUri) {
+    throw new ApiError(400, 'redirect_uri_mismatch', 'redirect_uri differs from the one the sign-in started with.');
+  }
+  c.var.audit.userId = granted.userId;
+  const user = await findUserById(db, granted.userId);
+  if (!user?.isWhitelisted) throw new ApiError(403, 'not_whitelisted', 'This person is no longer allowed in.');
+  const session = await createSession(db, {
+    id: sessionId,
+    userId: user.id,
+    serviceId: service.id,
+    ttlSeconds: c.var.config.SESSION_TTL_SECONDS,
+  }).catch((error: unknown) => {
+    // A replay of this code, while this exchange ran, already wrote this session revoked.
+    if (error instanceof SessionIdTakenError) throw invalidCode();
+    throw error;
   });
+  const token = await signSessionToken(
+    { sessionId: session.id, expiresAt: session.expiresAt },
+    (await c.var.sessionKeys()).tokenSigning,
+  );
+  return c.json(
+    {
+      session: { token, expires_at: session.expiresAt.toISOString() },
+      user: { id: user.id, github_id: user.githubUserId, login: user.githubLogin },
+    },
+    200,
+  );
+});
+
+serve(sessionRoutes, revokeRoute, async (c) => {
+  const body = c.req.valid('json');
+  const check = await verifySessionToken(body.session, (await c.var.sessionKeys()).tokenChecking, new Date(0));
+  if (!check.ok) throw new ApiError(400, check.code, 'That is not a session token this gateway issued.');
+  const revoked = await revokeSession(c.var.database(), check.claims.sessionId, c.var.service.id);
+  forgetSession(check.claims.sessionId);
+  if (revoked) c.var.audit.userId = revoked.userId;
+  return c.json({ revoked: revoked !== null }, 200);
+});
 
 /**
  * PKCE S256 (RFC 7636 section 4.6): BASE64URL(SHA-256(verifier)) equals the challenge. Without a

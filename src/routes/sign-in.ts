@@ -24,6 +24,7 @@ import { admittedSession, clearSessionCookie, cookieSession, setSessionCookie } 
 import { completeGitHubSignIn } from '../signin/complete-sign-in.ts';
 import { gitHubCallbackUrl, gitHubCredentials } from '../signin/github-credentials.ts';
 import { forgetSession } from '../verify/lookups.ts';
+import { PAGE_ROUTES, STYLESHEET_ROUTE } from './sign-in.routes.ts';
 
 const loginQuery = z.object({
   service: z
@@ -62,17 +63,17 @@ export const signInRoutes = new Hono<AppEnv>()
       c.header('Referrer-Policy', 'same-origin');
     }
   })
-  .get('/', async (c) => {
+  .get(PAGE_ROUTES.landing.path, async (c) => {
     const session = await admittedSession(c);
     if (!session) return c.html(landingPage(null));
     const services = await listServiceAccess(c.var.database(), session.user.id, c.var.config.STANDING_ACCESS_SECONDS);
     return c.html(landingPage({ login: session.user.githubLogin, services }));
   })
-  .get('/assets/gateway.css', (c) => {
+  .get(STYLESHEET_ROUTE.path, (c) => {
     c.header('Cache-Control', 'public, max-age=3600');
     return c.body(STYLESHEET, 200, { 'Content-Type': 'text/css; charset=utf-8' });
   })
-  .get('/login', async (c) => {
+  .get(PAGE_ROUTES.login.path, async (c) => {
     const githubRedirectUri = callbackUrlOrConfigError(c);
     const query = loginQuery.safeParse(c.req.query());
     if (!query.success)
@@ -113,7 +114,7 @@ export const signInRoutes = new Hono<AppEnv>()
         redirectUri: redirectUri ?? null,
         serviceState: serviceState ?? null,
         codeChallenge,
-        retryPath: `/login${new URL(c.req.url).search}`,
+        retryPath: `${PAGE_ROUTES.login.path}${new URL(c.req.url).search}`,
         issuedAt: Date.now(),
       },
       (await c.var.sessionKeys()).cookieSealing,
@@ -129,7 +130,7 @@ export const signInRoutes = new Hono<AppEnv>()
     const authorize = await authorizationUrl(github, { redirectUri: githubRedirectUri, state, codeVerifier: verifier });
     return c.redirect(authorize.toString(), 302);
   })
-  .get('/auth/github/callback', async (c) => {
+  .get(PAGE_ROUTES.callback.path, async (c) => {
     // Anyone can send a browser here (a link, an image), so nothing happens before the state is
     // checked: a request that does not carry this attempt's state cancels nothing, deletes nothing.
     const query = callbackQuery.safeParse(c.req.query());
@@ -193,7 +194,7 @@ export const signInRoutes = new Hono<AppEnv>()
     );
     return c.redirect('/', 302);
   })
-  .post('/logout', async (c) => {
+  .post(PAGE_ROUTES.logout.path, async (c) => {
     // A cross-site form could post here; SameSite=Lax keeps the cookie off such a request, and a
     // foreign Origin is refused outright.
     if (!isSameOriginRequest(c.req.header('Sec-Fetch-Site'), c.req.header('Origin'), c.req.url))

@@ -1,21 +1,26 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { verifyResponse } from '../../src/routes/api-schemas.ts';
+import { createApp } from '../../src/app.ts';
+import { openApiDocument } from '../../src/routes/openapi.ts';
+import { ALL_ROUTES } from '../../src/routes/route-table.ts';
+import { verifyResponse } from '../../src/routes/verify.routes.ts';
 import { callWorker } from '../support/worker/call-worker.ts';
 import { callService } from '../support/worker/people.ts';
 import { registerService } from '../support/worker/services.ts';
 import { createTestDatabase } from '../support/worker/test-database.ts';
 
+type Schema = { $ref?: string; properties?: Record<string, unknown> };
 type OpenApi = {
   openapi: string;
-  paths: Record<
-    string,
-    Record<
-      string,
-      { requestBody?: { content: { 'application/json': { schema: { properties?: Record<string, unknown> } } } } }
-    >
-  >;
+  paths: Record<string, Record<string, { requestBody?: { content: { 'application/json': { schema: Schema } } } }>>;
+  components: { schemas: Record<string, Schema> };
 };
+
+/** A schema, or the component it refers to. */
+function resolved(document: OpenApi, schema: Schema | undefined): Schema | undefined {
+  const name = schema?.$ref?.replace('#/components/schemas/', '');
+  return name === undefined ? schema : document.components.schemas[name];
+}
 
 describe('GET /openapi.json', () => {
   it('describes every JSON endpoint, with request schemas generated from the validation schemas', async () => {
@@ -32,8 +37,28 @@ describe('GET /openapi.json', () => {
         '/v1/admin/services',
       ]),
     );
-    const verifyBody = document.paths['/v1/verify']?.post?.requestBody?.content['application/json'].schema;
+    const verifyBody = resolved(
+      document,
+      document.paths['/v1/verify']?.post?.requestBody?.content['application/json'].schema,
+    );
     expect(Object.keys(verifyBody?.properties ?? {})).toEqual(['session', 'user_id']);
+  });
+
+  it("is built from the app's route declarations, with PUBLIC_URL as its server and none without", async () => {
+    const served = await (await callWorker(env, '/openapi.json')).json();
+    expect(served).toEqual(JSON.parse(JSON.stringify(openApiDocument(createApp(), 'https://gateway.test'))));
+    expect((served as { servers: unknown }).servers).toEqual([{ url: 'https://gateway.test' }]);
+    expect(openApiDocument(createApp(), undefined).servers).toBeUndefined();
+  });
+
+  it('has every route the app serves under /v1, and nothing under /v1 the app does not serve', async () => {
+    const document = (await (await callWorker(env, '/openapi.json')).json()) as OpenApi;
+    const documented = Object.entries(document.paths).flatMap(([path, item]) =>
+      Object.keys(item).map((method) => `${method.toUpperCase()} ${path.replaceAll(/\{([^}]+)\}/g, ':$1')}`),
+    );
+    const served = [...servedRoutes()].filter((route) => route.includes(' /v1/'));
+    expect(documented.filter((route) => route.includes(' /v1/')).sort()).toEqual(served.sort());
+    expect(served).toHaveLength(10);
   });
 
   it('matches what the API answers', async () => {
@@ -41,5 +66,21 @@ describe('GET /openapi.json', () => {
     const service = await registerService(database);
     const answer = await callService(database, '/v1/verify', service.key, { user_id: crypto.randomUUID() });
     expect(verifyResponse.safeParse(await answer.json()).success).toBe(true);
+  });
+});
+
+/** `POST /v1/verify`, `PATCH /v1/admin/services/:id`: the endpoints the app routes (middleware aside). */
+function servedRoutes(): Set<string> {
+  return new Set(
+    createApp()
+      .routes.filter((route) => route.method !== 'ALL')
+      .map((route) => `${route.method} ${route.path}`),
+  );
+}
+
+describe('the route table', () => {
+  it('lists every route the app serves (the audit log, the error handler and the hostile-input test read it)', () => {
+    const table = ALL_ROUTES.map((route) => `${route.method.toUpperCase()} ${route.path}`);
+    expect(table.sort()).toEqual([...servedRoutes()].sort());
   });
 });

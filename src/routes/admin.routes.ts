@@ -1,0 +1,218 @@
+import { createRoute } from '@hono/zod-openapi';
+import * as z from 'zod';
+import type { Scope } from '../http/service-auth.ts';
+import { MAX_GRACE_SECONDS } from '../services/admin.ts';
+import { decimalInteger, timestamp } from '../validation/operator-input.ts';
+import { BODY_CODES, errorResponse, json, jsonRequest, person, serviceErrors, serviceKeySecurity } from './contract.ts';
+
+/**
+ * The operator commands as an API (docs/api.md, "Admin API"). The admin router requires the
+ * `admin` scope for the whole /v1/admin prefix (a path no route serves included), so these
+ * declarations carry the scope for the document only.
+ */
+export const ADMIN_SCOPE = 'admin' satisfies Scope;
+const tags = ['admin'];
+const security = serviceKeySecurity(ADMIN_SCOPE);
+
+export const newService = z.object({
+  id: z.string().max(100),
+  name: z.string().max(200),
+  scopes: z.array(z.string().max(50)).max(10).default(['users:verify']),
+  redirect_uris: z.array(z.string().max(2048)).max(20).default([]),
+});
+
+export const serviceChange = z.object({
+  scopes: z.array(z.string().max(50)).max(10).optional(),
+  redirect_uris: z.array(z.string().max(2048)).max(20).optional(),
+  active: z.boolean().optional(),
+});
+
+export const rotation = z.object({
+  /** A JSON integer: a string, a fraction or a negative number is refused, never rounded or read as 0. */
+  grace_seconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_GRACE_SECONDS)
+    .default(24 * 3600),
+  /** Rotate even during an earlier rotation's grace period, ending that older key now. */
+  force: z.boolean().default(false),
+});
+
+export const whitelistChange = z
+  .object({
+    login: z
+      .string()
+      .regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/)
+      .optional(),
+    github_id: z
+      .string()
+      .regex(/^\d{1,20}$/)
+      .optional(),
+    allowed: z.boolean(),
+  })
+  .refine((body) => (body.login === undefined) !== (body.github_id === undefined), {
+    error: 'give exactly one of login or github_id',
+  });
+
+/** Text Postgres can store: it refuses NUL, which would otherwise turn a bad filter into a 500. */
+const storableText = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .refine((value) => !value.includes('\u0000'), { error: 'must not contain NUL' });
+
+export const auditFilters = z.object({
+  service: storableText(100).optional(),
+  user_id: z.uuid().optional(),
+  action: storableText(100).optional(),
+  success: z.enum(['true', 'false']).optional(),
+  since: timestamp.optional(),
+  until: timestamp.optional(),
+  limit: decimalInteger(1, 500).default(50),
+  cursor: storableText(200).optional(),
+});
+
+/** A service by its id in the path. */
+const serviceIdParams = z.object({
+  id: z.string().meta({ description: 'The service id (`services:list` shows them).' }),
+});
+
+const service = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    scopes: z.array(z.string()),
+    redirect_uris: z.array(z.string()),
+    active: z.boolean(),
+    legacy_key: z.boolean(),
+    previous_key_expires_at: z.string().nullable(),
+    last_used_at: z.string().nullable(),
+    created_at: z.string(),
+  })
+  .meta({ id: 'Service' });
+
+const auditEntry = z
+  .object({
+    id: z.string(),
+    at: z.string(),
+    service: z.string().nullable(),
+    user_id: z.string().nullable(),
+    action: z.string(),
+    success: z.boolean(),
+    code: z.string().nullable(),
+    request_id: z.string().nullable(),
+    ip_address: z.string().nullable(),
+    user_agent: z.string().nullable(),
+  })
+  .meta({ id: 'AuditEntry' });
+
+const unknownService = errorResponse(['unknown_service'], 'There is no such service.');
+
+export const listServicesRoute = createRoute({
+  method: 'get',
+  path: '/v1/admin/services',
+  tags,
+  operationId: 'listServices',
+  summary: 'List services',
+  'x-audit-action': 'admin:GET services',
+  security,
+  responses: {
+    ...serviceErrors({ body: false, scoped: true }),
+    200: json(z.object({ services: z.array(service) }), 'Every service: scopes, return addresses, state, last use.'),
+  },
+});
+
+export const registerServiceRoute = createRoute({
+  method: 'post',
+  path: '/v1/admin/services',
+  tags,
+  operationId: 'registerService',
+  summary: 'Register a service',
+  'x-audit-action': 'admin:POST services',
+  security,
+  request: { body: jsonRequest(newService, 'The new service.') },
+  responses: {
+    ...serviceErrors({ body: true, scoped: true }),
+    201: json(z.object({ id: z.string(), key: z.string() }), 'The service and its key, shown this once.'),
+    400: errorResponse([...BODY_CODES, 'invalid_service'], 'A bad id, display name, scope or redirect URI.'),
+  },
+});
+
+export const updateServiceRoute = createRoute({
+  method: 'patch',
+  path: '/v1/admin/services/{id}',
+  tags,
+  operationId: 'updateService',
+  summary: 'Change scopes, redirect URIs or active',
+  'x-audit-action': 'admin:PATCH services/:id',
+  security,
+  request: { params: serviceIdParams, body: jsonRequest(serviceChange, 'What to change.') },
+  responses: {
+    ...serviceErrors({ body: true, scoped: true }),
+    200: json(service, 'The service as changed.'),
+    400: errorResponse([...BODY_CODES, 'invalid_service'], 'Nothing to change, or a bad scope or redirect URI.'),
+    404: unknownService,
+  },
+});
+
+export const rotateKeyRoute = createRoute({
+  method: 'post',
+  path: '/v1/admin/services/{id}/rotate-key',
+  tags,
+  operationId: 'rotateServiceKey',
+  summary: 'Rotate the key with a grace period',
+  'x-audit-action': 'admin:POST services/:id/rotate-key',
+  security,
+  request: { params: serviceIdParams, body: jsonRequest(rotation, 'The grace period of the old key.') },
+  responses: {
+    ...serviceErrors({ body: true, scoped: true }),
+    200: json(
+      z.object({ key: z.string(), previous_key_expires_at: z.string().nullable() }),
+      'The new key, shown this once, and when the old one stops working.',
+    ),
+    400: errorResponse(BODY_CODES, 'grace_seconds is not a JSON integer from 0 to 2592000.'),
+    404: unknownService,
+    409: errorResponse(
+      ['rotation_in_progress'],
+      'An earlier rotation is still in its grace period; send `"force": true` to end it now.',
+    ),
+  },
+});
+
+export const whitelistRoute = createRoute({
+  method: 'post',
+  path: '/v1/admin/users/whitelist',
+  tags,
+  operationId: 'setWhitelisted',
+  summary: 'Whitelist or un-whitelist a person',
+  'x-audit-action': 'admin:POST users/whitelist',
+  security,
+  request: { body: jsonRequest(whitelistChange, 'The person, by login or GitHub id, and whether they may come in.') },
+  responses: {
+    ...serviceErrors({ body: true, scoped: true }),
+    200: json(person, 'The person as changed.'),
+    400: errorResponse(BODY_CODES, 'Not exactly one of login or github_id, or not a valid one.'),
+    404: errorResponse(['unknown_user'], 'No such person has signed in yet.'),
+    409: errorResponse(['ambiguous_login'], 'More than one person has this login; give the github_id.'),
+  },
+});
+
+export const auditRoute = createRoute({
+  method: 'get',
+  path: '/v1/admin/audit',
+  tags,
+  operationId: 'queryAudit',
+  summary: 'Query the audit log, newest first',
+  'x-audit-action': 'admin:GET audit',
+  security,
+  request: { query: auditFilters },
+  responses: {
+    ...serviceErrors({ body: false, scoped: true }),
+    200: json(
+      z.object({ entries: z.array(auditEntry), next_cursor: z.string().nullable() }),
+      'A page of entries, and the cursor of the next page (null on the last).',
+    ),
+    400: errorResponse(['invalid_query'], 'A filter that is not valid; the message names it.'),
+  },
+});
