@@ -59,7 +59,7 @@ export default defineConfig({
         test: { name: 'node', include: ['test/node/**/*.test.ts'], environment: 'node', testTimeout: 30_000 },
       },
       {
-        // A real browser (Debian's chromium) through the whole stack.
+        // A real browser (Chromium: test/support/node/browser.ts finds or unpacks one) through the whole stack.
         test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], environment: 'node', testTimeout: 60_000 },
       },
     ],

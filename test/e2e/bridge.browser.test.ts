@@ -1,9 +1,9 @@
-import { existsSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWsBridge, type WsBridge } from '../../scripts/lib/ws-bridge.ts';
+import { launchChromium } from '../support/node/browser.ts';
 
 /**
  * The review's attack, in a real browser: a page on another origin opens a WebSocket to the local
@@ -39,12 +39,7 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => pageServer.listen(0, '127.0.0.1', resolve));
   page = { server: pageServer, url: `http://localhost:${(pageServer.address() as AddressInfo).port}/` };
 
-  const candidates = process.env.CHROMIUM_PATH
-    ? [process.env.CHROMIUM_PATH]
-    : ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
-  const executablePath = candidates.find((candidate) => existsSync(candidate));
-  if (!executablePath) throw new Error(`No browser found (looked at ${candidates.join(', ')}): set CHROMIUM_PATH.`);
-  browser = await chromium.launch({ executablePath, headless: true, args: ['--no-sandbox', '--no-first-run'] });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {

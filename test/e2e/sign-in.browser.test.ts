@@ -1,20 +1,21 @@
-import { existsSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DevStack, startDevStack } from '../../scripts/lib/dev-stack.ts';
 import { openNodeDatabase } from '../../scripts/lib/node-database.ts';
 import { findFreePort } from '../../scripts/lib/ports.ts';
 import { registerService } from '../../src/services/register-service.ts';
 import { setWhitelisted } from '../../src/users/whitelist.ts';
+import { launchChromium } from '../support/node/browser.ts';
 import { createDatabase } from '../support/node/databases.ts';
 import { type DemoService, startDemoService } from '../support/node/demo-service.ts';
 
 /**
- * A person in a real browser (Debian's chromium, driven by playwright-core) against the gateway as
- * `npm run dev` wires it: wrangler dev, the bridge, the stand-in GitHub, and a demo service.
+ * A person in a real browser (Chromium, test/support/node/browser.ts, driven by playwright-core)
+ * against the gateway as `npm run dev` wires it: wrangler dev, the bridge, the stand-in GitHub, and a
+ * demo service.
  */
 let stack: DevStack;
 let demo: DemoService;
@@ -50,33 +51,7 @@ beforeAll(async () => {
   } finally {
     await database.close();
   }
-  // CHROMIUM_PATH, else the usual places of Chromium or Chrome on Debian/Ubuntu and macOS.
-  const candidates = process.env.CHROMIUM_PATH
-    ? [process.env.CHROMIUM_PATH]
-    : [
-        '/usr/bin/chromium',
-        '/usr/bin/chromium-browser',
-        '/usr/bin/google-chrome',
-        '/Applications/Chromium.app/Contents/MacOS/Chromium',
-        '/Applications/Google Chrome.app/Contents/MacOS/Google Chrome',
-      ];
-  const executablePath = candidates.find((candidate) => existsSync(candidate));
-  if (!executablePath) {
-    throw new Error(
-      `No browser found (looked at ${candidates.join(', ')}): install Chromium (Debian: apt-get install chromium) or set CHROMIUM_PATH.`,
-    );
-  }
-  browser = await chromium.launch({
-    executablePath,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {
