@@ -24,6 +24,20 @@ export function formatAuditEntry(entry: AuditEntry): string {
     field(entry.ipAddress),
     '  ',
     field(entry.requestId),
-    ...(entry.userAgent ? ['  ', field(entry.userAgent)] : []),
+    ...(entry.userAgent ? ['  ', `ua=${quotedUserAgent(entry.userAgent)}`] : []),
   ].join('');
+}
+
+/** The most of a user agent a row shows: enough to tell clients apart, too little to pose as a row. */
+const USER_AGENT_SHOWN = 120;
+
+/**
+ * The user agent, last on the line, in quotes, whitespace runs shown as one space and cut at
+ * USER_AGENT_SHOWN: padded with spaces, a long one would wrap onto the next screen line and pass
+ * for a row of its own.
+ */
+function quotedUserAgent(userAgent: string): string {
+  const collapsed = escapeControl(userAgent).replace(/\s+/g, ' ').replaceAll('"', '\\"');
+  const shown = collapsed.length > USER_AGENT_SHOWN ? `${collapsed.slice(0, USER_AGENT_SHOWN)}…` : collapsed;
+  return `"${shown}"`;
 }

@@ -243,7 +243,7 @@ describe('npm run audit:query', () => {
     const lines = text.output.trim().split('\n');
     expect(lines).toHaveLength(3); // the entry, a blank line, the count
     expect(lines[0]).toContain('verify\\n2026-01-01T00:00:00.000Z  svc-a');
-    expect(lines[0]).toContain('curl\\x1b]0;title\\x07\\u009b2J');
+    expect(lines[0]).toContain('ua="curl\\x1b]0;title\\x07\\u009b2J"');
     expect(lines[0]).toContain('FAIL invalid_key');
     expect(controlCharactersIn(text.output)).toEqual([]);
 
@@ -251,6 +251,23 @@ describe('npm run audit:query', () => {
     expect(controlCharactersIn(json.output)).toEqual([]);
     const page = JSON.parse(json.output) as { entries: { action: string; userAgent: string }[] };
     expect(page.entries[0]).toMatchObject({ action, userAgent });
+  });
+
+  it('prints a user agent padded to wrap onto a line of its own in quotes, its spaces collapsed and its length cut', async () => {
+    const url = await createDatabase({ migrated: true });
+    const fakeRow = '2026-01-01T00:00:00.000Z  svc-a                verify           ok   ok';
+    const userAgent = `curl/8.0${' '.repeat(300)}${fakeRow}${'x'.repeat(200)}`;
+    await withDatabaseHandle(url, ({ db }) =>
+      db.execute(sql`insert into service_audit_logs (id, action, success, metadata, user_agent, created_at)
+                     values (gen_random_uuid(), 'verify', false, '{"code":"invalid_key"}', ${userAgent}, now())`),
+    );
+    const text = await runOperatorCommand('audit-query', [], { DATABASE_URL: url });
+    const [line = ''] = text.output.trim().split('\n');
+    const shown = line.slice(line.indexOf('ua="'));
+    expect(shown.startsWith('ua="curl/8.0 2026-01-01T00:00:00.000Z svc-a verify ok ok')).toBe(true);
+    expect(shown.endsWith('…"')).toBe(true);
+    expect(shown.length).toBeLessThanOrEqual('ua=""…'.length + 120);
+    expect(line).not.toMatch(/ {3,}2026-01-01/);
   });
 
   it.each([
