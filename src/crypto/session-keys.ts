@@ -1,4 +1,5 @@
 import { utf8 } from './encoding.ts';
+import { rotationSecrets } from './keyring.ts';
 import { decodeMasterKey } from './token-cipher.ts';
 
 /**
@@ -29,11 +30,7 @@ const cache = new Map<string, Promise<DerivedKeys>>();
  * everything new is signed and sealed under the new one.
  */
 export async function loadSessionKeys(secret: string, previous = ''): Promise<SessionKeys> {
-  const previousSecrets = previous
-    .split(',')
-    .map((value) => value.trim())
-    .filter((value) => value !== '');
-  const [current, ...older] = await Promise.all([secret, ...previousSecrets].map(derivedKeys));
+  const [current, ...older] = await Promise.all(rotationSecrets(secret, previous).map(derivedKeys));
   if (!current) throw new Error('unreachable: the current secret always derives');
   return {
     tokenSigning: current.tokenSigning,

@@ -1,5 +1,6 @@
 import { CodedError } from '../errors/coded-error.ts';
 import { fromHex, toHex, utf8 } from './encoding.ts';
+import { previousSecrets } from './keyring.ts';
 
 /**
  * GitHub tokens at rest: AES-256-GCM with a per-value key, WebCrypto only, so the Worker and the
@@ -56,13 +57,11 @@ const importedKeys = new Map<string, Promise<CryptoKey>>();
  * comma-separated list of such keys that decryption still accepts during a rotation.
  */
 export async function loadTokenKeyring(current: string, previous = ''): Promise<TokenKeyring> {
-  const previousKeys = previous
-    .split(',')
-    .map((key) => key.trim())
-    .filter((key) => key !== '');
   return {
     current: await importMasterKey(current, 'the current key'),
-    previous: await Promise.all(previousKeys.map((key, index) => importMasterKey(key, `previous key ${index + 1}`))),
+    previous: await Promise.all(
+      previousSecrets(previous).map((key, index) => importMasterKey(key, `previous key ${index + 1}`)),
+    ),
   };
 }
 
