@@ -1,80 +1,30 @@
 import * as z from 'zod';
+import { previousSecrets } from './crypto/keyring.ts';
 import { decodeMasterKey } from './crypto/token-cipher.ts';
-
-/**
- * Secrets are set with `wrangler secret put` (production) or handed to `wrangler dev` by
- * `npm run dev`, so `wrangler types` cannot see them; they are declared here instead.
- */
-export interface SecretBindings {
-  DATABASE_URL?: string;
-  /** Optional: a read replica's pooled connection string, for the verify path's lookups (docs/deploy.md). */
-  DATABASE_REPLICA_URL?: string;
-  /** Local only: loopback host:port of the WebSocket-to-TCP bridge (docs/decisions.md, "bridge"). */
-  DATABASE_WS_PROXY?: string;
-  /** Local only: the bridge's per-run secret, required with DATABASE_WS_PROXY. */
-  DATABASE_WS_PROXY_SECRET?: string;
-  /** base64 of 32 random bytes: the master key GitHub tokens are encrypted under (docs/security.md). */
-  TOKEN_ENCRYPTION_KEY?: string;
-  /** Comma-separated earlier master keys, still accepted for decryption during a rotation. */
-  TOKEN_ENCRYPTION_PREVIOUS_KEYS?: string;
-  /** base64 of 32 random bytes: signs session tokens and seals the sign-in cookie. */
-  SESSION_SECRET?: string;
-  /** Comma-separated earlier session secrets, still accepted for checking during a rotation. */
-  SESSION_SECRET_PREVIOUS?: string;
-  GITHUB_CLIENT_ID?: string;
-  GITHUB_CLIENT_SECRET?: string;
-}
-
-/** Settings with defaults, absent from wrangler.toml unless a deployment changes them. */
-export interface OptionalVars {
-  GITHUB_OAUTH_URL?: string;
-  GITHUB_API_URL?: string;
-  PUBLIC_URL?: string;
-  SESSION_TTL_SECONDS?: string;
-  /** `read` (default) or `refuse`: whether a GitHub token stored in plaintext is handed out. */
-  TOKEN_PLAINTEXT?: string;
-  STANDING_ACCESS_SECONDS?: string;
-}
-
-/**
- * Everything the Worker is bound to: generated vars and bindings plus the secrets above. The audit
- * queue and the rate limiters are optional: without a queue audit rows are written directly, and
- * without a limiter there is no limit (local setups that lack them).
- */
-export type Bindings = Omit<Env, 'AUDIT_QUEUE' | 'SERVICE_RATE_LIMIT' | 'CLIENT_RATE_LIMIT'> &
-  SecretBindings &
-  OptionalVars & { AUDIT_QUEUE?: Queue; SERVICE_RATE_LIMIT?: RateLimit; CLIENT_RATE_LIMIT?: RateLimit };
+import { BRIDGE_SECRET_PATTERN } from './validation/bridge-secret.ts';
+import { isHttpsOrLoopbackHttp, isLoopbackHost } from './validation/loopback.ts';
+import { isPostgresUrl } from './validation/postgres-url.ts';
+import { issueField } from './validation/zod-issues.ts';
 
 const postgresUrl = z
   .string({ error: 'is missing' })
   .trim()
   .min(1, { error: 'is missing' })
-  .refine(
-    (value) => {
-      try {
-        const url = new URL(value);
-        return (url.protocol === 'postgres:' || url.protocol === 'postgresql:') && url.hostname !== '';
-      } catch {
-        return false;
-      }
-    },
-    { error: 'must be a postgres:// or postgresql:// URL with a host' },
-  );
+  .refine(isPostgresUrl, { error: 'must be a postgres:// or postgresql:// URL with a host' });
 
 /** The local bridge is reached over plain ws:// (no TLS), so only on this machine. */
 const loopbackHostPort = z
   .string()
   .trim()
   .regex(/^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9A-Fa-f:]+\]:\d{1,5}$/, { error: 'must be host:port' })
-  .refine((value) => isLoopback(value.slice(0, value.lastIndexOf(':'))), {
+  .refine((value) => isLoopbackHost(value.slice(0, value.lastIndexOf(':'))), {
     error: 'must be a loopback host:port (127.0.0.1, localhost or [::1]): the bridge is reached without TLS',
   });
 
-/** The bridge's per-run secret (scripts/lib/ws-bridge.ts): base64url of 32 random bytes or more. */
 const bridgeSecret = z
   .string()
   .trim()
-  .regex(/^[A-Za-z0-9_-]{43,}$/, { error: 'must be base64url of at least 32 bytes (npm run dev sets it)' });
+  .regex(BRIDGE_SECRET_PATTERN, { error: 'must be base64url of at least 32 bytes (npm run dev sets it)' });
 
 /**
  * An https URL, or http to a loopback host (the stand-in GitHub, `wrangler dev`): the client
@@ -83,23 +33,10 @@ const bridgeSecret = z
 const httpsUrl = z
   .string()
   .trim()
-  .refine(
-    (value) => {
-      try {
-        const url = new URL(value);
-        return url.protocol === 'https:' || (url.protocol === 'http:' && isLoopback(url.hostname));
-      } catch {
-        return false;
-      }
-    },
-    { error: 'must be an https URL (http only to localhost or 127.0.0.1)' },
-  )
+  .refine((value) => URL.canParse(value) && isHttpsOrLoopbackHttp(new URL(value)), {
+    error: 'must be an https URL (http only to localhost or 127.0.0.1)',
+  })
   .transform((value) => value.replace(/\/+$/, ''));
-
-/** localhost, 127.x.x.x or [::1]: traffic that never leaves the machine. */
-export function isLoopback(hostname: string): boolean {
-  return hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname);
-}
 
 const masterKey = z
   .string({ error: 'is missing' })
@@ -110,21 +47,28 @@ const masterKey = z
 const masterKeyList = z
   .string()
   .trim()
-  .refine((value) => value.split(',').every((key) => key.trim() === '' || isMasterKey(key)), {
+  .refine((value) => previousSecrets(value).every(isMasterKey), {
     error: 'must be comma-separated base64 keys of 32 bytes',
   });
 
 const configSchema = z.object({
   DATABASE_URL: postgresUrl,
   // Empty counts as unset, so a blank line in .dev.vars does not break every request.
+  /** Optional: a read replica's pooled connection string, for the verify path's lookups (docs/deploy.md). */
   DATABASE_REPLICA_URL: z.preprocess((value) => (value === '' ? undefined : value), postgresUrl.optional()),
+  /** Local only: loopback host:port of the WebSocket-to-TCP bridge (docs/decisions.md, "bridge"). */
   DATABASE_WS_PROXY: loopbackHostPort.optional(),
+  /** Local only: the bridge's per-run secret, required with DATABASE_WS_PROXY. */
   DATABASE_WS_PROXY_SECRET: bridgeSecret.optional(),
+  /** base64 of 32 random bytes: the master key GitHub tokens are encrypted under (docs/security.md). */
   TOKEN_ENCRYPTION_KEY: masterKey,
+  /** Comma-separated earlier master keys, still accepted for decryption during a rotation. */
   TOKEN_ENCRYPTION_PREVIOUS_KEYS: masterKeyList.default(''),
   /** `refuse` once `migrate:encrypt-tokens` left no plaintext token: one stored since is never handed out. */
   TOKEN_PLAINTEXT: z.enum(['read', 'refuse'], { error: 'must be read or refuse' }).default('read'),
+  /** base64 of 32 random bytes: signs session tokens and seals the sign-in cookie. */
   SESSION_SECRET: masterKey,
+  /** Comma-separated earlier session secrets, still accepted for checking during a rotation. */
   SESSION_SECRET_PREVIOUS: masterKeyList.default(''),
   GITHUB_CLIENT_ID: z.string({ error: 'is missing' }).trim().min(1, { error: 'is missing' }),
   GITHUB_CLIENT_SECRET: z.string({ error: 'is missing' }).trim().min(1, { error: 'is missing' }),
@@ -145,6 +89,26 @@ const configSchema = z.object({
   PUBLIC_URL: httpsUrl.optional(),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
+
+/**
+ * Each setting the schema reads, as the Worker is handed it: a string, or absent. Secrets are set
+ * with `wrangler secret put` (production) or handed to `wrangler dev` by `npm run dev`, and
+ * settings with defaults are absent from wrangler.toml unless a deployment changes them, so
+ * `wrangler types` sees neither: their names come from the schema, never a second list.
+ */
+export type ConfigBindings = { [Name in keyof z.input<typeof configSchema>]?: string };
+
+/**
+ * Everything the Worker is bound to: generated vars and bindings plus the settings above. The audit
+ * queue and the rate limiters are optional: without a queue audit rows are written directly, and
+ * without a limiter there is no limit (local setups that lack them).
+ */
+export type Bindings = Omit<Env, 'AUDIT_QUEUE' | 'SERVICE_RATE_LIMIT' | 'CLIENT_RATE_LIMIT'> &
+  Omit<ConfigBindings, keyof Env> & {
+    AUDIT_QUEUE?: Queue;
+    SERVICE_RATE_LIMIT?: RateLimit;
+    CLIENT_RATE_LIMIT?: RateLimit;
+  };
 
 /** Rules across bindings, checked after each binding's own. */
 const configRules = configSchema.superRefine(requireBridgeSecret);
@@ -194,7 +158,7 @@ function isMasterKey(value: string): boolean {
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {
-  const name = issue.path.join('.') || '(bindings)';
+  const name = issueField(issue, '(bindings)');
   const message = issue.code === 'invalid_type' ? 'is missing' : issue.message;
   return `${name} ${message}`;
 }

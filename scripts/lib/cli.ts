@@ -2,6 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { escapeControl } from '../../src/validation/control-characters.ts';
+import { GITHUB_ID_PATTERN, GITHUB_LOGIN_PATTERN } from '../../src/validation/github-identity.ts';
 import { decimalInteger } from '../../src/validation/operator-input.ts';
 
 /** The repository root, wherever a script is started from. */
@@ -67,9 +68,9 @@ export function jsonForTerminal(value: unknown): string {
 
 /** `LOGIN` or `--github-id ID`: how operator commands name a person. */
 export function parsePersonArgument(args: string[], usage: string): { login: string } | { githubId: string } {
-  if (args[0] === '--github-id' && args.length === 2 && /^\d{1,20}$/.test(args[1] ?? ''))
+  if (args[0] === '--github-id' && args.length === 2 && GITHUB_ID_PATTERN.test(args[1] ?? ''))
     return { githubId: args[1] ?? '' };
-  if (args.length === 1 && /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/.test(args[0] ?? '')) return { login: args[0] ?? '' };
+  if (args.length === 1 && GITHUB_LOGIN_PATTERN.test(args[0] ?? '')) return { login: args[0] ?? '' };
   throw new UsageError(`Name one person by GitHub login or numeric id.\nUsage: ${usage}`);
 }
 

@@ -1,3 +1,4 @@
+import { isPostgresUrl } from '../../src/validation/postgres-url.ts';
 import { readSetting } from './settings.ts';
 
 export class DatabaseUrlError extends Error {
@@ -19,11 +20,7 @@ export function resolveDatabaseUrl(options: { rootDir: string; direct?: boolean;
         'it writes DATABASE_URL (with its generated password) into .dev.vars, and prints it.',
     );
   }
-  try {
-    const parsed = new URL(url);
-    if (!['postgres:', 'postgresql:'].includes(parsed.protocol) || parsed.hostname === '')
-      throw new Error('not postgres');
-  } catch {
+  if (!isPostgresUrl(url)) {
     throw new DatabaseUrlError(
       'DATABASE_URL is not a postgres:// URL with a host. Check its value (it is not printed here).',
     );

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { generateMasterKey } from '../../src/crypto/token-cipher.ts';
+import { isLoopbackHost } from '../../src/validation/loopback.ts';
 import { formatDevVars, readDevVars, setDevVar } from './dev-vars.ts';
 import { type LocalPostgres, startLocalPostgres } from './local-postgres.ts';
 import { migrate } from './migrations/engine.ts';
@@ -35,9 +36,7 @@ export function isLocalDevDatabase(url: string, postgresPort: number): boolean {
   try {
     const parsed = new URL(url);
     return (
-      ['127.0.0.1', 'localhost', '[::1]'].includes(parsed.hostname) &&
-      Number(parsed.port) === postgresPort &&
-      parsed.pathname === `/${DEV_DATABASE}`
+      isLoopbackHost(parsed.hostname) && Number(parsed.port) === postgresPort && parsed.pathname === `/${DEV_DATABASE}`
     );
   } catch {
     return false;
@@ -53,7 +52,7 @@ export function isDevStackDatabaseUrl(url: string): boolean {
   try {
     const parsed = new URL(url);
     return (
-      ['127.0.0.1', 'localhost', '[::1]'].includes(parsed.hostname) &&
+      isLoopbackHost(parsed.hostname) &&
       decodeURIComponent(parsed.username) === 'postgres' &&
       parsed.pathname === `/${DEV_DATABASE}`
     );

@@ -1,6 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { GITHUB_LOGIN_PATTERN } from '../../src/validation/github-identity.ts';
+import { isLoopbackHost } from '../../src/validation/loopback.ts';
 
 /**
  * A stand-in for GitHub's OAuth endpoints and `/user`, on loopback, for tests and `npm run dev`
@@ -55,6 +57,8 @@ export interface LoginStats {
 /** People the picker offers; any other login typed in the form works too. */
 export const STAND_IN_USERS = ['octocat', 'monalisa', 'hubot'];
 const CODE_LIFETIME_MS = 10 * 60 * 1000;
+/** The form's `pattern` attribute: the login rule without its anchors (HTML anchors it itself). */
+const LOGIN_INPUT_PATTERN = GITHUB_LOGIN_PATTERN.source.replace(/^\^|\$$/g, '');
 const REFRESH_LIFETIME_SECONDS = 15_897_600; // GitHub's six months
 
 /** Where a loopback callback may differ from the registered one: its port (GitHub, RFC 8252 §7.3). */
@@ -75,10 +79,6 @@ function parsedUrl(value: string): URL | null {
   } catch {
     return null;
   }
-}
-
-function isLoopbackHost(hostname: string): boolean {
-  return hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname);
 }
 
 interface PendingCode {
@@ -235,7 +235,7 @@ export async function startStandInGitHub(options: StandInGitHubOptions): Promise
             const checked = checkAuthorizeRequest(form);
             if ('refusal' in checked) return sendErrorPage(response, checked.refusal);
             const login = (form.get('login') ?? '').trim();
-            if (!/^[A-Za-z0-9-]{1,39}$/.test(login)) return sendText(response, 400, 'Pick a user.');
+            if (!GITHUB_LOGIN_PATTERN.test(login)) return sendText(response, 400, 'Pick a user.');
             const code = randomBytes(10).toString('hex');
             codes.set(code, {
               clientId: checked.app.clientId,
@@ -308,7 +308,7 @@ function authorizePage(params: URLSearchParams, response: ServerResponse): void 
 <body><main><h1>Stand-in GitHub</h1><p>This is the local stand-in for GitHub. Pick who you are:</p>
 <form method="post" action="/login/oauth/authorize">${hidden}
 ${buttons}
-<p><label>Or another login <input name="login" pattern="[A-Za-z0-9-]{1,39}"></label> <button type="submit">Sign in</button></p>
+<p><label>Or another login <input name="login" pattern="${LOGIN_INPUT_PATTERN}"></label> <button type="submit">Sign in</button></p>
 </form></main></body></html>`;
   response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(page);
 }

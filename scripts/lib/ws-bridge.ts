@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, STATUS_CODES } from 'node:http';
 import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { BRIDGE_SECRET_PATTERN } from '../../src/validation/bridge-secret.ts';
 
 /**
  * The local stand-in for Neon's WebSocket proxy: the Neon driver opens
@@ -55,8 +56,6 @@ export interface WsBridgeOptions {
   host?: string;
 }
 
-const SECRET_PATTERN = /^[A-Za-z0-9_-]{43,}$/;
-
 /** A new bridge secret: 32 random bytes, base64url (safe in a URL path and a .vars file). */
 export function generateBridgeSecret(): string {
   return randomBytes(32).toString('base64url');
@@ -64,7 +63,7 @@ export function generateBridgeSecret(): string {
 
 export async function startWsBridge(options: WsBridgeOptions): Promise<WsBridge> {
   const secret = options.secret ?? generateBridgeSecret();
-  if (!SECRET_PATTERN.test(secret)) {
+  if (!BRIDGE_SECRET_PATTERN.test(secret)) {
     throw new Error('The bridge secret must be base64url of at least 32 random bytes (43 characters or more).');
   }
   const allowed = new Set([options.target, ...(options.alsoRelayTo ?? [])].map(targetKey));

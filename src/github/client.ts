@@ -1,6 +1,6 @@
 import * as oauth from 'oauth4webapi';
-import { isLoopback } from '../config.ts';
 import { CodedError } from '../errors/coded-error.ts';
+import { isLoopbackHost } from '../validation/loopback.ts';
 
 /**
  * GitHub as an OAuth 2.0 provider (authorization code + PKCE S256) and as an API, with every
@@ -180,7 +180,7 @@ function authorizationServer(endpoints: GitHubEndpoints): oauth.AuthorizationSer
  */
 function requestOptions(endpoints: GitHubEndpoints): oauth.TokenEndpointRequestOptions {
   const url = new URL(endpoints.oauthUrl);
-  const loopbackHttp = url.protocol === 'http:' && isLoopback(url.hostname);
+  const loopbackHttp = url.protocol === 'http:' && isLoopbackHost(url.hostname);
   const signal = () => AbortSignal.timeout(GITHUB_TIMEOUT_MS);
   return loopbackHttp ? { signal, [oauth.allowInsecureRequests]: true } : { signal };
 }

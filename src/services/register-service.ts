@@ -2,7 +2,9 @@ import { generateServiceKey } from '../crypto/service-keys.ts';
 import type { Database } from '../db/client.ts';
 import { insertService } from '../db/services.ts';
 import { escapeControl, hasControlCharacter } from '../validation/control-characters.ts';
+import { isHttpsOrLoopbackHttp } from '../validation/loopback.ts';
 import { CONTROL_CHARACTER_RULE, displayName } from '../validation/operator-input.ts';
+import { firstIssueMessage } from '../validation/zod-issues.ts';
 
 /** What a service may be allowed to do (PRODUCT.md 6.3). */
 export const KNOWN_SCOPES = ['users:verify', 'github:token', 'admin'] as const;
@@ -54,7 +56,7 @@ export function validateServiceInput(input: NewServiceInput): void {
   }
   const name = displayName.safeParse(input.displayName);
   if (!name.success) {
-    throw new ServiceInputError(`The display name ${name.error.issues[0]?.message ?? 'is invalid'}.`);
+    throw new ServiceInputError(`The display name ${firstIssueMessage(name.error)}.`);
   }
   validateScopes(input.scopes);
   for (const uri of input.redirectUris) validateRedirectUri(uri);
@@ -83,8 +85,7 @@ export function validateRedirectUri(uri: string): void {
   } catch {
     throw new ServiceInputError(`${quoted} is not an absolute URL.`);
   }
-  const local = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && local)) {
+  if (!isHttpsOrLoopbackHttp(url)) {
     throw new ServiceInputError(`${quoted} must use https (http is allowed on localhost only).`);
   }
   if (url.username || url.password) throw new ServiceInputError(`${quoted} must not contain a user name or password.`);

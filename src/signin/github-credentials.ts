@@ -1,5 +1,6 @@
-import { type Config, isLoopback } from '../config.ts';
+import type { Config } from '../config.ts';
 import type { GitHubAppCredentials } from '../github/client.ts';
+import { isLoopbackHost } from '../validation/loopback.ts';
 
 /** The GitHub App's settings: its id and secret, and where GitHub is. */
 export function gitHubCredentials(config: Config): GitHubAppCredentials {
@@ -22,5 +23,5 @@ export const CALLBACK_PATH = '/auth/github/callback';
 export function gitHubCallbackUrl(config: Config, requestUrl: string): string | null {
   if (config.PUBLIC_URL !== undefined) return `${config.PUBLIC_URL}${CALLBACK_PATH}`;
   const request = new URL(requestUrl);
-  return isLoopback(request.hostname) ? `${request.origin}${CALLBACK_PATH}` : null;
+  return isLoopbackHost(request.hostname) ? `${request.origin}${CALLBACK_PATH}` : null;
 }
