@@ -1,17 +1,23 @@
 // npm run services:rotate-key -- --id ID [--grace-hours H] [--force] — a new key; the old one works for H hours (default 24).
-import { MAX_GRACE_SECONDS, RotationInProgressError, rotateServiceKey } from '../src/services/admin.ts';
+import {
+  DEFAULT_GRACE_SECONDS,
+  MAX_GRACE_SECONDS,
+  RotationInProgressError,
+  rotateServiceKey,
+} from '../src/services/admin.ts';
 import { escapeControl } from '../src/validation/control-characters.ts';
 import { numberFlag, parseFlags, runCommand, UsageError } from './lib/cli.ts';
 import { withOperatorDatabase } from './lib/operator-database.ts';
 
-const usage =
-  'npm run services:rotate-key -- --id <service id> [--grace-hours <whole hours, 0-720, default 24>] [--force]';
+const MAX_HOURS = MAX_GRACE_SECONDS / 3600;
+const DEFAULT_HOURS = DEFAULT_GRACE_SECONDS / 3600;
+const usage = `npm run services:rotate-key -- --id <service id> [--grace-hours <whole hours, 0-${MAX_HOURS}, default ${DEFAULT_HOURS}>] [--force]`;
 
 await runCommand(async () => {
   const flags = parseFlags(
     {
       id: { type: 'string' },
-      'grace-hours': { type: 'string', default: '24' },
+      'grace-hours': { type: 'string', default: String(DEFAULT_HOURS) },
       force: { type: 'boolean', default: false },
     },
     usage,
@@ -20,7 +26,7 @@ await runCommand(async () => {
   const hours = numberFlag(flags['grace-hours'], {
     name: 'grace-hours',
     min: 0,
-    max: MAX_GRACE_SECONDS / 3600,
+    max: MAX_HOURS,
     unit: 'hours',
     usage,
   });

@@ -1,3 +1,4 @@
+import { UUID_PATTERN } from '../db/ids.ts';
 import { constantTimeEqual, fromBase64Url, toBase64Url, utf8 } from './encoding.ts';
 
 /**
@@ -10,7 +11,9 @@ export interface SessionClaims {
   expiresAt: Date;
 }
 
-const PATTERN = /^gws_([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.(\d{1,12})\.([A-Za-z0-9_-]{43})$/;
+/** The session id is a database id (a lowercase UUID), written with the one pattern src/db/ids.ts keeps. */
+const SESSION_ID = UUID_PATTERN.source.replace(/^\^|\$$/g, '');
+const PATTERN = new RegExp(`^gws_(${SESSION_ID})\\.(\\d{1,12})\\.([A-Za-z0-9_-]{43})$`);
 
 export async function signSessionToken(claims: SessionClaims, key: CryptoKey): Promise<string> {
   const payload = `${claims.sessionId}.${Math.floor(claims.expiresAt.getTime() / 1000)}`;

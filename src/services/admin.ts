@@ -107,7 +107,9 @@ export async function rotateServiceKey(
   { force = false }: { force?: boolean } = {},
 ): Promise<{ key: string; previousKeyExpiresAt: Date | null }> {
   if (!Number.isInteger(graceSeconds) || graceSeconds < 0 || graceSeconds > MAX_GRACE_SECONDS) {
-    throw new ServiceInputError('The grace period is a whole number of seconds, at most 30 days.');
+    throw new ServiceInputError(
+      `The grace period is a whole number of seconds, at most ${MAX_GRACE_SECONDS / 86_400} days.`,
+    );
   }
   const current = await findServiceKeysByIdentifier(db, identifier);
   if (!current) throw new UnknownServiceError(identifier);

@@ -3,22 +3,17 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { verifySessionToken } from '../crypto/session-tokens.ts';
 import { findSession, type SessionWithUser } from '../db/sessions.ts';
 import type { AppEnv } from '../http/context.ts';
+import { GATEWAY_COOKIE } from './cookie-options.ts';
 
 /** The gateway's own sign-in (no service): a signed session token in an HttpOnly cookie. */
 export const SESSION_COOKIE = '__Host-gw_session';
 
 export function setSessionCookie(c: Context<AppEnv>, token: string, maxAgeSeconds: number): void {
-  setCookie(c, SESSION_COOKIE, token, {
-    path: '/',
-    httpOnly: true,
-    secure: true,
-    sameSite: 'Lax',
-    maxAge: maxAgeSeconds,
-  });
+  setCookie(c, SESSION_COOKIE, token, { ...GATEWAY_COOKIE, maxAge: maxAgeSeconds });
 }
 
 export function clearSessionCookie(c: Context<AppEnv>): void {
-  deleteCookie(c, SESSION_COOKIE, { path: '/', httpOnly: true, secure: true, sameSite: 'Lax' });
+  deleteCookie(c, SESSION_COOKIE, GATEWAY_COOKIE);
 }
 
 /**

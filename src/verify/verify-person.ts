@@ -2,16 +2,19 @@ import { type SessionTokenCheck, verifySessionToken } from '../crypto/session-to
 import type { SessionWithUser } from '../db/sessions.ts';
 import type { SignedInUser } from '../db/users.ts';
 
-/** Every outcome a service must be able to branch on. */
-export type VerifyCode =
-  | 'ok'
-  | 'malformed_session'
-  | 'invalid_session'
-  | 'expired_session'
-  | 'revoked_session'
-  | 'foreign_session'
-  | 'unknown_user'
-  | 'not_whitelisted';
+/** Every outcome a service must be able to branch on (docs/api.md, "Verifying a person"). */
+export const VERIFY_CODES = [
+  'ok',
+  'malformed_session',
+  'invalid_session',
+  'expired_session',
+  'revoked_session',
+  'foreign_session',
+  'unknown_user',
+  'not_whitelisted',
+] as const;
+
+export type VerifyCode = (typeof VERIFY_CODES)[number];
 
 export interface VerifiedPerson {
   id: string;

@@ -1,0 +1,114 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+// Each small rule of the gateway is written in one module and imported everywhere else, so the
+// Worker, the admin API, the operator commands and the dev stack can never drift apart. This scan
+// finds a second copy: the rule's tell-tale text in any other file of src/ or scripts/.
+
+const root = path.resolve(import.meta.dirname, '../..');
+
+function sourceFiles(folder: string): string[] {
+  return readdirSync(path.join(root, folder), { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile() && entry.name.endsWith('.ts'))
+    .map((entry) => path.relative(root, path.join(entry.parentPath, entry.name)));
+}
+
+const files = [...sourceFiles('src'), ...sourceFiles('scripts')].map((file) => ({
+  file,
+  text: readFileSync(path.join(root, file), 'utf8'),
+}));
+
+interface Rule {
+  rule: string;
+  /** Text only a copy of the rule contains. */
+  tell: RegExp;
+  /** The one module that writes it. */
+  home: string;
+  /**
+   * Copies in files this change could not edit (another engineer's route modules); each must be
+   * replaced by an import, then removed from this list. The last test keeps the list honest.
+   */
+  pending?: string[];
+}
+
+const RULES: Rule[] = [
+  {
+    rule: 'the list of earlier secrets of a rotation is read',
+    tell: /\.split\(','\)/,
+    home: 'src/crypto/keyring.ts',
+  },
+  {
+    rule: 'a host counts as loopback',
+    tell: /'\[::1\]'|\^127\(/,
+    home: 'src/validation/loopback.ts',
+  },
+  {
+    rule: 'a Postgres connection string is recognised',
+    tell: /'postgres:'|'postgresql:'/,
+    home: 'src/validation/postgres-url.ts',
+  },
+  {
+    rule: 'a database id (UUID) is matched',
+    tell: /\[0-9a-f\]\{8\}-/,
+    home: 'src/db/ids.ts',
+  },
+  {
+    rule: "the local bridge's secret is matched",
+    tell: /\{43,\}/,
+    home: 'src/validation/bridge-secret.ts',
+  },
+  {
+    rule: 'a GitHub login is matched',
+    tell: /\{0,38\}|\{1,39\}/,
+    home: 'src/validation/github-identity.ts',
+    pending: ['src/routes/admin.routes.ts'],
+  },
+  {
+    rule: 'a GitHub id is matched',
+    tell: /\\d\{1,20\}/,
+    home: 'src/validation/github-identity.ts',
+    pending: ['src/routes/admin.routes.ts'],
+  },
+  {
+    rule: 'the verify codes are listed',
+    tell: /'revoked_session',\s*'foreign_session'/,
+    home: 'src/verify/verify-person.ts',
+    pending: ['src/routes/verify.routes.ts'],
+  },
+  {
+    rule: "zod's first issue is worded",
+    tell: /\.issues\[0\]/,
+    home: 'src/validation/zod-issues.ts',
+    pending: ['src/http/invalid-input.ts'],
+  },
+  {
+    rule: "a gateway cookie's attributes are set",
+    tell: /httpOnly: true/,
+    home: 'src/signin/cookie-options.ts',
+    pending: ['src/routes/sign-in.ts'],
+  },
+  {
+    rule: "a key rotation's default grace period is set",
+    tell: /24 \* 3600|0-720/,
+    home: 'src/services/admin.ts',
+    pending: ['src/routes/admin.routes.ts'],
+  },
+];
+
+describe('each small rule has one source', () => {
+  it.each(RULES)('$rule only in $home', ({ tell, home, pending = [] }) => {
+    const copies = files.filter(({ file, text }) => tell.test(text) && file !== home).map(({ file }) => file);
+    expect(copies.filter((file) => !pending.includes(file))).toEqual([]);
+    expect(files.find(({ file }) => file === home)?.text).toMatch(tell);
+  });
+
+  it('lists as pending only files that still hold a copy', () => {
+    const stale = RULES.flatMap(({ rule, tell, pending = [] }) =>
+      pending
+        .filter((file) => !tell.test(files.find((source) => source.file === file)?.text ?? ''))
+        .map((file) => `${rule}: ${file}`),
+    );
+    expect(stale).toEqual([]);
+  });
+});
