@@ -1,4 +1,4 @@
-import type { OpenAPIHono } from '@hono/zod-openapi';
+import { Hono } from 'hono';
 import { methodNotAllowed } from 'hono/method-not-allowed';
 import { requestId } from 'hono/request-id';
 import { auditServiceCalls } from './audit/record.ts';
@@ -8,17 +8,16 @@ import { errorBody } from './http/errors.ts';
 import { requestServices } from './http/request-services.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { adminRoutes } from './routes/admin.ts';
-import { declaredRouter } from './routes/declared-router.ts';
 import { healthRoutes } from './routes/health.ts';
-import { serveOpenApiDocument } from './routes/openapi.ts';
+import { openApiRoutes } from './routes/openapi.ts';
 import { AUDIT_ACTIONS, PAGES } from './routes/route-table.ts';
 import { sessionRoutes } from './routes/sessions.ts';
 import { signInRoutes } from './routes/sign-in.ts';
 import { verifyRoutes } from './routes/verify.ts';
 
 /** Builds the gateway: middleware in the order a request meets it, then the routes. */
-export function createApp(): OpenAPIHono<AppEnv> {
-  const app = declaredRouter();
+export function createApp(): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
 
   app.use(requestId());
   app.use(securityHeaders());
@@ -44,8 +43,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route('/', sessionRoutes);
   app.route('/', verifyRoutes);
   app.route('/', adminRoutes);
-  // Last: the document is made of what the routers above declared.
-  serveOpenApiDocument(app);
+  app.route('/', openApiRoutes);
 
   app.notFound(handleNotFound);
   app.onError(errorHandler(PAGES));

@@ -27,3 +27,13 @@ export function queryInput(schema: z.ZodType): MiddlewareHandler<AppEnv> {
     await next();
   };
 }
+
+/** A declared route's path parameters, handed to the handler as `c.req.valid('param')`; `400 invalid_path` when they do not fit. */
+export function paramsInput(schema: z.ZodType): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const result = schema.safeParse(c.req.param());
+    if (!result.success) throw invalidInput('param', result.error);
+    c.req.addValidatedData('param', result.data as object);
+    await next();
+  };
+}

@@ -1,9 +1,9 @@
-import { createRoute } from '@hono/zod-openapi';
 import * as z from 'zod';
 import type { Scope } from '../http/service-auth.ts';
 import { MAX_GRACE_SECONDS } from '../services/admin.ts';
 import { decimalInteger, timestamp } from '../validation/operator-input.ts';
 import { BODY_CODES, errorResponse, json, jsonRequest, person, serviceErrors, serviceKeySecurity } from './contract.ts';
+import { declareRoute } from './declared-router.ts';
 
 /**
  * The operator commands as an API (docs/api.md, "Admin API"). The admin router requires the
@@ -109,7 +109,7 @@ const auditEntry = z
 
 const unknownService = errorResponse(['unknown_service'], 'There is no such service.');
 
-export const listServicesRoute = createRoute({
+export const listServicesRoute = declareRoute({
   method: 'get',
   path: '/v1/admin/services',
   tags,
@@ -123,7 +123,7 @@ export const listServicesRoute = createRoute({
   },
 });
 
-export const registerServiceRoute = createRoute({
+export const registerServiceRoute = declareRoute({
   method: 'post',
   path: '/v1/admin/services',
   tags,
@@ -139,7 +139,7 @@ export const registerServiceRoute = createRoute({
   },
 });
 
-export const updateServiceRoute = createRoute({
+export const updateServiceRoute = declareRoute({
   method: 'patch',
   path: '/v1/admin/services/{id}',
   tags,
@@ -156,7 +156,7 @@ export const updateServiceRoute = createRoute({
   },
 });
 
-export const rotateKeyRoute = createRoute({
+export const rotateKeyRoute = declareRoute({
   method: 'post',
   path: '/v1/admin/services/{id}/rotate-key',
   tags,
@@ -180,7 +180,7 @@ export const rotateKeyRoute = createRoute({
   },
 });
 
-export const whitelistRoute = createRoute({
+export const whitelistRoute = declareRoute({
   method: 'post',
   path: '/v1/admin/users/whitelist',
   tags,
@@ -198,7 +198,7 @@ export const whitelistRoute = createRoute({
   },
 });
 
-export const auditRoute = createRoute({
+export const auditRoute = declareRoute({
   method: 'get',
   path: '/v1/admin/audit',
   tags,

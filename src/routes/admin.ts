@@ -1,4 +1,6 @@
+import { Hono } from 'hono';
 import { AuditQueryError, queryAudit } from '../audit/query.ts';
+import type { AppEnv } from '../http/context.ts';
 import { ApiError } from '../http/errors.ts';
 import { requireService } from '../http/service-auth.ts';
 import {
@@ -21,7 +23,7 @@ import {
   updateServiceRoute,
   whitelistRoute,
 } from './admin.routes.ts';
-import { declaredRouter, serve } from './declared-router.ts';
+import { serve } from './declared-router.ts';
 
 /** A service id from the path. One Postgres could not store (it contains NUL) names no service. */
 function serviceIdFrom(id: string): string {
@@ -56,7 +58,7 @@ function asApiError(error: unknown): never {
 }
 
 /** The operator commands as an API, for services holding the `admin` scope (docs/api.md). */
-export const adminRoutes = declaredRouter();
+export const adminRoutes = new Hono<AppEnv>();
 
 // The whole prefix, so that no admin route can be added without the scope check.
 adminRoutes.use('/v1/admin/*', requireService(ADMIN_SCOPE));

@@ -1,4 +1,4 @@
-import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import * as z from 'zod';
 import { requireService, type Scope } from '../http/service-auth.ts';
 
@@ -114,19 +114,19 @@ export function serviceErrors(options: { body: boolean; scoped: boolean }) {
 }
 
 /** Adds the security scheme and the shared error answers to a registry (the app's, once). */
-export function registerSharedComponents(registry: OpenAPIHono['openAPIRegistry']): void {
+export function registerSharedComponents(registry: OpenAPIRegistry): void {
   registry.registerComponent('securitySchemes', SERVICE_KEY_SCHEME, {
     type: 'http',
     scheme: 'bearer',
     description: 'A service key, `gwk_…` (an old-system key also needs the `X-Gateway-Service` header).',
   });
   for (const shared of Object.values(SHARED_ERRORS)) {
-    const schemaName = `${shared.name}Body`;
-    registry.register(schemaName, errorSchema(shared.codes));
+    // A raw component takes JSON Schema, not zod: zod's own conversion, without its $schema line.
+    const { $schema: _dialect, ...schema } = z.toJSONSchema(errorSchema(shared.codes));
     registry.registerComponent('responses', shared.name, {
       description: shared.description,
       ...('headers' in shared ? { headers: shared.headers } : {}),
-      content: { 'application/json': { schema: { $ref: `#/components/schemas/${schemaName}` } } },
+      content: { 'application/json': { schema: schema as { type: 'object' } } },
     });
   }
 }

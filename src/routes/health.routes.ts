@@ -1,10 +1,10 @@
-import { createRoute } from '@hono/zod-openapi';
 import * as z from 'zod';
 import { json, sharedError } from './contract.ts';
+import { declareRoute } from './declared-router.ts';
 
 const tags = ['health'];
 
-export const livenessRoute = createRoute({
+export const livenessRoute = declareRoute({
   method: 'get',
   path: '/livez',
   tags,
@@ -13,7 +13,7 @@ export const livenessRoute = createRoute({
   responses: { 200: json(z.object({ status: z.literal('ok') }), 'The Worker is up.') },
 });
 
-export const healthRoute = createRoute({
+export const healthRoute = declareRoute({
   method: 'get',
   path: '/health',
   tags,

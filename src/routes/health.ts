@@ -1,17 +1,19 @@
+import { Hono } from 'hono';
 import { probeDatabase } from '../db/probe.ts';
+import type { AppEnv } from '../http/context.ts';
 import { ApiError } from '../http/errors.ts';
-import { declaredRouter, serve } from './declared-router.ts';
+import { serve } from './declared-router.ts';
 import { healthRoute, livenessRoute } from './health.routes.ts';
 
 /** A load balancer or operator must get an answer quickly even when the database hangs. */
 export const HEALTH_PROBE_TIMEOUT_MS = 3_000;
 
-export const healthRoutes = declaredRouter();
+export const healthRoutes = new Hono<AppEnv>();
 
 // Liveness: the Worker answers, nothing else is touched (and the benchmark's ceiling).
 serve(healthRoutes, livenessRoute, (c) => {
   c.header('Cache-Control', 'no-store');
-  return c.json({ status: 'ok' }, 200);
+  return c.json({ status: 'ok' } as const, 200);
 });
 
 serve(healthRoutes, healthRoute, async (c) => {
@@ -28,5 +30,5 @@ serve(healthRoutes, healthRoute, async (c) => {
       { 'Retry-After': '5', 'Cache-Control': 'no-store' },
     );
   }
-  return c.json({ status: 'ok', database: { reachable: true, roundTripMs: probe.roundTripMs } }, 200);
+  return c.json({ status: 'ok', database: { reachable: true, roundTripMs: probe.roundTripMs } } as const, 200);
 });

@@ -1,8 +1,8 @@
-import { createRoute } from '@hono/zod-openapi';
 import * as z from 'zod';
 import { json, sharedError } from './contract.ts';
+import { declareRoute } from './declared-router.ts';
 
-export const openApiDocumentRoute = createRoute({
+export const openApiDocumentRoute = declareRoute({
   method: 'get',
   path: '/openapi.json',
   tags: ['contract'],

@@ -8,6 +8,7 @@ import {
   updateServiceRoute,
   whitelistRoute,
 } from './admin.routes.ts';
+import { routingPath } from './declared-router.ts';
 import { healthRoute, livenessRoute } from './health.routes.ts';
 import { openApiDocumentRoute } from './openapi.routes.ts';
 import { exchangeRoute, revokeRoute } from './sessions.routes.ts';
@@ -25,7 +26,7 @@ export interface RouteEntry {
   path: string;
 }
 
-/** The JSON contract: every operation of /openapi.json. */
+/** The JSON contract: every operation of /openapi.json, the document made of exactly these. */
 export const API_ROUTES: readonly RouteConfig[] = [
   livenessRoute,
   healthRoute,
@@ -59,8 +60,3 @@ export const AUDIT_ACTIONS: ReadonlyMap<string, string> = new Map(
     return typeof action === 'string' ? [[routeKey(route.method, routingPath(route.path)), action] as const] : [];
   }),
 );
-
-/** An OpenAPI path (`/v1/admin/services/{id}`) as Hono routes it (`/v1/admin/services/:id`). */
-export function routingPath(openApiPath: string): string {
-  return openApiPath.replaceAll(/\{([^}]+)\}/g, ':$1');
-}

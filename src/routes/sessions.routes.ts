@@ -1,6 +1,6 @@
-import { createRoute } from '@hono/zod-openapi';
 import * as z from 'zod';
 import { BODY_CODES, errorResponse, json, jsonRequest, serviceAccess, serviceErrors } from './contract.ts';
+import { declareRoute } from './declared-router.ts';
 
 const tags = ['sessions'];
 
@@ -27,7 +27,7 @@ export const exchangeResponse = z.object({
 
 export const revokeResponse = z.object({ revoked: z.boolean() });
 
-export const exchangeRoute = createRoute({
+export const exchangeRoute = declareRoute({
   method: 'post',
   path: '/v1/sessions/exchange',
   tags,
@@ -49,7 +49,7 @@ export const exchangeRoute = createRoute({
   },
 });
 
-export const revokeRoute = createRoute({
+export const revokeRoute = declareRoute({
   method: 'post',
   path: '/v1/sessions/revoke',
   tags,

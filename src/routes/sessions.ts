@@ -1,11 +1,13 @@
+import { Hono } from 'hono';
 import { constantTimeEqual, sha256, toBase64Url, utf8 } from '../crypto/encoding.ts';
 import { signSessionToken, verifySessionToken } from '../crypto/session-tokens.ts';
 import { useLoginCode } from '../db/login-codes.ts';
 import { createSession, revokeSession, SessionIdTakenError } from '../db/sessions.ts';
 import { findUserById } from '../db/users.ts';
+import type { AppEnv } from '../http/context.ts';
 import { ApiError } from '../http/errors.ts';
 import { forgetSession } from '../verify/lookups.ts';
-import { declaredRouter, serve } from './declared-router.ts';
+import { serve } from './declared-router.ts';
 import { exchangeRoute, revokeRoute } from './sessions.routes.ts';
 
 const invalidCode = () =>
@@ -16,7 +18,7 @@ const invalidCode = () =>
   );
 
 /** Server-to-server: a service turns a login code into a session, and revokes sessions. */
-export const sessionRoutes = declaredRouter();
+export const sessionRoutes = new Hono<AppEnv>();
 
 serve(sessionRoutes, exchangeRoute, async (c) => {
   const body = c.req.valid('json');

@@ -1,8 +1,8 @@
-import { createRoute } from '@hono/zod-openapi';
 import * as z from 'zod';
 import { UUID_PATTERN } from '../db/ids.ts';
 import type { VerifyCode } from '../verify/verify-person.ts';
 import { BODY_CODES, errorResponse, json, jsonRequest, person, serviceAccess, serviceErrors } from './contract.ts';
+import { declareRoute } from './declared-router.ts';
 
 const tags = ['people'];
 
@@ -45,7 +45,7 @@ export const githubTokenResponse = z.object({
   refreshed: z.boolean(),
 });
 
-export const verifyRoute = createRoute({
+export const verifyRoute = declareRoute({
   method: 'post',
   path: '/v1/verify',
   tags,
@@ -61,7 +61,7 @@ export const verifyRoute = createRoute({
   },
 });
 
-export const githubTokenRoute = createRoute({
+export const githubTokenRoute = declareRoute({
   method: 'post',
   path: '/v1/github-token',
   tags,

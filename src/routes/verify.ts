@@ -1,4 +1,4 @@
-import type { Context } from 'hono';
+import { type Context, Hono } from 'hono';
 import type * as z from 'zod';
 import { TokenCipherError } from '../crypto/token-cipher.ts';
 import { hasSignedInThrough } from '../db/sessions.ts';
@@ -9,7 +9,7 @@ import { gitHubCredentials } from '../signin/github-credentials.ts';
 import { FreshTokenError, freshGitHubAccessToken } from '../users/fresh-github-token.ts';
 import { cachedSession, cachedTokenCheck, cachedUser } from '../verify/lookups.ts';
 import { type VerifyOutcome, verifySession, verifyUser } from '../verify/verify-person.ts';
-import { declaredRouter, serve } from './declared-router.ts';
+import { serve } from './declared-router.ts';
 import { githubTokenRoute, type personBody, verifyRoute } from './verify.routes.ts';
 
 async function verifyPerson(
@@ -32,7 +32,7 @@ async function verifyPerson(
 }
 
 /** The edge verify API and the GitHub token endpoint (docs/api.md). */
-export const verifyRoutes = declaredRouter();
+export const verifyRoutes = new Hono<AppEnv>();
 
 serve(verifyRoutes, verifyRoute, async (c) => {
   const outcome = await verifyPerson(c, c.req.valid('json'), c.var.staleReads);
