@@ -2,7 +2,7 @@ import type { Bindings, Config } from '../config.ts';
 import type { SessionKeys } from '../crypto/session-keys.ts';
 import type { TokenKeyring } from '../crypto/token-cipher.ts';
 import type { Database } from '../db/client.ts';
-import type { StaleReads } from '../db/stale-reads.ts';
+import type { StaleReads } from '../db/lookup-reads.ts';
 import type { AuthenticatedService } from '../services/authenticate-service.ts';
 import type { Logger } from './logger.ts';
 

@@ -3,7 +3,7 @@ import { readConfig } from '../config.ts';
 import { loadSessionKeys } from '../crypto/session-keys.ts';
 import { loadTokenKeyring } from '../crypto/token-cipher.ts';
 import { type DatabaseHandle, localBridgeOf, openDatabase } from '../db/client.ts';
-import { primaryReads, replicaReads } from '../db/stale-reads.ts';
+import { primaryReads, replicaReads } from '../db/lookup-reads.ts';
 import { withPlaintextPolicy } from '../users/github-tokens.ts';
 import type { AppEnv } from './context.ts';
 import { ApiError } from './errors.ts';

@@ -1,13 +1,13 @@
 import type { Context, MiddlewareHandler } from 'hono';
+import { TtlCache } from '../cache/ttl-cache.ts';
+import { primaryReads } from '../db/lookup-reads.ts';
 import { touchServiceLastUsed } from '../db/services.ts';
-import { primaryReads } from '../db/stale-reads.ts';
 import {
   type AuthenticatedService,
   authenticateService,
   type ServiceAuthFailure,
 } from '../services/authenticate-service.ts';
 import type { KNOWN_SCOPES } from '../services/register-service.ts';
-import { TtlCache } from '../services/ttl-cache.ts';
 import { requireClientBudget } from './client-budget.ts';
 import type { AppEnv } from './context.ts';
 import { ApiError } from './errors.ts';

@@ -6,7 +6,7 @@ import { createSession, revokeSession, SessionIdTakenError } from '../db/session
 import { findUserById } from '../db/users.ts';
 import type { AppEnv } from '../http/context.ts';
 import { ApiError } from '../http/errors.ts';
-import { forgetSession } from '../verify/lookups.ts';
+import { forgetSession } from '../verify/cached-lookups.ts';
 import { serve } from './declared-router.ts';
 import { exchangeRoute, revokeRoute } from './sessions.routes.ts';
 

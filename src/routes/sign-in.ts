@@ -23,7 +23,7 @@ import {
 import { admittedSession, clearSessionCookie, cookieSession, setSessionCookie } from '../signin/browser-session.ts';
 import { completeGitHubSignIn } from '../signin/complete-sign-in.ts';
 import { gitHubCallbackUrl, gitHubCredentials } from '../signin/github-credentials.ts';
-import { forgetSession } from '../verify/lookups.ts';
+import { forgetSession } from '../verify/cached-lookups.ts';
 import { PAGE_ROUTES, STYLESHEET_ROUTE } from './sign-in.routes.ts';
 
 const loginQuery = z.object({

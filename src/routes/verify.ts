@@ -1,13 +1,13 @@
 import { type Context, Hono } from 'hono';
 import type * as z from 'zod';
 import { TokenCipherError } from '../crypto/token-cipher.ts';
+import { primaryReads, type StaleReads } from '../db/lookup-reads.ts';
 import { hasSignedInThrough } from '../db/sessions.ts';
-import { primaryReads, type StaleReads } from '../db/stale-reads.ts';
 import type { AppEnv } from '../http/context.ts';
 import { ApiError } from '../http/errors.ts';
 import { gitHubCredentials } from '../signin/github-credentials.ts';
 import { FreshTokenError, freshGitHubAccessToken } from '../users/fresh-github-token.ts';
-import { cachedSession, cachedTokenCheck, cachedUser } from '../verify/lookups.ts';
+import { cachedSession, cachedTokenCheck, cachedUser } from '../verify/cached-lookups.ts';
 import { type VerifyOutcome, verifySession, verifyUser } from '../verify/verify-person.ts';
 import { serve } from './declared-router.ts';
 import { githubTokenRoute, type personBody, verifyRoute } from './verify.routes.ts';

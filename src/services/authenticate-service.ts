@@ -6,6 +6,7 @@ import {
   verifyServiceKey,
 } from '../crypto/service-keys.ts';
 import type { Database } from '../db/client.ts';
+import { type LookupReads, primaryReads } from '../db/lookup-reads.ts';
 import {
   findServiceByIdentifier,
   findServiceByKeyId,
@@ -13,7 +14,6 @@ import {
   replaceKeyHash,
   type ServiceRecord,
 } from '../db/services.ts';
-import { primaryReads, type StaleReads } from '../db/stale-reads.ts';
 
 /** What a service presented: its key, and for an old-system key the identifier to look it up by. */
 export interface PresentedCredentials {
@@ -54,7 +54,7 @@ export async function authenticateService(
   now: Date,
   options: {
     /** Where the lookups run (a read replica may serve them); the rehash is written to `db`. */
-    lookup?: StaleReads;
+    lookup?: LookupReads;
   } = {},
 ): Promise<ServiceAuthResult> {
   const lookup = options.lookup ?? primaryReads(() => db);

@@ -4,7 +4,7 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { serviceAuditLogs, serviceRegistry, sessions, users } from '../../drizzle/schema.ts';
 import type { Bindings } from '../../src/config.ts';
 import { localBridgeOf, openDatabase } from '../../src/db/client.ts';
-import { MAX_REPLICA_LAG_SECONDS } from '../../src/db/stale-reads.ts';
+import { MAX_REPLICA_LAG_SECONDS } from '../../src/db/lookup-reads.ts';
 import { callService, SERVICE_REDIRECT, signedInPerson } from '../support/worker/people.ts';
 import { type RegisteredService, registerService } from '../support/worker/services.ts';
 import { createTestDatabase, type TestDatabase } from '../support/worker/test-database.ts';

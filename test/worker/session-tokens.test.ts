@@ -40,7 +40,7 @@ describe('session tokens', () => {
 
 describe('the cached token check of the verify path', () => {
   it('skips the HMAC for a token it has verified, but never past the token’s own expiry', async () => {
-    const { cachedTokenCheck } = await import('../../src/verify/lookups.ts');
+    const { cachedTokenCheck } = await import('../../src/verify/cached-lookups.ts');
     const { tokenSigning } = await loadSessionKeys(env.SESSION_SECRET);
     const otherKey = (await loadSessionKeys(generateMasterKey())).tokenSigning;
     const expiresAt = new Date(Math.floor(Date.now() / 1000 + 60) * 1000);

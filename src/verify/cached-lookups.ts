@@ -1,8 +1,8 @@
+import { TtlCache } from '../cache/ttl-cache.ts';
 import { type SessionClaims, type SessionTokenCheck, verifySessionToken } from '../crypto/session-tokens.ts';
+import type { LookupReads } from '../db/lookup-reads.ts';
 import { findSession, type SessionWithUser } from '../db/sessions.ts';
-import type { StaleReads } from '../db/stale-reads.ts';
 import { findUserById, type SignedInUser } from '../db/users.ts';
-import { TtlCache } from '../services/ttl-cache.ts';
 
 /**
  * Session rows and people, cached by id in the isolate for VERIFY_CACHE_SECONDS: the bound on how
@@ -20,14 +20,14 @@ const REVOKED_HERE_MS = 60_000;
 
 const cacheKey = (viaReplica: boolean, id: string) => `${viaReplica ? 'replica' : 'primary'}:${id}`;
 
-export function cachedSession(reads: StaleReads, id: string, ttlSeconds: number): Promise<SessionWithUser | null> {
+export function cachedSession(reads: LookupReads, id: string, ttlSeconds: number): Promise<SessionWithUser | null> {
   const primaryOnly = reads.viaReplica && revokedHere.get(id) !== undefined;
   return cached(sessions, cacheKey(reads.viaReplica, id), ttlSeconds, () =>
     reads.read((db) => findSession(db, id), { primaryOnly }),
   );
 }
 
-export function cachedUser(reads: StaleReads, id: string, ttlSeconds: number): Promise<SignedInUser | null> {
+export function cachedUser(reads: LookupReads, id: string, ttlSeconds: number): Promise<SignedInUser | null> {
   return cached(people, cacheKey(reads.viaReplica, id), ttlSeconds, () => reads.read((db) => findUserById(db, id)));
 }
 

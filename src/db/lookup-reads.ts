@@ -5,7 +5,7 @@ import { isDatabaseUnavailable } from './unavailable.ts';
  * Where the verify path's lookups (service keys, sessions, people) run: on the read replica when
  * one is configured, else on the primary. A read answers `null` for "no such row".
  */
-export interface StaleReads {
+export interface LookupReads {
   /**
    * True when answers may come from a replica. In-isolate caches keep such answers apart from the
    * primary's, so a route that must see the primary never trusts what a replica said.
@@ -14,7 +14,10 @@ export interface StaleReads {
   read<T>(query: (db: Database) => Promise<T | null>, options?: { primaryOnly?: boolean }): Promise<T | null>;
 }
 
-export function primaryReads(primary: () => Database): StaleReads {
+/** The old name, while src/http and src/routes still import it: a primary's answers are not stale. */
+export type StaleReads = LookupReads;
+
+export function primaryReads(primary: () => Database): LookupReads {
   return { viaReplica: false, read: (query) => query(primary()) };
 }
 
@@ -55,7 +58,7 @@ export interface ReplicaReadsOptions {
  *   primary's last transaction; past the bound it is left alone like a failed one. An idle primary
  *   looks like lag too, which only sends reads to the primary.
  */
-export function replicaReads(options: ReplicaReadsOptions): StaleReads {
+export function replicaReads(options: ReplicaReadsOptions): LookupReads {
   const now = options.now ?? Date.now;
   let state = replicaStates.get(options.replicaUrl);
   if (!state) {
