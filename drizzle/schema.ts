@@ -136,7 +136,6 @@ export const sessions = pgTable(
 );
 
 export type User = typeof users.$inferSelect;
-export type NewUser = typeof users.$inferInsert;
 export type Service = typeof serviceRegistry.$inferSelect;
 export type NewService = typeof serviceRegistry.$inferInsert;
 export type ServiceAuditLog = typeof serviceAuditLogs.$inferSelect;

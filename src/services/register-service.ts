@@ -6,7 +6,7 @@ import { isHttpsOrLoopbackHttp } from '../validation/loopback.ts';
 import { CONTROL_CHARACTER_RULE, displayName } from '../validation/operator-input.ts';
 import { firstIssueMessage } from '../validation/zod-issues.ts';
 
-/** What a service may be allowed to do (PRODUCT.md 6.3). */
+/** What a service may be allowed to do (docs/api.md: one scope per `/v1` endpoint, `admin` for the admin API). */
 export const KNOWN_SCOPES = ['users:verify', 'github:token', 'admin'] as const;
 
 export class ServiceInputError extends Error {

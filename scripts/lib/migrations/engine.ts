@@ -32,7 +32,7 @@ export interface MigrateResult {
   applied: string[];
 }
 
-/** `db:migrate`: applies pending migrations in order, refusing what PRODUCT.md 4.2 says to refuse. */
+/** `db:migrate`: applies pending migrations in order, refusing what docs/migrations.md ("Production") says to refuse. */
 export async function migrate(options: EngineOptions): Promise<MigrateResult> {
   return withLock(options, async () => {
     const statuses = computeStatus(readMigrations(options.migrationsDir), await readLedger(options.session));

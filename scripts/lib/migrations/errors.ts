@@ -1,7 +1,6 @@
 import { CodedError } from '../../../src/errors/coded-error.ts';
 
 export type MigrationErrorCode =
-  | 'missing_database_url'
   | 'unreachable'
   | 'malformed_folder'
   | 'unknown_migration'
