@@ -53,7 +53,7 @@ function record(c: Context<AppEnv>, at: string, action: string): void {
         ? isDatabaseUnavailable(error)
           ? 'database_unavailable'
           : 'internal_error'
-        : (facts.code ?? 'ok');
+        : (facts.code ?? (c.res.status >= 400 ? codeOfStatus(c.res.status) : 'ok'));
   const event: AuditEvent = {
     id: crypto.randomUUID(),
     at,
@@ -68,4 +68,14 @@ function record(c: Context<AppEnv>, at: string, action: string): void {
   };
   const queue = c.env.AUDIT_QUEUE;
   c.var.background(queue ? queue.send(event) : insertAuditEvents(c.var.database(), [event]));
+}
+
+/**
+ * The code of a refusal no handler named: the answers Hono gives itself (a path no route serves,
+ * a method a route does not take) carry no error to read the code from.
+ */
+function codeOfStatus(status: number): string {
+  if (status === 404) return 'not_found';
+  if (status === 405) return 'method_not_allowed';
+  return `http_${status}`;
 }

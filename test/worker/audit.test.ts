@@ -229,6 +229,22 @@ describe('the rate limit', () => {
 });
 
 describe('the action of a row', () => {
+  it('records a call to a path no route serves as a failure with the answer’s code (not_found), not as ok', async () => {
+    const address = '192.0.2.78';
+    const response = await callWorker(database.env, '/v1/no-such-route', {
+      method: 'POST',
+      headers: { 'CF-Connecting-IP': address },
+    });
+    expect(response.status).toBe(404);
+    await response.body?.cancel();
+    const rows = await database.use((db) =>
+      db.execute<{ success: boolean; code: string }>(
+        sql`select success, metadata->>'code' as code from service_audit_logs where ip_address = ${address}`,
+      ),
+    );
+    expect(rows.rows).toEqual([{ success: false, code: 'not_found' }]);
+  });
+
   it('comes from the matched route, so a path with control characters leaves none in the audit log', async () => {
     const address = '192.0.2.77';
     const paths = [
