@@ -1,4 +1,4 @@
-import { pickStandInUser } from '../scripts/lib/stand-in-github-picker.ts';
+import { pickStandInUser } from '../scripts/lib/dev/stand-in-github-picker.ts';
 import { registerService } from '../src/services/register-service.ts';
 import { setWhitelisted } from '../src/users/whitelist.ts';
 import type { GatewayStack } from './gateway-stack.ts';

@@ -2,9 +2,16 @@
 import { queryAudit } from '../src/audit/query.ts';
 import { UUID_PATTERN } from '../src/db/ids.ts';
 import { timestamp } from '../src/validation/operator-input.ts';
-import { formatAuditEntry } from './lib/audit-lines.ts';
-import { jsonForTerminal, numberFlag, parseFlags, runCommand, terminalMessage, UsageError } from './lib/cli.ts';
-import { withOperatorDatabase } from './lib/operator-database.ts';
+import { formatAuditEntry } from './lib/operator/audit-lines.ts';
+import {
+  jsonForTerminal,
+  numberFlag,
+  parseFlags,
+  runCommand,
+  terminalMessage,
+  UsageError,
+} from './lib/operator/cli.ts';
+import { withOperatorDatabase } from './lib/operator/operator-database.ts';
 
 const usage =
   'npm run audit:query -- [--service <id>] [--user <uuid>] [--action <verify|github_token|session_exchange|session_revoke>] ' +

@@ -1,9 +1,9 @@
 // npm run db:migrate:dev -- --name X [--create-only] — apply pending, then turn schema changes into a migration.
 import { escapeControl } from '../src/validation/control-characters.ts';
-import { migrationsDir, parseFlags, rootDir, runCommand, UsageError } from './lib/cli.ts';
-import { describeDatabase, resolveDatabaseUrl } from './lib/database-url.ts';
 import { migrateDev } from './lib/migrations/dev.ts';
 import { withMigrationSession } from './lib/migrations/session.ts';
+import { migrationsDir, parseFlags, rootDir, runCommand, UsageError } from './lib/operator/cli.ts';
+import { describeDatabase, resolveDatabaseUrl } from './lib/operator/database-url.ts';
 
 const usage = 'npm run db:migrate:dev -- --name <what_it_does> [--create-only]';
 

@@ -1,9 +1,9 @@
 // npm run db:migrate:resolve -- --applied NAME | --rolled-back NAME — mark a migration without running it.
 import { escapeControl } from '../src/validation/control-characters.ts';
-import { migrationsDir, parseFlags, rootDir, runCommand, terminalMessage, UsageError } from './lib/cli.ts';
-import { resolveDatabaseUrl } from './lib/database-url.ts';
 import { resolveMigration } from './lib/migrations/engine.ts';
 import { withMigrationSession } from './lib/migrations/session.ts';
+import { migrationsDir, parseFlags, rootDir, runCommand, terminalMessage, UsageError } from './lib/operator/cli.ts';
+import { resolveDatabaseUrl } from './lib/operator/database-url.ts';
 
 const usage = 'npm run db:migrate:resolve -- --applied <name> | --rolled-back <name>';
 

@@ -1,11 +1,11 @@
 // npm run db:migrate:status — what is applied, pending, failed, modified or unknown; exit 1 unless up to date.
 import { escapeControl } from '../src/validation/control-characters.ts';
-import { migrationsDir, parseFlags, rootDir, runCommand } from './lib/cli.ts';
-import { describeDatabase, resolveDatabaseUrl } from './lib/database-url.ts';
 import { migrationStatus } from './lib/migrations/engine.ts';
 import { formatStatus } from './lib/migrations/format-status.ts';
 import { withMigrationSession } from './lib/migrations/session.ts';
 import { isUpToDate } from './lib/migrations/status.ts';
+import { migrationsDir, parseFlags, rootDir, runCommand } from './lib/operator/cli.ts';
+import { describeDatabase, resolveDatabaseUrl } from './lib/operator/database-url.ts';
 
 await runCommand(async () => {
   parseFlags({}, 'npm run db:migrate:status');

@@ -2,7 +2,7 @@
 // Local Postgres (data kept in .data/), the WebSocket bridge, then `wrangler dev`.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { externalDatabaseUrlOf, startDevStack } from './lib/dev-stack.ts';
+import { externalDatabaseUrlOf, startDevStack } from './lib/dev/dev-stack.ts';
 import { readDevVars } from './lib/dev-vars.ts';
 
 const rootDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

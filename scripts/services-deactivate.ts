@@ -1,8 +1,8 @@
 // npm run services:deactivate -- --id ID   (services:activate the same, to undo)
 import { setServiceActive } from '../src/services/admin.ts';
 import { escapeControl } from '../src/validation/control-characters.ts';
-import { parseFlags, runCommand, UsageError } from './lib/cli.ts';
-import { withOperatorDatabase } from './lib/operator-database.ts';
+import { parseFlags, runCommand, UsageError } from './lib/operator/cli.ts';
+import { withOperatorDatabase } from './lib/operator/operator-database.ts';
 
 const activate = process.argv.includes('--activate');
 const usage = `npm run services:${activate ? 'activate' : 'deactivate'} -- --id <service id>`;

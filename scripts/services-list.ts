@@ -1,8 +1,8 @@
 // npm run services:list — every service, its scopes, return addresses, state and last use.
 import { listServices } from '../src/services/admin.ts';
 import { escapeControl } from '../src/validation/control-characters.ts';
-import { parseFlags, runCommand } from './lib/cli.ts';
-import { withOperatorDatabase } from './lib/operator-database.ts';
+import { parseFlags, runCommand } from './lib/operator/cli.ts';
+import { withOperatorDatabase } from './lib/operator/operator-database.ts';
 
 await runCommand(async () => {
   parseFlags({}, 'npm run services:list');

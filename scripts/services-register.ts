@@ -1,7 +1,7 @@
 // npm run services:register -- --id ID --name "Name" [--redirect-uri URL ...] [--scope SCOPE ...]
 import { KNOWN_SCOPES, registerService } from '../src/services/register-service.ts';
-import { parseFlags, runCommand } from './lib/cli.ts';
-import { withOperatorDatabase } from './lib/operator-database.ts';
+import { parseFlags, runCommand } from './lib/operator/cli.ts';
+import { withOperatorDatabase } from './lib/operator/operator-database.ts';
 
 const usage = `npm run services:register -- --id <id> --name <display name> [--redirect-uri <url> ...] [--scope <${KNOWN_SCOPES.join('|')}> ...]`;
 

@@ -6,8 +6,8 @@ import {
   rotateServiceKey,
 } from '../src/services/admin.ts';
 import { escapeControl } from '../src/validation/control-characters.ts';
-import { numberFlag, parseFlags, runCommand, UsageError } from './lib/cli.ts';
-import { withOperatorDatabase } from './lib/operator-database.ts';
+import { numberFlag, parseFlags, runCommand, UsageError } from './lib/operator/cli.ts';
+import { withOperatorDatabase } from './lib/operator/operator-database.ts';
 
 const MAX_HOURS = MAX_GRACE_SECONDS / 3600;
 const DEFAULT_HOURS = DEFAULT_GRACE_SECONDS / 3600;

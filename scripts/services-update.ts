@@ -1,8 +1,8 @@
 // npm run services:update -- --id ID [--scope S ...] [--redirect-uri URL ...] — replace scopes and/or return addresses.
 import { updateServiceAccess } from '../src/services/admin.ts';
 import { escapeControl } from '../src/validation/control-characters.ts';
-import { parseFlags, runCommand, UsageError } from './lib/cli.ts';
-import { withOperatorDatabase } from './lib/operator-database.ts';
+import { parseFlags, runCommand, UsageError } from './lib/operator/cli.ts';
+import { withOperatorDatabase } from './lib/operator/operator-database.ts';
 
 const usage =
   'npm run services:update -- --id <service id> [--scope <scope> ...] [--no-scopes] [--redirect-uri <url> ...] [--no-redirect-uris]';

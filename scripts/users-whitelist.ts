@@ -1,8 +1,8 @@
 // npm run users:whitelist -- LOGIN | --github-id ID   (users:unwhitelist the same, to take it back)
 import { setWhitelisted } from '../src/users/whitelist.ts';
 import { escapeControl } from '../src/validation/control-characters.ts';
-import { parsePersonArgument, runCommand } from './lib/cli.ts';
-import { withOperatorDatabase } from './lib/operator-database.ts';
+import { parsePersonArgument, runCommand } from './lib/operator/cli.ts';
+import { withOperatorDatabase } from './lib/operator/operator-database.ts';
 
 const allowed = !process.argv.includes('--remove');
 const command = allowed ? 'users:whitelist' : 'users:unwhitelist';

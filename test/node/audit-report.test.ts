@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { judgeAudit } from '../../scripts/lib/audit-report.ts';
+import { judgeAudit } from '../../scripts/lib/ci/advisory-report.ts';
 
 // The shapes `npm audit --json` prints (npm 10/11, audit report version 2), and what a
 // registry that refuses the audit endpoint makes it print.

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { externalDatabaseUrlOf, recordDatabaseUrlForOperators } from '../../scripts/lib/dev-stack.ts';
+import { externalDatabaseUrlOf, recordDatabaseUrlForOperators } from '../../scripts/lib/dev/dev-stack.ts';
 import { readDevVars } from '../../scripts/lib/dev-vars.ts';
 
 // What `npm run dev` starts, given DATABASE_URL from the environment and from .dev.vars.

@@ -6,10 +6,10 @@ import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { PASSWORD_FILE } from '../../scripts/lib/dev/local-postgres.ts';
+import { findFreePort } from '../../scripts/lib/dev/ports.ts';
 import { readDevVars } from '../../scripts/lib/dev-vars.ts';
-import { PASSWORD_FILE } from '../../scripts/lib/local-postgres.ts';
 import { openNodeDatabase } from '../../scripts/lib/node-database.ts';
-import { findFreePort } from '../../scripts/lib/ports.ts';
 import { type RunningChild, runScript } from '../support/node/child.ts';
 
 let root: string;

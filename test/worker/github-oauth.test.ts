@@ -2,7 +2,7 @@ import { env } from 'cloudflare:test';
 import { eq } from 'drizzle-orm';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { users } from '../../drizzle/schema.ts';
-import { pickStandInUser } from '../../scripts/lib/stand-in-github-picker.ts';
+import { pickStandInUser } from '../../scripts/lib/dev/stand-in-github-picker.ts';
 import { loadTokenKeyring } from '../../src/crypto/token-cipher.ts';
 import { GITHUB_TIMEOUT_MS } from '../../src/github/client.ts';
 import { createLogger } from '../../src/http/logger.ts';

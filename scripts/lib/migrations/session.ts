@@ -1,5 +1,5 @@
-import { describeDatabase } from '../database-url.ts';
 import { type NodeDatabase, openNodeDatabase } from '../node-database.ts';
+import { describeDatabase } from '../operator/database-url.ts';
 import { MigrationError } from './errors.ts';
 import type { Session } from './ledger.ts';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { openNodeDatabase } from '../../../scripts/lib/node-database.ts';
-import { reencryptTokens } from '../../../scripts/lib/token-reencryption.ts';
+import { reencryptTokens } from '../../../scripts/lib/operator/token-reencryption.ts';
 import {
   decryptToken,
   generateMasterKey,

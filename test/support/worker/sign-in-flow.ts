@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { pickStandInUser } from '../../../scripts/lib/stand-in-github-picker.ts';
+import { pickStandInUser } from '../../../scripts/lib/dev/stand-in-github-picker.ts';
 import type { Bindings } from '../../../src/config.ts';
 import { SIGN_IN_COOKIE } from '../../../src/signin/attempt.ts';
 import { callWorker } from './call-worker.ts';

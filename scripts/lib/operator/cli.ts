@@ -1,12 +1,12 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { escapeControl } from '../../src/validation/control-characters.ts';
-import { GITHUB_ID_PATTERN, GITHUB_LOGIN_PATTERN } from '../../src/validation/github-identity.ts';
-import { decimalInteger } from '../../src/validation/operator-input.ts';
+import { escapeControl } from '../../../src/validation/control-characters.ts';
+import { GITHUB_ID_PATTERN, GITHUB_LOGIN_PATTERN } from '../../../src/validation/github-identity.ts';
+import { decimalInteger } from '../../../src/validation/operator-input.ts';
 
 /** The repository root, wherever a script is started from. */
-export const rootDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const rootDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
 /** Where migrations live; MIGRATIONS_DIR points the commands elsewhere (tests do). */
 export function migrationsDir(): string {

@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { GITHUB_LOGIN_PATTERN } from '../../src/validation/github-identity.ts';
-import { isLoopbackHost } from '../../src/validation/loopback.ts';
+import { GITHUB_LOGIN_PATTERN } from '../../../src/validation/github-identity.ts';
+import { isLoopbackHost } from '../../../src/validation/loopback.ts';
 
 /**
  * A stand-in for GitHub's OAuth endpoints and `/user`, on loopback, for tests and `npm run dev`

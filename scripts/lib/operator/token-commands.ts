@@ -1,7 +1,7 @@
-import { loadTokenKeyring } from '../../src/crypto/token-cipher.ts';
+import { loadTokenKeyring } from '../../../src/crypto/token-cipher.ts';
+import { openNodeDatabase } from '../node-database.ts';
 import { numberFlag, parseFlags, rootDir } from './cli.ts';
 import { describeDatabase, resolveDatabaseUrl } from './database-url.ts';
-import { openNodeDatabase } from './node-database.ts';
 import { MissingSettingError, readSetting } from './settings.ts';
 import { formatReport, type ReencryptionMode, reencryptTokens } from './token-reencryption.ts';
 

@@ -2,7 +2,7 @@
 // advisory (npm audit --omit=dev). Exit 1 when one has; exit 0 with a warning when the registry
 // refuses to run the audit, because then there is nothing to judge (docs/decisions.md).
 import { spawnSync } from 'node:child_process';
-import { judgeAudit } from './lib/audit-report.ts';
+import { judgeAudit } from './lib/ci/advisory-report.ts';
 
 const run = spawnSync('npm', ['audit', '--omit=dev', '--json'], { encoding: 'utf8' });
 const verdict = judgeAudit(run.stdout);

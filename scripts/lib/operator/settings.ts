@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { readDevVars } from './dev-vars.ts';
+import { readDevVars } from '../dev-vars.ts';
 
 /**
  * A setting for an operator command: the environment first, then `.dev.vars` (as wrangler reads
