@@ -3,14 +3,15 @@ import { methodNotAllowed } from 'hono/method-not-allowed';
 import { requestId } from 'hono/request-id';
 import { auditServiceCalls } from './audit/record.ts';
 import type { AppEnv } from './http/context.ts';
-import { errorHandler, handleNotFound } from './http/error-handler.ts';
+import { handleError, handleNotFound } from './http/error-handler.ts';
 import { errorBody } from './http/errors.ts';
 import { requestServices } from './http/request-services.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { assetRoutes } from './routes/assets.ts';
 import { healthRoutes } from './routes/health.ts';
 import { openApiRoutes } from './routes/openapi.ts';
-import { AUDIT_ACTIONS, PAGES } from './routes/route-table.ts';
+import { AUDIT_ACTIONS } from './routes/route-table.ts';
 import { sessionRoutes } from './routes/sessions.ts';
 import { signInRoutes } from './routes/sign-in.ts';
 import { verifyRoutes } from './routes/verify.ts';
@@ -40,12 +41,14 @@ export function createApp(): Hono<AppEnv> {
 
   app.route('/', healthRoutes);
   app.route('/', signInRoutes);
+  app.route('/', assetRoutes);
   app.route('/', sessionRoutes);
   app.route('/', verifyRoutes);
   app.route('/', adminRoutes);
   app.route('/', openApiRoutes);
 
   app.notFound(handleNotFound);
-  app.onError(errorHandler(PAGES));
+  // The pages answer their own errors as HTML (src/routes/sign-in.ts); everything else is JSON.
+  app.onError(handleError);
   return app;
 }

@@ -2,6 +2,7 @@ import { fromBase64Url, toBase64Url, utf8 } from '../crypto/encoding.ts';
 import { type AuditLogRow, findAuditLogs } from '../db/audit-logs.ts';
 import type { Database } from '../db/client.ts';
 import { UUID_PATTERN } from '../db/ids.ts';
+import { GatewayError } from '../errors/gateway-error.ts';
 import { isStorableTime } from '../validation/operator-input.ts';
 
 export interface AuditQuery {
@@ -29,9 +30,11 @@ export interface AuditEntry {
   userAgent: string | null;
 }
 
-export class AuditQueryError extends Error {
-  override name = 'AuditQueryError';
-  readonly code = 'invalid_query';
+/** An audit query out of bounds (HTTP 400, exit 2). */
+export class AuditQueryError extends GatewayError<'invalid_query'> {
+  constructor(message: string) {
+    super('invalid_query', 'input', message);
+  }
 }
 
 /** Newest first, by (created_at, id), with an opaque cursor for the next page. */

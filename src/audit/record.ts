@@ -1,8 +1,8 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { isDatabaseUnavailable } from '../db/unavailable.ts';
+import { GatewayError } from '../errors/gateway-error.ts';
 import { refusedByClientBudget, requireClientBudget } from '../http/client-budget.ts';
 import type { AppEnv } from '../http/context.ts';
-import { ApiError } from '../http/errors.ts';
 import { endpointRoute, routeKey } from '../http/matched-route.ts';
 import { type AuditEvent, insertAuditEvents } from './audit-event.ts';
 
@@ -47,7 +47,7 @@ function record(c: Context<AppEnv>, at: string, action: string): void {
   const facts = c.var.audit;
   const error = c.error;
   const code =
-    error instanceof ApiError
+    error instanceof GatewayError
       ? error.code
       : error
         ? isDatabaseUnavailable(error)

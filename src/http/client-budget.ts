@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
+import { GatewayError } from '../errors/gateway-error.ts';
 import type { AppEnv } from './context.ts';
-import { ApiError } from './errors.ts';
 import type { Logger } from './logger.ts';
 
 /**
@@ -35,11 +35,11 @@ export async function requireClientBudget(c: Context<AppEnv>): Promise<void> {
     draws.set(c.req.raw, draw);
   }
   if (!(await draw)) {
-    throw new ApiError(
-      429,
+    throw new GatewayError(
+      'rate_limited',
       'rate_limited',
       'Too many key checks from your address; retry after the period in Retry-After.',
-      { 'Retry-After': String(CLIENT_BUDGET_PERIOD_SECONDS) },
+      { headers: { 'Retry-After': String(CLIENT_BUDGET_PERIOD_SECONDS) } },
     );
   }
 }

@@ -1,53 +1,63 @@
 import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { isDatabaseUnavailable } from '../db/unavailable.ts';
-import { PAGE_CSP } from '../pages/layout.ts';
-import { errorPage } from '../pages/pages.ts';
+import { GatewayError } from '../errors/gateway-error.ts';
 import type { AppEnv } from './context.ts';
-import { ApiError, errorBody, PageError } from './errors.ts';
+import { STATUS_OF_KIND } from './error-status.ts';
+import { errorBody } from './errors.ts';
 import { createLogger, describeError } from './logger.ts';
-import { endpointRoute, routeKey } from './matched-route.ts';
+
+const DATABASE_RETRY_AFTER_SECONDS = '5';
 
 /**
- * Errors as answers: a `PageError` as the HTML error page, an `ApiError` as its JSON, an outage as
- * 503 (a page on the browser's pages), anything else as a generic 500. `pages` are the routes a
- * person's browser visits (the route table's), by method and routing pattern.
+ * The failure an error stands for, when it is an expected one: a `GatewayError` as it is, a lost
+ * database connection as `database_unavailable` (an outage, not a bug: say so, and when to come
+ * back). Null for anything else, which is a bug.
  */
-export function errorHandler(pages: readonly { method: string; path: string }[]): ErrorHandler<AppEnv> {
-  const pageKeys = new Set(pages.map((page) => routeKey(page.method, page.path)));
-  const isPageRequest = (c: Context) => {
-    const route = endpointRoute(c);
-    return route !== undefined && pageKeys.has(routeKey(route.method, route.path));
-  };
-  return (error, c) => handleError(error, c, isPageRequest);
+export function expectedError(error: unknown): GatewayError | null {
+  if (error instanceof GatewayError) return error;
+  if (isDatabaseUnavailable(error)) {
+    return new GatewayError(
+      'database_unavailable',
+      'unavailable',
+      'The database cannot be reached just now. Try again shortly.',
+      { cause: error, headers: { 'Retry-After': DATABASE_RETRY_AFTER_SECONDS } },
+    );
+  }
+  return null;
 }
 
-function handleError(
-  error: Error,
-  c: Context<AppEnv>,
-  isPageRequest: (c: Context) => boolean,
-): Response | Promise<Response> {
-  if (error instanceof PageError) return pageResponse(c, error);
-  if (error instanceof ApiError) {
-    return c.json(errorBody(error.code, error.message), error.status, error.headers);
+/** The HTTP status of an expected failure: by its kind, one mapping for the whole gateway. */
+export function statusOf(error: GatewayError) {
+  return STATUS_OF_KIND[error.kind];
+}
+
+/**
+ * Errors as JSON answers: an expected failure as `{ error: { code, message } }` with the status of
+ * its kind, anything else as a generic 500 (the log gets the details). The pages answer their own
+ * errors as HTML (src/routes/page-errors.ts).
+ */
+export const handleError: ErrorHandler<AppEnv> = (error, c) => {
+  const expected = expectedError(error);
+  if (expected) {
+    noteOutage(c, error);
+    return c.json(errorBody(expected.code, expected.message), statusOf(expected), { ...expected.headers });
   }
   if (error instanceof HTTPException && error.status < 500) {
     return c.json(errorBody(codeForStatus(error.status), error.message || 'The request was not valid.'), error.status);
   }
-  const log = c.get('log') ?? createLogger({ requestId: c.get('requestId') });
-  if (isDatabaseUnavailable(error)) {
-    // An outage, not a bug: say so, and when to come back.
-    log.warn('database.unavailable', { method: c.req.method, path: c.req.path, error: describeError(error) });
-    const message = 'The database cannot be reached just now. Try again shortly.';
-    if (isPageRequest(c)) {
-      return pageResponse(c, new PageError(503, 'database_unavailable', 'Try again in a moment', message), {
-        'Retry-After': DATABASE_RETRY_AFTER_SECONDS,
-      });
-    }
-    return c.json(errorBody('database_unavailable', message), 503, { 'Retry-After': DATABASE_RETRY_AFTER_SECONDS });
-  }
-  // Anything else is a bug: the log gets the details, the client a generic answer.
-  log.error('request.failed', {
+  return answerBug(error, c);
+};
+
+/** A lost database connection is logged as a warning; expected failures need no log line here. */
+export function noteOutage(c: Context<AppEnv>, error: Error): void {
+  if (error instanceof GatewayError || !isDatabaseUnavailable(error)) return;
+  logOf(c).warn('database.unavailable', { method: c.req.method, path: c.req.path, error: describeError(error) });
+}
+
+/** A bug: the log gets the details, the client a generic answer. */
+export function answerBug(error: Error, c: Context<AppEnv>): Response | Promise<Response> {
+  logOf(c).error('request.failed', {
     method: c.req.method,
     path: c.req.path,
     error: describeError(error),
@@ -56,16 +66,8 @@ function handleError(
   return c.json(errorBody('internal_error', 'The server could not handle this request.'), 500);
 }
 
-const DATABASE_RETRY_AFTER_SECONDS = '5';
-
-function pageResponse(
-  c: Context<AppEnv>,
-  error: PageError,
-  headers: Record<string, string> = {},
-): Response | Promise<Response> {
-  c.header('Content-Security-Policy', PAGE_CSP);
-  c.header('Cache-Control', 'no-store');
-  return c.html(errorPage(error.title, error.message, error.code), error.status, headers);
+function logOf(c: Context<AppEnv>) {
+  return c.get('log') ?? createLogger({ requestId: c.get('requestId') });
 }
 
 export const handleNotFound: NotFoundHandler<AppEnv> = (c) =>

@@ -1,5 +1,5 @@
 import type * as z from 'zod';
-import { ApiError } from './errors.ts';
+import { GatewayError } from '../errors/gateway-error.ts';
 
 /** Where a declared route's input comes from (Hono's names, as in `c.req.valid(target)`). */
 export type InputTarget = 'json' | 'query' | 'param';
@@ -18,7 +18,7 @@ export function firstIssue(error: z.ZodError, whole: string): string {
 }
 
 /** Input that does not fit its schema: 400 `invalid_body` / `invalid_query` / `invalid_path`, naming the first bad field. */
-export function invalidInput(target: InputTarget, error: z.ZodError): ApiError {
+export function invalidInput(target: InputTarget, error: z.ZodError): GatewayError {
   const { code, whole } = TARGETS[target];
-  return new ApiError(400, code, firstIssue(error, whole));
+  return new GatewayError(code, 'input', firstIssue(error, whole));
 }

@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import type * as z from 'zod';
-import { ApiError } from './errors.ts';
+import { GatewayError } from '../errors/gateway-error.ts';
 import { invalidInput } from './invalid-input.ts';
 
 /** The largest JSON body a service endpoint reads. */
@@ -13,7 +13,11 @@ export const MAX_JSON_BODY_BYTES = 16 * 1024;
 export async function readJsonBody<Schema extends z.ZodType>(c: Context, schema: Schema): Promise<z.infer<Schema>> {
   const type = c.req.header('Content-Type') ?? '';
   if (!/^application\/json(\s*;.*)?$/i.test(type)) {
-    throw new ApiError(415, 'unsupported_media_type', 'Send the body as JSON with `Content-Type: application/json`.');
+    throw new GatewayError(
+      'unsupported_media_type',
+      'unsupported_media_type',
+      'Send the body as JSON with `Content-Type: application/json`.',
+    );
   }
   const declared = Number(c.req.header('Content-Length') ?? '0');
   if (declared > MAX_JSON_BODY_BYTES) throw tooLarge(MAX_JSON_BODY_BYTES);
@@ -22,7 +26,7 @@ export async function readJsonBody<Schema extends z.ZodType>(c: Context, schema:
   try {
     value = JSON.parse(new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes));
   } catch {
-    throw new ApiError(400, 'invalid_json', 'The body is not valid JSON (UTF-8).');
+    throw new GatewayError('invalid_json', 'input', 'The body is not valid JSON (UTF-8).');
   }
   const result = schema.safeParse(value);
   if (!result.success) throw invalidInput('json', result.error);
@@ -41,7 +45,7 @@ export async function readAtMost(body: ReadableStream<Uint8Array> | null, limit:
   for (;;) {
     const { done, value } = await reader.read().catch(() => {
       // The client went away mid-upload: its request, not the gateway, is at fault.
-      throw new ApiError(400, 'invalid_json', 'The body ended before it was complete.');
+      throw new GatewayError('invalid_json', 'input', 'The body ended before it was complete.');
     });
     if (done) break;
     total += value.byteLength;
@@ -60,6 +64,6 @@ export async function readAtMost(body: ReadableStream<Uint8Array> | null, limit:
   return bytes;
 }
 
-function tooLarge(limit: number): ApiError {
-  return new ApiError(413, 'payload_too_large', `The body is larger than ${limit} bytes.`);
+function tooLarge(limit: number): GatewayError {
+  return new GatewayError('payload_too_large', 'too_large', `The body is larger than ${limit} bytes.`);
 }

@@ -4,9 +4,9 @@ import { loadSessionKeys } from '../crypto/session-keys.ts';
 import { loadTokenKeyring } from '../crypto/token-cipher.ts';
 import { type DatabaseHandle, localBridgeOf, openDatabase } from '../db/client.ts';
 import { primaryReads, replicaReads } from '../db/lookup-reads.ts';
+import { GatewayError } from '../errors/gateway-error.ts';
 import { withPlaintextPolicy } from '../users/github-tokens.ts';
 import type { AppEnv } from './context.ts';
-import { ApiError } from './errors.ts';
 import { createLogger, describeError } from './logger.ts';
 
 /**
@@ -23,7 +23,7 @@ export function requestServices(): MiddlewareHandler<AppEnv> {
         problems: result.problems,
         hint: 'Set the missing or malformed bindings (wrangler secret put NAME, or .dev.vars locally).',
       });
-      throw new ApiError(500, 'internal_error', 'The server could not handle this request.');
+      throw new GatewayError('internal_error', 'internal', 'The server could not handle this request.');
     }
     const { config } = result;
     c.set('config', config);

@@ -2,6 +2,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { TtlCache } from '../cache/ttl-cache.ts';
 import { primaryReads } from '../db/lookup-reads.ts';
 import { touchServiceLastUsed } from '../db/services.ts';
+import { GatewayError } from '../errors/gateway-error.ts';
 import {
   type AuthenticatedService,
   authenticateService,
@@ -10,7 +11,6 @@ import {
 import type { KNOWN_SCOPES } from '../services/register-service.ts';
 import { requireClientBudget } from './client-budget.ts';
 import type { AppEnv } from './context.ts';
-import { ApiError } from './errors.ts';
 
 /** What a service may be allowed to do; a route needs one of these, or only a valid key. */
 export type Scope = (typeof KNOWN_SCOPES)[number];
@@ -48,19 +48,17 @@ export function requireService(scope?: Scope, options: { staleReads?: boolean } 
     c.set('service', service);
     const limiter = c.env.SERVICE_RATE_LIMIT;
     if (limiter && !(await limiter.limit({ key: service.id })).success) {
-      throw new ApiError(
-        429,
+      throw new GatewayError(
+        'rate_limited',
         'rate_limited',
         'Too many requests from this service; retry after the period in Retry-After.',
-        {
-          'Retry-After': String(RATE_LIMIT_PERIOD_SECONDS),
-        },
+        { headers: { 'Retry-After': String(RATE_LIMIT_PERIOD_SECONDS) } },
       );
     }
     if (scope && !service.scopes.includes(scope)) {
-      throw new ApiError(
-        403,
+      throw new GatewayError(
         'insufficient_scope',
+        'forbidden',
         `This service lacks the "${scope}" scope; ask the gateway operator.`,
       );
     }
@@ -94,7 +92,9 @@ async function authenticatedService(c: Context<AppEnv>, staleReads: boolean): Pr
   if (!result.ok) {
     c.var.audit.serviceId = result.serviceId;
     const { code, message } = MESSAGES[result.code];
-    throw new ApiError(401, code, message, { 'WWW-Authenticate': 'Bearer realm="gateway"' });
+    throw new GatewayError(code, 'unauthorized', message, {
+      headers: { 'WWW-Authenticate': 'Bearer realm="gateway"' },
+    });
   }
   // One key derivation (PBKDF2, or bcrypt for an old-system key) happened: the benchmark counts these.
   c.var.log.debug('service_key.verified', { serviceId: result.service.id });

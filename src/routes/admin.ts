@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
-import { AuditQueryError, queryAudit } from '../audit/query.ts';
+import { queryAudit } from '../audit/query.ts';
+import { GatewayError } from '../errors/gateway-error.ts';
 import type { AppEnv } from '../http/context.ts';
-import { ApiError } from '../http/errors.ts';
 import { requireService } from '../http/service-auth.ts';
 import {
   listServices,
@@ -9,11 +9,10 @@ import {
   rotateServiceKey,
   type ServiceSummary,
   setServiceActive,
-  UnknownServiceError,
   updateServiceAccess,
 } from '../services/admin.ts';
-import { registerService, ServiceInputError } from '../services/register-service.ts';
-import { AmbiguousLoginError, setWhitelisted } from '../users/whitelist.ts';
+import { registerService } from '../services/register-service.ts';
+import { setWhitelisted } from '../users/whitelist.ts';
 import {
   ADMIN_SCOPE,
   auditRoute,
@@ -28,7 +27,11 @@ import { serve } from './declared-router.ts';
 /** A service id from the path. One Postgres could not store (it contains NUL) names no service. */
 function serviceIdFrom(id: string): string {
   if (id.includes('\u0000'))
-    throw new ApiError(404, 'unknown_service', 'There is no such service; `npm run services:list` shows them.');
+    throw new GatewayError(
+      'unknown_service',
+      'not_found',
+      'There is no such service; `npm run services:list` shows them.',
+    );
   return id;
 }
 
@@ -46,14 +49,9 @@ function serviceJson(service: ServiceSummary) {
   };
 }
 
-/** Domain refusals as API errors: bad input 400, unknown service 404. */
-function asApiError(error: unknown): never {
-  if (error instanceof ServiceInputError || error instanceof AuditQueryError)
-    throw new ApiError(400, error.code, error.message);
-  if (error instanceof UnknownServiceError) throw new ApiError(404, error.code, error.message);
-  if (error instanceof AmbiguousLoginError) throw new ApiError(409, error.code, error.message);
-  if (error instanceof RotationInProgressError)
-    throw new ApiError(409, error.code, `${error.message} Send "force": true to rotate anyway and end it now.`);
+/** A refused rotation says how to force it, in the API's words (the command says `--force`). */
+function withForceHint(error: unknown): never {
+  if (error instanceof RotationInProgressError) error.message += ' Send "force": true to rotate anyway and end it now.';
   throw error;
 }
 
@@ -74,7 +72,7 @@ serve(adminRoutes, registerServiceRoute, async (c) => {
     displayName: body.name,
     scopes: body.scopes,
     redirectUris: body.redirect_uris,
-  }).catch(asApiError);
+  });
   return c.json({ id: created.identifier, key: created.key }, 201);
 });
 
@@ -87,10 +85,10 @@ serve(adminRoutes, updateServiceRoute, async (c) => {
     service = await updateServiceAccess(db, id, {
       ...(body.scopes ? { scopes: body.scopes } : {}),
       ...(body.redirect_uris ? { redirectUris: body.redirect_uris } : {}),
-    }).catch(asApiError);
+    });
   }
-  if (body.active !== undefined) service = await setServiceActive(db, id, body.active).catch(asApiError);
-  if (!service) throw new ApiError(400, 'invalid_body', 'Give scopes, redirect_uris or active.');
+  if (body.active !== undefined) service = await setServiceActive(db, id, body.active);
+  if (!service) throw new GatewayError('invalid_body', 'input', 'Give scopes, redirect_uris or active.');
   return c.json(serviceJson(service), 200);
 });
 
@@ -102,7 +100,7 @@ serve(adminRoutes, rotateKeyRoute, async (c) => {
     body.grace_seconds,
     new Date(),
     { force: body.force },
-  ).catch(asApiError);
+  ).catch(withForceHint);
   return c.json(
     { key: rotated.key, previous_key_expires_at: rotated.previousKeyExpiresAt?.toISOString() ?? null },
     200,
@@ -112,9 +110,13 @@ serve(adminRoutes, rotateKeyRoute, async (c) => {
 serve(adminRoutes, whitelistRoute, async (c) => {
   const body = c.req.valid('json');
   const person = body.login ? { login: body.login } : { githubId: body.github_id ?? '' };
-  const changed = await setWhitelisted(c.var.database(), person, body.allowed).catch(asApiError);
+  const changed = await setWhitelisted(c.var.database(), person, body.allowed);
   if (!changed)
-    throw new ApiError(404, 'unknown_user', 'No such person has signed in yet; they must sign in once first.');
+    throw new GatewayError(
+      'unknown_user',
+      'not_found',
+      'No such person has signed in yet; they must sign in once first.',
+    );
   c.var.audit.userId = changed.id;
   return c.json(
     {
@@ -138,7 +140,7 @@ serve(adminRoutes, auditRoute, async (c) => {
     ...(f.since ? { since: new Date(f.since) } : {}),
     ...(f.until ? { until: new Date(f.until) } : {}),
     ...(f.cursor ? { cursor: f.cursor } : {}),
-  }).catch(asApiError);
+  });
   return c.json(
     {
       entries: page.entries.map((entry) => ({

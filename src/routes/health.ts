@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { probeDatabase } from '../db/probe.ts';
+import { GatewayError } from '../errors/gateway-error.ts';
 import type { AppEnv } from '../http/context.ts';
-import { ApiError } from '../http/errors.ts';
 import { serve } from './declared-router.ts';
 import { healthRoute, livenessRoute } from './health.routes.ts';
 
@@ -21,13 +21,13 @@ serve(healthRoutes, healthRoute, async (c) => {
   const probe = await probeDatabase(c.var.database(), HEALTH_PROBE_TIMEOUT_MS);
   if (!probe.reachable) {
     c.var.log.warn('health.database_unavailable', { reason: probe.reason });
-    throw new ApiError(
-      503,
+    throw new GatewayError(
       'database_unavailable',
+      'unavailable',
       probe.reason === 'timeout'
         ? `The database did not answer within ${HEALTH_PROBE_TIMEOUT_MS} ms.`
         : 'The database cannot be reached.',
-      { 'Retry-After': '5', 'Cache-Control': 'no-store' },
+      { headers: { 'Retry-After': '5', 'Cache-Control': 'no-store' } },
     );
   }
   return c.json({ status: 'ok', database: { reachable: true, roundTripMs: probe.roundTripMs } } as const, 200);

@@ -8,7 +8,7 @@ import {
   type ServiceSummaryRow,
   updateServiceByIdentifier,
 } from '../db/services.ts';
-import { CodedError } from '../errors/coded-error.ts';
+import { GatewayError } from '../errors/gateway-error.ts';
 import { escapeControl } from '../validation/control-characters.ts';
 import { ServiceInputError, validateRedirectUri, validateScopes } from './register-service.ts';
 
@@ -45,11 +45,13 @@ export async function listServices(db: Database): Promise<ServiceSummary[]> {
   return (await listServiceSummaries(db)).map(toSummary);
 }
 
-export class UnknownServiceError extends Error {
-  override name = 'UnknownServiceError';
-  readonly code = 'unknown_service';
+export class UnknownServiceError extends GatewayError<'unknown_service'> {
   constructor(identifier: string) {
-    super(`There is no service "${escapeControl(identifier)}"; \`npm run services:list\` shows them.`);
+    super(
+      'unknown_service',
+      'not_found',
+      `There is no service "${escapeControl(identifier)}"; \`npm run services:list\` shows them.`,
+    );
   }
 }
 
@@ -79,13 +81,13 @@ export const MAX_GRACE_SECONDS = 30 * 24 * 3600;
  * breaking the promise the last rotation made. `endsAt` is when that grace period ends; the
  * command and the API say how to force it (which ends the previous key now).
  */
-export class RotationInProgressError extends CodedError<'rotation_in_progress'> {
-  override name = 'RotationInProgressError';
+export class RotationInProgressError extends GatewayError<'rotation_in_progress'> {
   readonly endsAt: Date;
 
   constructor(identifier: string, endsAt: Date) {
     super(
       'rotation_in_progress',
+      'conflict',
       `${escapeControl(identifier)} is in a key rotation: its previous key works until ${endsAt.toISOString()}. ` +
         'Rotating again now would end that key at once.',
     );

@@ -1,6 +1,7 @@
 import { generateServiceKey } from '../crypto/service-keys.ts';
 import type { Database } from '../db/client.ts';
 import { insertService } from '../db/services.ts';
+import { GatewayError } from '../errors/gateway-error.ts';
 import { escapeControl, hasControlCharacter } from '../validation/control-characters.ts';
 import { isHttpsOrLoopbackHttp } from '../validation/loopback.ts';
 import { CONTROL_CHARACTER_RULE, displayName } from '../validation/operator-input.ts';
@@ -9,9 +10,11 @@ import { firstIssueMessage } from '../validation/zod-issues.ts';
 /** What a service may be allowed to do (docs/api.md: one scope per `/v1` endpoint, `admin` for the admin API). */
 export const KNOWN_SCOPES = ['users:verify', 'github:token', 'admin'] as const;
 
-export class ServiceInputError extends Error {
-  override name = 'ServiceInputError';
-  readonly code = 'invalid_service';
+/** A service's registration or change that cannot be accepted as given (HTTP 400, exit 2). */
+export class ServiceInputError extends GatewayError<'invalid_service'> {
+  constructor(message: string) {
+    super('invalid_service', 'input', message);
+  }
 }
 
 export interface NewServiceInput {

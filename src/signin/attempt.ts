@@ -9,7 +9,6 @@ import { open, seal } from '../crypto/sealed-box.ts';
  * Path=/, so the cookie also travels to the gateway's other pages; it is sealed and short-lived.
  */
 export const SIGN_IN_COOKIE = '__Host-gw_signin';
-export const SIGN_IN_COOKIE_PATH = '/';
 export const SIGN_IN_TTL_SECONDS = 600;
 const PURPOSE = 'sign-in-attempt';
 

@@ -1,7 +1,7 @@
 import type { TokenKeyring } from '../crypto/token-cipher.ts';
 import type { Database } from '../db/client.ts';
 import { withLockedTokenRow } from '../db/user-tokens.ts';
-import { CodedError } from '../errors/coded-error.ts';
+import { GatewayError } from '../errors/gateway-error.ts';
 import { type GitHubAppCredentials, GitHubError, refreshTokens } from '../github/client.ts';
 import type { Logger } from '../http/logger.ts';
 import { openGitHubTokens } from './github-tokens.ts';
@@ -18,8 +18,11 @@ export interface FreshGitHubToken {
 
 export type FreshTokenFailure = 'no_token' | 'refresh_failed';
 
-export class FreshTokenError extends CodedError<FreshTokenFailure> {
-  override name = 'FreshTokenError';
+/** The stored token cannot be handed out (409): the person must sign in again. */
+export class FreshTokenError extends GatewayError<FreshTokenFailure> {
+  constructor(code: FreshTokenFailure, message: string, cause?: unknown) {
+    super(code, 'conflict', message, { cause });
+  }
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Database } from '../db/client.ts';
 import { findGitHubIdsByLogin, type SignedInUser, setWhitelistedByGitHubId } from '../db/users.ts';
-import { CodedError } from '../errors/coded-error.ts';
+import { GatewayError } from '../errors/gateway-error.ts';
 
 /** How many GitHub ids an ambiguous-login message lists. */
 const MAX_LISTED = 10;
@@ -14,7 +14,7 @@ export type WhitelistChange = SignedInUser;
  * More than one person carries this login: data from before logins were kept unique (the old
  * system's rows, or people who have not signed in since a rename). The operator must say who.
  */
-export class AmbiguousLoginError extends CodedError<'ambiguous_login'> {
+export class AmbiguousLoginError extends GatewayError<'ambiguous_login'> {
   readonly githubIds: string[];
 
   constructor(login: string, githubIds: string[]) {
@@ -22,6 +22,7 @@ export class AmbiguousLoginError extends CodedError<'ambiguous_login'> {
     const more = githubIds.length > MAX_LISTED ? ', and more' : '';
     super(
       'ambiguous_login',
+      'conflict',
       `The login ${login} belongs to ${githubIds.length > MAX_LISTED ? `more than ${MAX_LISTED}` : githubIds.length} people here (GitHub ids ${listed.join(', ')}${more}): GitHub logins can be renamed and reused. Whitelist by GitHub id instead.`,
     );
     this.githubIds = listed;

@@ -1,0 +1,30 @@
+import type { ErrorHandler } from 'hono';
+import type { GatewayError } from '../errors/gateway-error.ts';
+import type { AppEnv } from '../http/context.ts';
+import { expectedError, handleError, noteOutage, statusOf } from '../http/error-handler.ts';
+import { FormError } from '../http/form-body.ts';
+import { errorPage } from '../pages/pages.ts';
+
+/**
+ * The error answers of the pages a person's browser visits: every expected failure (a refused
+ * sign-in, a form not accepted, a database outage) as the HTML error page, with the status of its
+ * kind and its headers (Retry-After). Anything else is answered as anywhere (a bug: the generic
+ * JSON 500). The security headers give
+ * the page its CSP (src/http/security-headers.ts).
+ */
+export const pageErrorHandler: ErrorHandler<AppEnv> = (error, c) => {
+  const expected = expectedError(error);
+  if (!expected) return handleError(error, c);
+  noteOutage(c, error);
+  return c.html(errorPage(pageTitle(expected), expected.message, expected.code), statusOf(expected), {
+    ...expected.headers,
+  });
+};
+
+function pageTitle(error: GatewayError): string {
+  if (error instanceof FormError) return 'Form not accepted';
+  if (error.kind === 'unavailable') return 'Try again in a moment';
+  if (error.code === 'cross_site') return 'Not signed out';
+  if (error.code === 'configuration_error') return 'Sign-in is not available';
+  return 'Sign-in did not work';
+}

@@ -1,0 +1,51 @@
+import type { Database } from '../db/client.ts';
+import { UUID_PATTERN } from '../db/ids.ts';
+import { listServiceAccess, revokePersonSessions, revokeSession, type SessionWithUser } from '../db/sessions.ts';
+import { forgetSession } from '../verify/cached-lookups.ts';
+
+/** What the landing's sign-out buttons ask for: one service's access, everywhere, or just here. */
+export interface SignOutRequest {
+  /** "Sign out of <service>": the service's id, as the landing lists it. */
+  service: string | null;
+  everywhere: boolean;
+}
+
+export type SignedOut =
+  /** One service's access ended: back to the list. */
+  | { kind: 'left_service' }
+  /** Signed out of the gateway (and, everywhere, of the services that still had access). */
+  | { kind: 'signed_out'; servicesSignedOut: number };
+
+/**
+ * Signs a person out. `session` is the browser cookie's own session, whitelisted or not:
+ * un-whitelisting someone must not stop their sign-out from ending what they hold
+ * (docs/security.md, incident sequence). Every revoked session is also dropped from this
+ * isolate's verify cache.
+ */
+export async function signOut(
+  deps: { db: Database; standingAccessSeconds: number },
+  session: SessionWithUser | null,
+  request: SignOutRequest,
+): Promise<SignedOut> {
+  // "Sign out of <service>": every session of this person's at that service, live or expired
+  // (which also ends its standing access), then back to the list.
+  if (request.service !== null) {
+    if (session && UUID_PATTERN.test(request.service)) {
+      const revoked = await revokePersonSessions(deps.db, session.user.id, { serviceId: request.service });
+      for (const { id } of revoked) forgetSession(id);
+    }
+    return { kind: 'left_service' };
+  }
+  if (!session) return { kind: 'signed_out', servicesSignedOut: 0 };
+  if (!request.everywhere) {
+    await revokeSession(deps.db, session.id, null);
+    forgetSession(session.id);
+    return { kind: 'signed_out', servicesSignedOut: 0 };
+  }
+  // Every session of this person's, live or expired: at every service, and here. The count is
+  // of what the landing listed: the services that still had access.
+  const servicesSignedOut = (await listServiceAccess(deps.db, session.user.id, deps.standingAccessSeconds)).length;
+  const revoked = await revokePersonSessions(deps.db, session.user.id, 'all');
+  for (const { id } of revoked) forgetSession(id);
+  return { kind: 'signed_out', servicesSignedOut };
+}
