@@ -1,5 +1,6 @@
 import { appendFileSync, chmodSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { GatewayError } from '../../src/errors/gateway-error.ts';
 
 /**
  * Local secrets (.dev.vars, the env file wrangler dev reads, the local Postgres password) are files
@@ -7,8 +8,10 @@ import path from 'node:path';
  * narrowed before anything is written to it; and a folder anyone can write to (the system's
  * temporary directory) is refused, because another user could have planted the file or a link.
  */
-export class SecretFileError extends Error {
-  override name = 'SecretFileError';
+export class SecretFileError extends GatewayError<'unsafe_secret_file'> {
+  constructor(message: string) {
+    super('unsafe_secret_file', 'conflict', message);
+  }
 }
 
 const OWNER_ONLY = 0o600;

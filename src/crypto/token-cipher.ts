@@ -1,4 +1,4 @@
-import { CodedError } from '../errors/coded-error.ts';
+import { GatewayError } from '../errors/gateway-error.ts';
 import { fromHex, toHex, utf8 } from './encoding.ts';
 import { previousSecrets } from './keyring.ts';
 
@@ -32,9 +32,14 @@ export interface TokenContext {
 
 export type TokenCipherErrorCode = 'malformed_token' | 'undecryptable_token' | 'invalid_key' | 'plaintext_refused';
 
-/** Never carries the token, the ciphertext or a key: only what went wrong. */
-export class TokenCipherError extends CodedError<TokenCipherErrorCode> {
-  override name = 'TokenCipherError';
+/**
+ * Never carries the token, the ciphertext or a key: only what went wrong. A stored token or a key
+ * the gateway cannot use is its own (the operator's) problem.
+ */
+export class TokenCipherError extends GatewayError<TokenCipherErrorCode> {
+  constructor(code: TokenCipherErrorCode, message: string) {
+    super(code, 'internal', message);
+  }
 }
 
 /** The master keys as HKDF base keys: the current one encrypts, every one decrypts. */

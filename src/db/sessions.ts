@@ -1,5 +1,6 @@
 import { and, desc, eq, gt, isNull } from 'drizzle-orm';
 import { type Session, serviceRegistry, sessions, users } from '../../drizzle/schema.ts';
+import { GatewayError } from '../errors/gateway-error.ts';
 import type { Database } from './client.ts';
 import { voidUnexchangedLoginCodes } from './login-codes.ts';
 import type { SignedInUser } from './users.ts';
@@ -20,8 +21,10 @@ export async function createSession(
 }
 
 /** The chosen session id exists already: a replay of the login code wrote it, revoked. */
-export class SessionIdTakenError extends Error {
-  override name = 'SessionIdTakenError';
+export class SessionIdTakenError extends GatewayError<'session_id_taken'> {
+  constructor() {
+    super('session_id_taken', 'conflict', 'A session with this id already exists.');
+  }
 }
 
 export type SessionWithUser = Pick<Session, 'id' | 'serviceId' | 'expiresAt' | 'revokedAt'> & { user: SignedInUser };

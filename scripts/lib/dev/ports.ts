@@ -1,4 +1,5 @@
 import { createConnection, createServer } from 'node:net';
+import { GatewayError } from '../../../src/errors/gateway-error.ts';
 
 /** A TCP port on loopback that nothing listens on right now. */
 export function findFreePort(): Promise<number> {
@@ -16,8 +17,10 @@ export function findFreePort(): Promise<number> {
   });
 }
 
-export class PortInUseError extends Error {
-  override name = 'PortInUseError';
+export class PortInUseError extends GatewayError<'port_in_use'> {
+  constructor(message: string) {
+    super('port_in_use', 'conflict', message);
+  }
 }
 
 /** Fails with a message that says who wanted the port and which variable moves it. */

@@ -1,3 +1,4 @@
+import { GatewayError } from '../../../src/errors/gateway-error.ts';
 import { findDataLoss } from './data-loss.ts';
 import { MigrationError } from './errors.ts';
 import { ACCEPT_DATA_LOSS_MARKER, type MigrationFile, readMigrations } from './files.ts';
@@ -225,12 +226,13 @@ async function applyMigration(options: EngineOptions, migration: MigrationFile):
   }
 }
 
-class StatementFailed extends Error {
+/** One statement of a migration failed: carried to the step that records it, with the statement. */
+class StatementFailed extends GatewayError<'statement_failed'> {
   readonly statement: SqlStatement;
   readonly index: number;
 
   constructor(statement: SqlStatement, index: number, cause: unknown) {
-    super(describeDatabaseError(cause));
+    super('statement_failed', 'conflict', describeDatabaseError(cause), { cause });
     this.statement = statement;
     this.index = index;
   }

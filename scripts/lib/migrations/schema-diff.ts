@@ -2,7 +2,7 @@ import { is } from 'drizzle-orm';
 import { getTableConfig, PgTable } from 'drizzle-orm/pg-core';
 import * as schema from '../../../drizzle/schema.ts';
 import type { Database } from '../../../src/db/client.ts';
-import { CodedError } from '../../../src/errors/coded-error.ts';
+import { GatewayError } from '../../../src/errors/gateway-error.ts';
 import { LEDGER_TABLE } from './ledger.ts';
 
 export interface SchemaDiff {
@@ -94,10 +94,11 @@ async function isEquivalentDefault(db: Database, statement: string): Promise<boo
   }
 }
 
-export class AmbiguousSchemaChangeError extends CodedError<'ambiguous_schema_change'> {
+export class AmbiguousSchemaChangeError extends GatewayError<'ambiguous_schema_change'> {
   constructor() {
     super(
       'ambiguous_schema_change',
+      'conflict',
       [
         'drizzle/schema.ts both adds and removes a column (or a table) that could be a rename, and a',
         'generated migration cannot tell which. Nothing was written. Either make the change in two steps',

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { type ErrorKind, GatewayError } from '../../../src/errors/gateway-error.ts';
 import { escapeControl } from '../../../src/validation/control-characters.ts';
 import { GITHUB_ID_PATTERN, GITHUB_LOGIN_PATTERN } from '../../../src/validation/github-identity.ts';
 import { decimalInteger } from '../../../src/validation/operator-input.ts';
@@ -13,9 +14,35 @@ export function migrationsDir(): string {
   return process.env.MIGRATIONS_DIR ? path.resolve(process.env.MIGRATIONS_DIR) : path.join(rootDir, 'migrations');
 }
 
-export class UsageError extends Error {
-  override name = 'UsageError';
-  readonly code = 'usage';
+/** The command was run wrongly (a flag, a missing name): it says how to run it (exit 2). */
+export class UsageError extends GatewayError<'usage'> {
+  constructor(message: string) {
+    super('usage', 'input', message);
+  }
+}
+
+/**
+ * The one mapping from a kind of failure to an operator command's exit code: 2 when the command
+ * was run wrongly (usage, a missing setting, input out of bounds), 1 when it was refused or
+ * failed. 0 is for done.
+ */
+export const EXIT_CODE_OF_KIND = {
+  input: 2,
+  unauthorized: 1,
+  forbidden: 1,
+  not_found: 1,
+  conflict: 1,
+  too_large: 1,
+  unsupported_media_type: 1,
+  rate_limited: 1,
+  internal: 1,
+  upstream: 1,
+  unavailable: 1,
+} as const satisfies Record<ErrorKind, 1 | 2>;
+
+/** The exit code a failed command ends with: by the error's kind, 1 for anything unexpected. */
+export function exitCodeOf(error: unknown): 1 | 2 {
+  return error instanceof GatewayError ? EXIT_CODE_OF_KIND[error.kind] : 1;
 }
 
 /** Parses flags strictly: an unknown or malformed flag is a usage error that shows the usage line. */
@@ -75,9 +102,9 @@ export function parsePersonArgument(args: string[], usage: string): { login: str
 }
 
 /**
- * Runs a command's body and turns errors into an exit code and a message on stderr: 2 for usage
- * and configuration mistakes, 1 for refusals and failures. Expected errors (those carrying a
- * `code`) print their message alone; anything else also names its type.
+ * Runs a command's body and turns errors into an exit code (`exitCodeOf`) and a message on
+ * stderr. Expected errors (those carrying a `code`: the gateway's, or a system error's) print
+ * their message alone; anything else also names its type.
  */
 export async function runCommand(body: () => Promise<number | undefined>): Promise<never> {
   try {
@@ -90,7 +117,6 @@ export async function runCommand(body: () => Promise<number | undefined>): Promi
         typeof code === 'string' ? message : `Unexpected ${(error as Error)?.name ?? 'error'}: ${message}`,
       ),
     );
-    const usageLike = ['usage', 'missing_database_url', 'missing_setting', 'invalid_service', 'invalid_query'];
-    process.exit(typeof code === 'string' && usageLike.includes(code) ? 2 : 1);
+    process.exit(exitCodeOf(error));
   }
 }

@@ -1,9 +1,12 @@
+import { GatewayError } from '../../../src/errors/gateway-error.ts';
 import { isPostgresUrl } from '../../../src/validation/postgres-url.ts';
 import { readSetting } from './settings.ts';
 
-export class DatabaseUrlError extends Error {
-  override name = 'DatabaseUrlError';
-  readonly code = 'missing_database_url';
+/** DATABASE_URL is missing or not a Postgres URL: the operator's invocation to fix (exit 2). */
+export class DatabaseUrlError extends GatewayError<'missing_database_url'> {
+  constructor(message: string) {
+    super('missing_database_url', 'input', message);
+  }
 }
 
 /**

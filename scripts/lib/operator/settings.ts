@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { GatewayError } from '../../../src/errors/gateway-error.ts';
 import { readDevVars } from '../dev-vars.ts';
 
 /**
@@ -13,9 +14,11 @@ export function readSetting(name: string, options: { rootDir: string; env?: Node
   return nonEmpty(env[name]) ?? nonEmpty(readDevVars(file)[name]);
 }
 
-export class MissingSettingError extends Error {
-  override name = 'MissingSettingError';
-  readonly code = 'missing_setting';
+/** A setting the command needs is not set: the operator's invocation to fix (exit 2). */
+export class MissingSettingError extends GatewayError<'missing_setting'> {
+  constructor(message: string) {
+    super('missing_setting', 'input', message);
+  }
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
