@@ -1,5 +1,6 @@
 import type * as z from 'zod';
 import { GatewayError } from '../errors/gateway-error.ts';
+import { firstIssue } from '../validation/zod-issues.ts';
 
 /** Where a declared route's input comes from (Hono's names, as in `c.req.valid(target)`). */
 export type InputTarget = 'json' | 'query' | 'param';
@@ -10,12 +11,6 @@ const TARGETS: Record<InputTarget, { code: string; whole: string }> = {
   query: { code: 'invalid_query', whole: 'query' },
   param: { code: 'invalid_path', whole: 'path' },
 };
-
-/** The first problem zod found, as `field: message` (the whole value's name when it is not one field). */
-export function firstIssue(error: z.ZodError, whole: string): string {
-  const issue = error.issues[0];
-  return `${issue?.path.join('.') || whole}: ${issue?.message ?? 'invalid'}`;
-}
 
 /** Input that does not fit its schema: 400 `invalid_body` / `invalid_query` / `invalid_path`, naming the first bad field. */
 export function invalidInput(target: InputTarget, error: z.ZodError): GatewayError {
