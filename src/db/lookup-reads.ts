@@ -14,9 +14,6 @@ export interface LookupReads {
   read<T>(query: (db: Database) => Promise<T | null>, options?: { primaryOnly?: boolean }): Promise<T | null>;
 }
 
-/** The old name, while src/http and src/routes still import it: a primary's answers are not stale. */
-export type StaleReads = LookupReads;
-
 export function primaryReads(primary: () => Database): LookupReads {
   return { viaReplica: false, read: (query) => query(primary()) };
 }

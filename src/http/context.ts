@@ -2,7 +2,7 @@ import type { Bindings, Config } from '../config.ts';
 import type { SessionKeys } from '../crypto/session-keys.ts';
 import type { TokenKeyring } from '../crypto/token-cipher.ts';
 import type { Database } from '../db/client.ts';
-import type { StaleReads } from '../db/lookup-reads.ts';
+import type { LookupReads } from '../db/lookup-reads.ts';
 import type { AuthenticatedService } from '../services/authenticate-service.ts';
 import type { Logger } from './logger.ts';
 
@@ -28,13 +28,16 @@ export interface AppEnv {
      * Lookups that may be a little stale (the verify route's): the read replica first when
      * DATABASE_REPLICA_URL is set, the primary otherwise or when the replica has no such row.
      */
-    staleReads: StaleReads;
+    staleReads: LookupReads;
     /** The token keyring, imported on first use and then cached for the isolate. */
     tokenKeyring: () => Promise<TokenKeyring>;
     /** Keys derived from SESSION_SECRET (session tokens, the sign-in cookie). */
     sessionKeys: () => Promise<SessionKeys>;
-    /** The calling service, set by `requireService` on service routes. */
-    service: AuthenticatedService;
+    /**
+     * The calling service, set by `requireService` once its key checks: absent before that and on
+     * every other route (handlers behind `requireService` read it through `callingService`).
+     */
+    service?: AuthenticatedService;
     /**
      * Work to finish after the response (audit writes, last_used_at); the request's database
      * pool is ended only once it has settled.

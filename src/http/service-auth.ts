@@ -109,3 +109,13 @@ function touchLastUsed(c: Context<AppEnv>, serviceId: string): void {
   lastTouched.set(serviceId, now);
   c.var.background(touchServiceLastUsed(c.var.database(), serviceId, new Date(now)));
 }
+
+/**
+ * The service `requireService` authenticated for this request. Only handlers behind it call this;
+ * reaching it without one is a wiring bug, answered as one (500), never as some other service.
+ */
+export function callingService(c: Context<AppEnv>): AuthenticatedService {
+  const service = c.var.service;
+  if (!service) throw new Error('callingService() on a route without requireService()');
+  return service;
+}

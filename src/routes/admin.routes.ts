@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import type { Scope } from '../http/service-auth.ts';
-import { MAX_GRACE_SECONDS } from '../services/admin.ts';
+import { DEFAULT_GRACE_SECONDS, MAX_GRACE_SECONDS } from '../services/admin.ts';
+import { GITHUB_ID_PATTERN, GITHUB_LOGIN_PATTERN } from '../validation/github-identity.ts';
 import { decimalInteger, timestamp } from '../validation/operator-input.ts';
 import { BODY_CODES, errorResponse, json, jsonRequest, person, serviceErrors, serviceKeySecurity } from './contract.ts';
 import { declareRoute } from './declared-router.ts';
@@ -29,26 +30,15 @@ export const serviceChange = z.object({
 
 export const rotation = z.object({
   /** A JSON integer: a string, a fraction or a negative number is refused, never rounded or read as 0. */
-  grace_seconds: z
-    .number()
-    .int()
-    .min(0)
-    .max(MAX_GRACE_SECONDS)
-    .default(24 * 3600),
+  grace_seconds: z.number().int().min(0).max(MAX_GRACE_SECONDS).default(DEFAULT_GRACE_SECONDS),
   /** Rotate even during an earlier rotation's grace period, ending that older key now. */
   force: z.boolean().default(false),
 });
 
 export const whitelistChange = z
   .object({
-    login: z
-      .string()
-      .regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/)
-      .optional(),
-    github_id: z
-      .string()
-      .regex(/^\d{1,20}$/)
-      .optional(),
+    login: z.string().regex(GITHUB_LOGIN_PATTERN).optional(),
+    github_id: z.string().regex(GITHUB_ID_PATTERN).optional(),
     allowed: z.boolean(),
   })
   .refine((body) => (body.login === undefined) !== (body.github_id === undefined), {
@@ -171,7 +161,7 @@ export const rotateKeyRoute = declareRoute({
       z.object({ key: z.string(), previous_key_expires_at: z.string().nullable() }),
       'The new key, shown this once, and when the old one stops working.',
     ),
-    400: errorResponse(BODY_CODES, 'grace_seconds is not a JSON integer from 0 to 2592000.'),
+    400: errorResponse(BODY_CODES, `grace_seconds is not a JSON integer from 0 to ${MAX_GRACE_SECONDS}.`),
     404: unknownService,
     409: errorResponse(
       ['rotation_in_progress'],

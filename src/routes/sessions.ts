@@ -3,6 +3,7 @@ import { verifySessionToken } from '../crypto/session-tokens.ts';
 import { revokeSession } from '../db/sessions.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
 import type { AppEnv } from '../http/context.ts';
+import { callingService } from '../http/service-auth.ts';
 import { exchangeLoginCode } from '../signin/exchange-login-code.ts';
 import { forgetSession } from '../verify/cached-lookups.ts';
 import { serve } from './declared-router.ts';
@@ -23,7 +24,12 @@ serve(sessionRoutes, exchangeRoute, async (c) => {
         c.var.audit.userId = userId;
       },
     },
-    { serviceId: c.var.service.id, code: body.code, redirectUri: body.redirect_uri, codeVerifier: body.code_verifier },
+    {
+      serviceId: callingService(c).id,
+      code: body.code,
+      redirectUri: body.redirect_uri,
+      codeVerifier: body.code_verifier,
+    },
   );
   return c.json(
     {
@@ -38,7 +44,7 @@ serve(sessionRoutes, revokeRoute, async (c) => {
   const body = c.req.valid('json');
   const check = await verifySessionToken(body.session, (await c.var.sessionKeys()).tokenChecking, new Date(0));
   if (!check.ok) throw new GatewayError(check.code, 'input', 'That is not a session token this gateway issued.');
-  const revoked = await revokeSession(c.var.database(), check.claims.sessionId, c.var.service.id);
+  const revoked = await revokeSession(c.var.database(), check.claims.sessionId, callingService(c).id);
   forgetSession(check.claims.sessionId);
   if (revoked) c.var.audit.userId = revoked.userId;
   return c.json({ revoked: revoked !== null }, 200);

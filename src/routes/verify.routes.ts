@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { UUID_PATTERN } from '../db/ids.ts';
-import type { VerifyCode } from '../verify/verify-person.ts';
+import { VERIFY_CODES } from '../verify/verify-person.ts';
 import { BODY_CODES, errorResponse, json, jsonRequest, person, serviceAccess, serviceErrors } from './contract.ts';
 import { declareRoute } from './declared-router.ts';
 
@@ -16,18 +16,6 @@ export const personBody = z
     error: 'give exactly one of session or user_id',
   })
   .meta({ id: 'PersonRequest', description: 'Exactly one of `session` or `user_id`.' });
-
-/** The verify outcomes (docs/api.md, "Verifying a person"). */
-export const VERIFY_CODES = [
-  'ok',
-  'malformed_session',
-  'invalid_session',
-  'expired_session',
-  'revoked_session',
-  'foreign_session',
-  'unknown_user',
-  'not_whitelisted',
-] as const satisfies readonly VerifyCode[];
 
 export const verifyResponse = z
   .object({

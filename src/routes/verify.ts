@@ -1,7 +1,8 @@
 import { type Context, Hono } from 'hono';
 import type * as z from 'zod';
-import { primaryReads, type StaleReads } from '../db/lookup-reads.ts';
+import { type LookupReads, primaryReads } from '../db/lookup-reads.ts';
 import type { AppEnv } from '../http/context.ts';
+import { callingService } from '../http/service-auth.ts';
 import { gitHubCredentials } from '../signin/github-credentials.ts';
 import { handOutGitHubToken } from '../users/hand-out-github-token.ts';
 import { cachedSession, cachedTokenCheck, cachedUser } from '../verify/cached-lookups.ts';
@@ -13,13 +14,13 @@ import { githubTokenRoute, type personBody, verifyRoute } from './verify.routes.
 async function verifyPerson(
   c: Context<AppEnv>,
   body: z.infer<typeof personBody>,
-  read: StaleReads,
+  read: LookupReads,
 ): Promise<VerifyOutcome> {
   const ttl = c.var.config.VERIFY_CACHE_SECONDS;
   const outcome = body.session
     ? await verifySession(body.session, {
         signingKeys: (await c.var.sessionKeys()).tokenChecking,
-        serviceId: c.var.service.id,
+        serviceId: callingService(c).id,
         findSession: (id) => cachedSession(read, id, ttl),
         checkToken: cachedTokenCheck(ttl),
       })
@@ -42,7 +43,7 @@ serve(verifyRoutes, verifyRoute, async (c) => {
       user: person
         ? { id: person.id, github_id: person.githubId, login: person.login, whitelisted: person.whitelisted }
         : null,
-      scopes: c.var.service.scopes,
+      scopes: callingService(c).scopes,
     },
     200,
   );
@@ -61,7 +62,7 @@ serve(verifyRoutes, githubTokenRoute, async (c) => {
       // On the primary: a token goes out only to a person the primary says is signed in and allowed.
       verifyOnPrimary: () => verifyPerson(c, body, primaryReads(c.var.database)),
     },
-    { serviceId: c.var.service.id, userId: body.user_id },
+    { serviceId: callingService(c).id, userId: body.user_id },
   );
   return c.json(
     { access_token: token.accessToken, expires_at: token.expiresAt?.toISOString() ?? null, refreshed: token.refreshed },

@@ -62,37 +62,31 @@ const RULES: Rule[] = [
     rule: 'a GitHub login is matched',
     tell: /\{0,38\}|\{1,39\}/,
     home: 'src/validation/github-identity.ts',
-    pending: ['src/routes/admin.routes.ts'],
   },
   {
     rule: 'a GitHub id is matched',
     tell: /\\d\{1,20\}/,
     home: 'src/validation/github-identity.ts',
-    pending: ['src/routes/admin.routes.ts'],
   },
   {
     rule: 'the verify codes are listed',
     tell: /'revoked_session',\s*'foreign_session'/,
     home: 'src/verify/verify-person.ts',
-    pending: ['src/routes/verify.routes.ts'],
   },
   {
     rule: "zod's first issue is worded",
     tell: /\.issues\[0\]/,
     home: 'src/validation/zod-issues.ts',
-    pending: ['src/http/invalid-input.ts'],
   },
   {
     rule: "a gateway cookie's attributes are set",
     tell: /httpOnly: true/,
     home: 'src/signin/cookie-options.ts',
-    pending: ['src/routes/sign-in.ts'],
   },
   {
     rule: "a key rotation's default grace period is set",
     tell: /24 \* 3600|0-720/,
     home: 'src/services/admin.ts',
-    pending: ['src/routes/admin.routes.ts'],
   },
 ];
 
