@@ -5,7 +5,7 @@ import { auditServiceCalls } from './audit/record.ts';
 import type { AppEnv } from './http/context.ts';
 import { handleError, handleNotFound } from './http/error-handler.ts';
 import { errorBody } from './http/errors.ts';
-import { requestServices } from './http/request-services.ts';
+import { requestContext } from './http/request-context.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { assetRoutes } from './routes/assets.ts';
@@ -35,7 +35,7 @@ export function createApp(): Hono<AppEnv> {
         ),
     }),
   );
-  app.use(requestServices());
+  app.use(requestContext());
 
   app.use('/v1/*', auditServiceCalls(AUDIT_ACTIONS));
 

@@ -15,7 +15,7 @@ export interface AuditFacts {
   code?: string;
 }
 
-/** What every handler finds on the Hono context, set up once per request by `requestServices`. */
+/** What every handler finds on the Hono context, set up once per request by `requestContext`. */
 export interface AppEnv {
   Bindings: Bindings;
   Variables: {

@@ -4,7 +4,7 @@ import { revokeSession } from '../db/sessions.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
 import type { AppEnv } from '../http/context.ts';
 import { callingService } from '../http/service-auth.ts';
-import { exchangeLoginCode } from '../signin/exchange-login-code.ts';
+import { exchangeLoginCode } from '../sign-in/exchange-login-code.ts';
 import { forgetSession } from '../verify/cached-lookups.ts';
 import { serve } from './declared-router.ts';
 import { exchangeRoute, revokeRoute } from './sessions.routes.ts';

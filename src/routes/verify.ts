@@ -3,7 +3,7 @@ import type * as z from 'zod';
 import { type LookupReads, primaryReads } from '../db/lookup-reads.ts';
 import type { AppEnv } from '../http/context.ts';
 import { callingService } from '../http/service-auth.ts';
-import { gitHubCredentials } from '../signin/github-credentials.ts';
+import { gitHubCredentials } from '../sign-in/github-credentials.ts';
 import { handOutGitHubToken } from '../users/hand-out-github-token.ts';
 import { cachedSession, cachedTokenCheck, cachedUser } from '../verify/cached-lookups.ts';
 import { type VerifyOutcome, verifySession, verifyUser } from '../verify/verify-person.ts';

@@ -81,7 +81,7 @@ const RULES: Rule[] = [
   {
     rule: "a gateway cookie's attributes are set",
     tell: /httpOnly: true/,
-    home: 'src/signin/cookie-options.ts',
+    home: 'src/sign-in/cookie-options.ts',
   },
   {
     rule: "a key rotation's default grace period is set",

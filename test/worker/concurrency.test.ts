@@ -5,7 +5,7 @@ import { serviceRegistry, sessions, users } from '../../drizzle/schema.ts';
 import { serviceKeyId } from '../../src/crypto/service-keys.ts';
 import { loadTokenKeyring } from '../../src/crypto/token-cipher.ts';
 import { DEFAULT_GRACE_SECONDS, rotateServiceKey } from '../../src/services/admin.ts';
-import { SESSION_COOKIE } from '../../src/signin/browser-session.ts';
+import { SESSION_COOKIE } from '../../src/sign-in/browser-session.ts';
 import { loadGitHubTokens } from '../../src/users/stored-github-tokens.ts';
 import { callWorker } from '../support/worker/call-worker.ts';
 import { SERVICE_REDIRECT, signedInPerson } from '../support/worker/people.ts';

@@ -16,7 +16,7 @@ import {
   TokenCipherError,
   type TokenKeyring,
 } from '../../src/crypto/token-cipher.ts';
-import { openAttempt, sealAttempt } from '../../src/signin/attempt.ts';
+import { openAttempt, sealAttempt } from '../../src/sign-in/attempt.ts';
 
 // The parsers of everything that arrives from outside (keys, session tokens, sealed cookies,
 // stored ciphertexts): on any input they answer "no" in their documented way, never throw

@@ -63,7 +63,7 @@ describe('the cached token check of the verify path', () => {
 
 describe('rotating SESSION_SECRET', () => {
   it('accepts tokens and sign-in cookies of a previous secret listed in SESSION_SECRET_PREVIOUS, and signs only with the new one', async () => {
-    const { openAttempt, sealAttempt } = await import('../../src/signin/attempt.ts');
+    const { openAttempt, sealAttempt } = await import('../../src/sign-in/attempt.ts');
     const oldSecret = generateMasterKey();
     const newSecret = generateMasterKey();
     const before = await loadSessionKeys(oldSecret);

@@ -3,8 +3,8 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { toBase64Url } from '../../src/crypto/encoding.ts';
 import { useLoginCode } from '../../src/db/login-codes.ts';
 import { createSession, SessionIdTakenError } from '../../src/db/sessions.ts';
-import { SIGN_IN_COOKIE } from '../../src/signin/attempt.ts';
-import { SESSION_COOKIE } from '../../src/signin/browser-session.ts';
+import { SIGN_IN_COOKIE } from '../../src/sign-in/attempt.ts';
+import { SESSION_COOKIE } from '../../src/sign-in/browser-session.ts';
 import { callWorker } from '../support/worker/call-worker.ts';
 import { registerService, whitelist } from '../support/worker/services.ts';
 import {

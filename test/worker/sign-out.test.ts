@@ -1,7 +1,7 @@
 import { and, eq, isNull } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sessions } from '../../drizzle/schema.ts';
-import { SESSION_COOKIE } from '../../src/signin/browser-session.ts';
+import { SESSION_COOKIE } from '../../src/sign-in/browser-session.ts';
 import {
   callService,
   gatewayCookie,

@@ -1,4 +1,4 @@
-import { SESSION_COOKIE } from '../../../src/signin/browser-session.ts';
+import { SESSION_COOKIE } from '../../../src/sign-in/browser-session.ts';
 import { callWorker } from './call-worker.ts';
 import { type RegisteredService, whitelist } from './services.ts';
 import { cookiesOf, signIn, uniqueLogin } from './sign-in-flow.ts';

@@ -1,7 +1,7 @@
 import { expect } from 'vitest';
 import { pickStandInUser } from '../../../scripts/lib/dev/stand-in-github-picker.ts';
 import type { Bindings } from '../../../src/config.ts';
-import { SIGN_IN_COOKIE } from '../../../src/signin/attempt.ts';
+import { SIGN_IN_COOKIE } from '../../../src/sign-in/attempt.ts';
 import { callWorker } from './call-worker.ts';
 
 /** A cookie jar of one: the value of each cookie a response set, by name. */

@@ -14,7 +14,7 @@ import { createLogger, describeError } from './logger.ts';
  * A malformed configuration is logged with what is wrong and answered with a generic 500: the
  * client learns nothing about the deployment.
  */
-export function requestServices(): MiddlewareHandler<AppEnv> {
+export function requestContext(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const requestId = c.get('requestId');
     const result = readConfig(c.env);
