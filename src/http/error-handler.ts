@@ -3,8 +3,8 @@ import { HTTPException } from 'hono/http-exception';
 import { isDatabaseUnavailable } from '../db/unavailable.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
 import type { AppEnv } from './context.ts';
+import { errorBody } from './error-body.ts';
 import { STATUS_OF_KIND } from './error-status.ts';
-import { errorBody } from './errors.ts';
 import { createLogger, describeError } from './logger.ts';
 
 const DATABASE_RETRY_AFTER_SECONDS = '5';
