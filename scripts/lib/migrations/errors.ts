@@ -1,7 +1,6 @@
 import { type ErrorKind, GatewayError } from '../../../src/errors/gateway-error.ts';
 
 export type MigrationErrorCode =
-  | 'unreachable'
   | 'malformed_folder'
   | 'unknown_migration'
   | 'failed_migration_recorded'
@@ -20,7 +19,6 @@ export class MigrationError extends GatewayError<MigrationErrorCode> {
 
 /** How each refusal is answered: only a mistyped command is a usage error (exit 2). */
 const KIND_OF_CODE: Record<MigrationErrorCode, ErrorKind> = {
-  unreachable: 'unavailable',
   malformed_folder: 'conflict',
   unknown_migration: 'not_found',
   failed_migration_recorded: 'conflict',

@@ -1,6 +1,5 @@
 import { type NodeDatabase, openNodeDatabase } from '../node-database.ts';
-import { describeDatabase } from '../operator/database-url.ts';
-import { MigrationError } from './errors.ts';
+import { explainDatabaseFailure, unreachableDatabase } from '../operator/database-cause.ts';
 import type { Session } from './ledger.ts';
 
 export interface MigrationConnection {
@@ -11,7 +10,8 @@ export interface MigrationConnection {
 
 /**
  * Holds one connection for a whole run (the advisory lock belongs to it) and always gives it back.
- * A database that cannot be reached is a clear error naming host, port and database, never the password.
+ * A database that cannot be reached, refuses the password or does not exist is one line naming that
+ * cause, host, port and database (database-cause.ts, as every operator command says it), never the password.
  */
 export async function withMigrationSession<T>(
   url: string,
@@ -19,13 +19,9 @@ export async function withMigrationSession<T>(
 ): Promise<T> {
   const database = await openNodeDatabase(url);
   try {
-    const client = await database.db.$client.connect().catch((error: unknown) => {
+    const client = await database.db.$client.connect().catch(async (error: unknown) => {
       const reason = error instanceof Error ? error.message : String(error);
-      throw new MigrationError(
-        'unreachable',
-        `Cannot reach the database at ${describeDatabase(url)} (${reason || 'connection failed'}). ` +
-          'Is it running and is DATABASE_URL right? For the local database, start it with `npm run dev`.',
-      );
+      throw (await explainDatabaseFailure(error, url)) ?? unreachableDatabase(url, reason, error);
     });
     try {
       return await work({ session: client, database });

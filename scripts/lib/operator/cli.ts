@@ -5,6 +5,7 @@ import { type ErrorKind, GatewayError } from '../../../src/errors/gateway-error.
 import { escapeControl } from '../../../src/validation/control-characters.ts';
 import { GITHUB_ID_PATTERN, GITHUB_LOGIN_PATTERN } from '../../../src/validation/github-identity.ts';
 import { decimalInteger } from '../../../src/validation/operator-input.ts';
+import { withoutQuery } from './database-cause.ts';
 
 /** The repository root, wherever a script is started from. */
 export const rootDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -111,7 +112,8 @@ export async function runCommand(body: () => Promise<number | undefined>): Promi
     process.exit((await body()) ?? 0);
   } catch (error) {
     const code = (error as { code?: unknown }).code;
-    const message = error instanceof Error ? error.message : String(error);
+    // An unexplained database failure prints what the driver said, never drizzle's query and parameters.
+    const message = withoutQuery(error);
     console.error(
       terminalMessage(
         typeof code === 'string' ? message : `Unexpected ${(error as Error)?.name ?? 'error'}: ${message}`,

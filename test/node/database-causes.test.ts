@@ -1,0 +1,90 @@
+import { describe, expect, inject, it } from 'vitest';
+import { withoutQuery } from '../../scripts/lib/operator/database-cause.ts';
+import { runOperatorCommand } from '../support/node/commands.ts';
+import { createDatabase } from '../support/node/databases.ts';
+
+// Every operator command that reads the database, against each way a database can be wrong: the
+// operator gets one line naming the cause and what to do, never drizzle's "Failed query: ...
+// params:", never the password, and exit code 1.
+
+const PASSWORD = 's3cret-pass';
+
+/** The test server's URL with another password (one the server refuses). */
+function wrongPasswordUrl(): string {
+  const url = new URL(inject('adminDatabaseUrl'));
+  url.password = PASSWORD;
+  return url.toString();
+}
+
+/** A database name the server does not have, with the server's real credentials. */
+function missingDatabaseUrl(): string {
+  const url = new URL(inject('adminDatabaseUrl'));
+  url.pathname = '/gw_test_no_such_database';
+  return url.toString();
+}
+
+/** Where the URL points, as the messages name it: host:port/database. */
+function where(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.hostname}:${parsed.port || '5432'}${parsed.pathname}`;
+}
+
+const COMMANDS: [script: string, args: string[]][] = [
+  ['services-list', []],
+  ['users-whitelist', ['octocat']],
+  ['audit-query', []],
+];
+
+const FAULTS: [fault: string, url: () => Promise<string>, cause: (url: string) => string][] = [
+  [
+    'a stopped database (a closed port)',
+    async () => `postgres://operator:${PASSWORD}@127.0.0.1:1/gateway`,
+    () => 'Cannot reach the database at 127.0.0.1:1/gateway (connection refused)',
+  ],
+  ['a wrong password', async () => wrongPasswordUrl(), (url) => `The database at ${where(url)} refused the password`],
+  [
+    'a missing database',
+    async () => missingDatabaseUrl(),
+    (url) => `There is no database "gw_test_no_such_database" at ${where(url).replace(/\/.*$/, '')}`,
+  ],
+  [
+    'an unmigrated database',
+    async () => createDatabase({ migrated: false }),
+    (url) => `The database at ${where(url)} has no gateway tables: run \`npm run db:migrate\``,
+  ],
+];
+
+describe('operator commands name the database fault in one line', () => {
+  for (const [fault, makeUrl, cause] of FAULTS) {
+    for (const [script, args] of COMMANDS) {
+      it(`${script} against ${fault} exits 1 with one line naming the cause, no query and no password`, async () => {
+        const url = await makeUrl();
+        const result = await runOperatorCommand(script, args, { DATABASE_URL: url });
+        expect(result.code).toBe(1);
+        expect(result.output).toContain(cause(url));
+        expect(result.output.trim().split('\n')).toHaveLength(1);
+        expect(result.output).not.toContain('Failed query');
+        expect(result.output).not.toContain('params:');
+        expect(result.output).not.toContain(new URL(url).password);
+      });
+    }
+  }
+
+  it('db-migrate-status against a wrong password names the same cause as the other commands', async () => {
+    const url = wrongPasswordUrl();
+    const result = await runOperatorCommand('db-migrate-status', [], { DATABASE_URL: url });
+    expect(result.code).toBe(1);
+    expect(result.output).toContain(`The database at ${where(url)} refused the password`);
+    expect(result.output).not.toContain(PASSWORD);
+  });
+});
+
+describe('an unexplained database failure', () => {
+  it("prints what the driver said instead of drizzle's query and its parameters", () => {
+    const driver = Object.assign(new Error('value too long for type character varying(64)'), { code: '22001' });
+    const drizzle = new Error('Failed query: select 1 where login = $1\nparams: octocat', { cause: driver });
+    const message = withoutQuery(drizzle);
+    expect(message).toBe('a database query failed: value too long for type character varying(64)');
+    expect(message).not.toContain('octocat');
+  });
+});
