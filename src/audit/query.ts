@@ -2,7 +2,11 @@ import { fromBase64Url, toBase64Url, utf8 } from '../crypto/encoding.ts';
 import { type AuditLogRow, findAuditLogs } from '../db/audit-logs.ts';
 import type { Database } from '../db/client.ts';
 import { UUID_PATTERN } from '../db/ids.ts';
+import { findServiceByIdentifier } from '../db/services.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
+import { AUDIT_ACTIONS } from '../routes/route-table.ts';
+import { UnknownServiceError } from '../services/admin.ts';
+import { escapeControl } from '../validation/control-characters.ts';
 import { isStorableTime } from '../validation/operator-input.ts';
 
 export interface AuditQuery {
@@ -53,6 +57,13 @@ export async function queryAudit(
   }
   if (query.userId !== undefined && !UUID_PATTERN.test(query.userId.toLowerCase()))
     throw new AuditQueryError('The user id is a UUID, e.g. 0b6f3a1e-7c2d-4e8f-9a10-2b3c4d5e6f70.');
+  // A filter that names nothing would answer an empty page, which reads as "nothing happened".
+  if (query.action !== undefined && !isRecordedAction(query.action))
+    throw new AuditQueryError(
+      `There is no audit action "${escapeControl(query.action)}". Actions: ${[...new Set(AUDIT_ACTIONS.values())].join(', ')}, or other:<METHOD> <path> for a path no route serves.`,
+    );
+  if (query.service !== undefined && !(await findServiceByIdentifier(db, query.service)))
+    throw new UnknownServiceError(query.service);
   const rows = await findAuditLogs(
     db,
     {
@@ -70,6 +81,14 @@ export async function queryAudit(
   const entries = page.map(toEntry);
   const last = page.at(-1);
   return { entries, nextCursor: rows.length > query.limit && last ? encodeCursor(last.createdAt, last.id) : null };
+}
+
+/**
+ * Whether rows can carry this action: one a route declares (the route table is where actions are
+ * named; the audit middleware records exactly those), or `other:` for a path no route serves.
+ */
+function isRecordedAction(action: string): boolean {
+  return action.startsWith('other:') || [...AUDIT_ACTIONS.values()].includes(action);
 }
 
 /** The row as operators read it: the outcome code and request id come out of its metadata. */
