@@ -67,7 +67,7 @@ describe('npm run users:whitelist / users:unwhitelist', () => {
       DATABASE_URL: 'postgres://x@127.0.0.1:1/x',
     });
     expect(result.code).toBe(2);
-    expect(result.output).toContain('Usage: npm run users:whitelist');
+    expect(result.output).toContain('Usage: gateway users whitelist');
   });
 });
 

@@ -1,31 +1,28 @@
 import type { AuditEntry } from '../../../src/audit/query.ts';
 import { escapeControl } from '../../../src/validation/control-characters.ts';
 
+/** The audit table's columns, in the order `auditCells` gives them. */
+export const AUDIT_HEADERS = ['TIME', 'SERVICE', 'ACTION', 'RESULT', 'CODE', 'USER', 'IP', 'REQUEST', 'USER AGENT'];
+
 /**
- * One audit row as one line of `audit:query`. Every field is escaped: the action, the user agent
- * and the rest come from requests anyone can send, and whatever the server stores in them, a
- * printed row can neither start a line of its own nor send the terminal an escape sequence.
+ * One audit row as the cells of a line of `gateway audit query`. Every field is escaped: the
+ * action, the user agent and the rest come from requests anyone can send, and whatever the server
+ * stores in them, a printed row can neither start a line of its own nor send the terminal an
+ * escape sequence. The user agent comes last, unpadded.
  */
-export function formatAuditEntry(entry: AuditEntry): string {
+export function auditCells(entry: AuditEntry): string[] {
   const field = (value: string | null, fallback = '') => escapeControl(value ?? fallback);
   return [
     entry.at.toISOString(),
-    ' ',
-    field(entry.service, '(unknown key)').padEnd(20),
-    ' ',
-    field(entry.action).padEnd(16),
-    ' ',
-    entry.success ? 'ok  ' : 'FAIL',
-    ' ',
+    field(entry.service, '(unknown key)'),
+    field(entry.action),
+    entry.success ? 'ok' : 'FAIL',
     field(entry.code),
-    '  ',
     field(entry.userId),
-    '  ',
     field(entry.ipAddress),
-    '  ',
     field(entry.requestId),
-    ...(entry.userAgent ? ['  ', `ua=${quotedUserAgent(entry.userAgent)}`] : []),
-  ].join('');
+    entry.userAgent ? quotedUserAgent(entry.userAgent) : '',
+  ];
 }
 
 /** The most of a user agent a row shows: enough to tell clients apart, too little to pose as a row. */

@@ -1,19 +1,25 @@
 import { loadTokenKeyring } from '../../../src/crypto/token-cipher.ts';
 import { openNodeDatabase } from '../node-database.ts';
-import { numberFlag, parseFlags, rootDir } from './cli.ts';
+import { numberFlag, rootDir } from './cli.ts';
 import { describeDatabase, resolveDatabaseUrl } from './database-url.ts';
 import { MissingSettingError, readSetting } from './settings.ts';
 import { formatReport, type ReencryptionMode, reencryptTokens } from './token-reencryption.ts';
 
 const MAX_BATCH = 5_000;
 
-/** The shared body of `migrate:encrypt-tokens` and `tokens:rotate`: flags, keys, database, report. */
-export async function runReencryptionCommand(mode: ReencryptionMode, usage: string): Promise<number> {
-  const flags = parseFlags(
-    { 'dry-run': { type: 'boolean', default: false }, 'batch-size': { type: 'string', default: '500' } },
-    usage,
-  );
-  const batchSize = numberFlag(flags['batch-size'], {
+/** The flags `gateway tokens encrypt` and `gateway tokens rotate` take, as parsed. */
+export interface ReencryptionFlags {
+  dryRun: boolean;
+  batchSize: string;
+}
+
+/** The shared body of `gateway tokens encrypt` and `gateway tokens rotate`: keys, database, report. */
+export async function runReencryptionCommand(
+  mode: ReencryptionMode,
+  flags: ReencryptionFlags,
+  usage: string,
+): Promise<number> {
+  const batchSize = numberFlag(flags.batchSize, {
     name: 'batch-size',
     min: 1,
     max: MAX_BATCH,
@@ -29,7 +35,7 @@ export async function runReencryptionCommand(mode: ReencryptionMode, usage: stri
   }
   const keyring = await loadTokenKeyring(currentKey, readSetting('TOKEN_ENCRYPTION_PREVIOUS_KEYS', { rootDir }) ?? '');
   const url = resolveDatabaseUrl({ rootDir });
-  const dryRun = flags['dry-run'] ?? false;
+  const dryRun = flags.dryRun;
   console.log(
     `${mode === 'rotate' ? 'Rotating' : 'Encrypting'} GitHub tokens in ${describeDatabase(url)}${dryRun ? ' (dry run)' : ''}`,
   );

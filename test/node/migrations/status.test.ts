@@ -107,7 +107,7 @@ describe('operator mistakes get a message that says what to do', () => {
   it('an unknown flag exits 2 with the usage line', async () => {
     const result = await runOperatorCommand('db-migrate-resolve', ['--applyed', 'x'], {});
     expect(result.code).toBe(2);
-    expect(result.output).toContain('Usage: npm run db:migrate:resolve -- --applied <name> | --rolled-back <name>');
+    expect(result.output).toContain('Usage: gateway db resolve --applied <name> | --rolled-back <name>');
   });
 
   it('resolve with an unknown migration name exits 1 and points at status', async () => {

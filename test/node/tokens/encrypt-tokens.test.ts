@@ -116,7 +116,7 @@ describe('npm run migrate:encrypt-tokens', () => {
       seedTokenRows(database, 4_000, () => ({ access: 'plain', refresh: 'plain' })),
     );
     const { DATABASE_URL: _u, TOKEN_ENCRYPTION_KEY: _k, ...inherited } = process.env;
-    const first = runScript('scripts/migrate-encrypt-tokens.ts', ['--batch-size', '50'], {
+    const first = runScript('scripts/gateway.ts', ['tokens', 'encrypt', '--batch-size', '50'], {
       ...inherited,
       DATABASE_URL: url,
       TOKEN_ENCRYPTION_KEY: key,

@@ -95,7 +95,7 @@ function commandEnv(settings: Record<string, string>): NodeJS.ProcessEnv {
 
 interface Scenario {
   command: 'migrate:encrypt-tokens' | 'tokens:rotate';
-  script: string;
+  args: string[];
   /** The first line the command prints, before it opens the database. */
   startLine: string;
   /** What the report calls a token written, and one left because it was already done. */
@@ -110,7 +110,7 @@ interface Scenario {
 const scenarios: Scenario[] = [
   {
     command: 'migrate:encrypt-tokens',
-    script: 'scripts/migrate-encrypt-tokens.ts',
+    args: ['tokens', 'encrypt'],
     startLine: 'Encrypting GitHub tokens in',
     wroteLabel: 'token(s) encrypted',
     skippedLabel: 'token(s) already encrypted, skipped',
@@ -131,7 +131,7 @@ const scenarios: Scenario[] = [
   },
   {
     command: 'tokens:rotate',
-    script: 'scripts/tokens-rotate.ts',
+    args: ['tokens', 'rotate'],
     startLine: 'Rotating GitHub tokens in',
     wroteLabel: 'token(s) re-encrypted under the current key',
     skippedLabel: 'token(s) already under the current key, skipped',
@@ -176,7 +176,7 @@ describe('token commands killed with SIGKILL at random moments, then run again',
       expect(count(states, scenario.untouched)).toBe(ROWS);
 
       for (const [round, point] of points.entries()) {
-        const run = runScript(scenario.script, ['--batch-size', String(BATCH_SIZE)], env);
+        const run = runScript('scripts/gateway.ts', [...scenario.args, '--batch-size', String(BATCH_SIZE)], env);
         // Rows are done in id order, a whole batch at a time: the ones before this are skipped.
         const target = Math.floor(count(states, 'current') / BATCH_SIZE) + point.batches;
         await run.waitFor(target === 0 ? scenario.startLine : `batch ${target}:`);
@@ -203,7 +203,7 @@ describe('token commands killed with SIGKILL at random moments, then run again',
       // The kills left work for the last run, so its counts below say something.
       expect(doneBefore).toBeLessThan(ROWS);
 
-      const last = runScript(scenario.script, ['--batch-size', String(BATCH_SIZE * 10)], env);
+      const last = runScript('scripts/gateway.ts', [...scenario.args, '--batch-size', String(BATCH_SIZE * 10)], env);
       expect(await last.exited, last.output()).toBe(0);
       const output = last.output();
       expect(output).toContain(`${ROWS} users in`);

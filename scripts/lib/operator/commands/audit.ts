@@ -1,0 +1,104 @@
+import type { Command } from 'commander';
+import { type AuditEntry, queryAudit } from '../../../../src/audit/query.ts';
+import { UUID_PATTERN } from '../../../../src/db/ids.ts';
+import { timestamp } from '../../../../src/validation/operator-input.ts';
+import { AUDIT_HEADERS, auditCells } from '../audit-lines.ts';
+import { jsonForTerminal, numberFlag, runCommand, terminalMessage, UsageError } from '../cli.ts';
+import { withOperatorDatabase } from '../operator-database.ts';
+import { count, formatTable, usageLine } from './shared.ts';
+
+interface AuditFlags {
+  service?: string;
+  user?: string;
+  action?: string;
+  failures: boolean;
+  successes: boolean;
+  since?: string;
+  until?: string;
+  limit: string;
+  cursor?: string;
+  json: boolean;
+}
+
+/** An audit entry as the admin API shows it (docs/api.md): snake_case names, ISO times. */
+function auditEntryJson(entry: AuditEntry) {
+  return {
+    id: entry.id,
+    at: entry.at.toISOString(),
+    service: entry.service,
+    user_id: entry.userId,
+    action: entry.action,
+    success: entry.success,
+    code: entry.code,
+    request_id: entry.requestId,
+    ip_address: entry.ipAddress,
+    user_agent: entry.userAgent,
+  };
+}
+
+/** `gateway audit query`: the audit log, newest first, paged. */
+export function addAuditCommands(program: Command): void {
+  const audit = program.command('audit').description("the audit log of services' calls");
+  audit
+    .command('query')
+    .description('the audit log, newest first, paged')
+    .usage(
+      '[--service <id>] [--user <uuid>] [--action <verify|github_token|session_exchange|session_revoke>] ' +
+        '[--failures|--successes] [--since <ISO time>] [--until <ISO time>] [--limit <1-500>] [--cursor <from the last page>] [--json]',
+    )
+    .option('--service <id>', 'calls made with this service key')
+    .option('--user <uuid>', "calls about this person (the gateway's user id, a UUID)")
+    .option('--action <action>', 'verify, github_token, session_exchange or session_revoke')
+    .option('--failures', 'refused calls only', false)
+    .option('--successes', 'accepted calls only', false)
+    .option('--since <ISO time>', 'at or after this time, e.g. 2026-11-24T08:00:00Z')
+    .option('--until <ISO time>', 'before this time')
+    .option('--limit <1-500>', 'entries per page', '50')
+    .option('--cursor <cursor>', 'the next page, as the last page named it')
+    .option('--json', "print JSON (the admin API's fields: entries, next_cursor)", false)
+    .action((flags: AuditFlags, command: Command) =>
+      runCommand(async () => {
+        const usage = usageLine(command);
+        /** The same rule as the admin API's filters: ISO 8601 with seconds and a zone, 1970 to 9999. */
+        const time = (value: string | undefined, name: string) => {
+          if (value === undefined) return undefined;
+          const parsed = timestamp.safeParse(value);
+          if (!parsed.success)
+            throw new UsageError(
+              `--${name} takes an ISO 8601 time with seconds and a zone, from 1970 to 9999, e.g. 2026-11-24T08:00:00Z.\nUsage: ${usage}`,
+            );
+          return new Date(parsed.data);
+        };
+        if (flags.user !== undefined && !UUID_PATTERN.test(flags.user.toLowerCase()))
+          throw new UsageError(
+            `--user takes a person's id, a UUID such as 0b6f3a1e-7c2d-4e8f-9a10-2b3c4d5e6f70.\nUsage: ${usage}`,
+          );
+        const limit = numberFlag(flags.limit, { name: 'limit', min: 1, max: 500, unit: 'entries', usage });
+        const since = time(flags.since, 'since');
+        const until = time(flags.until, 'until');
+        const page = await withOperatorDatabase(({ db }) =>
+          queryAudit(db, {
+            ...(flags.service ? { service: flags.service } : {}),
+            ...(flags.user ? { userId: flags.user } : {}),
+            ...(flags.action ? { action: flags.action } : {}),
+            ...(flags.failures ? { success: false } : flags.successes ? { success: true } : {}),
+            ...(since ? { since } : {}),
+            ...(until ? { until } : {}),
+            ...(flags.cursor ? { cursor: flags.cursor } : {}),
+            limit,
+          }),
+        );
+        if (flags.json) {
+          console.log(jsonForTerminal({ entries: page.entries.map(auditEntryJson), next_cursor: page.nextCursor }));
+          return 0;
+        }
+        if (page.entries.length > 0) console.log(formatTable(AUDIT_HEADERS, page.entries.map(auditCells)));
+        console.log(
+          page.nextCursor
+            ? `\nMore: gateway audit query --cursor ${terminalMessage(page.nextCursor)} (same filters)`
+            : `\n${count(page.entries.length, 'entry', 'entries')}.`,
+        );
+        return 0;
+      }),
+    );
+}

@@ -1,0 +1,102 @@
+import type { Command } from 'commander';
+import { escapeControl } from '../../../../src/validation/control-characters.ts';
+import { migrateDev } from '../../migrations/dev.ts';
+import { migrate, migrationStatus, resolveMigration } from '../../migrations/engine.ts';
+import { formatStatus } from '../../migrations/format-status.ts';
+import { withMigrationSession } from '../../migrations/session.ts';
+import { isUpToDate } from '../../migrations/status.ts';
+import { migrationsDir, rootDir, runCommand, terminalMessage, UsageError } from '../cli.ts';
+import { describeDatabase, resolveDatabaseUrl } from '../database-url.ts';
+import { usageLine } from './shared.ts';
+
+const log = (line: string) => console.log(escapeControl(line));
+
+/** `gateway db ...`: the migration commands (docs/migrations.md). */
+export function addDatabaseCommands(program: Command): void {
+  const db = program.command('db').description('migrations: apply, write, inspect, mark');
+
+  db.command('migrate')
+    .description('production deploy: apply pending migrations, refusing failed or data-losing ones')
+    .action(() =>
+      runCommand(async () => {
+        const url = resolveDatabaseUrl({ rootDir, direct: true });
+        console.log(`Migrating ${describeDatabase(url)}`);
+        await withMigrationSession(url, ({ session }) => migrate({ session, migrationsDir: migrationsDir(), log }));
+        return 0;
+      }),
+    );
+
+  db.command('migrate-dev')
+    .description('apply pending migrations, then write drizzle/schema.ts changes as a new migration')
+    .usage('--name <what_it_does> [--create-only]')
+    .option('--name <what_it_does>', 'the new migration, in snake_case (it never prompts)')
+    .option('--create-only', 'write the migration without applying it', false)
+    .action((flags: { name?: string; createOnly: boolean }, command: Command) =>
+      runCommand(async () => {
+        if (!flags.name) throw new UsageError(`Name the migration (it never prompts).\nUsage: ${usageLine(command)}`);
+        const url = resolveDatabaseUrl({ rootDir, direct: true });
+        console.log(`Migrating ${describeDatabase(url)} (development)`);
+        await withMigrationSession(url, (connection) =>
+          migrateDev({
+            connection,
+            migrationsDir: migrationsDir(),
+            name: flags.name ?? '',
+            createOnly: flags.createOnly,
+            log,
+          }),
+        );
+        return 0;
+      }),
+    );
+
+  db.command('status')
+    .description('applied / pending / failed / modified / unknown migrations; exit 1 unless up to date')
+    .action(() =>
+      runCommand(async () => {
+        const url = resolveDatabaseUrl({ rootDir, direct: true });
+        const statuses = await withMigrationSession(url, ({ session }) =>
+          migrationStatus({ session, migrationsDir: migrationsDir() }),
+        );
+        console.log(`Database ${describeDatabase(url)}\n`);
+        // Names and logs of unknown or failed migrations come from the database's ledger: escaped
+        // (of the logs, the first line, all the table shows).
+        const printable = statuses.map((status) => ({
+          ...status,
+          name: escapeControl(status.name),
+          ...(status.row
+            ? {
+                row: {
+                  ...status.row,
+                  logs: status.row.logs === null ? null : escapeControl(status.row.logs.split('\n')[0] ?? ''),
+                },
+              }
+            : {}),
+        }));
+        console.log(formatStatus(printable));
+        return isUpToDate(statuses) ? 0 : 1;
+      }),
+    );
+
+  db.command('resolve')
+    .description('mark a migration applied or rolled back without running it')
+    .usage('--applied <name> | --rolled-back <name>')
+    .option('--applied <name>', 'record this migration as applied (its changes are already in the database)')
+    .option('--rolled-back <name>', 'record this failed migration as rolled back (so it runs again)')
+    .action((flags: { applied?: string; rolledBack?: string }, command: Command) =>
+      runCommand(async () => {
+        const { applied, rolledBack } = flags;
+        if ((applied === undefined) === (rolledBack === undefined)) {
+          throw new UsageError(`Give exactly one of --applied or --rolled-back.\nUsage: ${usageLine(command)}`);
+        }
+        const url = resolveDatabaseUrl({ rootDir, direct: true });
+        const message = await withMigrationSession(url, ({ session }) =>
+          resolveMigration(
+            { session, migrationsDir: migrationsDir(), log },
+            applied !== undefined ? { applied } : { rolledBack: rolledBack ?? '' },
+          ),
+        );
+        console.log(terminalMessage(message));
+        return 0;
+      }),
+    );
+}
