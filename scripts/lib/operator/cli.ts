@@ -1,6 +1,5 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { type ErrorKind, GatewayError } from '../../../src/errors/gateway-error.ts';
 import { escapeControl } from '../../../src/validation/control-characters.ts';
 import { GITHUB_ID_PATTERN, GITHUB_LOGIN_PATTERN } from '../../../src/validation/github-identity.ts';
@@ -44,19 +43,6 @@ export const EXIT_CODE_OF_KIND = {
 /** The exit code a failed command ends with: by the error's kind, 1 for anything unexpected. */
 export function exitCodeOf(error: unknown): 1 | 2 {
   return error instanceof GatewayError ? EXIT_CODE_OF_KIND[error.kind] : 1;
-}
-
-/** Parses flags strictly: an unknown or malformed flag is a usage error that shows the usage line. */
-export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(
-  options: T,
-  usage: string,
-  args = process.argv.slice(2),
-) {
-  try {
-    return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
-  } catch (error) {
-    throw new UsageError(`${error instanceof Error ? error.message : String(error)}\nUsage: ${usage}`);
-  }
 }
 
 /**
