@@ -4,10 +4,10 @@ import type { Database } from '../db/client.ts';
 import { UUID_PATTERN } from '../db/ids.ts';
 import { findServiceByIdentifier } from '../db/services.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
-import { AUDIT_ACTIONS } from '../routes/route-table.ts';
 import { UnknownServiceError } from '../services/admin.ts';
 import { escapeControl } from '../validation/control-characters.ts';
 import { isStorableTime } from '../validation/operator-input.ts';
+import { isRecordedAction, ROUTE_AUDIT_ACTIONS } from './actions.ts';
 
 export interface AuditQuery {
   service?: string;
@@ -60,7 +60,7 @@ export async function queryAudit(
   // A filter that names nothing would answer an empty page, which reads as "nothing happened".
   if (query.action !== undefined && !isRecordedAction(query.action))
     throw new AuditQueryError(
-      `There is no audit action "${escapeControl(query.action)}". Actions: ${[...new Set(AUDIT_ACTIONS.values())].join(', ')}, or other:<METHOD> <path> for a path no route serves.`,
+      `There is no audit action "${escapeControl(query.action)}". Actions: ${ROUTE_AUDIT_ACTIONS.join(', ')}, or other:<METHOD> <path> for a path no route serves.`,
     );
   if (query.service !== undefined && !(await findServiceByIdentifier(db, query.service)))
     throw new UnknownServiceError(query.service);
@@ -81,14 +81,6 @@ export async function queryAudit(
   const entries = page.map(toEntry);
   const last = page.at(-1);
   return { entries, nextCursor: rows.length > query.limit && last ? encodeCursor(last.createdAt, last.id) : null };
-}
-
-/**
- * Whether rows can carry this action: one a route declares (the route table is where actions are
- * named; the audit middleware records exactly those), or `other:` for a path no route serves.
- */
-function isRecordedAction(action: string): boolean {
-  return action.startsWith('other:') || [...AUDIT_ACTIONS.values()].includes(action);
 }
 
 /** The row as operators read it: the outcome code and request id come out of its metadata. */

@@ -1,8 +1,9 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.ts';
+import { ROUTE_AUDIT_ACTIONS } from '../../src/audit/actions.ts';
 import { openApiDocument } from '../../src/routes/openapi.ts';
-import { ALL_ROUTES, API_ROUTES } from '../../src/routes/route-table.ts';
+import { ALL_ROUTES, API_ROUTES, AUDIT_ACTIONS } from '../../src/routes/route-table.ts';
 import { verifyResponse } from '../../src/routes/verify.routes.ts';
 import { callWorker } from '../support/worker/call-worker.ts';
 import { callService } from '../support/worker/people.ts';
@@ -82,5 +83,12 @@ describe('the route table', () => {
   it('lists every route the app serves (the audit log, the error handler and the hostile-input test read it)', () => {
     const table = ALL_ROUTES.map((route) => `${route.method.toUpperCase()} ${route.path}`);
     expect(table.sort()).toEqual([...servedRoutes()].sort());
+  });
+
+  it('gives every /v1 operation an audit action, and every action the audit log knows belongs to one operation', () => {
+    const declared = [...AUDIT_ACTIONS.values()];
+    expect(declared.sort()).toEqual([...ROUTE_AUDIT_ACTIONS].sort());
+    const v1Operations = API_ROUTES.filter((route) => route.path.startsWith('/v1/'));
+    expect(AUDIT_ACTIONS.size).toBe(v1Operations.length);
   });
 });
