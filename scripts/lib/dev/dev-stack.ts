@@ -123,6 +123,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     await assertPortFree(options.workerPort, 'the Worker (wrangler dev)', 'PORT');
     let databaseUrl = options.externalDatabaseUrl;
     let standInGitHubUrl: string | null = null;
+    let postgresDied: Promise<string> = new Promise(() => {});
     if (!databaseUrl) {
       options.log(
         `Starting Postgres on 127.0.0.1:${options.postgresPort} (data in ${path.relative(options.rootDir, options.dataDir)})`,
@@ -134,6 +135,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
         log: options.log,
       });
       stoppers.push(() => postgres.stop());
+      postgresDied = postgres.unexpectedExit;
       await ensureDatabase(postgres.url('postgres'), DEV_DATABASE);
       databaseUrl = postgres.url(DEV_DATABASE);
     }
@@ -193,7 +195,16 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
 
     const wrangler = startWrangler(options, envFile);
     stoppers.push(() => stopChild(wrangler));
-    const exited = new Promise<number>((resolve) => wrangler.once('exit', (code) => resolve(code ?? 1)));
+    const exited = new Promise<number>((resolve) => {
+      wrangler.once('exit', (code) => resolve(code ?? 1));
+      // Without its database the Worker answers only 503s: the stack stops and says why, rather
+      // than serve on as if it were up (restarting Postgres behind the developer's back would
+      // hide whatever killed it).
+      void postgresDied.then((reason) => {
+        options.log(`${reason}\nStopping the stack: the Worker cannot serve without it. Run \`npm run dev\` again.`);
+        resolve(1);
+      });
+    });
     // localhost, not 127.0.0.1: browsers accept Secure cookies over plain http only from localhost.
     const workerUrl = `http://localhost:${options.workerPort}`;
     await waitForHealthy(`http://127.0.0.1:${options.workerPort}/health`, exited);
@@ -224,7 +235,7 @@ function ensureLocalSecrets(devVarsFile: string, log: (line: string) => void): v
 function startWrangler(options: DevStackOptions, envFile: string): ChildProcess {
   // Run wrangler on this Node (24, from the project), not whatever `node` is first on PATH.
   const wranglerEntry = path.join(options.rootDir, 'node_modules', 'wrangler', 'bin', 'wrangler.js');
-  return spawn(
+  const child = spawn(
     process.execPath,
     [
       wranglerEntry,
@@ -239,10 +250,77 @@ function startWrangler(options: DevStackOptions, envFile: string): ChildProcess 
     ],
     {
       cwd: options.rootDir,
-      stdio: ['ignore', 'inherit', 'inherit'],
-      env: { ...process.env, WRANGLER_SEND_METRICS: 'false', WRANGLER_HIDE_BANNER: 'true' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        WRANGLER_SEND_METRICS: 'false',
+        WRANGLER_HIDE_BANNER: 'true',
+        // miniflare fetches Request.cf's placeholder from workers.cloudflare.com on every start
+        // and prints a stack trace when offline; the built-in placeholder is all local dev needs.
+        CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+      },
     },
   );
+  const bindingsTable = new RepeatedBlockFilter(/^Your Worker has access to the following bindings:/);
+  forwardLines(child.stdout, process.stdout, (line) => bindingsTable.keep(line));
+  forwardLines(child.stderr, process.stderr, (line) => bindingsTable.keep(line));
+  return child;
+}
+
+/**
+ * wrangler prints its bindings table again whenever another local `wrangler dev` comes or goes
+ * (its dev registry): a table identical to the one already shown is dropped.
+ */
+export class RepeatedBlockFilter {
+  private shown = new Set<string>();
+  private block: string[] | null = null;
+  private held: string[] = [];
+  private readonly start: RegExp;
+  constructor(start: RegExp) {
+    this.start = start;
+  }
+
+  /** The lines to print now for this line (none while a block is being collected). */
+  keep(line: string): string[] {
+    if (this.block === null) {
+      if (!this.start.test(stripAnsi(line))) return [line];
+      this.block = [];
+    }
+    this.block.push(stripAnsi(line));
+    this.held.push(line);
+    // A block ends at its first empty line.
+    if (stripAnsi(line).trim() !== '' || this.block.length === 1) return [];
+    const key = this.block.join('\n');
+    const lines = this.held;
+    this.block = null;
+    this.held = [];
+    if (this.shown.has(key)) return [];
+    this.shown.add(key);
+    return lines;
+  }
+}
+
+function stripAnsi(line: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI colour codes start with ESC.
+  return line.replace(/\x1b\[[0-9;]*m/g, '');
+}
+
+function forwardLines(
+  from: NodeJS.ReadableStream | null,
+  to: NodeJS.WritableStream,
+  filter: (line: string) => string[],
+): void {
+  if (!from) return;
+  let rest = '';
+  from.setEncoding('utf8');
+  from.on('data', (chunk: string) => {
+    const lines = (rest + chunk).split('\n');
+    rest = lines.pop() ?? '';
+    for (const line of lines) for (const kept of filter(line)) to.write(`${kept}\n`);
+  });
+  from.on('end', () => {
+    if (rest) to.write(rest);
+  });
 }
 
 function stopChild(child: ChildProcess): Promise<void> {

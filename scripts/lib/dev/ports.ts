@@ -1,5 +1,6 @@
 import { createConnection, createServer } from 'node:net';
 import { GatewayError } from '../../../src/errors/gateway-error.ts';
+import { describeProcess, devStackAbove, listenerOn } from './process-info.ts';
 
 /** A TCP port on loopback that nothing listens on right now. */
 export function findFreePort(): Promise<number> {
@@ -35,8 +36,24 @@ export async function assertPortFree(port: number, purpose: string, variable: st
   });
   if (inUse) {
     throw new PortInUseError(
-      `Port ${port}, wanted for ${purpose}, is already in use. If an earlier \`npm run dev\` is still running, ` +
-        `stop it; otherwise choose another port, e.g. ${variable}=${port + 100} npm run dev.`,
+      `Port ${port}, wanted for ${purpose}, is already in use${holderOf(port)}. ${adviceFor(port, variable)}`,
     );
   }
+}
+
+/** " by pid N (`command`)" when this machine says who listens, so a leftover of a crash can be found. */
+function holderOf(port: number): string {
+  const pid = listenerOn(port);
+  if (pid === undefined) return '';
+  const stack = devStackAbove(pid);
+  const owner =
+    stack !== undefined && stack !== process.pid ? `, part of the \`npm run dev\` ${describeProcess(stack)}` : '';
+  return ` by ${describeProcess(pid)}${owner}`;
+}
+
+function adviceFor(port: number, variable: string): string {
+  return (
+    'If an earlier `npm run dev` is still running (or was left behind by a crash), stop it; ' +
+    `otherwise choose another port, e.g. ${variable}=${port + 100} npm run dev.`
+  );
 }
