@@ -12,6 +12,8 @@ import { startWsBridge, type WsBridge } from '../ws-bridge.ts';
 import { type LocalPostgres, startLocalPostgres } from './local-postgres.ts';
 import { assertPortFree } from './ports.ts';
 import { startStandInGitHub } from './stand-in-github.ts';
+import { workerTypesUpToDate } from './worker-types.ts';
+import { forwardLines, WranglerOutputFilter } from './wrangler-output.ts';
 
 const DEV_DATABASE = 'gateway';
 const STAND_IN_DEV_CLIENT_ID = 'Iv1.local-stand-in';
@@ -208,6 +210,10 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     // localhost, not 127.0.0.1: browsers accept Secure cookies over plain http only from localhost.
     const workerUrl = `http://localhost:${options.workerPort}`;
     await waitForHealthy(`http://127.0.0.1:${options.workerPort}/health`, exited);
+    // wrangler's own hint is dropped (wrangler-output.ts); this is the check `npm run types` agrees with.
+    void workerTypesUpToDate(options.rootDir, wranglerEntryOf(options.rootDir)).then((upToDate) => {
+      if (!upToDate) options.log('worker-configuration.d.ts is out of date with wrangler.toml: run `npm run types`.');
+    });
     return { workerUrl, databaseUrl, localDatabase: !options.externalDatabaseUrl, standInGitHubUrl, exited, stop };
   } catch (error) {
     await stop();
@@ -232,13 +238,16 @@ function ensureLocalSecrets(devVarsFile: string, log: (line: string) => void): v
   log(`Generated ${Object.keys(missing).join(', ')} for local use in ${path.basename(devVarsFile)}`);
 }
 
+/** wrangler's entry, run on this Node (from the project), not whatever `node` is first on PATH. */
+function wranglerEntryOf(rootDir: string): string {
+  return path.join(rootDir, 'node_modules', 'wrangler', 'bin', 'wrangler.js');
+}
+
 function startWrangler(options: DevStackOptions, envFile: string): ChildProcess {
-  // Run wrangler on this Node (24, from the project), not whatever `node` is first on PATH.
-  const wranglerEntry = path.join(options.rootDir, 'node_modules', 'wrangler', 'bin', 'wrangler.js');
   const child = spawn(
     process.execPath,
     [
-      wranglerEntry,
+      wranglerEntryOf(options.rootDir),
       'dev',
       '--ip',
       '127.0.0.1',
@@ -261,66 +270,10 @@ function startWrangler(options: DevStackOptions, envFile: string): ChildProcess 
       },
     },
   );
-  const bindingsTable = new RepeatedBlockFilter(/^Your Worker has access to the following bindings:/);
-  forwardLines(child.stdout, process.stdout, (line) => bindingsTable.keep(line));
-  forwardLines(child.stderr, process.stderr, (line) => bindingsTable.keep(line));
+  const filter = new WranglerOutputFilter();
+  forwardLines(child.stdout, process.stdout, (line) => filter.keep(line));
+  forwardLines(child.stderr, process.stderr, (line) => filter.keep(line));
   return child;
-}
-
-/**
- * wrangler prints its bindings table again whenever another local `wrangler dev` comes or goes
- * (its dev registry): a table identical to the one already shown is dropped.
- */
-export class RepeatedBlockFilter {
-  private shown = new Set<string>();
-  private block: string[] | null = null;
-  private held: string[] = [];
-  private readonly start: RegExp;
-  constructor(start: RegExp) {
-    this.start = start;
-  }
-
-  /** The lines to print now for this line (none while a block is being collected). */
-  keep(line: string): string[] {
-    if (this.block === null) {
-      if (!this.start.test(stripAnsi(line))) return [line];
-      this.block = [];
-    }
-    this.block.push(stripAnsi(line));
-    this.held.push(line);
-    // A block ends at its first empty line.
-    if (stripAnsi(line).trim() !== '' || this.block.length === 1) return [];
-    const key = this.block.join('\n');
-    const lines = this.held;
-    this.block = null;
-    this.held = [];
-    if (this.shown.has(key)) return [];
-    this.shown.add(key);
-    return lines;
-  }
-}
-
-function stripAnsi(line: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI colour codes start with ESC.
-  return line.replace(/\x1b\[[0-9;]*m/g, '');
-}
-
-function forwardLines(
-  from: NodeJS.ReadableStream | null,
-  to: NodeJS.WritableStream,
-  filter: (line: string) => string[],
-): void {
-  if (!from) return;
-  let rest = '';
-  from.setEncoding('utf8');
-  from.on('data', (chunk: string) => {
-    const lines = (rest + chunk).split('\n');
-    rest = lines.pop() ?? '';
-    for (const line of lines) for (const kept of filter(line)) to.write(`${kept}\n`);
-  });
-  from.on('end', () => {
-    if (rest) to.write(rest);
-  });
 }
 
 function stopChild(child: ChildProcess): Promise<void> {
