@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { auditEntryJson } from '../audit/entry-json.ts';
 import { queryAudit } from '../audit/query.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
 import type { AppEnv } from '../http/context.ts';
@@ -12,6 +13,7 @@ import {
   updateServiceAccess,
 } from '../services/admin.ts';
 import { registerService } from '../services/register-service.ts';
+import { serviceJson } from '../services/service-json.ts';
 import { setWhitelisted } from '../users/whitelist.ts';
 import {
   ADMIN_SCOPE,
@@ -33,20 +35,6 @@ function serviceIdFrom(id: string): string {
       'There is no such service; `npm run services:list` shows them.',
     );
   return id;
-}
-
-function serviceJson(service: ServiceSummary) {
-  return {
-    id: service.identifier,
-    name: service.displayName,
-    scopes: service.scopes,
-    redirect_uris: service.redirectUris,
-    active: service.isActive,
-    legacy_key: service.legacyKey,
-    previous_key_expires_at: service.previousKeyExpiresAt?.toISOString() ?? null,
-    last_used_at: service.lastUsedAt?.toISOString() ?? null,
-    created_at: service.createdAt.toISOString(),
-  };
 }
 
 /** A refused rotation says how to force it, in the API's words (the command says `--force`). */
@@ -143,18 +131,7 @@ serve(adminRoutes, auditRoute, async (c) => {
   });
   return c.json(
     {
-      entries: page.entries.map((entry) => ({
-        id: entry.id,
-        at: entry.at.toISOString(),
-        service: entry.service,
-        user_id: entry.userId,
-        action: entry.action,
-        success: entry.success,
-        code: entry.code,
-        request_id: entry.requestId,
-        ip_address: entry.ipAddress,
-        user_agent: entry.userAgent,
-      })),
+      entries: page.entries.map(auditEntryJson),
       next_cursor: page.nextCursor,
     },
     200,

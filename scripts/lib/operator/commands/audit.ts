@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { type AuditEntry, queryAudit } from '../../../../src/audit/query.ts';
+import { auditEntryJson } from '../../../../src/audit/entry-json.ts';
+import { queryAudit } from '../../../../src/audit/query.ts';
 import { UUID_PATTERN } from '../../../../src/db/ids.ts';
 import { timestamp } from '../../../../src/validation/operator-input.ts';
 import { AUDIT_HEADERS, auditCells } from '../audit-lines.ts';
@@ -18,22 +19,6 @@ interface AuditFlags {
   limit: string;
   cursor?: string;
   json: boolean;
-}
-
-/** An audit entry as the admin API shows it (docs/api.md): snake_case names, ISO times. */
-function auditEntryJson(entry: AuditEntry) {
-  return {
-    id: entry.id,
-    at: entry.at.toISOString(),
-    service: entry.service,
-    user_id: entry.userId,
-    action: entry.action,
-    success: entry.success,
-    code: entry.code,
-    request_id: entry.requestId,
-    ip_address: entry.ipAddress,
-    user_agent: entry.userAgent,
-  };
 }
 
 /** `gateway audit query`: the audit log, newest first, paged. */

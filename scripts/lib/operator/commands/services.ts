@@ -10,6 +10,7 @@ import {
   updateServiceAccess,
 } from '../../../../src/services/admin.ts';
 import { KNOWN_SCOPES, registerService } from '../../../../src/services/register-service.ts';
+import { serviceJson } from '../../../../src/services/service-json.ts';
 import { escapeControl } from '../../../../src/validation/control-characters.ts';
 import { jsonForTerminal, numberFlag, runCommand, UsageError } from '../cli.ts';
 import { withOperatorDatabase } from '../operator-database.ts';
@@ -17,21 +18,6 @@ import { collect, count, formatTable, usageLine } from './shared.ts';
 
 const MAX_HOURS = MAX_GRACE_SECONDS / 3600;
 const DEFAULT_HOURS = DEFAULT_GRACE_SECONDS / 3600;
-
-/** A service as the admin API shows it (docs/api.md): snake_case names, ISO times. */
-function serviceJson(service: ServiceSummary) {
-  return {
-    id: service.identifier,
-    name: service.displayName,
-    scopes: service.scopes,
-    redirect_uris: service.redirectUris,
-    active: service.isActive,
-    legacy_key: service.legacyKey,
-    previous_key_expires_at: service.previousKeyExpiresAt?.toISOString() ?? null,
-    last_used_at: service.lastUsedAt?.toISOString() ?? null,
-    created_at: service.createdAt.toISOString(),
-  };
-}
 
 function serviceRow(service: ServiceSummary): string[] {
   const key = service.legacyKey

@@ -1,0 +1,20 @@
+import type { AuditEntry } from './query.ts';
+
+/**
+ * An audit entry as the admin API answers it and `gateway audit query --json` prints it
+ * (docs/api.md): snake_case names, ISO times.
+ */
+export function auditEntryJson(entry: AuditEntry) {
+  return {
+    id: entry.id,
+    at: entry.at.toISOString(),
+    service: entry.service,
+    user_id: entry.userId,
+    action: entry.action,
+    success: entry.success,
+    code: entry.code,
+    request_id: entry.requestId,
+    ip_address: entry.ipAddress,
+    user_agent: entry.userAgent,
+  };
+}
