@@ -69,12 +69,16 @@ export async function setWhitelistedByGitHubId(
   githubUserId: string,
   allowed: boolean,
   options: { login?: string } = {},
-): Promise<SignedInUser | null> {
+): Promise<(SignedInUser & { changed: boolean }) | null> {
   const byId = eq(users.githubUserId, githubUserId);
+  const person = options.login === undefined ? byId : and(byId, hasLogin(options.login));
+  // Only a row in the other state is written, so a repeat leaves updated_at alone and says so.
   const [row] = await db
     .update(users)
     .set({ isWhitelisted: allowed })
-    .where(options.login === undefined ? byId : and(byId, hasLogin(options.login)))
+    .where(and(person, ne(users.isWhitelisted, allowed)))
     .returning(signedInColumns);
-  return row ?? null;
+  if (row) return { ...row, changed: true };
+  const [unchanged] = await db.select(signedInColumns).from(users).where(person);
+  return unchanged ? { ...unchanged, changed: false } : null;
 }

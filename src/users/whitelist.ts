@@ -7,8 +7,8 @@ const MAX_LISTED = 10;
 
 export type PersonRef = { login: string } | { githubId: string };
 
-/** The person after the change. */
-export type WhitelistChange = SignedInUser;
+/** The person after the change; `changed` is false when they were in that state already. */
+export type WhitelistChange = SignedInUser & { changed: boolean };
 
 /**
  * More than one person carries this login: data from before logins were kept unique (the old

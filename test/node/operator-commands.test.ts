@@ -43,6 +43,26 @@ describe('npm run users:whitelist / users:unwhitelist', () => {
     expect(result.output).toContain('No one called nobody-yet has signed in yet. Ask them to sign in once');
   });
 
+  it('says so when the person is already in the state asked for, and exits 0', async () => {
+    const url = await createDatabase({ migrated: true });
+    await addPerson(url, 'hubot', '777');
+    expect((await runOperatorCommand('users-whitelist', ['hubot'], { DATABASE_URL: url })).code).toBe(0);
+    const again = await runOperatorCommand('users-whitelist', ['hubot'], { DATABASE_URL: url });
+    expect(again.code).toBe(0);
+    expect(again.output.trim()).toBe('hubot (GitHub id 777) is already allowed in; nothing changed.');
+    await runOperatorCommand('users-whitelist', ['--remove', 'hubot'], { DATABASE_URL: url });
+    const out = await runOperatorCommand('users-whitelist', ['--remove', 'hubot'], { DATABASE_URL: url });
+    expect(out.output.trim()).toBe('hubot (GitHub id 777) was not allowed in; nothing changed.');
+    expect(await whitelisted(url, '777')).toBe(false);
+  });
+
+  it('names an unknown GitHub id as an id, not as a name', async () => {
+    const url = await createDatabase({ migrated: true });
+    const result = await runOperatorCommand('users-whitelist', ['--github-id', '123'], { DATABASE_URL: url });
+    expect(result.code).toBe(1);
+    expect(result.output).toContain('No one with GitHub id 123 has signed in yet.');
+  });
+
   it('refuses a login two people carry, naming their GitHub ids, and changes neither', async () => {
     const url = await createDatabase({ migrated: true });
     await addPerson(url, 'octo', '101');

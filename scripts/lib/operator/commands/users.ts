@@ -29,17 +29,22 @@ export function addUserCommands(program: Command): void {
             usageLine(command),
           );
           const changed = await withOperatorDatabase(({ db }) => setWhitelisted(db, person, allowed));
-          const who = 'login' in person ? person.login : `GitHub id ${person.githubId}`;
           if (!changed) {
+            const nobody =
+              'login' in person ? `No one called ${person.login}` : `No one with GitHub id ${person.githubId}`;
             console.error(
-              `No one called ${who} has signed in yet. Ask them to sign in once (they will see the access-pending page), then run this again.`,
+              `${nobody} has signed in yet. Ask them to sign in once (they will see the access-pending page), then run this again.`,
             );
             return 1;
           }
           // The login comes from the database (the old system's rows too): printed escaped.
-          console.log(
-            `${escapeControl(changed.githubLogin ?? who)} (GitHub id ${escapeControl(changed.githubUserId)}) is ${allowed ? 'now allowed in' : 'no longer allowed in'}.`,
-          );
+          const id = `GitHub id ${escapeControl(changed.githubUserId)}`;
+          const who = changed.githubLogin === null ? id : `${escapeControl(changed.githubLogin)} (${id})`;
+          if (!changed.changed) {
+            console.log(`${who} ${allowed ? 'is already allowed in' : 'was not allowed in'}; nothing changed.`);
+            return 0;
+          }
+          console.log(`${who} is ${allowed ? 'now allowed in' : 'no longer allowed in'}.`);
           return 0;
         }),
       );
