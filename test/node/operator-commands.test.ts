@@ -148,6 +148,17 @@ describe('npm run services:register', () => {
     expect(result.output).toContain(message);
   });
 
+  it('without arguments prints its usage and exits 2, touching no database', async () => {
+    // A closed port: a command that reached for the database would say it cannot reach it.
+    const result = await runOperatorCommand('services-register', [], {
+      DATABASE_URL: 'postgres://postgres:unused@127.0.0.1:1/gateway',
+    });
+    expect(result.code).toBe(2);
+    expect(result.output).toContain('Name the service with --id');
+    expect(result.output).toContain('Usage: gateway services register --id <id> [--name <display name>]');
+    expect(result.output).not.toContain('Cannot reach');
+  });
+
   it('refuses an id that is taken', async () => {
     const url = await createDatabase({ migrated: true });
     expect((await runOperatorCommand('services-register', ['--id', 'twice'], { DATABASE_URL: url })).code).toBe(0);

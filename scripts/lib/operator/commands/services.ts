@@ -52,12 +52,17 @@ export function addServiceCommands(program: Command): void {
       `what it may do (repeatable): ${KNOWN_SCOPES.join(', ')} (default: users:verify)`,
       collect,
     )
-    .action((flags: { id?: string; name?: string; redirectUri?: string[]; scope?: string[] }) =>
+    .action((flags: { id?: string; name?: string; redirectUri?: string[]; scope?: string[] }, command: Command) =>
       runCommand(async () => {
+        const identifier = flags.id;
+        if (identifier === undefined)
+          throw new UsageError(
+            `Name the service with --id (how it names itself when it calls).\nUsage: ${usageLine(command)}`,
+          );
         const service = await withOperatorDatabase(({ db }) =>
           registerService(db, {
-            identifier: flags.id ?? '',
-            displayName: flags.name ?? flags.id ?? '',
+            identifier,
+            displayName: flags.name ?? identifier,
             scopes: flags.scope ?? ['users:verify'],
             redirectUris: flags.redirectUri ?? [],
           }),
