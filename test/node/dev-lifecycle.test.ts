@@ -1,11 +1,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { findFreePort } from '../../scripts/lib/dev/ports.ts';
+import { isAlive } from '../../scripts/lib/dev/process-info.ts';
 import { type RunningChild, runScript } from '../support/node/child.ts';
+import { portOpen } from '../support/node/port-open.ts';
 
 // How `npm run dev` lives with the processes around it: its parent going, its Postgres dying, a
 // second instance on its data folder or ports. Real stacks on free ports (slow: kept to two).
@@ -40,7 +41,7 @@ afterEach(async () => {
     }
   }
   running.clear();
-  for (const pid of stacksUnderParent) if (isRunning(pid)) process.kill(pid, 'SIGTERM');
+  for (const pid of stacksUnderParent) if (isAlive(pid)) process.kill(pid, 'SIGTERM');
   stacksUnderParent.clear();
   for (const pid of processesNaming(root)) process.kill(pid, 'SIGTERM');
 });
@@ -83,26 +84,6 @@ function processesNaming(text: string): number[] {
   return found;
 }
 
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function portOpen(port: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port: Number(port) });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
 /** Waits (up to a deadline, not a timing assertion) until `done` holds; returns whether it did. */
 async function eventually(done: () => boolean | Promise<boolean>, deadlineMs = 30_000): Promise<boolean> {
   const deadline = Date.now() + deadlineMs;
@@ -131,7 +112,7 @@ describe('npm run dev among other processes', () => {
 
     parent.child.kill('SIGTERM');
     await parent.exited;
-    expect(await eventually(() => !isRunning(stackPid) && processesNaming(root).length === 0)).toBe(true);
+    expect(await eventually(() => !isAlive(stackPid) && processesNaming(root).length === 0)).toBe(true);
     expect(await eventually(() => allPortsClosed(ports))).toBe(true);
     expect(parent.output()).toContain('is gone: stopping.');
 
@@ -164,7 +145,7 @@ describe('npm run dev among other processes', () => {
     expect(sameFolder.output()).toContain(`Another \`npm run dev\`, pid ${firstPid} (`);
     expect(sameFolder.output()).toContain(`is using the data folder ${dataDir}`);
     expect(sameFolder.output()).not.toContain(`kill ${postgresPid}`);
-    expect(isRunning(postgresPid)).toBe(true);
+    expect(isAlive(postgresPid)).toBe(true);
 
     // Its Postgres killed: said in one line, and the stack stops instead of serving 503s.
     process.kill(postgresPid, 'SIGKILL');

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { createConnection, createServer } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
@@ -11,6 +11,7 @@ import { findFreePort } from '../../scripts/lib/dev/ports.ts';
 import { readDevVars } from '../../scripts/lib/dev-vars.ts';
 import { openNodeDatabase } from '../../scripts/lib/node-database.ts';
 import { type RunningChild, runScript } from '../support/node/child.ts';
+import { portOpen } from '../support/node/port-open.ts';
 
 let root: string;
 let ports: { PORT: string; PGPORT: string; BRIDGE_PORT: string; GITHUB_STAND_IN_PORT: string };
@@ -51,17 +52,6 @@ function startDev(vars = devVarsFile): RunningChild {
   const dev = runScript('scripts/dev.ts', [], { ...env, ...ports, PGDATA_DIR: dataDir, DEV_VARS_FILE: vars });
   running.add(dev);
   return dev;
-}
-
-function portOpen(port: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port: Number(port) });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 /** Processes whose command line names our data directory: a running (or orphaned) postgres. */

@@ -1,24 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { CHECKOUT, readSourceFiles } from '../support/node/source-files.ts';
 
 // One error model (docs/decisions.md): every expected failure is a GatewayError (src/errors/) with
 // a code and a kind; the HTTP error handler maps kinds to statuses, the operator commands map
 // kinds to exit codes, and the pages render their own errors. These scans keep it that way.
 
-const root = path.resolve(import.meta.dirname, '../..');
-
-function sourceFiles(folder: string): string[] {
-  return readdirSync(path.join(root, folder), { recursive: true, withFileTypes: true })
-    .filter((entry) => entry.isFile() && entry.name.endsWith('.ts'))
-    .map((entry) => path.relative(root, path.join(entry.parentPath, entry.name)));
-}
-
-const files = [...sourceFiles('src'), ...sourceFiles('scripts')].map((file) => ({
-  file,
-  text: readFileSync(path.join(root, file), 'utf8'),
-}));
+const files = readSourceFiles('src', 'scripts');
 
 describe('one error model', () => {
   it('every error class in src/ and scripts/ extends GatewayError (or another that does); only GatewayError extends Error', () => {
@@ -66,7 +54,7 @@ describe('one error model', () => {
            const { GatewayError } = await import('./src/errors/gateway-error.ts');
            await runCommand(async () => { throw ${thrown}; });`,
         ],
-        { cwd: root, encoding: 'utf8' },
+        { cwd: CHECKOUT, encoding: 'utf8' },
       );
     const input = exitOf("new GatewayError('some_new_input_code', 'input', 'Give a name.')");
     expect([input.status, input.stderr.trim()]).toEqual([2, 'Give a name.']);
