@@ -38,8 +38,8 @@ describe('db:migrate:dev', () => {
     expect(result.applied).toEqual(repositoryMigrations());
     expect(result.created).toMatch(/^\d{14}_add_nickname$/);
     const written = readFileSync(path.join(folder, result.created ?? '', 'migration.sql'), 'utf8');
-    expect(written).toContain('ALTER TABLE "users" ADD COLUMN "nickname" text;');
-    expect(written).toContain('Made by `npm run db:migrate:dev`');
+    expect(written).toContain('ALTER TABLE "users" ADD COLUMN IF NOT EXISTS "nickname" text;');
+    expect(written).toContain('Made by `npx gateway db migrate-dev`');
 
     const statuses = await withMigrationSession(url, ({ session }) =>
       migrationStatus({ session, migrationsDir: folder }),
