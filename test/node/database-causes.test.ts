@@ -50,7 +50,7 @@ const FAULTS: [fault: string, url: () => Promise<string>, cause: (url: string) =
   [
     'an unmigrated database',
     async () => createDatabase({ migrated: false }),
-    (url) => `The database at ${where(url)} has no gateway tables: run \`npm run db:migrate\``,
+    (url) => `The database at ${where(url)} has no gateway tables: run \`npx gateway db migrate\``,
   ],
 ];
 

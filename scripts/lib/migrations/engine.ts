@@ -33,7 +33,7 @@ export interface MigrateResult {
   applied: string[];
 }
 
-/** `db:migrate`: applies pending migrations in order, refusing what docs/migrations.md ("Production") says to refuse. */
+/** `gateway db migrate`: applies pending migrations in order, refusing what docs/migrations.md ("Production") says to refuse. */
 export async function migrate(options: EngineOptions): Promise<MigrateResult> {
   return withLock(options, async () => {
     const statuses = computeStatus(readMigrations(options.migrationsDir), await readLedger(options.session));
@@ -55,7 +55,7 @@ export async function migrate(options: EngineOptions): Promise<MigrateResult> {
   });
 }
 
-/** `db:migrate:status`: read-only, so it takes no lock and creates no ledger. */
+/** `gateway db status`: read-only, so it takes no lock and creates no ledger. */
 export async function migrationStatus(
   options: Pick<EngineOptions, 'session' | 'migrationsDir'>,
 ): Promise<MigrationStatus[]> {
@@ -64,7 +64,7 @@ export async function migrationStatus(
 
 export type ResolveAction = { applied: string } | { rolledBack: string };
 
-/** `db:migrate:resolve`: marks a migration without running it, as Prisma's `migrate resolve` does. */
+/** `gateway db resolve`: marks a migration without running it, as Prisma's `migrate resolve` does. */
 export async function resolveMigration(options: EngineOptions, action: ResolveAction): Promise<string> {
   return withLock(options, async () => {
     const files = readMigrations(options.migrationsDir);
@@ -81,7 +81,7 @@ export async function resolveMigration(options: EngineOptions, action: ResolveAc
         );
       }
       await markRolledBack(options.session, name);
-      return `Marked ${name} as rolled back. Fix the file if needed; \`npm run db:migrate\` will run it again.`;
+      return `Marked ${name} as rolled back. Fix the file if needed; \`npx gateway db migrate\` will run it again.`;
     }
 
     switch (status.state) {
@@ -138,16 +138,16 @@ function refuseFailed(statuses: MigrationStatus[]): void {
     'failed_migration_recorded',
     `A failed migration is recorded, so nothing more is applied until it is resolved:\n${lines.join('\n')}\n` +
       'If the database holds none of it (or you undid it) and the file is fixed, let it run again:\n' +
-      `  npm run db:migrate:resolve -- --rolled-back ${name}\n` +
+      `  npx gateway db resolve --rolled-back ${name}\n` +
       'If you completed it by hand, record it as applied:\n' +
-      `  npm run db:migrate:resolve -- --applied ${name}`,
+      `  npx gateway db resolve --applied ${name}`,
   );
 }
 
 function warnAboutDrift(statuses: MigrationStatus[], log: (line: string) => void): void {
   for (const status of statuses) {
     if (status.state === 'modified') {
-      log(`Warning: ${status.name} changed after it was applied (see npm run db:migrate:status).`);
+      log(`Warning: ${status.name} changed after it was applied (see npx gateway db status).`);
     } else if (status.state === 'unknown') {
       log(`Warning: ${status.name} is applied in the database but not in this checkout (is the checkout older?).`);
     }
@@ -259,11 +259,11 @@ function asStatementFailure(error: unknown, migration: MigrationFile) {
       const consequence = transactional
         ? 'Nothing of it was applied (it ran in one transaction); it is recorded as failed.\n' +
           `Fix ${relativeFile(migration)}, then run:\n` +
-          `  npm run db:migrate:resolve -- --rolled-back ${migration.name}\n  npm run db:migrate`
+          `  npx gateway db resolve --rolled-back ${migration.name}\n  npx gateway db migrate`
         : `It ran without a transaction and ${appliedSteps} statement(s) before this one were applied; it is recorded as failed.\n` +
           'Finish or undo those statements by hand, then record what you did:\n' +
-          `  npm run db:migrate:resolve -- --applied ${migration.name}      (completed by hand)\n` +
-          `  npm run db:migrate:resolve -- --rolled-back ${migration.name}  (undone; it runs again)`;
+          `  npx gateway db resolve --applied ${migration.name}      (completed by hand)\n` +
+          `  npx gateway db resolve --rolled-back ${migration.name}  (undone; it runs again)`;
       return new MigrationError(
         'migration_failed',
         `Migration ${migration.name} failed at ${where}:${shown}Postgres said: ${reason}\n${consequence}`,
@@ -297,6 +297,6 @@ function unknownMigration(name: string, files: MigrationFile[]): MigrationError 
   return new MigrationError(
     'unknown_migration',
     `There is no migration named "${name}" in migrations/.${suggestion} Names are the folder names; ` +
-      '`npm run db:migrate:status` lists them.',
+      '`npx gateway db status` lists them.',
   );
 }

@@ -56,12 +56,12 @@ function adviceFor(statuses: MigrationStatus[]): string[] {
   if (failed.length > 0) {
     advice.push(
       `Failed: ${failed.join(', ')} did not finish, and nothing more applies until it is resolved. If the database holds ` +
-        `none of it, fix the file and run \`npm run db:migrate:resolve -- --rolled-back ${failed[0]}\` (it runs again); ` +
-        `if you completed it by hand, \`npm run db:migrate:resolve -- --applied ${failed[0]}\`.`,
+        `none of it, fix the file and run \`npx gateway db resolve --rolled-back ${failed[0]}\` (it runs again); ` +
+        `if you completed it by hand, \`npx gateway db resolve --applied ${failed[0]}\`.`,
     );
   }
   if (pending.length > 0)
-    advice.push(`Pending: run \`npm run db:migrate\` to apply ${pending.length === 1 ? 'it' : 'them'}.`);
+    advice.push(`Pending: run \`npx gateway db migrate\` to apply ${pending.length === 1 ? 'it' : 'them'}.`);
   const historical = modified.filter((name) => HISTORICAL_MIGRATIONS.has(name));
   const edited = modified.filter((name) => !HISTORICAL_MIGRATIONS.has(name));
   if (historical.length > 0) {
@@ -69,14 +69,14 @@ function adviceFor(statuses: MigrationStatus[]): string[] {
       `Modified, from the old system: ${historical.join(', ')}. This database was migrated by the old Prisma system, whose ` +
         "SQL files differ byte for byte from this project's rewrite of the same history, so their checksums differ. " +
         'Nothing is re-run. After checking the schema matches (docs/migrations.md, "Adopting"), record this checkout\'s ' +
-        `files as the applied ones: \`npm run db:migrate:resolve -- --applied NAME\` for each.`,
+        `files as the applied ones: \`npx gateway db resolve --applied NAME\` for each.`,
     );
   }
   if (edited.length > 0) {
     advice.push(
       `Modified: ${edited.join(', ')} changed after being applied; the database still has the old version. Applied ` +
         'migrations are not edited: restore the file from git and put the change in a new migration. If the database ' +
-        'really holds the new version, `npm run db:migrate:resolve -- --applied NAME` records it.',
+        'really holds the new version, `npx gateway db resolve --applied NAME` records it.',
     );
   }
   if (unknown.length > 0) {

@@ -102,9 +102,10 @@ export class AmbiguousSchemaChangeError extends GatewayError<'ambiguous_schema_c
       [
         'drizzle/schema.ts both adds and removes a column (or a table) that could be a rename, and a',
         'generated migration cannot tell which. Nothing was written. Either make the change in two steps',
-        '(add, run db:migrate:dev; then remove, run it again), or write the migration yourself: a new folder',
+        '(add the new one and run `npx gateway db migrate-dev --name NAME`; then remove the old one and run it',
+        'again with another name), or write the migration yourself: a new folder',
         'migrations/<YYYYMMDDHHMMSS>_<name>/migration.sql with ALTER TABLE ... RENAME COLUMN ... TO ...;',
-        'then `npm run db:migrate:dev` applies it and should report that the database matches.',
+        'then `npx gateway db migrate-dev` applies it and should report that the database matches.',
       ].join('\n'),
     );
   }

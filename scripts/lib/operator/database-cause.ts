@@ -23,7 +23,7 @@ const KIND_OF_CAUSE: Record<DatabaseCause, ErrorKind> = {
 };
 
 /** The command that brings a database up to this checkout's schema, as the hints name it. */
-export const MIGRATE_COMMAND = '`npm run db:migrate`';
+export const MIGRATE_COMMAND = '`npx gateway db migrate`';
 
 export class DatabaseCauseError extends GatewayError<DatabaseCause> {
   constructor(cause: DatabaseCause, message: string, original?: unknown) {

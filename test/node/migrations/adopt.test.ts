@@ -69,7 +69,7 @@ describe('adopting a database the old Prisma system migrated', () => {
     const explained = formatStatus(before.result);
     expect(explained).toContain('Modified, from the old system: 20241211000000_initial_setup');
     expect(explained).toContain('Nothing is re-run');
-    expect(explained).toContain('npm run db:migrate:resolve -- --applied NAME');
+    expect(explained).toContain('npx gateway db resolve --applied NAME');
 
     const cli = await runOperatorCommand('db-migrate-status', [], { DATABASE_URL: url, MIGRATIONS_DIR: folder });
     expect(cli.code).toBe(1);

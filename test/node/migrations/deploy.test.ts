@@ -94,7 +94,7 @@ describe('a failing migration', () => {
     expect(failure.message).toContain(`Migration ${broken} failed at statement 2 (line 2)`);
     expect(failure.message).toContain('ALTER TABLE "users" ADD COLUMN "nope" NO_SUCH_TYPE');
     expect(failure.message).toContain('type "no_such_type" does not exist');
-    expect(failure.message).toContain(`npm run db:migrate:resolve -- --rolled-back ${broken}`);
+    expect(failure.message).toContain(`npx gateway db resolve --rolled-back ${broken}`);
 
     await withDatabaseHandle(url, async ({ db }) => {
       // Statement 1 rolled back with the rest: the column does not exist.
@@ -110,8 +110,8 @@ describe('a failing migration', () => {
 
     const refused = await rejection(withEngine(url, folder, (options) => migrate(options)));
     expect(refused.code).toBe('failed_migration_recorded');
-    expect(refused.message).toContain(`npm run db:migrate:resolve -- --rolled-back ${broken}`);
-    expect(refused.message).toContain(`npm run db:migrate:resolve -- --applied ${broken}`);
+    expect(refused.message).toContain(`npx gateway db resolve --rolled-back ${broken}`);
+    expect(refused.message).toContain(`npx gateway db resolve --applied ${broken}`);
 
     await withEngine(url, folder, (options) => resolveMigration(options, { rolledBack: broken }));
     writeMigrationFile(folder, broken, 'ALTER TABLE "users" ADD COLUMN "nickname" TEXT;\n');

@@ -13,7 +13,7 @@ import {
 const status = (url: string, folder: string) =>
   runOperatorCommand('db-migrate-status', [], { DATABASE_URL: url, MIGRATIONS_DIR: folder });
 
-describe('npm run db:migrate:status', () => {
+describe('npx gateway db status', () => {
   it('exits 0 and says up to date when every migration is applied', async () => {
     const url = await createDatabase({ migrated: true });
     const result = await status(url, migrationsFolder());
@@ -28,7 +28,7 @@ describe('npm run db:migrate:status', () => {
     expect(result.code).toBe(1);
     expect(result.output).toMatch(/pending\s+20260101000000_add_login/);
     expect(result.output).toContain('Not up to date: 1 pending.');
-    expect(result.output).toContain('run `npm run db:migrate`');
+    expect(result.output).toContain('run `npx gateway db migrate`');
   });
 
   it('exits 1 for a failed migration and gives both resolve commands', async () => {
@@ -118,12 +118,16 @@ describe('operator mistakes get a message that says what to do', () => {
     });
     expect(result.code).toBe(1);
     expect(result.output).toContain('There is no migration named "add_login"');
-    expect(result.output).toContain('npm run db:migrate:status');
+    expect(result.output).toContain('npx gateway db status');
   });
 
-  it('migrate:dev without --name exits 2 instead of prompting', async () => {
-    const result = await runOperatorCommand('db-migrate-dev', [], {});
-    expect(result.code).toBe(2);
-    expect(result.output).toContain('Name the migration (it never prompts)');
+  it('migrate-dev without --name on a database that matches the schema applies nothing and writes nothing, exit 0', async () => {
+    const url = await createDatabase({ migrated: true });
+    const result = await runOperatorCommand('db-migrate-dev', [], {
+      DATABASE_URL: url,
+      MIGRATIONS_DIR: migrationsFolder(),
+    });
+    expect(result.code).toBe(0);
+    expect(result.output).toContain('The database matches drizzle/schema.ts: no migration written.');
   });
 });

@@ -28,19 +28,21 @@ export function addDatabaseCommands(program: Command): void {
 
   db.command('migrate-dev')
     .description('apply pending migrations, then write drizzle/schema.ts changes as a new migration')
-    .usage('--name <what_it_does> [--create-only]')
-    .option('--name <what_it_does>', 'the new migration, in snake_case (it never prompts)')
+    .usage('[--name <what_it_does>] [--create-only]')
+    .option(
+      '--name <what_it_does>',
+      'the new migration, in snake_case; needed only when drizzle/schema.ts differs (it never prompts)',
+    )
     .option('--create-only', 'write the migration without applying it', false)
-    .action((flags: { name?: string; createOnly: boolean }, command: Command) =>
+    .action((flags: { name?: string; createOnly: boolean }) =>
       runCommand(async () => {
-        if (!flags.name) throw new UsageError(`Name the migration (it never prompts).\nUsage: ${usageLine(command)}`);
         const url = resolveDatabaseUrl({ rootDir, direct: true });
         console.log(`Migrating ${describeDatabase(url)} (development)`);
         await withMigrationSession(url, (connection) =>
           migrateDev({
             connection,
             migrationsDir: migrationsDir(),
-            name: flags.name ?? '',
+            ...(flags.name === undefined ? {} : { name: flags.name }),
             createOnly: flags.createOnly,
             log,
           }),
