@@ -75,6 +75,43 @@ describe('npx gateway db status', () => {
   });
 });
 
+describe('gateway db status --json', () => {
+  const snakeCase = (key: string) => /^[a-z]+(_[a-z]+)*$/.test(key);
+
+  it('prints every migration in snake_case (name, state, applied_at, ...) and exits 0 when up to date', async () => {
+    const url = await createDatabase({ migrated: true });
+    const result = await runOperatorCommand('db-migrate-status', ['--json'], {
+      DATABASE_URL: url,
+      MIGRATIONS_DIR: migrationsFolder(),
+    });
+    expect(result.code).toBe(0);
+    const parsed = JSON.parse(result.output) as { up_to_date: boolean; migrations: Record<string, unknown>[] };
+    expect(parsed.up_to_date).toBe(true);
+    expect(parsed.migrations.map((migration) => migration.name)).toEqual(repositoryMigrations());
+    const first = parsed.migrations[0] ?? {};
+    expect(first).toMatchObject({ name: '20241211000000_initial_setup', state: 'applied' });
+    expect(Date.parse(String(first.applied_at))).not.toBeNaN();
+    for (const migration of parsed.migrations) expect(Object.keys(migration).every(snakeCase)).toBe(true);
+    expect(Object.keys(parsed).every(snakeCase)).toBe(true);
+  });
+
+  it('exits 1 unless up to date: a pending migration has state pending and applied_at null', async () => {
+    const url = await createDatabase({ migrated: true });
+    const result = await runOperatorCommand('db-migrate-status', ['--json'], {
+      DATABASE_URL: url,
+      MIGRATIONS_DIR: migrationsFolder({ '20270101000000_add_login': 'SELECT 1;' }),
+    });
+    expect(result.code).toBe(1);
+    const parsed = JSON.parse(result.output) as { up_to_date: boolean; migrations: Record<string, unknown>[] };
+    expect(parsed.up_to_date).toBe(false);
+    expect(parsed.migrations.at(-1)).toMatchObject({
+      name: '20270101000000_add_login',
+      state: 'pending',
+      applied_at: null,
+    });
+  });
+});
+
 describe('operator mistakes get a message that says what to do', () => {
   it('a missing DATABASE_URL exits 2 and says where the local one comes from', async () => {
     const result = await runOperatorCommand('db-migrate', [], { MIGRATIONS_DIR: migrationsFolder() });

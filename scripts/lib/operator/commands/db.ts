@@ -5,7 +5,8 @@ import { migrate, migrationStatus, resolveMigration } from '../../migrations/eng
 import { formatStatus } from '../../migrations/format-status.ts';
 import { withMigrationSession } from '../../migrations/session.ts';
 import { isUpToDate } from '../../migrations/status.ts';
-import { migrationsDir, rootDir, runCommand, terminalMessage, UsageError } from '../cli.ts';
+import { migrationStatusJson } from '../../migrations/status-json.ts';
+import { jsonForTerminal, migrationsDir, rootDir, runCommand, terminalMessage, UsageError } from '../cli.ts';
 import { describeDatabase, resolveDatabaseUrl } from '../database-url.ts';
 import { usageLine } from './shared.ts';
 
@@ -53,12 +54,17 @@ export function addDatabaseCommands(program: Command): void {
 
   db.command('status')
     .description('applied / pending / failed / modified / unknown migrations; exit 1 unless up to date')
-    .action(() =>
+    .option('--json', 'print JSON: up_to_date and migrations (name, state, applied_at, started_at, ...)', false)
+    .action((flags: { json: boolean }) =>
       runCommand(async () => {
         const url = resolveDatabaseUrl({ rootDir, direct: true });
         const statuses = await withMigrationSession(url, ({ session }) =>
           migrationStatus({ session, migrationsDir: migrationsDir() }),
         );
+        if (flags.json) {
+          console.log(jsonForTerminal(migrationStatusJson(statuses)));
+          return isUpToDate(statuses) ? 0 : 1;
+        }
         console.log(`Database ${describeDatabase(url)}\n`);
         // Names and logs of unknown or failed migrations come from the database's ledger: escaped
         // (of the logs, the first line, all the table shows).
