@@ -46,6 +46,7 @@ export function startProgress(options: {
     elapsedMs: now() - started,
   });
   let lastDrawnAt = Number.NEGATIVE_INFINITY;
+  let lastDrawnDone = -1;
   let lastLineAt = started;
   let lastLineDone = 0;
   let latest = 0;
@@ -53,6 +54,7 @@ export function startProgress(options: {
     const draw = (done: number) => {
       stream.write(`\r${formatProgressBar(snapshot(done))}\x1b[K`);
       lastDrawnAt = now();
+      lastDrawnDone = done;
     };
     draw(0);
     return {
@@ -61,7 +63,7 @@ export function startProgress(options: {
         if (now() - lastDrawnAt >= REDRAW_EVERY_MS) draw(done);
       },
       finish() {
-        draw(latest);
+        if (latest !== lastDrawnDone) draw(latest);
         stream.write('\n');
       },
     };

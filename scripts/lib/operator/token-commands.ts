@@ -2,8 +2,9 @@ import { loadTokenKeyring } from '../../../src/crypto/token-cipher.ts';
 import { openNodeDatabase } from '../node-database.ts';
 import { numberFlag, rootDir } from './cli.ts';
 import { describeDatabase, resolveDatabaseUrl } from './database-url.ts';
+import { startProgress } from './progress.ts';
 import { MissingSettingError, readSetting } from './settings.ts';
-import { formatReport, type ReencryptionMode, reencryptTokens } from './token-reencryption.ts';
+import { countUsers, formatReport, type ReencryptionMode, reencryptTokens } from './token-reencryption.ts';
 
 const MAX_BATCH = 5_000;
 
@@ -11,6 +12,7 @@ const MAX_BATCH = 5_000;
 export interface ReencryptionFlags {
   dryRun: boolean;
   batchSize: string;
+  verbose: boolean;
 }
 
 /** The shared body of `gateway tokens encrypt` and `gateway tokens rotate`: keys, database, report. */
@@ -41,14 +43,17 @@ export async function runReencryptionCommand(
   );
   const database = await openNodeDatabase(url);
   try {
+    // On stderr, so that stdout holds only the report; a bar on a terminal, a few lines elsewhere.
+    const progress = startProgress({ total: await countUsers(database.db), stream: process.stderr });
     const report = await reencryptTokens({
       db: database.db,
       keyring,
       mode,
       dryRun,
       batchSize,
-      log: (line) => console.log(line),
-    });
+      log: flags.verbose ? (line) => console.log(line) : () => {},
+      onProgress: (rowsDone) => progress.update(rowsDone),
+    }).finally(() => progress.finish());
     console.log(formatReport(report, mode, dryRun));
     return report.failed > 0 ? 1 : 0;
   } finally {

@@ -26,8 +26,22 @@ export interface ReencryptionOptions {
   mode: ReencryptionMode;
   dryRun: boolean;
   batchSize: number;
+  /** One line per batch (`--verbose`); never a token, only counts. */
   log: (line: string) => void;
+  /** Called after each batch with the rows done so far (the progress bar). */
+  onProgress?: (rowsDone: number) => void;
 }
+
+/** Why a token was left as it was: each kind is counted, and a few of its rows named, never listed in full. */
+export type ProblemKind = 'no_key' | 'round_trip' | 'malformed_token';
+
+export interface Problem {
+  count: number;
+  /** The first few rows it happened to: a user id and a column, never a value. */
+  examples: TokenContext[];
+}
+
+const EXAMPLES_PER_KIND = 3;
 
 export interface ReencryptionReport {
   rows: number;
@@ -46,6 +60,10 @@ export interface ReencryptionReport {
   unreadable: number;
   /** Rows another writer changed between our read and our write; left to it (run again to check). */
   changedMeanwhile: number;
+  /** What `failed` and `unreadable` are made of, by kind. */
+  problems: Partial<Record<ProblemKind, Problem>>;
+  /** How many keys TOKEN_ENCRYPTION_PREVIOUS_KEYS held: the hint for `no_key` depends on it. */
+  previousKeys: number;
   batches: number;
   /** The most rows held at once: the batch size, whatever the table's size. */
   peakRowsInMemory: number;
@@ -71,6 +89,8 @@ export async function reencryptTokens(options: ReencryptionOptions): Promise<Ree
     failed: 0,
     unreadable: 0,
     changedMeanwhile: 0,
+    problems: {},
+    previousKeys: options.keyring.previous.length,
     batches: 0,
     peakRowsInMemory: 0,
     elapsedMs: 0,
@@ -116,6 +136,7 @@ export async function reencryptTokens(options: ReencryptionOptions): Promise<Ree
       updates.length > 0 && !options.dryRun ? await writeBatch(options.db, updates) : new Set(updates.map((u) => u.id));
     report.changedMeanwhile += updates.length - written.size;
     for (const update of updates) if (written.has(update.id)) report.encrypted += update.tokens;
+    options.onProgress?.(report.rows);
     options.log(
       `batch ${report.batches}: ${rows.length} rows read, ${written.size} row(s) ${options.dryRun ? 'would be ' : ''}written ` +
         `(${report.rows} rows so far)`,
@@ -153,14 +174,11 @@ async function nextValue(
       }
       plaintext = opened.plaintext;
     } catch (error) {
-      const code = (error as { code?: string }).code ?? 'error';
-      if (options.mode === 'encrypt-plaintext') {
-        report.unreadable += 1;
-        options.log(`  ${describe(context)}: encrypted, but no configured key reads it (${code}); left as it is`);
-      } else {
-        report.failed += 1;
-        options.log(`  ${describe(context)}: cannot read it (${code}); left as it is`);
-      }
+      const kind = (error as { code?: string }).code === 'malformed_token' ? 'malformed_token' : 'no_key';
+      // For `encrypt-plaintext` an unreadable value is not its own failure (see `unreadable`).
+      if (options.mode === 'encrypt-plaintext') report.unreadable += 1;
+      else report.failed += 1;
+      noteProblem(report, kind, context);
       return undefined;
     }
   }
@@ -170,7 +188,7 @@ async function nextValue(
   );
   if (check?.plaintext !== plaintext) {
     report.failed += 1;
-    options.log(`  ${describe(context)}: the new value did not decrypt to the same token; left as it is`);
+    noteProblem(report, 'round_trip', context);
     return undefined;
   }
   return sealed;
@@ -193,8 +211,69 @@ async function writeBatch(db: Database, updates: RowUpdate[]): Promise<Set<strin
   return new Set(result.rows.map((row) => row.id));
 }
 
+function noteProblem(report: ReencryptionReport, kind: ProblemKind, context: TokenContext): void {
+  const problem = report.problems[kind] ?? { count: 0, examples: [] };
+  report.problems[kind] = problem;
+  problem.count += 1;
+  if (problem.examples.length < EXAMPLES_PER_KIND) problem.examples.push(context);
+}
+
+/**
+ * The total for the progress bar. count(*) reads the users table's primary-key index once (an
+ * index-only scan where the visibility map allows): milliseconds for 100,000 rows, against the
+ * seconds the crypto of the pass takes. Rows added meanwhile only make the bar end early.
+ */
+export async function countUsers(db: Database): Promise<number> {
+  const [row] = await db.select({ count: sql<number>`count(*)::int` }).from(users);
+  return row?.count ?? 0;
+}
+
 function describe(context: TokenContext): string {
   return `user ${context.userId} ${context.field satisfies TokenField}`;
+}
+
+const PROBLEM_LABEL: Record<ProblemKind, string> = {
+  no_key: 'no configured key opens them',
+  malformed_token: 'in the encrypted format, but damaged (altered in the database?)',
+  round_trip: 'the new value did not decrypt to the same token (a bug: please report it)',
+};
+
+function problemLines(report: ReencryptionReport, only: ProblemKind[]): string[] {
+  return only.flatMap((kind) => {
+    const problem = report.problems[kind];
+    if (!problem) return [];
+    return [
+      `    ${problem.count} token(s): ${PROBLEM_LABEL[kind]}`,
+      `    e.g. ${problem.examples.map(describe).join(', ')}`,
+    ];
+  });
+}
+
+/** The one line that says what is most likely wrong with the keys, and which variable fixes it. */
+function keyHint(report: ReencryptionReport, mode: ReencryptionMode): string | null {
+  if (report.problems.no_key) {
+    const where =
+      report.previousKeys === 0
+        ? 'TOKEN_ENCRYPTION_PREVIOUS_KEYS is not set: set it to the key they were written with'
+        : `TOKEN_ENCRYPTION_PREVIOUS_KEYS (${report.previousKeys} key${report.previousKeys === 1 ? '' : 's'}) ` +
+          'does not list the key they were written with: add it';
+    if (mode === 'rotate')
+      return (
+        `  Most likely TOKEN_ENCRYPTION_KEY is a new key and ${where} (comma-separated if several), ` +
+        'then run again (docs/security.md).'
+      );
+    return (
+      `  Either the old system encrypted them itself (its scheme cannot be read here), or ${where} ` +
+      '(docs/security.md). Until those people sign in again, services get 409 token_unreadable for them.'
+    );
+  }
+  if (mode === 'rotate' && report.failed === 0 && report.encrypted === 0 && report.skipped > 0)
+    return (
+      '  Nothing needed re-encrypting: every token already opens with TOKEN_ENCRYPTION_KEY. If you have just made a ' +
+      'new key, this is still the old one: put the new key in TOKEN_ENCRYPTION_KEY and this one in ' +
+      'TOKEN_ENCRYPTION_PREVIOUS_KEYS (docs/security.md).'
+    );
+  return null;
 }
 
 export function formatReport(report: ReencryptionReport, mode: ReencryptionMode, dryRun: boolean): string {
@@ -206,14 +285,18 @@ export function formatReport(report: ReencryptionReport, mode: ReencryptionMode,
     `  ${report.encrypted} token(s) ${verb}`,
     `  ${report.skipped} token(s) ${skipped}, skipped`,
     `  ${report.nulls} null token(s), kept null`,
-    `  ${report.failed} token(s) failed${report.failed > 0 ? ' (listed above; left as they were)' : ''}`,
+    `  ${report.failed} token(s) failed${report.failed > 0 ? '; left as they were:' : ''}`,
+    // `encrypt-plaintext` counts what no key opens as unreadable, not failed: each list its own kinds.
+    ...(report.failed > 0
+      ? problemLines(report, mode === 'rotate' ? ['no_key', 'malformed_token', 'round_trip'] : ['round_trip'])
+      : []),
     ...(report.unreadable > 0
       ? [
-          `  ${report.unreadable} token(s) encrypted, but no configured key reads them (listed above; left as they were).`,
-          '    Either the old system encrypted them itself (its scheme cannot be read here), or a key is missing',
-          '    from TOKEN_ENCRYPTION_PREVIOUS_KEYS. Until those people sign in again, services get 409 token_unreadable for them.',
+          `  ${report.unreadable} token(s) encrypted, but no configured key reads them; left as they were:`,
+          ...problemLines(report, ['no_key', 'malformed_token']),
         ]
       : []),
+    ...[keyHint(report, mode)].filter((line) => line !== null),
     ...(report.changedMeanwhile > 0
       ? [`  ${report.changedMeanwhile} row(s) changed by another writer meanwhile; run again to check them`]
       : []),

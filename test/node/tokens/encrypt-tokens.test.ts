@@ -51,8 +51,16 @@ const mixed = (index: number) =>
     { access: 'plain', refresh: 'null' },
   ][index % 4] as { access: 'plain' | 'null' | 'sealed'; refresh: 'plain' | 'null' | 'sealed' };
 
+const userIdsIn = (output: string) => output.match(/user [0-9a-f-]{36}/g)?.length ?? 0;
+const linesMentioning = (output: string, text: string) => output.split('\n').filter((line) => line.includes(text));
+
 /** `count` users whose access token was sealed under a key nobody configured any more; then `command` runs. */
-async function runOnTokensUnderALostKey(count: number, command: string) {
+async function runOnTokensUnderALostKey(
+  count: number,
+  command: string,
+  args: string[] = [],
+  settings: Record<string, string> = {},
+) {
   const url = await createDatabase({ migrated: true });
   await withDatabaseHandle(url, async (database) =>
     seedTokenRows(
@@ -63,9 +71,10 @@ async function runOnTokensUnderALostKey(count: number, command: string) {
     ),
   );
   const before = await withDatabaseHandle(url, readTokenRows);
-  const result = await runOperatorCommand(command, [], {
+  const result = await runOperatorCommand(command, args, {
     DATABASE_URL: url,
     TOKEN_ENCRYPTION_KEY: generateMasterKey(),
+    ...settings,
   });
   return { url, before, result };
 }
@@ -116,7 +125,7 @@ describe('npm run migrate:encrypt-tokens', () => {
       seedTokenRows(database, 4_000, () => ({ access: 'plain', refresh: 'plain' })),
     );
     const { DATABASE_URL: _u, TOKEN_ENCRYPTION_KEY: _k, ...inherited } = process.env;
-    const first = runScript('scripts/gateway.ts', ['tokens', 'encrypt', '--batch-size', '50'], {
+    const first = runScript('scripts/gateway.ts', ['tokens', 'encrypt', '--batch-size', '50', '--verbose'], {
       ...inherited,
       DATABASE_URL: url,
       TOKEN_ENCRYPTION_KEY: key,
@@ -238,13 +247,17 @@ describe('npm run tokens:rotate', () => {
     expect(again.output).toContain('12 token(s) already under the current key, skipped');
   });
 
-  it("reports encrypted tokens no configured key reads (the old system's own encryption), leaves them, exits 0", async () => {
-    const { url, before, result } = await runOnTokensUnderALostKey(3, 'migrate-encrypt-tokens');
+  it("summarises encrypted tokens no configured key reads (the old system's own encryption) in one count with three example rows, leaves them, exits 0", async () => {
+    const { url, before, result } = await runOnTokensUnderALostKey(30, 'migrate-encrypt-tokens');
     expect(result.code).toBe(0);
     expect(result.output).toContain('0 token(s) already encrypted, skipped');
-    expect(result.output).toContain('3 token(s) encrypted, but no configured key reads them');
-    expect(result.output).toContain('TOKEN_ENCRYPTION_PREVIOUS_KEYS');
-    expect(result.output).toMatch(/user [0-9a-f-]{36} access_token: encrypted, but no configured key reads it/);
+    expect(result.output).toContain('30 token(s) encrypted, but no configured key reads them; left as they were');
+    expect(result.output).toMatch(
+      /^ {4}e\.g\. user [0-9a-f-]{36} access_token, user [0-9a-f-]{36} access_token, user [0-9a-f-]{36} access_token$/m,
+    );
+    expect(userIdsIn(result.output)).toBe(3);
+    expect(linesMentioning(result.output, 'TOKEN_ENCRYPTION_PREVIOUS_KEYS')).toHaveLength(1);
+    expect(result.output).not.toContain('no configured key reads it');
     expect(await withDatabaseHandle(url, readTokenRows)).toEqual(before);
   });
 
@@ -252,7 +265,96 @@ describe('npm run tokens:rotate', () => {
     const { url, before, result } = await runOnTokensUnderALostKey(2, 'tokens-rotate');
     expect(result.code).toBe(1);
     expect(result.output).toContain('2 token(s) failed');
-    expect(result.output).toMatch(/user [0-9a-f-]{36} access_token: cannot read it \(undecryptable_token\)/);
     expect(await withDatabaseHandle(url, readTokenRows)).toEqual(before);
+  });
+
+  it.each([[[]], [['--dry-run']]])(
+    'a new key without TOKEN_ENCRYPTION_PREVIOUS_KEYS (args %j): no line per token, one count by kind with three example rows, one line naming the variable, exit 1',
+    async (args) => {
+      const { url, before, result } = await runOnTokensUnderALostKey(60, 'tokens-rotate', args);
+      expect(result.code).toBe(1);
+      expect(result.output).not.toContain('cannot read it');
+      expect(result.output).toContain('  60 token(s) failed; left as they were:');
+      expect(result.output).toContain('    60 token(s): no configured key opens them');
+      expect(userIdsIn(result.output)).toBe(3);
+      const hint = linesMentioning(result.output, 'TOKEN_ENCRYPTION_PREVIOUS_KEYS');
+      expect(hint).toHaveLength(1);
+      expect(hint[0]).toContain('TOKEN_ENCRYPTION_PREVIOUS_KEYS is not set');
+      expect(hint[0]).toContain('the key they were written with');
+      expect(hint[0]).toContain('docs/security.md');
+      expect(result.output.trim().split('\n').length).toBeLessThan(15);
+      expect(await withDatabaseHandle(url, readTokenRows)).toEqual(before);
+    },
+  );
+
+  it('previous keys that do not open the tokens: the hint says the list lacks the key they were written with', async () => {
+    const { result } = await runOnTokensUnderALostKey(4, 'tokens-rotate', [], {
+      TOKEN_ENCRYPTION_PREVIOUS_KEYS: generateMasterKey(),
+    });
+    expect(result.code).toBe(1);
+    const hint = linesMentioning(result.output, 'TOKEN_ENCRYPTION_PREVIOUS_KEYS');
+    expect(hint).toHaveLength(1);
+    expect(hint[0]).toContain('TOKEN_ENCRYPTION_PREVIOUS_KEYS (1 key) does not list the key they were written with');
+  });
+
+  it('the old key left in TOKEN_ENCRYPTION_KEY: nothing re-encrypted, and one line says to put the new key there and this one in TOKEN_ENCRYPTION_PREVIOUS_KEYS', async () => {
+    const oldKey = generateMasterKey();
+    const url = await createDatabase({ migrated: true });
+    await withDatabaseHandle(url, async (database) =>
+      seedTokenRows(database, 5, () => ({ access: 'sealed', refresh: 'sealed' }), await loadTokenKeyring(oldKey)),
+    );
+    const result = await runOperatorCommand('tokens-rotate', [], { DATABASE_URL: url, TOKEN_ENCRYPTION_KEY: oldKey });
+    expect(result.code).toBe(0);
+    expect(result.output).toContain('  0 token(s) re-encrypted under the current key');
+    expect(result.output).toContain('  10 token(s) already under the current key, skipped');
+    const hint = linesMentioning(result.output, 'TOKEN_ENCRYPTION_PREVIOUS_KEYS');
+    expect(hint).toHaveLength(1);
+    expect(hint[0]).toContain('every token already opens with TOKEN_ENCRYPTION_KEY');
+    expect(hint[0]).toContain('put the new key in TOKEN_ENCRYPTION_KEY and this one in TOKEN_ENCRYPTION_PREVIOUS_KEYS');
+  });
+});
+
+describe('progress of gateway tokens encrypt and rotate', () => {
+  it.each([
+    ['migrate-encrypt-tokens', 'token(s) encrypted'],
+    ['tokens-rotate', 'token(s) re-encrypted under the current key'],
+  ])(
+    '%s over 2000 rows in batches of 10, not on a TTY, prints at most a dozen lines and ends with the counts',
+    async (command, wrote) => {
+      const key = generateMasterKey();
+      const url = await createDatabase({ migrated: true });
+      await withDatabaseHandle(url, (database) =>
+        seedTokenRows(database, 2_000, () => ({ access: 'plain', refresh: 'null' })),
+      );
+      const result = await runOperatorCommand(command, ['--batch-size', '10'], {
+        DATABASE_URL: url,
+        TOKEN_ENCRYPTION_KEY: key,
+      });
+      expect(result.code, result.output).toBe(0);
+      const lines = result.output.trim().split('\n');
+      expect(lines.length).toBeLessThanOrEqual(12);
+      expect(result.output).not.toContain('\r');
+      const counts = lines.findIndex((line) => line.startsWith('2000 users in 200 batch(es)'));
+      expect(counts).toBeGreaterThan(0);
+      expect(lines.slice(counts + 1, counts + 5)).toEqual([
+        `  2000 ${wrote}`,
+        expect.stringMatching(/^ {2}0 token\(s\) already .*, skipped$/),
+        '  2000 null token(s), kept null',
+        '  0 token(s) failed',
+      ]);
+    },
+  );
+
+  it('--verbose prints one line per batch, as before', async () => {
+    const url = await createDatabase({ migrated: true });
+    await withDatabaseHandle(url, (database) =>
+      seedTokenRows(database, 30, () => ({ access: 'plain', refresh: 'null' })),
+    );
+    const result = await runOperatorCommand('tokens-rotate', ['--batch-size', '10', '--verbose'], {
+      DATABASE_URL: url,
+      TOKEN_ENCRYPTION_KEY: generateMasterKey(),
+    });
+    expect(result.code).toBe(0);
+    expect(result.output.match(/^batch \d+: 10 rows read, 10 row\(s\) written/gm)).toHaveLength(3);
   });
 });

@@ -12,11 +12,11 @@ import { readTokenRows, seedTokenRows, type TokenRow } from '../../support/node/
 
 /**
  * Each command is killed with SIGKILL three times at random moments and run again, then run to
- * the end. A kill point is a random number of batches of new work the run has reported (0: none;
- * counted from the line it prints before it connects, or from the last batch an earlier round
- * finished, which a re-run reads again and skips) plus a random delay: the delay puts the kill
- * anywhere in the loop (mid-read, mid-crypto, mid-write), and counting batches keeps a fast machine
- * from finishing before the kill. The points are drawn per command, logged and part of the test's
+ * the end. A kill point is a random number of batches of new work the run has reported (with
+ * `--verbose`, a line per batch; 0: none; counted from the line it prints before it connects, or
+ * from the last batch an earlier round finished, which a re-run reads again and skips) plus a
+ * random delay: the delay puts the kill anywhere in the loop (mid-read, mid-crypto, mid-write), and
+ * counting batches keeps a fast machine from finishing before the kill. The points are drawn per command, logged and part of the test's
  * name; KILL_POINTS="7+13,0+4,15+22" (batches+ms per round) replays a draw.
  */
 const ROWS = 3_000;
@@ -176,7 +176,11 @@ describe('token commands killed with SIGKILL at random moments, then run again',
       expect(count(states, scenario.untouched)).toBe(ROWS);
 
       for (const [round, point] of points.entries()) {
-        const run = runScript('scripts/gateway.ts', [...scenario.args, '--batch-size', String(BATCH_SIZE)], env);
+        const run = runScript(
+          'scripts/gateway.ts',
+          [...scenario.args, '--batch-size', String(BATCH_SIZE), '--verbose'],
+          env,
+        );
         // Rows are done in id order, a whole batch at a time: the ones before this are skipped.
         const target = Math.floor(count(states, 'current') / BATCH_SIZE) + point.batches;
         await run.waitFor(target === 0 ? scenario.startLine : `batch ${target}:`);

@@ -62,13 +62,22 @@ describe('progress of a long pass over a table', () => {
   it('on a TTY redraws one line with \\r (at most every 100 ms) and ends it with a newline at 100%', () => {
     const terminal = run(true, 10_000, 100, 50);
     const draws = terminal.chunks.filter((chunk) => chunk.startsWith('\r'));
-    // 100 updates 50 ms apart, drawn every other one, plus the first and the last draw.
-    expect(draws.length).toBe(52);
+    // 100 updates 50 ms apart, drawn every other one (the last of them at 100%), plus the first draw.
+    expect(draws.length).toBe(51);
     expect(terminal.text()).not.toMatch(/\n(?!$)/); // a single line, redrawn in place
     expect(draws.at(-1)).toBe('\r[########################] 10000/10000 rows  100%  2000 rows/s  0 s left\x1b[K');
     expect(terminal.chunks.at(-1)).toBe('\n');
     expect(draws[10]).toContain(' rows/s ');
     expect(draws[10]).toMatch(/ \d+ s left/);
+  });
+
+  it('on a TTY, a run shorter than a redraw still ends with its bar at 100%', () => {
+    const terminal = run(true, 100, 100, 10);
+    expect(terminal.chunks).toEqual([
+      '\r[........................] 0/100 rows    0%  0 rows/s  -- left\x1b[K',
+      '\r[########################] 100/100 rows  100%  10000 rows/s  0 s left\x1b[K',
+      '\n',
+    ]);
   });
 
   it.each([

@@ -33,6 +33,7 @@ export function addTokenCommands(program: Command): void {
       .description(description)
       .option('--dry-run', 'count what it would change, change nothing', false)
       .option('--batch-size <rows>', 'rows per transaction, 1-5000', '500')
+      .option('--verbose', 'also print a line per batch (rows read, rows written)', false)
       .action((flags: ReencryptionFlags, command: Command) =>
         runCommand(() => runReencryptionCommand(mode, flags, usageLine(command))),
       );
