@@ -52,6 +52,12 @@ export const serviceRegistry = pgTable(
     previousKeyExpiresAt: utcTimestamp('previous_key_expires_at'),
     /** Where the gateway may send a person back after sign-in; compared exactly. */
     redirectUris: text('redirect_uris').array().notNull().default([]),
+    /**
+     * When an operator deleted the service: the row stays (its audit rows reference it, ON DELETE
+     * RESTRICT, and its id stays reserved so they keep naming one service), its keys are cleared,
+     * and every lookup treats it as unknown.
+     */
+    deletedAt: utcTimestamp('deleted_at'),
   },
   (table) => [
     uniqueIndex('service_registry_service_identifier_key').on(table.serviceIdentifier),

@@ -2,7 +2,7 @@ import { fromBase64Url, toBase64Url, utf8 } from '../crypto/encoding.ts';
 import { type AuditLogRow, findAuditLogs } from '../db/audit-logs.ts';
 import type { Database } from '../db/client.ts';
 import { UUID_PATTERN } from '../db/ids.ts';
-import { findServiceByIdentifier } from '../db/services.ts';
+import { findServiceIdentifierState } from '../db/services.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
 import { UnknownServiceError } from '../services/admin.ts';
 import { escapeControl } from '../validation/control-characters.ts';
@@ -62,7 +62,7 @@ export async function queryAudit(
     throw new AuditQueryError(
       `There is no audit action "${escapeControl(query.action)}". Actions: ${ROUTE_AUDIT_ACTIONS.join(', ')}, or other:<METHOD> <path> for a path no route serves.`,
     );
-  if (query.service !== undefined && !(await findServiceByIdentifier(db, query.service)))
+  if (query.service !== undefined && !(await findServiceIdentifierState(db, query.service)))
     throw new UnknownServiceError(query.service);
   const rows = await findAuditLogs(
     db,

@@ -1,5 +1,5 @@
-import { and, asc, eq, isNull, lt, or } from 'drizzle-orm';
-import { type NewService, type Service, serviceRegistry } from '../../drizzle/schema.ts';
+import { and, asc, eq, isNull, lt, or, sql } from 'drizzle-orm';
+import { loginCodes, type NewService, type Service, serviceRegistry, sessions } from '../../drizzle/schema.ts';
 import type { Database } from './client.ts';
 
 /** A service as authentication and sign-in need it. */
@@ -32,19 +32,41 @@ const columns = {
   redirectUris: serviceRegistry.redirectUris,
 };
 
+/**
+ * Every lookup but the audit log's sees only services that were not deleted: a deleted service's
+ * row stays (its audit rows reference it) but it is unknown to authentication, sign-in and admin.
+ */
+const notDeleted = isNull(serviceRegistry.deletedAt);
+
 /** One indexed lookup: the key id is unique among current and previous keys. */
 export async function findServiceByKeyId(db: Database, keyId: string): Promise<ServiceRecord | null> {
   const [row] = await db
     .select(columns)
     .from(serviceRegistry)
-    .where(or(eq(serviceRegistry.keyId, keyId), eq(serviceRegistry.previousKeyId, keyId)))
+    .where(and(or(eq(serviceRegistry.keyId, keyId), eq(serviceRegistry.previousKeyId, keyId)), notDeleted))
     .limit(1);
   return row ?? null;
 }
 
 export async function findServiceByIdentifier(db: Database, identifier: string): Promise<ServiceRecord | null> {
-  const [row] = await db.select(columns).from(serviceRegistry).where(eq(serviceRegistry.serviceIdentifier, identifier));
+  const [row] = await db
+    .select(columns)
+    .from(serviceRegistry)
+    .where(and(eq(serviceRegistry.serviceIdentifier, identifier), notDeleted));
   return row ?? null;
+}
+
+/**
+ * Whether a service ever had this identifier, deleted or not: the audit log still names deleted
+ * services, and their identifiers stay reserved.
+ */
+export async function findServiceIdentifierState(db: Database, identifier: string): Promise<'live' | 'deleted' | null> {
+  const [row] = await db
+    .select({ deletedAt: serviceRegistry.deletedAt })
+    .from(serviceRegistry)
+    .where(eq(serviceRegistry.serviceIdentifier, identifier));
+  if (!row) return null;
+  return row.deletedAt ? 'deleted' : 'live';
 }
 
 /** Which of a service's two keys: the current one, or the previous one of a rotation's grace period. */
@@ -114,11 +136,28 @@ const summaryColumns = {
 
 /** Every service, by identifier. */
 export async function listServiceSummaries(db: Database): Promise<ServiceSummaryRow[]> {
-  return db.select(summaryColumns).from(serviceRegistry).orderBy(asc(serviceRegistry.serviceIdentifier));
+  return db
+    .select(summaryColumns)
+    .from(serviceRegistry)
+    .where(notDeleted)
+    .orderBy(asc(serviceRegistry.serviceIdentifier));
+}
+
+export async function findServiceSummaryByIdentifier(
+  db: Database,
+  identifier: string,
+): Promise<ServiceSummaryRow | null> {
+  const [row] = await db
+    .select(summaryColumns)
+    .from(serviceRegistry)
+    .where(and(eq(serviceRegistry.serviceIdentifier, identifier), notDeleted));
+  return row ?? null;
 }
 
 /** What operators may change about a service in place (its keys change only by rotation). */
-export type ServiceAccessChange = Partial<Pick<NewService, 'isActive' | 'allowedScopes' | 'redirectUris'>>;
+export type ServiceAccessChange = Partial<
+  Pick<NewService, 'isActive' | 'allowedScopes' | 'redirectUris' | 'displayName'>
+>;
 
 /** Applies the change to the service with this identifier; null when there is none. */
 export async function updateServiceByIdentifier(
@@ -129,7 +168,7 @@ export async function updateServiceByIdentifier(
   const [row] = await db
     .update(serviceRegistry)
     .set(change)
-    .where(eq(serviceRegistry.serviceIdentifier, identifier))
+    .where(and(eq(serviceRegistry.serviceIdentifier, identifier), notDeleted))
     .returning(summaryColumns);
   return row ?? null;
 }
@@ -147,7 +186,7 @@ export async function findServiceKeysByIdentifier(db: Database, identifier: stri
       previousKeyExpiresAt: serviceRegistry.previousKeyExpiresAt,
     })
     .from(serviceRegistry)
-    .where(eq(serviceRegistry.serviceIdentifier, identifier));
+    .where(and(eq(serviceRegistry.serviceIdentifier, identifier), notDeleted));
   return row ?? null;
 }
 
@@ -164,7 +203,97 @@ export async function replaceServiceKeys(
   const written = await db
     .update(serviceRegistry)
     .set(keys)
-    .where(and(eq(serviceRegistry.id, serviceId), eq(serviceRegistry.apiKeyHash, readHash)))
+    .where(and(eq(serviceRegistry.id, serviceId), eq(serviceRegistry.apiKeyHash, readHash), notDeleted))
     .returning({ id: serviceRegistry.id });
   return written.length > 0;
+}
+
+/** Scopes and return addresses to add to a service's lists and take off them, one at a time. */
+export interface ServiceListEdits {
+  addScopes: string[];
+  removeScopes: string[];
+  addRedirectUris: string[];
+  removeRedirectUris: string[];
+}
+
+/**
+ * The list after the edits, in one SQL expression over the row's current value: kept entries in
+ * their order, then the added ones, no duplicates. Being evaluated by the UPDATE itself, it works
+ * on the row as the last committed change left it (Postgres re-reads it after waiting on its lock),
+ * so of two edits at once neither is lost.
+ */
+function editedList(
+  column: typeof serviceRegistry.allowedScopes | typeof serviceRegistry.redirectUris,
+  add: string[],
+  remove: string[],
+) {
+  return sql<string[]>`array(
+    select entry from unnest(${column} || ${sql.param(add)}::text[]) with ordinality as edited(entry, position)
+     where entry <> all(${sql.param(remove)}::text[])
+     group by entry order by min(position))`;
+}
+
+/**
+ * Applies the edits in one statement, writing only when a list changes. Returns the lists as they
+ * were just before (to say which edits were already so) and whether anything was written; null
+ * when there is no such service.
+ */
+export async function editServiceLists(
+  db: Database,
+  identifier: string,
+  edits: ServiceListEdits,
+): Promise<{ before: { allowedScopes: string[]; redirectUris: string[] }; written: boolean } | null> {
+  const scopes = editedList(serviceRegistry.allowedScopes, edits.addScopes, edits.removeScopes);
+  const uris = editedList(serviceRegistry.redirectUris, edits.addRedirectUris, edits.removeRedirectUris);
+  // The CTE locks the row and reads it; the UPDATE then computes from the same locked row, so
+  // "before" is exactly what this edit changed.
+  const result = await db.execute<{ allowed_scopes: string[]; redirect_uris: string[]; written: boolean }>(sql`
+    with before as (
+      select ${serviceRegistry.id} as id, ${serviceRegistry.allowedScopes} as allowed_scopes,
+             ${serviceRegistry.redirectUris} as redirect_uris
+        from ${serviceRegistry}
+       where ${serviceRegistry.serviceIdentifier} = ${identifier} and ${serviceRegistry.deletedAt} is null
+         for update),
+    changed as (
+      update ${serviceRegistry}
+         set allowed_scopes = ${scopes}, redirect_uris = ${uris}, updated_at = now()
+       where id = (select id from before)
+         and (allowed_scopes is distinct from ${scopes} or redirect_uris is distinct from ${uris})
+      returning id)
+    select before.allowed_scopes, before.redirect_uris, exists (select 1 from changed) as written from before`);
+  const [row] = result.rows;
+  if (!row) return null;
+  return { before: { allowedScopes: row.allowed_scopes, redirectUris: row.redirect_uris }, written: row.written };
+}
+
+/**
+ * Deletes a service as far as its audit rows allow: the row stays (service_audit_logs references
+ * it, ON DELETE RESTRICT) marked deleted, inactive and with no key; its sessions and login codes
+ * are removed. Null when there is no such (undeleted) service.
+ */
+export async function markServiceDeleted(
+  db: Database,
+  identifier: string,
+  now: Date,
+): Promise<ServiceSummaryRow | null> {
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(serviceRegistry)
+      .set({
+        deletedAt: now,
+        isActive: false,
+        // Not a hash of anything: an unknown format never matches (src/crypto/service-keys.ts).
+        apiKeyHash: 'deleted',
+        keyId: null,
+        previousKeyId: null,
+        previousKeyHash: null,
+        previousKeyExpiresAt: null,
+      })
+      .where(and(eq(serviceRegistry.serviceIdentifier, identifier), notDeleted))
+      .returning(summaryColumns);
+    if (!row) return null;
+    await tx.delete(sessions).where(eq(sessions.serviceId, row.id));
+    await tx.delete(loginCodes).where(eq(loginCodes.serviceId, row.id));
+    return row;
+  });
 }

@@ -1,15 +1,21 @@
 import { generateServiceKey } from '../crypto/service-keys.ts';
 import type { Database } from '../db/client.ts';
 import {
+  editServiceLists,
   findServiceKeysByIdentifier,
+  findServiceSummaryByIdentifier,
   listServiceSummaries,
+  markServiceDeleted,
   replaceServiceKeys,
   type ServiceAccessChange,
+  type ServiceListEdits,
   type ServiceSummaryRow,
   updateServiceByIdentifier,
 } from '../db/services.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
 import { escapeControl } from '../validation/control-characters.ts';
+import { displayName } from '../validation/operator-input.ts';
+import { firstIssueMessage } from '../validation/zod-issues.ts';
 import { ServiceInputError, validateRedirectUri, validateScopes } from './register-service.ts';
 
 /** What operators see of a service: never its key or hash. */
@@ -50,7 +56,7 @@ export class UnknownServiceError extends GatewayError<'unknown_service'> {
     super(
       'unknown_service',
       'not_found',
-      `There is no service "${escapeControl(identifier)}"; \`npm run services:list\` shows them.`,
+      `There is no service "${escapeControl(identifier)}"; \`npx gateway services list\` shows them.`,
     );
   }
 }
@@ -71,6 +77,75 @@ export async function updateServiceAccess(
     ...(change.scopes ? { allowedScopes: change.scopes } : {}),
     ...(change.redirectUris ? { redirectUris: change.redirectUris } : {}),
   });
+}
+
+/** A new display name (the name people see); the identifier the service calls itself by stays. */
+export async function renameService(db: Database, identifier: string, name: string): Promise<ServiceSummary> {
+  const parsed = displayName.safeParse(name);
+  if (!parsed.success) throw new ServiceInputError(`The display name ${firstIssueMessage(parsed.error)}.`);
+  return updateByIdentifier(db, identifier, { displayName: name });
+}
+
+/** An edit that was already so: adding what is there, or removing what is not. */
+export interface UnneededEdit {
+  kind: 'scope' | 'redirect_uri';
+  value: string;
+  /** 'present': asked to add, already there; 'absent': asked to remove, not there. */
+  state: 'present' | 'absent';
+}
+
+/**
+ * Adds and removes scopes and return addresses one at a time, in one statement (two operators'
+ * edits at once both land). Returns the service after, and the edits that were already so.
+ */
+export async function editServiceAccess(
+  db: Database,
+  identifier: string,
+  edits: ServiceListEdits,
+): Promise<{ service: ServiceSummary; unneeded: UnneededEdit[]; written: boolean }> {
+  validateScopes(edits.addScopes);
+  for (const uri of edits.addRedirectUris) validateRedirectUri(uri);
+  const both = [
+    ...edits.addScopes.filter((scope) => edits.removeScopes.includes(scope)),
+    ...edits.addRedirectUris.filter((uri) => edits.removeRedirectUris.includes(uri)),
+  ];
+  if (both.length > 0)
+    throw new ServiceInputError(`"${escapeControl(both[0] ?? '')}" is both added and removed; pick one.`);
+  const outcome = await editServiceLists(db, identifier, edits);
+  if (!outcome) throw new UnknownServiceError(identifier);
+  const { allowedScopes, redirectUris } = outcome.before;
+  const unneeded: UnneededEdit[] = [
+    ...edits.addScopes
+      .filter((v) => allowedScopes.includes(v))
+      .map((value) => ({ kind: 'scope' as const, value, state: 'present' as const })),
+    ...edits.removeScopes
+      .filter((v) => !allowedScopes.includes(v))
+      .map((value) => ({ kind: 'scope' as const, value, state: 'absent' as const })),
+    ...edits.addRedirectUris
+      .filter((v) => redirectUris.includes(v))
+      .map((value) => ({ kind: 'redirect_uri' as const, value, state: 'present' as const })),
+    ...edits.removeRedirectUris
+      .filter((v) => !redirectUris.includes(v))
+      .map((value) => ({ kind: 'redirect_uri' as const, value, state: 'absent' as const })),
+  ];
+  const service = await findServiceSummaryByIdentifier(db, identifier);
+  if (!service) throw new UnknownServiceError(identifier);
+  return { service: toSummary(service), unneeded, written: outcome.written };
+}
+
+/**
+ * Deletes a service: its keys are cleared and it is unknown to every lookup from now on (within
+ * VERIFY_CACHE_SECONDS for a key an instance already verified); its sessions and login codes end.
+ * The row stays, so its audit rows stay readable and its identifier stays reserved.
+ */
+export async function deleteService(
+  db: Database,
+  identifier: string,
+  now = new Date(),
+): Promise<ServiceSummary & { deletedAt: Date }> {
+  const row = await markServiceDeleted(db, identifier, now);
+  if (!row) throw new UnknownServiceError(identifier);
+  return { ...toSummary(row), deletedAt: now };
 }
 
 export const DEFAULT_GRACE_SECONDS = 24 * 3600;

@@ -1,6 +1,6 @@
 import { generateServiceKey } from '../crypto/service-keys.ts';
 import type { Database } from '../db/client.ts';
-import { insertService } from '../db/services.ts';
+import { findServiceIdentifierState, insertService } from '../db/services.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
 import { escapeControl, hasControlCharacter } from '../validation/control-characters.ts';
 import { isHttpsOrLoopbackHttp } from '../validation/loopback.ts';
@@ -38,10 +38,14 @@ export async function registerService(
     keyId,
     allowedScopes: input.scopes,
     redirectUris: input.redirectUris,
-  }).catch((error: unknown) => {
-    if (isUniqueViolation(error))
-      throw new ServiceInputError(`A service "${escapeControl(input.identifier)}" already exists; pick another id.`);
-    throw error;
+  }).catch(async (error: unknown) => {
+    if (!isUniqueViolation(error)) throw error;
+    const quoted = `"${escapeControl(input.identifier)}"`;
+    throw new ServiceInputError(
+      (await findServiceIdentifierState(db, input.identifier)) === 'deleted'
+        ? `A service ${quoted} was deleted; its id stays reserved so its audit rows name one service. Pick another id.`
+        : `A service ${quoted} already exists; pick another id.`,
+    );
   });
   return { id: service.id, identifier: service.serviceIdentifier, key };
 }

@@ -82,7 +82,7 @@ describe('operator commands for services', () => {
     expect(await authenticates(url, third)).toBe(true);
   });
 
-  it.each(['', ' ', '1e-9', '0x18', '-1', '1.5', 'abc', '721'])(
+  it.each(['', ' ', '1e-9', '0x18', '-1', '1.5', 'abc', '721', '100000'])(
     'rotate-key --grace-hours %j exits 2, naming the flag and what it takes, and rotates nothing',
     async (hours) => {
       const url = await createDatabase({ migrated: true });

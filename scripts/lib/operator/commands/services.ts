@@ -1,12 +1,17 @@
+import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import {
   DEFAULT_GRACE_SECONDS,
+  deleteService,
+  editServiceAccess,
   listServices,
   MAX_GRACE_SECONDS,
   RotationInProgressError,
+  renameService,
   rotateServiceKey,
   type ServiceSummary,
   setServiceActive,
+  type UnneededEdit,
   updateServiceAccess,
 } from '../../../../src/services/admin.ts';
 import { KNOWN_SCOPES, registerService } from '../../../../src/services/register-service.ts';
@@ -34,6 +39,47 @@ function serviceRow(service: ServiceSummary): string[] {
     service.redirectUris.join(' ') || '(none)',
     ...(key ? [key] : []),
   ];
+}
+
+interface UpdateFlags {
+  id?: string;
+  addScope?: string[];
+  removeScope?: string[];
+  addRedirectUri?: string[];
+  removeRedirectUri?: string[];
+  scope?: string[];
+  scopes: boolean;
+  redirectUri?: string[];
+  redirectUris: boolean;
+  json: boolean;
+}
+
+function printAccess(service: ServiceSummary, json: boolean): void {
+  console.log(
+    json
+      ? jsonForTerminal(serviceJson(service))
+      : escapeControl(
+          `${service.identifier}: scopes ${service.scopes.join(', ') || '(none)'}; redirect URIs ${service.redirectUris.join(' ') || '(none)'}`,
+        ),
+  );
+}
+
+function unneededLine(identifier: string, edit: UnneededEdit): string {
+  const what = `${edit.kind === 'scope' ? 'scope' : 'return address'} ${edit.value}`;
+  return escapeControl(
+    edit.state === 'present' ? `${identifier} already has ${what}.` : `${identifier} has no ${what}.`,
+  );
+}
+
+/** On a terminal, asks y/N (the usual convention: anything but y or yes is no); elsewhere, no. */
+async function confirmed(question: string): Promise<boolean> {
+  if (!process.stdin.isTTY) return false;
+  const prompt = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    return /^y(es)?$/i.test((await prompt.question(`${question} [y/N] `)).trim());
+  } finally {
+    prompt.close();
+  }
 }
 
 /** `gateway services ...`: the services that verify people through the gateway, and their keys. */
@@ -102,37 +148,111 @@ export function addServiceCommands(program: Command): void {
 
   services
     .command('update')
-    .description('replace scopes and/or return addresses')
-    .usage('--id <service id> [--scope <scope> ...] [--no-scopes] [--redirect-uri <url> ...] [--no-redirect-uris]')
+    .description('add or remove scopes and return addresses one at a time, or replace the whole lists')
+    .usage(
+      '--id <service id> [--add-scope <scope> ...] [--remove-scope <scope> ...] [--add-redirect-uri <url> ...] [--remove-redirect-uri <url> ...] | [--scope <scope> ...] [--no-scopes] [--redirect-uri <url> ...] [--no-redirect-uris]',
+    )
     .option('--id <service id>', 'the service')
-    .option('--scope <scope>', 'a scope of the new list (repeatable)', collect)
+    .option('--add-scope <scope>', `a scope to add (repeatable): ${KNOWN_SCOPES.join(', ')}`, collect)
+    .option('--remove-scope <scope>', 'a scope to take away (repeatable)', collect)
+    .option('--add-redirect-uri <url>', 'a return address to add (repeatable)', collect)
+    .option('--remove-redirect-uri <url>', 'a return address to take away (repeatable)', collect)
+    .option('--scope <scope>', 'a scope of the new list, replacing the old one (repeatable)', collect)
     .option('--no-scopes', 'take every scope away')
-    .option('--redirect-uri <url>', 'a return address of the new list (repeatable)', collect)
+    .option('--redirect-uri <url>', 'a return address of the new list, replacing the old one (repeatable)', collect)
     .option('--no-redirect-uris', 'take every return address away')
-    .action(
-      (
-        flags: { id?: string; scope?: string[]; scopes: boolean; redirectUri?: string[]; redirectUris: boolean },
-        command: Command,
-      ) =>
-        runCommand(async () => {
-          const scopes = flags.scopes ? flags.scope : [];
-          const redirectUris = flags.redirectUris ? flags.redirectUri : [];
-          if (!flags.id || (scopes === undefined && redirectUris === undefined)) {
-            throw new UsageError(`Name the service and what to set.\nUsage: ${usageLine(command)}`);
-          }
+    .option('--json', 'print the changed service as JSON (as `services list --json` does)', false)
+    .action((flags: UpdateFlags, command: Command) =>
+      runCommand(async () => {
+        const usage = usageLine(command);
+        if (!flags.id) throw new UsageError(`Name the service with --id.\nUsage: ${usage}`);
+        const identifier = flags.id;
+        const scopes = flags.scopes ? flags.scope : [];
+        const redirectUris = flags.redirectUris ? flags.redirectUri : [];
+        const edits = {
+          addScopes: flags.addScope ?? [],
+          removeScopes: flags.removeScope ?? [],
+          addRedirectUris: flags.addRedirectUri ?? [],
+          removeRedirectUris: flags.removeRedirectUri ?? [],
+        };
+        const editing = Object.values(edits).some((list) => list.length > 0);
+        const replacing = scopes !== undefined || redirectUris !== undefined;
+        if (editing && replacing)
+          throw new UsageError(
+            `--scope replaces the whole list (and --redirect-uri, --no-scopes, --no-redirect-uris too): use them without --add-*/--remove-*.\nUsage: ${usage}`,
+          );
+        if (!editing && !replacing) throw new UsageError(`Say what to change.\nUsage: ${usage}`);
+        if (replacing) {
           const service = await withOperatorDatabase(({ db }) =>
-            updateServiceAccess(db, flags.id ?? '', {
+            updateServiceAccess(db, identifier, {
               ...(scopes ? { scopes } : {}),
               ...(redirectUris ? { redirectUris } : {}),
             }),
           );
-          console.log(
-            escapeControl(
-              `${service.identifier}: scopes ${service.scopes.join(', ') || '(none)'}; redirect URIs ${service.redirectUris.join(' ') || '(none)'}`,
-            ),
-          );
+          printAccess(service, flags.json);
           return 0;
-        }),
+        }
+        const outcome = await withOperatorDatabase(({ db }) => editServiceAccess(db, identifier, edits));
+        if (!flags.json) {
+          for (const edit of outcome.unneeded) console.log(unneededLine(outcome.service.identifier, edit));
+          if (!outcome.written) {
+            console.log('Nothing changed.');
+            return 0;
+          }
+        }
+        printAccess(outcome.service, flags.json);
+        return 0;
+      }),
+    );
+
+  services
+    .command('rename')
+    .description('change the name people see (the id the service calls itself by stays)')
+    .usage('--id <service id> --name <display name> [--json]')
+    .option('--id <service id>', 'the service')
+    .option('--name <display name>', 'the new name people see')
+    .option('--json', 'print the changed service as JSON', false)
+    .action((flags: { id?: string; name?: string; json: boolean }, command: Command) =>
+      runCommand(async () => {
+        const { id, name } = flags;
+        if (!id || name === undefined)
+          throw new UsageError(`Name the service (--id) and its new name (--name).\nUsage: ${usageLine(command)}`);
+        const service = await withOperatorDatabase(({ db }) => renameService(db, id, name));
+        console.log(
+          flags.json
+            ? jsonForTerminal(serviceJson(service))
+            : escapeControl(`${service.identifier} is now called ${JSON.stringify(service.displayName)}.`),
+        );
+        return 0;
+      }),
+    );
+
+  services
+    .command('delete')
+    .description('remove a service for good: its key never works again; its audit rows stay')
+    .usage('--id <service id> [--yes] [--json]')
+    .option('--id <service id>', 'the service')
+    .option('--yes', 'do not ask (needed when not on a terminal)', false)
+    .option('--json', 'print the deleted service as JSON', false)
+    .action((flags: { id?: string; yes: boolean; json: boolean }, command: Command) =>
+      runCommand(async () => {
+        const usage = usageLine(command);
+        const { id } = flags;
+        if (!id) throw new UsageError(`Name the service.\nUsage: ${usage}`);
+        if (!flags.yes && !(await confirmed(`Delete service ${escapeControl(id)}? Its key stops working for good.`)))
+          throw new UsageError(
+            process.stdin.isTTY
+              ? 'Not deleted.'
+              : `Deleting a service cannot be undone: add --yes to confirm (not on a terminal, it cannot ask).\nUsage: ${usage}`,
+          );
+        const deleted = await withOperatorDatabase(({ db }) => deleteService(db, id));
+        console.log(
+          flags.json
+            ? jsonForTerminal({ ...serviceJson(deleted), deleted_at: deleted.deletedAt.toISOString() })
+            : `${escapeControl(deleted.identifier)} is deleted: its key is refused (within VERIFY_CACHE_SECONDS on every gateway instance), its sessions ended; its audit rows stay (\`npx gateway audit query --service ${escapeControl(deleted.identifier)}\`).`,
+        );
+        return 0;
+      }),
     );
 
   services
