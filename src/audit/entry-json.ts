@@ -10,6 +10,7 @@ export function auditEntryJson(entry: AuditEntry) {
     at: entry.at.toISOString(),
     service: entry.service,
     user_id: entry.userId,
+    user_login: entry.userLogin,
     action: entry.action,
     success: entry.success,
     code: entry.code,

@@ -26,6 +26,8 @@ export interface AuditEntry {
   at: Date;
   service: string | null;
   userId: string | null;
+  /** The person's GitHub login at their last sign-in (from the users table); null when unknown. */
+  userLogin: string | null;
   action: string;
   success: boolean;
   code: string | null;
@@ -91,6 +93,7 @@ function toEntry(row: AuditLogRow): AuditEntry {
     at: row.createdAt,
     service: row.serviceIdentifier,
     userId: row.userId,
+    userLogin: row.userLogin,
     action: row.action,
     success: row.success,
     ipAddress: row.ipAddress,

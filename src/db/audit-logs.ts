@@ -1,9 +1,10 @@
-import { and, desc, eq, gte, lt, or, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gte, lt, or, type SQL, sql } from 'drizzle-orm';
 import {
   type NewServiceAuditLog,
   type ServiceAuditLog,
   serviceAuditLogs,
   serviceRegistry,
+  users,
 } from '../../drizzle/schema.ts';
 import type { Database, Queryable } from './client.ts';
 
@@ -54,6 +55,8 @@ export type AuditLogRow = Pick<
 > & {
   /** The service's identifier; null when the key matched no service. */
   serviceIdentifier: string | null;
+  /** The person's GitHub login at their last sign-in; null with no user or a login not known. */
+  userLogin: string | null;
 };
 
 /** Rows matching every condition given, newest first by (created_at, id), at most `limit`. */
@@ -74,21 +77,40 @@ export async function findAuditLogs(db: Database, filter: AuditLogFilter, limit:
       ) as SQL,
     );
   }
-  return db
-    .select({
-      id: serviceAuditLogs.id,
-      createdAt: serviceAuditLogs.createdAt,
-      serviceIdentifier: serviceRegistry.serviceIdentifier,
-      userId: serviceAuditLogs.userId,
-      action: serviceAuditLogs.action,
-      success: serviceAuditLogs.success,
-      metadata: serviceAuditLogs.metadata,
-      ipAddress: serviceAuditLogs.ipAddress,
-      userAgent: serviceAuditLogs.userAgent,
-    })
-    .from(serviceAuditLogs)
-    .leftJoin(serviceRegistry, eq(serviceRegistry.id, serviceAuditLogs.serviceId))
-    .where(conditions.length > 0 ? and(...conditions) : undefined)
-    .orderBy(desc(serviceAuditLogs.createdAt), desc(serviceAuditLogs.id))
+  return (
+    db
+      .select({
+        id: serviceAuditLogs.id,
+        createdAt: serviceAuditLogs.createdAt,
+        serviceIdentifier: serviceRegistry.serviceIdentifier,
+        userId: serviceAuditLogs.userId,
+        userLogin: users.githubLogin,
+        action: serviceAuditLogs.action,
+        success: serviceAuditLogs.success,
+        metadata: serviceAuditLogs.metadata,
+        ipAddress: serviceAuditLogs.ipAddress,
+        userAgent: serviceAuditLogs.userAgent,
+      })
+      .from(serviceAuditLogs)
+      .leftJoin(serviceRegistry, eq(serviceRegistry.id, serviceAuditLogs.serviceId))
+      // In the same statement, never a lookup per row: the people's logins, for the operator's table.
+      .leftJoin(users, eq(users.id, serviceAuditLogs.userId))
+      .where(conditions.length > 0 ? and(...conditions) : undefined)
+      .orderBy(desc(serviceAuditLogs.createdAt), desc(serviceAuditLogs.id))
+      .limit(limit)
+  );
+}
+
+/**
+ * The gateway ids of the people carrying this GitHub login (case-insensitive, as GitHub compares
+ * them; `users_github_login_lower_idx` serves it), in id order, at most `limit`.
+ */
+export async function findUserIdsByLogin(db: Database, login: string, limit: number): Promise<string[]> {
+  const rows = await db
+    .select({ id: users.id })
+    .from(users)
+    .where(eq(sql`lower(${users.githubLogin})`, login.toLowerCase()))
+    .orderBy(users.id)
     .limit(limit);
+  return rows.map((row) => row.id);
 }

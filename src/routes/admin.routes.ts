@@ -88,6 +88,10 @@ const auditEntry = z
     at: z.string(),
     service: z.string().nullable(),
     user_id: z.string().nullable(),
+    user_login: z
+      .string()
+      .nullable()
+      .meta({ description: "The person's GitHub login at their last sign-in; null when unknown." }),
     action: z.string(),
     success: z.boolean(),
     code: z.string().nullable(),

@@ -2,7 +2,18 @@ import type { AuditEntry } from '../../../src/audit/query.ts';
 import { escapeControl } from '../../../src/validation/control-characters.ts';
 
 /** The audit table's columns, in the order `auditCells` gives them. */
-export const AUDIT_HEADERS = ['TIME', 'SERVICE', 'ACTION', 'RESULT', 'CODE', 'USER', 'IP', 'REQUEST', 'USER AGENT'];
+export const AUDIT_HEADERS = [
+  'TIME',
+  'SERVICE',
+  'ACTION',
+  'RESULT',
+  'CODE',
+  'USER',
+  'LOGIN',
+  'IP',
+  'REQUEST',
+  'USER AGENT',
+];
 
 /**
  * One audit row as the cells of a line of `gateway audit query`. Every field is escaped: the
@@ -19,6 +30,8 @@ export function auditCells(entry: AuditEntry): string[] {
     entry.success ? 'ok' : 'FAIL',
     field(entry.code),
     field(entry.userId),
+    // From the database (the old system's rows too): escaped like the rest.
+    field(entry.userLogin),
     field(entry.ipAddress),
     field(entry.requestId),
     entry.userAgent ? quotedUserAgent(entry.userAgent) : '',

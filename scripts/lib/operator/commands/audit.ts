@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { auditEntryJson } from '../../../../src/audit/entry-json.ts';
 import { queryAudit } from '../../../../src/audit/query.ts';
+import { userIdForLogin } from '../../../../src/audit/user-ref.ts';
 import { UUID_PATTERN } from '../../../../src/db/ids.ts';
+import { GITHUB_LOGIN_PATTERN } from '../../../../src/validation/github-identity.ts';
 import { timestamp } from '../../../../src/validation/operator-input.ts';
 import { AUDIT_HEADERS, auditCells } from '../audit-lines.ts';
 import { jsonForTerminal, numberFlag, runCommand, terminalMessage, UsageError } from '../cli.ts';
@@ -28,11 +30,11 @@ export function addAuditCommands(program: Command): void {
     .command('query')
     .description('the audit log, newest first, paged')
     .usage(
-      '[--service <id>] [--user <uuid>] [--action <verify|github_token|session_exchange|session_revoke>] ' +
+      '[--service <id>] [--user <uuid|github-login>] [--action <verify|github_token|session_exchange|session_revoke>] ' +
         '[--failures|--successes] [--since <ISO time>] [--until <ISO time>] [--limit <1-500>] [--cursor <from the last page>] [--json]',
     )
     .option('--service <id>', 'calls made with this service key')
-    .option('--user <uuid>', "calls about this person (the gateway's user id, a UUID)")
+    .option('--user <uuid|login>', "calls about this person: the gateway's user id (a UUID) or their GitHub login")
     .option('--action <action>', 'verify, github_token, session_exchange or session_revoke')
     .option('--failures', 'refused calls only', false)
     .option('--successes', 'accepted calls only', false)
@@ -54,17 +56,20 @@ export function addAuditCommands(program: Command): void {
             );
           return new Date(parsed.data);
         };
-        if (flags.user !== undefined && !UUID_PATTERN.test(flags.user.toLowerCase()))
+        const user = flags.user;
+        const userIsId = user !== undefined && UUID_PATTERN.test(user.toLowerCase());
+        if (user !== undefined && !userIsId && !GITHUB_LOGIN_PATTERN.test(user))
           throw new UsageError(
-            `--user takes a person's id, a UUID such as 0b6f3a1e-7c2d-4e8f-9a10-2b3c4d5e6f70.\nUsage: ${usage}`,
+            `--user takes a person's id, a UUID such as 0b6f3a1e-7c2d-4e8f-9a10-2b3c4d5e6f70, or their GitHub login.\nUsage: ${usage}`,
           );
         const limit = numberFlag(flags.limit, { name: 'limit', min: 1, max: 500, unit: 'entries', usage });
         const since = time(flags.since, 'since');
         const until = time(flags.until, 'until');
-        const page = await withOperatorDatabase(({ db }) =>
+        const page = await withOperatorDatabase(async ({ db }) =>
           queryAudit(db, {
             ...(flags.service ? { service: flags.service } : {}),
-            ...(flags.user ? { userId: flags.user } : {}),
+            // A login is resolved to the one person carrying it (refused when none or several do).
+            ...(user === undefined ? {} : { userId: userIsId ? user : await userIdForLogin(db, user) }),
             ...(flags.action ? { action: flags.action } : {}),
             ...(flags.failures ? { success: false } : flags.successes ? { success: true } : {}),
             ...(since ? { since } : {}),
