@@ -77,28 +77,26 @@ export async function findAuditLogs(db: Database, filter: AuditLogFilter, limit:
       ) as SQL,
     );
   }
-  return (
-    db
-      .select({
-        id: serviceAuditLogs.id,
-        createdAt: serviceAuditLogs.createdAt,
-        serviceIdentifier: serviceRegistry.serviceIdentifier,
-        userId: serviceAuditLogs.userId,
-        userLogin: users.githubLogin,
-        action: serviceAuditLogs.action,
-        success: serviceAuditLogs.success,
-        metadata: serviceAuditLogs.metadata,
-        ipAddress: serviceAuditLogs.ipAddress,
-        userAgent: serviceAuditLogs.userAgent,
-      })
-      .from(serviceAuditLogs)
-      .leftJoin(serviceRegistry, eq(serviceRegistry.id, serviceAuditLogs.serviceId))
-      // In the same statement, never a lookup per row: the people's logins, for the operator's table.
-      .leftJoin(users, eq(users.id, serviceAuditLogs.userId))
-      .where(conditions.length > 0 ? and(...conditions) : undefined)
-      .orderBy(desc(serviceAuditLogs.createdAt), desc(serviceAuditLogs.id))
-      .limit(limit)
-  );
+  // The people's logins come in the same statement, never a lookup per row.
+  return db
+    .select({
+      id: serviceAuditLogs.id,
+      createdAt: serviceAuditLogs.createdAt,
+      serviceIdentifier: serviceRegistry.serviceIdentifier,
+      userId: serviceAuditLogs.userId,
+      userLogin: users.githubLogin,
+      action: serviceAuditLogs.action,
+      success: serviceAuditLogs.success,
+      metadata: serviceAuditLogs.metadata,
+      ipAddress: serviceAuditLogs.ipAddress,
+      userAgent: serviceAuditLogs.userAgent,
+    })
+    .from(serviceAuditLogs)
+    .leftJoin(serviceRegistry, eq(serviceRegistry.id, serviceAuditLogs.serviceId))
+    .leftJoin(users, eq(users.id, serviceAuditLogs.userId))
+    .where(conditions.length > 0 ? and(...conditions) : undefined)
+    .orderBy(desc(serviceAuditLogs.createdAt), desc(serviceAuditLogs.id))
+    .limit(limit);
 }
 
 /**
