@@ -1,13 +1,15 @@
 import { describe, expect, inject, it } from 'vitest';
 import { withoutQuery } from '../../scripts/lib/operator/database-cause.ts';
+import { generateMasterKey } from '../../src/crypto/token-cipher.ts';
 import { runOperatorCommand } from '../support/node/commands.ts';
-import { createDatabase } from '../support/node/databases.ts';
+import { createDatabase, repositoryMigrations } from '../support/node/databases.ts';
 
 // Every operator command that reads the database, against each way a database can be wrong: the
 // operator gets one line naming the cause and what to do, never drizzle's "Failed query: ...
 // params:", never the password, and exit code 1.
 
 const PASSWORD = 's3cret-pass';
+const KEY = generateMasterKey();
 
 /** The test server's URL with another password (one the server refuses). */
 function wrongPasswordUrl(): string {
@@ -29,11 +31,33 @@ function where(url: string): string {
   return `${parsed.hostname}:${parsed.port || '5432'}${parsed.pathname}`;
 }
 
-const COMMANDS: [script: string, args: string[]][] = [
-  ['services-list', []],
-  ['users-whitelist', ['octocat']],
-  ['audit-query', []],
+/** Every command that opens the database, with arguments it accepts (so only the database can fail it). */
+const COMMANDS: [command: string, args: string[]][] = [
+  ['db migrate', []],
+  ['db status', []],
+  ['db resolve', ['--applied', '20241211000000_initial_setup']],
+  ['services list', []],
+  ['services register', ['--id', 'billing', '--redirect-uri', 'https://billing.example.com/cb']],
+  ['services update', ['--id', 'billing', '--scope', 'users:verify']],
+  ['services rotate-key', ['--id', 'billing']],
+  ['services activate', ['--id', 'billing']],
+  ['services deactivate', ['--id', 'billing']],
+  ['users whitelist', ['octocat']],
+  ['users unwhitelist', ['octocat']],
+  ['audit query', []],
+  ['tokens encrypt', []],
+  ['tokens rotate', []],
 ];
+
+/**
+ * The migration commands bring an unmigrated database up to date rather than refuse it: migrate
+ * applies everything, status lists it all as pending, resolve records what it is told. They are
+ * checked against an unmigrated database by the test after the table.
+ */
+const MIGRATION_COMMANDS = new Set(['db migrate', 'db status', 'db resolve']);
+
+/** The line a command prints before it opens the database (which database, which mode). */
+const ANNOUNCEMENT = /^(Migrating|Encrypting GitHub tokens in|Rotating GitHub tokens in) /;
 
 const FAULTS: [fault: string, url: () => Promise<string>, cause: (url: string) => string][] = [
   [
@@ -56,19 +80,53 @@ const FAULTS: [fault: string, url: () => Promise<string>, cause: (url: string) =
 
 describe('operator commands name the database fault in one line', () => {
   for (const [fault, makeUrl, cause] of FAULTS) {
-    for (const [script, args] of COMMANDS) {
-      it(`${script} against ${fault} exits 1 with one line naming the cause, no query and no password`, async () => {
+    for (const [command, args] of COMMANDS) {
+      if (fault === 'an unmigrated database' && MIGRATION_COMMANDS.has(command)) continue;
+      it(`${command} against ${fault} exits 1 with one line naming the cause, no query and no password`, async () => {
         const url = await makeUrl();
-        const result = await runOperatorCommand(script, args, { DATABASE_URL: url });
+        const result = await runOperatorCommand('gateway', [...command.split(' '), ...args], {
+          DATABASE_URL: url,
+          TOKEN_ENCRYPTION_KEY: KEY,
+        });
         expect(result.code).toBe(1);
         expect(result.output).toContain(cause(url));
-        expect(result.output.trim().split('\n')).toHaveLength(1);
+        expect(
+          result.output
+            .trim()
+            .split('\n')
+            .filter((line) => !ANNOUNCEMENT.test(line)),
+        ).toHaveLength(1);
         expect(result.output).not.toContain('Failed query');
         expect(result.output).not.toContain('params:');
         expect(result.output).not.toContain(new URL(url).password);
       });
     }
   }
+
+  it('db migrate against an unmigrated database applies every migration (exit 0); db status then says up to date', async () => {
+    const url = await createDatabase({ migrated: false });
+    const migrated = await runOperatorCommand('gateway', ['db', 'migrate'], { DATABASE_URL: url });
+    expect(migrated.code).toBe(0);
+    expect(migrated.output).toContain(`${repositoryMigrations().length} migrations applied.`);
+    const status = await runOperatorCommand('gateway', ['db', 'status'], { DATABASE_URL: url });
+    expect(status.code).toBe(0);
+  });
+
+  it('db status against an unmigrated database lists every migration as pending, says to run `npx gateway db migrate`, exit 1', async () => {
+    const url = await createDatabase({ migrated: false });
+    const result = await runOperatorCommand('gateway', ['db', 'status'], { DATABASE_URL: url });
+    expect(result.code).toBe(1);
+    expect(result.output).toContain(`Not up to date: ${repositoryMigrations().length} pending.`);
+    expect(result.output).toContain('run `npx gateway db migrate`');
+  });
+
+  it('db resolve against an unmigrated database refuses to mark a pending migration rolled back, exit 1', async () => {
+    const url = await createDatabase({ migrated: false });
+    const name = '20241211000000_initial_setup';
+    const result = await runOperatorCommand('gateway', ['db', 'resolve', '--rolled-back', name], { DATABASE_URL: url });
+    expect(result.code).toBe(1);
+    expect(result.output).toContain(`${name} is pending, not failed`);
+  });
 
   it('db-migrate-status against a wrong password names the same cause as the other commands', async () => {
     const url = wrongPasswordUrl();

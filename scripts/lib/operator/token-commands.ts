@@ -1,6 +1,7 @@
 import { loadTokenKeyring } from '../../../src/crypto/token-cipher.ts';
 import { openNodeDatabase } from '../node-database.ts';
 import { numberFlag, rootDir } from './cli.ts';
+import { explainDatabaseFailure } from './database-cause.ts';
 import { describeDatabase, resolveDatabaseUrl } from './database-url.ts';
 import { startProgress } from './progress.ts';
 import { MissingSettingError, readSetting } from './settings.ts';
@@ -56,6 +57,8 @@ export async function runReencryptionCommand(
     }).finally(() => progress.finish());
     console.log(formatReport(report, mode, dryRun));
     return report.failed > 0 ? 1 : 0;
+  } catch (error) {
+    throw (await explainDatabaseFailure(error, url)) ?? error;
   } finally {
     await database.close();
   }
