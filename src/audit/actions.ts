@@ -12,6 +12,7 @@ export const ROUTE_AUDIT_ACTIONS = [
   'admin:GET services',
   'admin:POST services',
   'admin:PATCH services/:id',
+  'admin:DELETE services/:id',
   'admin:POST services/:id/rotate-key',
   'admin:POST users/whitelist',
   'admin:GET audit',

@@ -22,9 +22,17 @@ export const newService = z.object({
   redirect_uris: z.array(z.string().max(2048)).max(20).default([]),
 });
 
+const scopeList = z.array(z.string().max(50)).max(10);
+const redirectUriList = z.array(z.string().max(2048)).max(20);
+
 export const serviceChange = z.object({
-  scopes: z.array(z.string().max(50)).max(10).optional(),
-  redirect_uris: z.array(z.string().max(2048)).max(20).optional(),
+  name: z.string().max(200).optional().meta({ description: 'The name people see; the id stays.' }),
+  scopes: scopeList.optional().meta({ description: 'Replaces the whole list.' }),
+  redirect_uris: redirectUriList.optional().meta({ description: 'Replaces the whole list.' }),
+  add_scopes: scopeList.optional().meta({ description: 'Added to the list (one already there is left as is).' }),
+  remove_scopes: scopeList.optional().meta({ description: 'Taken off the list (one not there is ignored).' }),
+  add_redirect_uris: redirectUriList.optional(),
+  remove_redirect_uris: redirectUriList.optional(),
   active: z.boolean().optional(),
 });
 
@@ -138,14 +146,36 @@ export const updateServiceRoute = declareRoute({
   path: '/v1/admin/services/{id}',
   tags,
   operationId: 'updateService',
-  summary: 'Change scopes, redirect URIs or active',
+  summary: 'Rename, change scopes, redirect URIs (whole lists or one at a time) or active',
   'x-audit-action': 'admin:PATCH services/:id',
   security,
   request: { params: serviceIdParams, body: jsonRequest(serviceChange, 'What to change.') },
   responses: {
     ...serviceErrors({ body: true, scoped: true }),
     200: json(service, 'The service as changed.'),
-    400: errorResponse([...BODY_CODES, 'invalid_service'], 'Nothing to change, or a bad scope or redirect URI.'),
+    400: errorResponse(
+      [...BODY_CODES, 'invalid_service'],
+      'Nothing to change, a bad name, scope or redirect URI, or a list both replaced and edited.',
+    ),
+    404: unknownService,
+  },
+});
+
+export const deleteServiceRoute = declareRoute({
+  method: 'delete',
+  path: '/v1/admin/services/{id}',
+  tags,
+  operationId: 'deleteService',
+  summary: 'Delete a service (its key never works again; its audit rows stay)',
+  'x-audit-action': 'admin:DELETE services/:id',
+  security,
+  request: { params: serviceIdParams },
+  responses: {
+    ...serviceErrors({ body: false, scoped: true }),
+    200: json(
+      service.extend({ deleted_at: z.string() }),
+      'The service as it was deleted. Its id stays reserved; the audit log still names it.',
+    ),
     404: unknownService,
   },
 });

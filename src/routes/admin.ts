@@ -5,19 +5,23 @@ import { GatewayError } from '../errors/gateway-error.ts';
 import type { AppEnv } from '../http/context.ts';
 import { requireService } from '../http/service-auth.ts';
 import {
+  deleteService,
+  editServiceAccess,
   listServices,
   RotationInProgressError,
+  renameService,
   rotateServiceKey,
   type ServiceSummary,
   setServiceActive,
   updateServiceAccess,
 } from '../services/admin.ts';
-import { registerService } from '../services/register-service.ts';
+import { registerService, ServiceInputError } from '../services/register-service.ts';
 import { serviceJson } from '../services/service-json.ts';
 import { setWhitelisted } from '../users/whitelist.ts';
 import {
   ADMIN_SCOPE,
   auditRoute,
+  deleteServiceRoute,
   listServicesRoute,
   registerServiceRoute,
   rotateKeyRoute,
@@ -68,7 +72,22 @@ serve(adminRoutes, updateServiceRoute, async (c) => {
   const body = c.req.valid('json');
   const db = c.var.database();
   const id = serviceIdFrom(c.req.valid('param').id);
+  const edits = {
+    addScopes: body.add_scopes ?? [],
+    removeScopes: body.remove_scopes ?? [],
+    addRedirectUris: body.add_redirect_uris ?? [],
+    removeRedirectUris: body.remove_redirect_uris ?? [],
+  };
+  if (
+    (body.scopes && (body.add_scopes || body.remove_scopes)) ||
+    (body.redirect_uris && (body.add_redirect_uris || body.remove_redirect_uris))
+  )
+    throw new ServiceInputError(
+      'A list is either replaced (scopes, redirect_uris) or edited (add_*, remove_*), not both.',
+    );
   let service: ServiceSummary | undefined;
+  if (body.name !== undefined) service = await renameService(db, id, body.name);
+  if (Object.values(edits).some((list) => list.length > 0)) service = (await editServiceAccess(db, id, edits)).service;
   if (body.scopes || body.redirect_uris) {
     service = await updateServiceAccess(db, id, {
       ...(body.scopes ? { scopes: body.scopes } : {}),
@@ -76,8 +95,18 @@ serve(adminRoutes, updateServiceRoute, async (c) => {
     });
   }
   if (body.active !== undefined) service = await setServiceActive(db, id, body.active);
-  if (!service) throw new GatewayError('invalid_body', 'input', 'Give scopes, redirect_uris or active.');
+  if (!service)
+    throw new GatewayError(
+      'invalid_body',
+      'input',
+      'Give name, scopes, redirect_uris, add_scopes, remove_scopes, add_redirect_uris, remove_redirect_uris or active.',
+    );
   return c.json(serviceJson(service), 200);
+});
+
+serve(adminRoutes, deleteServiceRoute, async (c) => {
+  const deleted = await deleteService(c.var.database(), serviceIdFrom(c.req.valid('param').id));
+  return c.json({ ...serviceJson(deleted), deleted_at: deleted.deletedAt.toISOString() }, 200);
 });
 
 serve(adminRoutes, rotateKeyRoute, async (c) => {

@@ -2,6 +2,7 @@ import type { RouteConfig } from '@hono/zod-openapi';
 import { routeKey } from '../http/matched-route.ts';
 import {
   auditRoute,
+  deleteServiceRoute,
   listServicesRoute,
   registerServiceRoute,
   rotateKeyRoute,
@@ -38,6 +39,7 @@ export const API_ROUTES: readonly RouteConfig[] = [
   listServicesRoute,
   registerServiceRoute,
   updateServiceRoute,
+  deleteServiceRoute,
   rotateKeyRoute,
   whitelistRoute,
   auditRoute,

@@ -127,6 +127,7 @@ describe('the OpenAPI document', () => {
       'GET /v1/admin/services': ['admin'],
       'POST /v1/admin/services': ['admin'],
       'PATCH /v1/admin/services/:id': ['admin'],
+      'DELETE /v1/admin/services/:id': ['admin'],
       'POST /v1/admin/services/:id/rotate-key': ['admin'],
       'POST /v1/admin/users/whitelist': ['admin'],
       'GET /v1/admin/audit': ['admin'],
