@@ -71,9 +71,8 @@ function unneededLine(identifier: string, edit: UnneededEdit): string {
   );
 }
 
-/** On a terminal, asks y/N (the usual convention: anything but y or yes is no); elsewhere, no. */
+/** Asks y/N on the terminal: anything but y or yes is no. */
 async function confirmed(question: string): Promise<boolean> {
-  if (!process.stdin.isTTY) return false;
   const prompt = createInterface({ input: process.stdin, output: process.stdout });
   try {
     return /^y(es)?$/i.test((await prompt.question(`${question} [y/N] `)).trim());
@@ -239,12 +238,17 @@ export function addServiceCommands(program: Command): void {
         const usage = usageLine(command);
         const { id } = flags;
         if (!id) throw new UsageError(`Name the service.\nUsage: ${usage}`);
-        if (!flags.yes && !(await confirmed(`Delete service ${escapeControl(id)}? Its key stops working for good.`)))
-          throw new UsageError(
-            process.stdin.isTTY
-              ? 'Not deleted.'
-              : `Deleting a service cannot be undone: add --yes to confirm (not on a terminal, it cannot ask).\nUsage: ${usage}`,
-          );
+        if (!flags.yes) {
+          // The usual convention (gh, npm): ask y/N on a terminal; elsewhere refuse and name --yes.
+          if (!process.stdin.isTTY)
+            throw new UsageError(
+              `Deleting a service cannot be undone: add --yes to confirm (not on a terminal, it cannot ask).\nUsage: ${usage}`,
+            );
+          if (!(await confirmed(`Delete service ${escapeControl(id)}? Its key stops working for good.`))) {
+            console.log('Not deleted.');
+            return 1;
+          }
+        }
         const deleted = await withOperatorDatabase(({ db }) => deleteService(db, id));
         console.log(
           flags.json
