@@ -36,7 +36,7 @@ function serviceIdFrom(id: string): string {
     throw new GatewayError(
       'unknown_service',
       'not_found',
-      'There is no such service; `npm run services:list` shows them.',
+      'There is no such service; `npx gateway services list` shows them.',
     );
   return id;
 }
