@@ -5,5 +5,8 @@
 -- A deleted service keeps its row: service_audit_logs.service_id references it with ON DELETE
 -- RESTRICT, so its audit rows stay readable and its id stays reserved. Every lookup skips rows
 -- with deleted_at set.
+--
+-- Allowed: the timestamp is TIMESTAMP(3) holding UTC, like every other table of this schema.
+-- squawk-ignore-file prefer-timestamp-tz
 
 ALTER TABLE "service_registry" ADD COLUMN IF NOT EXISTS "deleted_at" timestamp(3);

@@ -8,13 +8,6 @@ const auditQuery = async (args: string[]) =>
   runOperatorCommand('audit-query', args, { DATABASE_URL: await createDatabase({ migrated: true }) });
 
 describe('audit:query refuses filters that name nothing, and says what it accepts', () => {
-  it('a --user that is a GitHub login exits 2 and says it takes a UUID', async () => {
-    const result = await auditQuery(['--user', 'octocat']);
-    expect(result.code).toBe(2);
-    expect(result.output).toContain("--user takes a person's id, a UUID");
-    expect(result.output).toContain('--user <uuid>');
-  });
-
   it('an unknown --service exits 1 and says no such service is registered', async () => {
     const result = await auditQuery(['--service', 'billing']);
     expect(result.code).toBe(1);

@@ -1,13 +1,15 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
+import { gatewayProgram } from '../../scripts/lib/operator/commands/program.ts';
 import { runOperatorCommand } from '../support/node/commands.ts';
 import { createDatabase } from '../support/node/databases.ts';
 
 const GROUPS: Record<string, string[]> = {
   db: ['migrate', 'migrate-dev', 'status', 'resolve'],
   users: ['whitelist', 'unwhitelist'],
-  services: ['register', 'list', 'update', 'rotate-key', 'deactivate', 'activate'],
+  services: ['register', 'list', 'update', 'rename', 'rotate-key', 'deactivate', 'activate', 'delete'],
   tokens: ['generate-key', 'encrypt', 'rotate'],
   audit: ['query'],
 };
@@ -115,14 +117,17 @@ describe('the gateway executable and the npm aliases', () => {
     expect(run.stdout).toContain('Usage: gateway services list');
   });
 
-  it('every npm alias of an operator command calls scripts/gateway.ts with a command that exists', async () => {
+  it('every npm alias of an operator command calls scripts/gateway.ts with a command that exists', () => {
     const { scripts } = JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> };
     const aliases = Object.values(scripts).filter((script) => script.startsWith('node scripts/gateway.ts '));
     expect(aliases.length).toBeGreaterThanOrEqual(18);
+    // Resolved against the program's own declarations, in this process: one process per alias
+    // took 30 s on a loaded machine, and `--help` of each command is already run above.
     for (const alias of aliases) {
       const words = alias.replace('node scripts/gateway.ts ', '').split(' ');
-      const result = await gateway([...words, '--help']);
-      expect([alias, result.code]).toEqual([alias, 0]);
+      let command: Command | undefined = gatewayProgram();
+      for (const word of words) command = command?.commands.find((sub) => sub.name() === word);
+      expect([alias, command?.name()]).toEqual([alias, words.at(-1)]);
     }
   });
 });
