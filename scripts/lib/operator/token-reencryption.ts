@@ -9,11 +9,14 @@ import {
 } from '../../../src/crypto/token-cipher.ts';
 import type { Database } from '../../../src/db/client.ts';
 import { classifyStoredToken } from '../../../src/users/github-tokens.ts';
+import { type LegacyScheme, openLegacyValue } from '../legacy-tokens/index.ts';
 
 /**
  * One pass over users' tokens, in keyset-paged batches, for two commands:
  * - `encrypt-plaintext` (`migrate:encrypt-tokens`): encrypt what the old system stored in plaintext;
  * - `rotate` (`tokens:rotate`): also re-encrypt every value that needs a previous key.
+ * With `legacy` (`LEGACY_TOKEN_KEY`), `encrypt-plaintext` also carries over the values the old
+ * system encrypted itself at v1.2: opened under its scheme, then sealed under the gateway's.
  * Every new value is decrypted again and compared before it is written. Each batch is written by a
  * single UPDATE that only touches rows still holding what was read, so a run killed at any moment
  * leaves whole rows, a concurrent writer wins, and the next run finishes the job.
@@ -30,10 +33,12 @@ export interface ReencryptionOptions {
   log: (line: string) => void;
   /** Called after each batch with the rows done so far (the progress bar). */
   onProgress?: (rowsDone: number) => void;
+  /** `encrypt-plaintext` only: the old system's key and the scheme its v1.2 values were written in. */
+  legacy?: { scheme: LegacyScheme; key: string };
 }
 
 /** Why a token was left as it was: each kind is counted, and a few of its rows named, never listed in full. */
-export type ProblemKind = 'no_key' | 'round_trip' | 'malformed_token';
+export type ProblemKind = 'no_key' | 'round_trip' | 'malformed_token' | 'legacy_unopened';
 
 export interface Problem {
   count: number;
@@ -58,6 +63,10 @@ export interface ReencryptionReport {
    * not this command's failure, but those people must sign in again before a service gets a token.
    */
   unreadable: number;
+  /** Of `encrypted`, the old system's own v1.2 values carried over under LEGACY_TOKEN_KEY. */
+  fromLegacy: number;
+  /** The old system's scheme in use (its printed id), or null without LEGACY_TOKEN_KEY. */
+  legacyScheme: string | null;
   /** Rows another writer changed between our read and our write; left to it (run again to check). */
   changedMeanwhile: number;
   /** What `failed` and `unreadable` are made of, by kind. */
@@ -73,6 +82,7 @@ export interface ReencryptionReport {
 interface RowUpdate {
   id: string;
   tokens: number;
+  legacyTokens: number;
   oldAccess: string | null;
   oldRefresh: string | null;
   newAccess: string | null;
@@ -88,6 +98,8 @@ export async function reencryptTokens(options: ReencryptionOptions): Promise<Ree
     nulls: 0,
     failed: 0,
     unreadable: 0,
+    fromLegacy: 0,
+    legacyScheme: options.legacy?.scheme.id ?? null,
     changedMeanwhile: 0,
     problems: {},
     previousKeys: options.keyring.previous.length,
@@ -125,17 +137,22 @@ export async function reencryptTokens(options: ReencryptionOptions): Promise<Ree
       updates.push({
         id: row.id,
         tokens: Number(access !== undefined) + Number(refresh !== undefined),
+        legacyTokens: Number(access?.legacy === true) + Number(refresh?.legacy === true),
         oldAccess: row.accessToken,
         oldRefresh: row.refreshToken,
-        newAccess: access === undefined ? row.accessToken : access,
-        newRefresh: refresh === undefined ? row.refreshToken : refresh,
+        newAccess: access === undefined ? row.accessToken : access.sealed,
+        newRefresh: refresh === undefined ? row.refreshToken : refresh.sealed,
       });
     }
 
     const written =
       updates.length > 0 && !options.dryRun ? await writeBatch(options.db, updates) : new Set(updates.map((u) => u.id));
     report.changedMeanwhile += updates.length - written.size;
-    for (const update of updates) if (written.has(update.id)) report.encrypted += update.tokens;
+    for (const update of updates) {
+      if (!written.has(update.id)) continue;
+      report.encrypted += update.tokens;
+      report.fromLegacy += update.legacyTokens;
+    }
     options.onProgress?.(report.rows);
     options.log(
       `batch ${report.batches}: ${rows.length} rows read, ${written.size} row(s) ${options.dryRun ? 'would be ' : ''}written ` +
@@ -144,6 +161,12 @@ export async function reencryptTokens(options: ReencryptionOptions): Promise<Ree
   }
   report.elapsedMs = Math.round(performance.now() - started);
   return report;
+}
+
+/** A new value to store, and whether it was the old system's own encryption. */
+interface NextValue {
+  sealed: string;
+  legacy: boolean;
 }
 
 /**
@@ -155,13 +178,14 @@ async function nextValue(
   context: TokenContext,
   options: ReencryptionOptions,
   report: ReencryptionReport,
-): Promise<string | undefined> {
+): Promise<NextValue | undefined> {
   const kind = classifyStoredToken(stored);
   if (kind === 'null' || stored === null) {
     report.nulls += 1;
     return undefined;
   }
   let plaintext: string;
+  let legacy = false;
   if (kind === 'plaintext') {
     plaintext = stored;
   } else {
@@ -174,12 +198,24 @@ async function nextValue(
       }
       plaintext = opened.plaintext;
     } catch (error) {
-      const kind = (error as { code?: string }).code === 'malformed_token' ? 'malformed_token' : 'no_key';
-      // For `encrypt-plaintext` an unreadable value is not its own failure (see `unreadable`).
-      if (options.mode === 'encrypt-plaintext') report.unreadable += 1;
-      else report.failed += 1;
-      noteProblem(report, kind, context);
-      return undefined;
+      const opened = options.legacy
+        ? await openLegacyValue(stored, options.legacy.scheme, options.legacy.key)
+        : undefined;
+      if (opened?.ok) {
+        plaintext = opened.plaintext;
+        legacy = true;
+      } else {
+        const kind = opened
+          ? 'legacy_unopened'
+          : (error as { code?: string }).code === 'malformed_token'
+            ? 'malformed_token'
+            : 'no_key';
+        // For `encrypt-plaintext` an unreadable value is not its own failure (see `unreadable`).
+        if (options.mode === 'encrypt-plaintext') report.unreadable += 1;
+        else report.failed += 1;
+        noteProblem(report, kind, context, options.log);
+        return undefined;
+      }
     }
   }
   const sealed = await encryptToken(plaintext, options.keyring, context);
@@ -188,10 +224,10 @@ async function nextValue(
   );
   if (check?.plaintext !== plaintext) {
     report.failed += 1;
-    noteProblem(report, 'round_trip', context);
+    noteProblem(report, 'round_trip', context, options.log);
     return undefined;
   }
-  return sealed;
+  return { sealed, legacy };
 }
 
 async function writeBatch(db: Database, updates: RowUpdate[]): Promise<Set<string>> {
@@ -211,7 +247,14 @@ async function writeBatch(db: Database, updates: RowUpdate[]): Promise<Set<strin
   return new Set(result.rows.map((row) => row.id));
 }
 
-function noteProblem(report: ReencryptionReport, kind: ProblemKind, context: TokenContext): void {
+/** Counts it; `--verbose` also names each one (user id and column, never the value). */
+function noteProblem(
+  report: ReencryptionReport,
+  kind: ProblemKind,
+  context: TokenContext,
+  log: (line: string) => void,
+): void {
+  log(`  ${describe(context)}: ${PROBLEM_LABEL[kind]}`);
   const problem = report.problems[kind] ?? { count: 0, examples: [] };
   report.problems[kind] = problem;
   problem.count += 1;
@@ -236,6 +279,8 @@ const PROBLEM_LABEL: Record<ProblemKind, string> = {
   no_key: 'no configured key opens them',
   malformed_token: 'in the encrypted format, but damaged (altered in the database?)',
   round_trip: 'the new value did not decrypt to the same token (a bug: please report it)',
+  legacy_unopened:
+    "in the encrypted format, but neither a configured key nor LEGACY_TOKEN_KEY under the old system's scheme opens them",
 };
 
 function problemLines(report: ReencryptionReport, only: ProblemKind[]): string[] {
@@ -263,10 +308,17 @@ function keyHint(report: ReencryptionReport, mode: ReencryptionMode): string | n
         'then run again (docs/security.md).'
       );
     return (
-      `  Either the old system encrypted them itself (its scheme cannot be read here), or ${where} ` +
-      '(docs/security.md). Until those people sign in again, services get 409 token_unreadable for them.'
+      '  Either the old system encrypted them itself (set LEGACY_TOKEN_KEY to its key and run again: ' +
+      `\`npx gateway tokens detect-legacy\` checks it first), or ${where} ` +
+      '(docs/security.md). Until then, services get 409 token_unreadable for those people.'
     );
   }
+  if (report.problems.legacy_unopened)
+    return (
+      `  The old system's scheme (${report.legacyScheme}) opens most of its values but not these: they may have been ` +
+      'written under another key or scheme, or altered (`--verbose` names each by user id and column); ' +
+      'services get 409 token_unreadable for those people until they sign in again.'
+    );
   if (mode === 'rotate' && report.failed === 0 && report.encrypted === 0 && report.skipped > 0)
     return (
       '  Nothing needed re-encrypting: every token already opens with TOKEN_ENCRYPTION_KEY. If you have just made a ' +
@@ -283,6 +335,9 @@ export function formatReport(report: ReencryptionReport, mode: ReencryptionMode,
   return [
     `${dryRun ? 'Dry run: nothing was written. ' : ''}${report.rows} users in ${report.batches} batch(es), ${report.elapsedMs} ms (${rate} rows/s).`,
     `  ${report.encrypted} token(s) ${verb}`,
+    ...(report.legacyScheme !== null
+      ? [`    of which ${report.fromLegacy} the old system's v1.2 values (scheme ${report.legacyScheme})`]
+      : []),
     `  ${report.skipped} token(s) ${skipped}, skipped`,
     `  ${report.nulls} null token(s), kept null`,
     `  ${report.failed} token(s) failed${report.failed > 0 ? '; left as they were:' : ''}`,
@@ -293,7 +348,7 @@ export function formatReport(report: ReencryptionReport, mode: ReencryptionMode,
     ...(report.unreadable > 0
       ? [
           `  ${report.unreadable} token(s) encrypted, but no configured key reads them; left as they were:`,
-          ...problemLines(report, ['no_key', 'malformed_token']),
+          ...problemLines(report, ['no_key', 'malformed_token', 'legacy_unopened']),
         ]
       : []),
     ...[keyHint(report, mode)].filter((line) => line !== null),

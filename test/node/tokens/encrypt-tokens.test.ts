@@ -218,7 +218,7 @@ describe('npm run migrate:encrypt-tokens', () => {
     const result = await runOperatorCommand('migrate-encrypt-tokens', [], { DATABASE_URL: url });
     expect(result.code).toBe(2);
     expect(result.output).toContain('TOKEN_ENCRYPTION_KEY is not set');
-    expect(result.output).toContain('npm run tokens:generate-key');
+    expect(result.output).toContain('npx gateway tokens generate-key');
   });
 });
 

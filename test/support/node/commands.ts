@@ -1,7 +1,13 @@
 import { runScript } from './child.ts';
 
 /** Settings an operator command reads; none are inherited from the environment running the tests. */
-const SETTINGS = ['DATABASE_URL', 'DIRECT_DATABASE_URL', 'TOKEN_ENCRYPTION_KEY', 'TOKEN_ENCRYPTION_PREVIOUS_KEYS'];
+const SETTINGS = [
+  'DATABASE_URL',
+  'DIRECT_DATABASE_URL',
+  'TOKEN_ENCRYPTION_KEY',
+  'TOKEN_ENCRYPTION_PREVIOUS_KEYS',
+  'LEGACY_TOKEN_KEY',
+];
 
 /** The `gateway` command each of the old npm-script front ends became (the npm scripts are aliases of these). */
 const GATEWAY_COMMAND: Record<string, string[]> = {

@@ -1,7 +1,12 @@
 import type { Command } from 'commander';
 import { generateMasterKey } from '../../../../src/crypto/token-cipher.ts';
 import { runCommand } from '../cli.ts';
-import { type ReencryptionFlags, runReencryptionCommand } from '../token-commands.ts';
+import {
+  type DetectLegacyFlags,
+  type ReencryptionFlags,
+  runDetectLegacyCommand,
+  runReencryptionCommand,
+} from '../token-commands.ts';
 import { usageLine } from './shared.ts';
 
 /** `gateway tokens ...`: the key that seals people's GitHub tokens (docs/security.md). */
@@ -23,19 +28,36 @@ export function addTokenCommands(program: Command): void {
       name: 'encrypt',
       mode: 'encrypt-plaintext',
       description:
-        'encrypt the plaintext GitHub tokens the old system stored; says when TOKEN_PLAINTEXT=refuse can be set',
+        'encrypt the plaintext GitHub tokens the old system stored (and, with LEGACY_TOKEN_KEY, carry over its own ' +
+        'v1.2 encrypted ones); says when TOKEN_PLAINTEXT=refuse can be set',
     },
     { name: 'rotate', mode: 'rotate', description: 're-encrypt every token under the current TOKEN_ENCRYPTION_KEY' },
   ] as const;
   for (const { name, mode, description } of reencryption) {
-    tokens
+    const command = tokens
       .command(name)
       .description(description)
       .option('--dry-run', 'count what it would change, change nothing', false)
       .option('--batch-size <rows>', 'rows per transaction, 1-5000', '500')
-      .option('--verbose', 'also print a line per batch (rows read, rows written)', false)
-      .action((flags: ReencryptionFlags, command: Command) =>
-        runCommand(() => runReencryptionCommand(mode, flags, usageLine(command))),
+      .option('--verbose', 'also print a line per batch, and each token left as it was (user id and column)', false);
+    if (mode === 'encrypt-plaintext')
+      command.option(
+        '--legacy-scheme <id>',
+        "with LEGACY_TOKEN_KEY: the old system's scheme as detect-legacy prints it, instead of detecting it",
       );
+    command.action((flags: ReencryptionFlags, self: Command) =>
+      runCommand(() => runReencryptionCommand(mode, flags, usageLine(self))),
+    );
   }
+
+  tokens
+    .command('detect-legacy')
+    .description(
+      'with LEGACY_TOKEN_KEY: find the scheme the old system encrypted its v1.2 tokens in, from a sample (writes nothing)',
+    )
+    .option('--sample <values>', 'how many of the values no configured key opens to try, 1-1000', '100')
+    .option('--json', 'print JSON: scheme, sampled, opened, not_opened (user_id, column), other_schemes', false)
+    .action((flags: DetectLegacyFlags, command: Command) =>
+      runCommand(() => runDetectLegacyCommand(flags, usageLine(command))),
+    );
 }
