@@ -42,7 +42,7 @@ const masterKey = z
   .string({ error: 'is missing' })
   .trim()
   .min(1, { error: 'is missing' })
-  .refine(isMasterKey, { error: 'must be base64 of 32 bytes (npm run tokens:generate-key makes one)' });
+  .refine(isMasterKey, { error: 'must be base64 of 32 bytes (npx gateway tokens generate-key makes one)' });
 
 const masterKeyList = z
   .string()

@@ -86,19 +86,19 @@ export function decodeMasterKey(encoded: string, label = 'the key'): Uint8Array<
   } catch {
     throw new TokenCipherError(
       'invalid_key',
-      `${label} is not base64. Generate one with \`npm run tokens:generate-key\`.`,
+      `${label} is not base64. Generate one with \`npx gateway tokens generate-key\`.`,
     );
   }
   if (bytes.length !== MASTER_KEY_BYTES) {
     throw new TokenCipherError(
       'invalid_key',
-      `${label} must be ${MASTER_KEY_BYTES} bytes (base64), not ${bytes.length}. Generate one with \`npm run tokens:generate-key\`.`,
+      `${label} must be ${MASTER_KEY_BYTES} bytes (base64), not ${bytes.length}. Generate one with \`npx gateway tokens generate-key\`.`,
     );
   }
   return bytes;
 }
 
-/** A new random master key, base64: what `npm run tokens:generate-key` prints. */
+/** A new random master key, base64: what `npx gateway tokens generate-key` prints. */
 export function generateMasterKey(): string {
   return btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(MASTER_KEY_BYTES))));
 }

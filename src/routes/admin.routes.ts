@@ -73,7 +73,7 @@ export const auditFilters = z.object({
 
 /** A service by its id in the path. */
 const serviceIdParams = z.object({
-  id: z.string().meta({ description: 'The service id (`services:list` shows them).' }),
+  id: z.string().meta({ description: 'The service id (`npx gateway services list` shows them).' }),
 });
 
 const service = z

@@ -32,7 +32,7 @@ export interface GitHubTokens {
 export interface OpenedGitHubTokens extends GitHubTokens {
   /** True when a token was stored in plaintext by the old system: the next write encrypts it. */
   legacyPlaintext: boolean;
-  /** True when a token needed a previous key: `npm run tokens:rotate` (or the next write) re-encrypts it. */
+  /** True when a token needed a previous key: `npx gateway tokens rotate` (or the next write) re-encrypts it. */
   underPreviousKey: boolean;
 }
 

@@ -8,7 +8,7 @@ import { hasControlCharacter } from './control-characters.ts';
 export const CONTROL_CHARACTER_RULE =
   'must not contain control or invisible characters (U+0000-U+001F, U+007F-U+009F: line breaks, tabs, escapes; nor format characters such as U+202E or U+200B, nor U+2028/U+2029)';
 
-/** A service's display name: what `services:list` and the landing page show. */
+/** A service's display name: what `gateway services list` and the landing page show. */
 export const displayName = z
   .string()
   .refine((value) => value.trim() !== '' && value.length <= 200, { error: 'is 1-200 characters' })

@@ -112,7 +112,7 @@ describe('keys', () => {
   ])('a master key that is %s is refused, naming the command that makes one', async (_label, key) => {
     const error = await caught(loadTokenKeyring(key));
     expect(error.code).toBe('invalid_key');
-    expect(error.message).toContain('npm run tokens:generate-key');
+    expect(error.message).toContain('npx gateway tokens generate-key');
     expect(error.message).not.toContain(key);
   });
 });
