@@ -12,7 +12,7 @@ import {
   type Session,
   updateChecksum,
 } from './ledger.ts';
-import { acquireMigrationLock } from './lock.ts';
+import { acquireMigrationLock, MIGRATION_LOCKS } from './lock.ts';
 import { type SqlStatement, splitSqlStatements } from './sql-statements.ts';
 import { computeStatus, type MigrationStatus } from './status.ts';
 
@@ -114,8 +114,14 @@ export async function resolveMigration(options: EngineOptions, action: ResolveAc
 }
 
 async function withLock<T>(options: EngineOptions, work: () => Promise<T>): Promise<T> {
-  const release = await acquireMigrationLock(options.session, options.lockWaitMs ?? DEFAULTS.lockWaitMs, (holder) =>
-    options.log(`Waiting for another migration runner${holder ? ` (backend pid ${holder})` : ''} to finish…`),
+  const waitMs = options.lockWaitMs ?? lockWaitFromEnvironment() ?? DEFAULTS.lockWaitMs;
+  const release = await acquireMigrationLock(options.session, waitMs, (holder, lock) =>
+    options.log(
+      lock === 'prisma'
+        ? `Waiting for ${MIGRATION_LOCKS.prisma.name}, held by database backend pid ${holder ?? '?'}: the old system's ` +
+            `Prisma Migrate is using this database (waiting up to ${waitMs} ms)…`
+        : `Waiting for another migration runner${holder ? ` (backend pid ${holder})` : ''} to finish…`,
+    ),
   );
   try {
     await ensureLedger(options.session);
@@ -123,6 +129,19 @@ async function withLock<T>(options: EngineOptions, work: () => Promise<T>): Prom
   } finally {
     await release();
   }
+}
+
+/** `MIGRATION_LOCK_TIMEOUT_MS`: how long a run waits for the locks (docs/migrations.md); unset means the default. */
+function lockWaitFromEnvironment(): number | undefined {
+  const raw = process.env.MIGRATION_LOCK_TIMEOUT_MS?.trim();
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^\d{1,9}$/.test(raw)) {
+    throw new MigrationError(
+      'usage',
+      `MIGRATION_LOCK_TIMEOUT_MS is "${raw}"; it takes a whole number of milliseconds, e.g. 120000 (unset: ${DEFAULTS.lockWaitMs}).`,
+    );
+  }
+  return Number(raw);
 }
 
 function refuseFailed(statuses: MigrationStatus[]): void {
