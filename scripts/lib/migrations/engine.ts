@@ -90,13 +90,18 @@ export async function resolveMigration(options: EngineOptions, action: ResolveAc
       case 'modified':
         // The database has this migration; the file changed (or came from the old system).
         // Marking it applied accepts the file in this checkout as what the database holds.
+        // Prisma's own resolve refuses an applied migration (P3008), so there is no Prisma row to copy:
+        // the row keeps everything Prisma reads and only its checksum becomes this file's.
         await updateChecksum(
           options.session,
           status.row?.id ?? '',
           status.file.checksum,
-          'checksum accepted by resolve --applied',
+          `checksum ${status.row?.checksum ?? '?'} replaced by ${status.file.checksum} (npx gateway db resolve --applied, ${new Date().toISOString()})`,
         );
-        return `Recorded this checkout's ${name} as the applied version (its checksum was different).`;
+        return (
+          `Recorded this checkout's ${name} as the applied version: its ledger row now holds this file's checksum ` +
+          "(the old one is kept in that row's logs)."
+        );
       default: {
         // pending, or failed: a failed attempt is marked rolled back and a finished row recorded.
         const hadFailed = status.state === 'failed' && (await markRolledBack(options.session, name)) > 0;

@@ -73,6 +73,33 @@ export function parseMigration(name: string, file: string, bytes: Buffer): Migra
   };
 }
 
+/**
+ * Whether a ledger checksum is this file's, by Prisma's rule (prisma-engines, schema-connector
+ * `checksum::script_matches_checksum`): SHA-256 of the file as it is, or with its CRLF line endings
+ * made LF, or its LF made CRLF (git may have converted either way); and, for a recorded checksum that
+ * is not 64 characters, the unpadded hex an old Prisma wrote (each byte without its leading zero).
+ */
+export function checksumMatches(file: MigrationFile, recorded: string): boolean {
+  const candidates = [
+    file.checksum,
+    sha256(file.sql.replaceAll('\r\n', '\n')),
+    sha256(file.sql.replaceAll('\n', '\r\n')),
+  ];
+  const unpadded = recorded !== '' && recorded.length !== SHA256_HEX_LENGTH;
+  return candidates.some((hex) => (unpadded ? withoutLeadingZeros(hex) : hex) === recorded);
+}
+
+const SHA256_HEX_LENGTH = 64;
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+/** Prisma's `format_checksum_old`: each byte as hex without zero padding (prisma-engines#1887). */
+function withoutLeadingZeros(hex: string): string {
+  return (hex.match(/../g) ?? []).map((pair) => pair.replace(/^0/, '')).join('');
+}
+
 function isRealTimestamp(stamp: string): boolean {
   const [year, month, day, hour, minute, second] = [0, 4, 6, 8, 10, 12].map((at, i) =>
     Number(stamp.slice(at, at + (i === 0 ? 4 : 2))),

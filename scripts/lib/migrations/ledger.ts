@@ -98,10 +98,15 @@ export async function markRolledBack(session: Session, name: string): Promise<nu
   return result.rows.length;
 }
 
+/**
+ * Rewrites one finished row's checksum in place: the same id, times and step count, so the row stays
+ * the one applied record Prisma Migrate reads for that migration (its `migrate deploy` goes by name and
+ * unrolled-back rows, never the checksum). The note, kept in `logs`, says what the checksum was.
+ */
 export async function updateChecksum(session: Session, rowId: string, checksum: string, note: string): Promise<void> {
   await session.query(
     `update "_prisma_migrations"
-        set checksum = $2, logs = concat_ws(E'\\n', logs, $3::text)
+        set checksum = $2, logs = concat_ws(E'\\n', nullif(logs, ''), $3::text)
       where id = $1`,
     [rowId, checksum, note],
   );

@@ -1,4 +1,4 @@
-import type { MigrationFile } from './files.ts';
+import { checksumMatches, type MigrationFile } from './files.ts';
 import type { LedgerRow } from './ledger.ts';
 
 export type MigrationState = 'applied' | 'pending' | 'failed' | 'modified' | 'unknown';
@@ -28,7 +28,7 @@ export function computeStatus(files: MigrationFile[], rows: LedgerRow[]): Migrat
     const row = latest.get(file.name);
     if (!row) return { name: file.name, state: 'pending', file };
     if (row.finished_at === null) return { name: file.name, state: 'failed', file, row };
-    return { name: file.name, state: row.checksum === file.checksum ? 'applied' : 'modified', file, row };
+    return { name: file.name, state: checksumMatches(file, row.checksum) ? 'applied' : 'modified', file, row };
   });
   const known = new Set(files.map((file) => file.name));
   for (const [name, row] of [...latest].sort(([a], [b]) => a.localeCompare(b))) {
