@@ -105,7 +105,7 @@ describe("the cutover of docs/migrations.md, rehearsed on the old system's v1.2 
     }
   }, 240_000);
 
-  it("leaves every person's token readable under the gateway's key, equal to the original; nulls stay null", async () => {
+  it("leaves every person's token readable under the gateway's key, equal to the original, nulls null; a dry run then finds nothing left", async () => {
     const keyring = await loadTokenKeyring(gatewayKey);
     const rows = await withDatabaseHandle(url, async ({ db }) => {
       const result = await db.execute<{
@@ -131,6 +131,11 @@ describe("the cutover of docs/migrations.md, rehearsed on the old system's v1.2 
         refreshToken: await open(row.refresh_token, 'refresh_token', row.id),
       });
     expect(carried).toEqual([...old.people].sort((a, b) => a.githubUserId.localeCompare(b.githubUserId)));
+    // The runbook's check: a dry run again finds nothing left to carry over and nothing it cannot open.
+    const again = await runOperatorCommand('gateway', ['tokens', 'encrypt', '--dry-run'], env());
+    expect(again.code, again.output).toBe(0);
+    expect(again.output).toContain('0 token(s) would be encrypted');
+    expect(again.output).toContain('0 token(s) failed');
   });
 
   it('keeps every audit row the old system wrote, and the ledger is up to date (db status exits 0)', async () => {
