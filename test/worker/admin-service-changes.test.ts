@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { callWorker } from '../support/worker/call-worker.ts';
+import { callAdmin } from '../support/worker/call-worker.ts';
 import { callService, SERVICE_REDIRECT } from '../support/worker/people.ts';
 import { registerService } from '../support/worker/services.ts';
 import { createTestDatabase, type TestDatabase } from '../support/worker/test-database.ts';
@@ -12,16 +12,8 @@ beforeAll(async () => {
   admin = await registerService(database, { scopes: ['admin'] });
 });
 
-function adminCall(method: string, path: string, body?: unknown) {
-  return callWorker(database.env, path, {
-    method,
-    headers: {
-      Authorization: `Bearer ${admin.key}`,
-      ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-}
+const adminCall = (method: string, path: string, body?: unknown) =>
+  callAdmin(database.env, admin.key, method, path, body);
 
 async function create(id: string, redirectUris: string[] = [SERVICE_REDIRECT]): Promise<string> {
   const created = await adminCall('POST', '/v1/admin/services', { id, name: id, redirect_uris: redirectUris });

@@ -1,7 +1,7 @@
 import { eq, inArray } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { serviceRegistry, users } from '../../drizzle/schema.ts';
-import { callWorker } from '../support/worker/call-worker.ts';
+import { callAdmin } from '../support/worker/call-worker.ts';
 import { callService, SERVICE_REDIRECT } from '../support/worker/people.ts';
 import { registerService } from '../support/worker/services.ts';
 import { signIn, uniqueLogin } from '../support/worker/sign-in-flow.ts';
@@ -15,13 +15,8 @@ beforeAll(async () => {
   admin = await registerService(database, { scopes: ['admin'] });
 });
 
-function adminCall(method: string, path: string, body?: unknown, key = admin.key) {
-  return callWorker(database.env, path, {
-    method,
-    headers: { Authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-}
+const adminCall = (method: string, path: string, body?: unknown, key = admin.key) =>
+  callAdmin(database.env, key, method, path, body);
 
 const verifyStatus = async (key: string) =>
   (await callService(database, '/v1/verify', key, { user_id: crypto.randomUUID() })).status;

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { migrateDev } from '../../../scripts/lib/migrations/dev.ts';
 import { migrationStatus } from '../../../scripts/lib/migrations/engine.ts';
 import { diffSchemaAgainstDatabase } from '../../../scripts/lib/migrations/schema-diff.ts';
 import { withMigrationSession } from '../../../scripts/lib/migrations/session.ts';
@@ -17,24 +16,20 @@ import {
   repositoryMigrations,
   withDatabaseHandle,
 } from '../../support/node/databases.ts';
-
-const quiet = () => {};
+import { runMigrateDev } from '../../support/node/migrations.ts';
 
 describe('db:migrate:dev', () => {
   it('with --create-only writes a migration whose SQL makes the database match the changed schema', async () => {
     const url = await createDatabase({ migrated: false });
     const folder = migrationsFolder();
 
-    const result = await withMigrationSession(url, (connection) =>
-      migrateDev({
-        connection,
-        migrationsDir: folder,
-        name: 'Add nickname',
-        createOnly: true,
-        log: quiet,
-        schema: schemaWithNickname,
-      }),
-    );
+    const { result } = await runMigrateDev(url, {
+      migrationsDir: folder,
+      name: 'Add nickname',
+      createOnly: true,
+      schema: schemaWithNickname,
+    });
+    if (!result) throw new Error('migrate-dev refused');
     expect(result.applied).toEqual(repositoryMigrations());
     expect(result.created).toMatch(/^\d{14}_add_nickname$/);
     const written = readFileSync(path.join(folder, result.created ?? '', 'migration.sql'), 'utf8');
@@ -56,38 +51,22 @@ describe('db:migrate:dev', () => {
   it('without --create-only applies the new migration, and writes nothing when nothing changed', async () => {
     const url = await createDatabase({ migrated: true });
     const folder = migrationsFolder();
-    const run = (name: string) =>
-      withMigrationSession(url, (connection) =>
-        migrateDev({
-          connection,
-          migrationsDir: folder,
-          name,
-          createOnly: false,
-          log: quiet,
-          schema: schemaWithNickname,
-        }),
-      );
+    const run = async (name: string) =>
+      (await runMigrateDev(url, { migrationsDir: folder, name, createOnly: false, schema: schemaWithNickname })).result;
     const first = await run('add_login');
-    expect(first.applied).toEqual([first.created]);
+    expect(first?.applied).toEqual([first?.created]);
     expect(await run('again')).toEqual({ created: null, applied: [] });
   });
 
   it('writes a data-losing change but does not apply it until the file accepts the loss', async () => {
     const url = await createDatabase({ migrated: true });
     const folder = migrationsFolder();
-    const error = await withMigrationSession(url, (connection) =>
-      migrateDev({
-        connection,
-        migrationsDir: folder,
-        name: 'drop_expiry',
-        createOnly: false,
-        log: quiet,
-        schema: schemaWithoutExpiresAt,
-      }),
-    ).then(
-      () => null,
-      (caught: unknown) => caught as Error,
-    );
+    const { error } = await runMigrateDev(url, {
+      migrationsDir: folder,
+      name: 'drop_expiry',
+      createOnly: false,
+      schema: schemaWithoutExpiresAt,
+    });
     expect(error?.message).toContain('would lose data');
     const statuses = await withMigrationSession(url, ({ session }) =>
       migrationStatus({ session, migrationsDir: folder }),
@@ -102,19 +81,12 @@ describe('db:migrate:dev', () => {
   it('never prompts: a change that could be a rename is refused with what to do, and nothing is written', async () => {
     const url = await createDatabase({ migrated: true });
     const folder = migrationsFolder();
-    const error = await withMigrationSession(url, (connection) =>
-      migrateDev({
-        connection,
-        migrationsDir: folder,
-        name: 'rename_expiry',
-        createOnly: true,
-        log: quiet,
-        schema: schemaWithRenamedExpiry,
-      }),
-    ).then(
-      () => null,
-      (caught: unknown) => caught as Error & { code?: string },
-    );
+    const { error } = await runMigrateDev(url, {
+      migrationsDir: folder,
+      name: 'rename_expiry',
+      createOnly: true,
+      schema: schemaWithRenamedExpiry,
+    });
     expect(error?.code).toBe('ambiguous_schema_change');
     expect(error?.message).toContain('RENAME COLUMN');
     const statuses = await withMigrationSession(url, ({ session }) =>

@@ -5,11 +5,10 @@ import { sql } from 'drizzle-orm';
 import { index, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { describe, expect, it } from 'vitest';
 import { users } from '../../../drizzle/schema.ts';
-import { migrateDev } from '../../../scripts/lib/migrations/dev.ts';
-import { withMigrationSession } from '../../../scripts/lib/migrations/session.ts';
 import { splitSqlStatements } from '../../../scripts/lib/migrations/sql-statements.ts';
 import { schemaWithNickname } from '../../support/node/changed-schemas.ts';
 import { createDatabase, migrationsFolder, withDatabaseHandle } from '../../support/node/databases.ts';
+import { runMigrateDev } from '../../support/node/migrations.ts';
 
 /** drizzle/schema.ts plus a new table with an index and a foreign key to users, and a new users column. */
 const notes = pgTable(
@@ -29,17 +28,13 @@ const schemaWithNotes = { ...schemaWithNickname, userNotes: notes };
 async function generate(): Promise<{ url: string; sql: string; file: string }> {
   const url = await createDatabase({ migrated: true });
   const folder = migrationsFolder();
-  const result = await withMigrationSession(url, (connection) =>
-    migrateDev({
-      connection,
-      migrationsDir: folder,
-      name: 'add_notes',
-      createOnly: true,
-      log: () => {},
-      schema: schemaWithNotes,
-    }),
-  );
-  const file = path.join(folder, result.created ?? '', 'migration.sql');
+  const { result } = await runMigrateDev(url, {
+    migrationsDir: folder,
+    name: 'add_notes',
+    createOnly: true,
+    schema: schemaWithNotes,
+  });
+  const file = path.join(folder, result?.created ?? '', 'migration.sql');
   return { url, sql: readFileSync(file, 'utf8'), file };
 }
 

@@ -1,10 +1,9 @@
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { migrateDev } from '../../../scripts/lib/migrations/dev.ts';
-import { withMigrationSession } from '../../../scripts/lib/migrations/session.ts';
 import { schemaWithRenamedExpiry } from '../../support/node/changed-schemas.ts';
 import { runOperatorCommand } from '../../support/node/commands.ts';
 import { createDatabase, migrationsFolder, withDatabaseHandle } from '../../support/node/databases.ts';
+import { runMigrateDev } from '../../support/node/migrations.ts';
 
 // Every command a migration message tells the operator to run is a `npx gateway db ...` form that
 // the gateway accepts: run as printed (placeholders such as NAME left in), it never exits 2.
@@ -62,18 +61,11 @@ describe('migration hints name commands that work', () => {
   it('the rename refusal names commands that work', async () => {
     const url = await createDatabase({ migrated: true });
     const folder = migrationsFolder();
-    const error = await withMigrationSession(url, (connection) =>
-      migrateDev({
-        connection,
-        migrationsDir: folder,
-        createOnly: true,
-        log: () => {},
-        schema: schemaWithRenamedExpiry,
-      }),
-    ).then(
-      () => null,
-      (caught: unknown) => caught as Error,
-    );
+    const { error } = await runMigrateDev(url, {
+      migrationsDir: folder,
+      createOnly: true,
+      schema: schemaWithRenamedExpiry,
+    });
     await expectEachAccepted(error?.message ?? '', { DATABASE_URL: url, MIGRATIONS_DIR: folder });
   });
 

@@ -12,3 +12,12 @@ export async function callWorker(bindings: Bindings, path: string, init?: Reques
   await waitOnExecutionContext(ctx);
   return response;
 }
+
+/** An admin API call with a service key: JSON body when one is given. */
+export function callAdmin(bindings: Bindings, key: string, method: string, path: string, body?: unknown) {
+  return callWorker(bindings, path, {
+    method,
+    headers: { Authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+}
