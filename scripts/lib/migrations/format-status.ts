@@ -1,3 +1,5 @@
+import type { DriftReport } from './drift.ts';
+import { formatDrift } from './drift-format.ts';
 import type { MigrationStatus } from './status.ts';
 
 /** The migrations the old Prisma system applied; this project carries them over with rewritten SQL. */
@@ -8,8 +10,11 @@ export const HISTORICAL_MIGRATIONS = new Set([
   '20251213000000_encrypt_github_tokens',
 ]);
 
-/** A table of every migration and, under it, what each state that needs attention means and what to run. */
-export function formatStatus(statuses: MigrationStatus[]): string {
+/**
+ * A table of every migration and, under it, what each state that needs attention means and what to
+ * run; then drift, when it was checked (only once every migration is applied).
+ */
+export function formatStatus(statuses: MigrationStatus[], drift?: DriftReport): string {
   if (statuses.length === 0) return 'No migrations in this checkout and none applied.';
   const width = Math.max(...statuses.map((status) => status.name.length));
   const lines = statuses.map((status) =>
@@ -20,12 +25,16 @@ export function formatStatus(statuses: MigrationStatus[]): string {
   for (const status of statuses) counts.set(status.state, (counts.get(status.state) ?? 0) + 1);
   const notApplied = [...counts].filter(([state]) => state !== 'applied');
   lines.push('');
+  const drifted = drift !== undefined && drift.differences.length > 0;
   lines.push(
-    notApplied.length === 0
-      ? `Up to date: ${statuses.length} migrations applied.`
-      : `Not up to date: ${notApplied.map(([state, count]) => `${count} ${state}`).join(', ')}.`,
+    notApplied.length > 0
+      ? `Not up to date: ${notApplied.map(([state, count]) => `${count} ${state}`).join(', ')}.`
+      : drifted
+        ? `Not up to date: ${statuses.length} migrations applied, but the database has drifted from them.`
+        : `Up to date: ${statuses.length} migrations applied.`,
   );
   for (const advice of adviceFor(statuses)) lines.push('', advice);
+  if (drift) lines.push('', ...formatDrift(drift));
   return lines.join('\n');
 }
 

@@ -1,3 +1,4 @@
+import type { DriftDifference, DriftReport } from './drift.ts';
 import { isUpToDate, type MigrationStatus } from './status.ts';
 
 /** One migration's status for `gateway db status --json`, in snake_case like the admin API. */
@@ -16,12 +17,25 @@ export interface MigrationStatusJson {
   logs: string | null;
 }
 
-export function migrationStatusJson(statuses: MigrationStatus[]): {
+/**
+ * `drift` is null when it was not checked (some migration is not applied: drift against a pending
+ * migration would be noise), else every difference; `drift_compared_with` says against what.
+ */
+export function migrationStatusJson(
+  statuses: MigrationStatus[],
+  drift?: DriftReport,
+): {
   up_to_date: boolean;
   migrations: MigrationStatusJson[];
+  drift: DriftDifference[] | null;
+  drift_compared_with: DriftReport['comparedWith'] | null;
+  drift_not_compared_tables: string[];
 } {
   return {
-    up_to_date: isUpToDate(statuses),
+    up_to_date: isUpToDate(statuses) && (drift?.differences.length ?? 0) === 0,
+    drift: drift?.differences ?? null,
+    drift_compared_with: drift?.comparedWith ?? null,
+    drift_not_compared_tables: drift?.foreignTables ?? [],
     migrations: statuses.map((status) => ({
       name: status.name,
       state: status.state,

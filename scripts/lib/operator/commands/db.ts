@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { escapeControl } from '../../../../src/validation/control-characters.ts';
 import { migrateDev } from '../../migrations/dev.ts';
+import { type DriftReport, detectDrift } from '../../migrations/drift.ts';
 import { migrate, migrationStatus, resolveMigration } from '../../migrations/engine.ts';
 import { formatStatus } from '../../migrations/format-status.ts';
 import { withMigrationSession } from '../../migrations/session.ts';
@@ -53,17 +54,23 @@ export function addDatabaseCommands(program: Command): void {
     );
 
   db.command('status')
-    .description('applied / pending / failed / modified / unknown migrations; exit 1 unless up to date')
-    .option('--json', 'print JSON: up_to_date and migrations (name, state, applied_at, started_at, ...)', false)
+    .description('applied / pending / failed / modified / unknown migrations, then drift; exit 1 unless up to date')
+    .option('--json', 'print JSON: up_to_date, migrations (name, state, applied_at, ...) and drift', false)
     .action((flags: { json: boolean }) =>
       runCommand(async () => {
         const url = resolveDatabaseUrl({ rootDir, direct: true });
-        const statuses = await withMigrationSession(url, ({ session }) =>
-          migrationStatus({ session, migrationsDir: migrationsDir() }),
-        );
+        // Drift only once every migration is applied: against a pending one it would be noise.
+        const { statuses, drift } = await withMigrationSession(url, async (connection) => {
+          const found = await migrationStatus({ session: connection.session, migrationsDir: migrationsDir() });
+          const report: DriftReport | undefined = isUpToDate(found)
+            ? await detectDrift({ url, connection, migrationsDir: migrationsDir() })
+            : undefined;
+          return { statuses: found, drift: report };
+        });
+        const clean = isUpToDate(statuses) && (drift?.differences.length ?? 0) === 0;
         if (flags.json) {
-          console.log(jsonForTerminal(migrationStatusJson(statuses)));
-          return isUpToDate(statuses) ? 0 : 1;
+          console.log(jsonForTerminal(migrationStatusJson(statuses, drift)));
+          return clean ? 0 : 1;
         }
         console.log(`Database ${describeDatabase(url)}\n`);
         // Names and logs of unknown or failed migrations come from the database's ledger: escaped
@@ -80,8 +87,8 @@ export function addDatabaseCommands(program: Command): void {
               }
             : {}),
         }));
-        console.log(formatStatus(printable));
-        return isUpToDate(statuses) ? 0 : 1;
+        console.log(terminalMessage(formatStatus(printable, drift)));
+        return clean ? 0 : 1;
       }),
     );
 
