@@ -1,11 +1,9 @@
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { HISTORICAL_MIGRATIONS } from '../../../scripts/lib/migrations/format-status.ts';
 import { runOperatorCommand } from '../../support/node/commands.ts';
 import { createDatabase, migrationsFolder, withDatabaseHandle } from '../../support/node/databases.ts';
+import { buildOldSystemDatabase } from '../../support/node/old-system-database.ts';
 
 interface StatusJson {
   up_to_date: boolean;
@@ -168,35 +166,9 @@ describe('gateway db status reports drift: the database changed by hand since it
   });
 });
 
-/**
- * The old system's database at v1.2: its four migrations as Prisma applied them (no comments, the
- * trigger function indented its own way) and Prisma's ledger rows, with their checksums.
- */
+/** The old system's database at v1.2, from its own Prisma migration files and ledger (old-system-database.ts). */
 async function oldSystemDatabase(): Promise<string> {
   const url = await createDatabase({ migrated: false });
-  await withDatabaseHandle(url, async ({ db }) => {
-    await db.execute(
-      sql.raw(`CREATE TABLE "_prisma_migrations" (
-        "id" VARCHAR(36) PRIMARY KEY NOT NULL, "checksum" VARCHAR(64) NOT NULL, "finished_at" TIMESTAMPTZ,
-        "migration_name" VARCHAR(255) NOT NULL, "logs" TEXT, "rolled_back_at" TIMESTAMPTZ,
-        "started_at" TIMESTAMPTZ NOT NULL DEFAULT now(), "applied_steps_count" INTEGER NOT NULL DEFAULT 0)`),
-    );
-    for (const name of [...HISTORICAL_MIGRATIONS].sort()) {
-      const theirs = readFileSync(path.join('migrations', name, 'migration.sql'), 'utf8')
-        .split('\n')
-        .filter((line) => !line.startsWith('--'))
-        .map((line) => line.replace(/^ {4}(NEW|RETURN)/, '  $1'))
-        .join('\n')
-        .trim();
-      const client = await db.$client.connect();
-      try {
-        await client.query(theirs);
-      } finally {
-        client.release();
-      }
-      await db.execute(sql`insert into _prisma_migrations (id, checksum, finished_at, migration_name, started_at, applied_steps_count)
-          values (${crypto.randomUUID()}, ${createHash('sha256').update(theirs).digest('hex')}, now(), ${name}, now(), 1)`);
-    }
-  });
+  await buildOldSystemDatabase(url);
   return url;
 }
