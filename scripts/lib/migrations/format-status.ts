@@ -77,8 +77,9 @@ function adviceFor(statuses: MigrationStatus[]): string[] {
     advice.push(
       `Modified, from the old system: ${historical.join(', ')}. This database was migrated by the old Prisma system, whose ` +
         "SQL files differ byte for byte from this project's rewrite of the same history, so their checksums differ. " +
-        'Nothing is re-run. After checking the schema matches (docs/migrations.md, "Adopting"), record this checkout\'s ' +
-        `files as the applied ones: \`npx gateway db resolve --applied NAME\` for each.`,
+        "Nothing is re-run. Record this checkout's files as the applied ones: " +
+        '`npx gateway db resolve --applied NAME` for each (docs/migrations.md, "Adopting"); once every migration is ' +
+        'applied, `npx gateway db status` checks the schema against them (drift).',
     );
   }
   if (edited.length > 0) {
