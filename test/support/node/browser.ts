@@ -114,15 +114,21 @@ async function unpackPackagedChromium(chosenCacheDir?: string): Promise<Chromium
   return { executablePath, env };
 }
 
-/** Extracts a .tar.br into `folder` with the system's tar (Node has no tar reader). */
+/**
+ * Extracts a .tar.br into `folder` with the system's tar (Node has no tar reader). The archive is
+ * decompressed to a file first: tar stops reading at the end-of-archive blocks, and fed from a
+ * pipe it could close its stdin before the padding after them is written, which failed the
+ * pipeline ("Premature close") on a loaded machine.
+ */
 async function untarBrotli(archive: string, folder: string): Promise<void> {
-  const tar = spawn('tar', ['-x', '--no-same-owner', '-f', '-', '-C', folder], {
-    stdio: ['pipe', 'ignore', 'inherit'],
+  const tarFile = path.join(folder, '.archive.tar');
+  await pipeline(createReadStream(archive), createBrotliDecompress(), createWriteStream(tarFile));
+  const tar = spawn('tar', ['-x', '--no-same-owner', '-f', tarFile, '-C', folder], {
+    stdio: ['ignore', 'ignore', 'inherit'],
   });
-  const exited = new Promise<void>((resolve, reject) => {
+  await new Promise<void>((resolve, reject) => {
     tar.once('error', reject);
     tar.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`tar exited with ${code} on ${archive}`))));
   });
-  await pipeline(createReadStream(archive), createBrotliDecompress(), tar.stdin);
-  await exited;
+  await rm(tarFile);
 }
