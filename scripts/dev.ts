@@ -53,6 +53,9 @@ const stackStarted: Promise<DevStack | undefined> = startDevStack({
   postgresPort,
   bridgePort: port('BRIDGE_PORT', 54330),
   standInGitHubPort: port('GITHUB_STAND_IN_PORT', 54331),
+  standInMembershipsFile: env.GITHUB_STAND_IN_MEMBERSHIPS
+    ? path.resolve(rootDir, env.GITHUB_STAND_IN_MEMBERSHIPS)
+    : undefined,
   dataDir: path.resolve(rootDir, env.PGDATA_DIR ?? '.data/postgres'),
   devVarsFile,
   // A local URL that a dev stack wrote into .dev.vars is this stack's own Postgres, still to be

@@ -25,6 +25,8 @@ export interface DevStackOptions {
   postgresPort: number;
   bridgePort: number;
   standInGitHubPort: number;
+  /** GITHUB_STAND_IN_MEMBERSHIPS: the stand-in GitHub's people and memberships at start (JSON). */
+  standInMembershipsFile?: string | undefined;
   dataDir: string;
   /** The local secrets file wrangler would read; keys it lacks are generated into it. */
   devVarsFile: string;
@@ -173,6 +175,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       const clientSecret = generateMasterKey();
       const github = await startStandInGitHub({
         port: options.standInGitHubPort,
+        membershipsFile: options.standInMembershipsFile,
         clientId: STAND_IN_DEV_CLIENT_ID,
         clientSecret,
         callbackUrls: [

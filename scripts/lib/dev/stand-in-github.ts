@@ -3,6 +3,24 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { GITHUB_LOGIN_PATTERN } from '../../../src/validation/github-identity.ts';
 import { isLoopbackHost } from '../../../src/validation/loopback.ts';
+import {
+  answerApiRoute,
+  apiRouteOf,
+  bearerToken,
+  sendApiAnswer,
+  sendOutage,
+  sendUnauthorized,
+  subjectsOf,
+} from './stand-in-github-api.ts';
+import {
+  type MembershipChange,
+  type MembershipsFile,
+  type Outage,
+  StandInDirectory,
+  StandInInputError,
+  type StandInUser,
+} from './stand-in-github-directory.ts';
+import { applyMembershipsForm, membershipsPage } from './stand-in-github-page.ts';
 
 /**
  * A stand-in for GitHub's OAuth endpoints and `/user`, on loopback, for tests and `npm run dev`
@@ -12,6 +30,11 @@ import { isLoopbackHost } from '../../../src/validation/loopback.ts';
  * the authorize request's, PKCE S256 checked, codes single use and short lived, expiring user
  * tokens with single-use refresh tokens, and errors answered the way GitHub answers them: 200
  * with an `error` field. Other apps (tests) may answer the standard way instead.
+ *
+ * It also serves GitHub's REST API for people and org and team memberships
+ * (stand-in-github-api.ts), with memberships set from its page (/_stand-in/memberships), a JSON
+ * file given at start, its control routes (/_stand-in/...) and the Node API below; README.md,
+ * "The stand-in GitHub", lists them.
  */
 export interface StandInGitHubOptions {
   port?: number;
@@ -24,6 +47,12 @@ export interface StandInGitHubOptions {
   /** GitHub App user tokens expire (8 h) and come with refresh tokens; OAuth App tokens do not. */
   expiringTokens?: boolean;
   accessTokenLifetimeSeconds?: number;
+  /** The main app's organization "Members" read permission (default true). */
+  membersRead?: boolean;
+  /** People and memberships at start, from a JSON file (GITHUB_STAND_IN_MEMBERSHIPS in `npm run dev`). */
+  membershipsFile?: string;
+  /** The same, given inline (tests). */
+  memberships?: MembershipsFile;
 }
 
 export interface StandInApp {
@@ -38,6 +67,11 @@ export interface StandInApp {
   errors?: 'github' | 'standard';
   /** false: a refresh answers no new refresh token and the old one stays valid (RFC 6749 §6). */
   rotateRefreshTokens?: boolean;
+  /**
+   * The app's organization "Members" read permission (default true). Without it, as for a GitHub
+   * App that lacks it, the org and team membership routes answer 403.
+   */
+  membersRead?: boolean;
 }
 
 export interface StandInGitHub {
@@ -45,6 +79,17 @@ export interface StandInGitHub {
   port: number;
   /** Per-login counters, for tests that must count what GitHub was asked. */
   stats(login: string): LoginStats;
+  /** Adds a person to an org or team, or changes their state (`pending`) or role. */
+  setMembership(change: MembershipChange): void;
+  /** Takes a person out of an org (and its teams) or a team; false if they were not in it. */
+  removeMembership(change: Pick<MembershipChange, 'org' | 'team' | 'login'>): boolean;
+  /** A person who exists before any sign-in (GET /users/{username} finds them). */
+  addUser(login: string): StandInUser;
+  /** Renames a person: the same id, a new login; the old login then finds nobody. */
+  renameUser(from: string, to: string): StandInUser;
+  /** The REST API (not the OAuth pages) answers 5xx, or nothing, for a while. */
+  startOutage(outage: Outage): void;
+  endOutage(): void;
   close(): Promise<void>;
 }
 
@@ -87,46 +132,68 @@ interface PendingCode {
   redirectUri: string;
   requested: string | null;
   challenge: string | null;
-  login: string;
+  userId: number;
   expiresAt: number;
   used: boolean;
 }
 
 export async function startStandInGitHub(options: StandInGitHubOptions): Promise<StandInGitHub> {
   const apps: StandInApp[] = [
-    { clientId: options.clientId, clientSecret: options.clientSecret, callbackUrls: options.callbackUrls },
+    {
+      clientId: options.clientId,
+      clientSecret: options.clientSecret,
+      callbackUrls: options.callbackUrls,
+      membersRead: options.membersRead,
+    },
     ...(options.otherApps ?? []),
   ];
   const appOf = (clientId: string | null) => apps.find((app) => app.clientId === clientId);
   const expiring = options.expiringTokens ?? true;
   const lifetime = options.accessTokenLifetimeSeconds ?? 8 * 3600;
+  const directory = new StandInDirectory();
+  for (const login of STAND_IN_USERS) directory.ensureUser(login);
+  if (options.membershipsFile) directory.loadFile(options.membershipsFile);
+  if (options.memberships) directory.load(options.memberships, 'memberships');
   const codes = new Map<string, PendingCode>();
-  const accessTokens = new Map<string, { login: string; expiresAt: number | null }>();
-  const refreshTokens = new Map<string, { login: string; clientId: string; used: boolean }>();
-  const counters = new Map<string, LoginStats>();
-  const count = (login: string) => {
-    let stats = counters.get(login);
+  // Tokens name the person by id, so a rename keeps them working, as on GitHub.
+  const accessTokens = new Map<string, { userId: number; clientId: string; expiresAt: number | null }>();
+  const refreshTokens = new Map<string, { userId: number; clientId: string; used: boolean }>();
+  const counters = new Map<number, LoginStats>();
+  const count = (userId: number) => {
+    let stats = counters.get(userId);
     if (!stats) {
       stats = { codeExchanges: 0, refreshes: 0, profileReads: 0 };
-      counters.set(login, stats);
+      counters.set(userId, stats);
     }
     return stats;
   };
+  const statsOf = (login: string): LoginStats => {
+    const user = directory.findUser(login);
+    return user ? { ...count(user.id) } : { codeExchanges: 0, refreshes: 0, profileReads: 0 };
+  };
+  /** The person and app behind a request's token, if the stand-in issued it and it is still valid. */
+  const callerOf = (request: IncomingMessage) => {
+    const found = accessTokens.get(bearerToken(request) ?? '');
+    if (!found || (found.expiresAt !== null && found.expiresAt < Date.now())) return null;
+    const user = directory.userById(found.userId);
+    if (!user) return null;
+    return { user, membersRead: appOf(found.clientId)?.membersRead ?? true };
+  };
 
-  const issueTokens = (login: string, clientId: string, withRefreshToken = true) => {
+  const issueTokens = (userId: number, clientId: string, withRefreshToken = true) => {
     const accessToken = `ghu_${randomBytes(27).toString('base64url')}`;
     const body: Record<string, unknown> = { access_token: accessToken, token_type: 'bearer', scope: '' };
     if (expiring && !withRefreshToken) body.expires_in = lifetime;
     if (expiring && withRefreshToken) {
       const refreshToken = `ghr_${randomBytes(56).toString('base64url')}`;
-      refreshTokens.set(refreshToken, { login, clientId, used: false });
+      refreshTokens.set(refreshToken, { userId, clientId, used: false });
       Object.assign(body, {
         expires_in: lifetime,
         refresh_token: refreshToken,
         refresh_token_expires_in: REFRESH_LIFETIME_SECONDS,
       });
     }
-    accessTokens.set(accessToken, { login, expiresAt: expiring ? Date.now() + lifetime * 1000 : null });
+    accessTokens.set(accessToken, { userId, clientId, expiresAt: expiring ? Date.now() + lifetime * 1000 : null });
     return body;
   };
 
@@ -164,8 +231,8 @@ export async function startStandInGitHub(options: StandInGitHubOptions): Promise
       }
       const rotate = app.rotateRefreshTokens ?? true;
       if (rotate) refresh.used = true;
-      count(refresh.login).refreshes += 1;
-      return answer(issueTokens(refresh.login, app.clientId, rotate));
+      count(refresh.userId).refreshes += 1;
+      return answer(issueTokens(refresh.userId, app.clientId, rotate));
     }
     const code = form.get('code') ?? '';
     const pending = codes.get(code);
@@ -199,8 +266,8 @@ export async function startStandInGitHub(options: StandInGitHubOptions): Promise
         });
       }
     }
-    count(pending.login).codeExchanges += 1;
-    return answer(issueTokens(pending.login, app.clientId));
+    count(pending.userId).codeExchanges += 1;
+    return answer(issueTokens(pending.userId, app.clientId));
   };
 
   /** GitHub sends the person nowhere it does not know: the app, and one of its callback URLs. */
@@ -218,12 +285,85 @@ export async function startStandInGitHub(options: StandInGitHubOptions): Promise
     return { app, redirectUri, requested };
   };
 
+  /** GitHub's REST API for people and memberships: a token first, then any outage, then the answer. */
+  const apiEndpoint = (request: IncomingMessage, response: ServerResponse, pathname: string): boolean => {
+    const route = apiRouteOf(request.method ?? '', pathname);
+    if (!route) return false;
+    const caller = callerOf(request);
+    if (!caller) {
+      sendUnauthorized(response, bearerToken(request) !== null);
+      return true;
+    }
+    const outage = directory.outageFor({ login: caller.user.login, ...subjectsOf(route) });
+    if (outage?.timeout) {
+      directory.whenOutageEnds(() => request.socket.destroy());
+      return true;
+    }
+    if (outage) {
+      sendOutage(response, outage.status ?? 503);
+      return true;
+    }
+    sendApiAnswer(response, answerApiRoute(route, caller, directory, baseUrl));
+    return true;
+  };
+
+  /** Test and page control, not GitHub: JSON bodies (a cross-site page cannot send those unasked). */
+  const controlEndpoint = async (request: IncomingMessage, response: ServerResponse, route: string) => {
+    if (!(request.headers['content-type'] ?? '').startsWith('application/json')) {
+      return sendJson(response, 415, { message: 'Send JSON (Content-Type: application/json).' });
+    }
+    const body = JSON.parse((await readBody(request)) || '{}');
+    switch (route) {
+      case 'PUT /_stand-in/memberships':
+        directory.setMembership(body);
+        return sendJson(response, 200, { ok: true });
+      case 'DELETE /_stand-in/memberships':
+        return sendJson(response, 200, { removed: directory.removeMembership(body) });
+      case 'POST /_stand-in/users':
+        return sendJson(response, 200, directory.ensureUser(body.login));
+      case 'POST /_stand-in/users/rename':
+        return sendJson(response, 200, directory.renameUser(body.from, body.to));
+      case 'POST /_stand-in/outage':
+        directory.startOutage(body);
+        return sendJson(response, 200, { ok: true });
+      case 'DELETE /_stand-in/outage':
+        directory.endOutage();
+        return sendJson(response, 200, { ok: true });
+      default:
+        return sendJson(response, 404, { message: 'Not Found' });
+    }
+  };
+
+  let baseUrl = '';
   const server = createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://stand-in');
-    const route = `${request.method} ${url.pathname.replace(/^\/api\/v3/, '')}`;
+    const pathname = url.pathname.replace(/^\/api\/v3/, '');
+    const route = `${request.method} ${pathname}`;
     Promise.resolve()
       .then(async () => {
+        if (apiEndpoint(request, response, pathname)) return;
         switch (route) {
+          case 'GET /_stand-in/memberships':
+            return membershipsPage(directory, response);
+          case 'POST /_stand-in/memberships': {
+            if ((request.headers['content-type'] ?? '').startsWith('application/json')) {
+              return controlEndpoint(request, response, 'PUT /_stand-in/memberships');
+            }
+            // The page's own form: another site's page may not post it (its Origin differs).
+            const origin = request.headers.origin;
+            if (origin !== undefined && origin !== baseUrl && origin !== `http://localhost:${port}`) {
+              return sendText(response, 403, 'The memberships form posts only from the stand-in page.');
+            }
+            const notice = applyMembershipsForm(directory, new URLSearchParams(await readBody(request)));
+            return membershipsPage(directory, response, notice);
+          }
+          case 'PUT /_stand-in/memberships':
+          case 'DELETE /_stand-in/memberships':
+          case 'POST /_stand-in/users':
+          case 'POST /_stand-in/users/rename':
+          case 'POST /_stand-in/outage':
+          case 'DELETE /_stand-in/outage':
+            return controlEndpoint(request, response, route);
           case 'GET /login/oauth/authorize': {
             const checked = checkAuthorizeRequest(url.searchParams);
             if ('refusal' in checked) return sendErrorPage(response, checked.refusal);
@@ -242,7 +382,8 @@ export async function startStandInGitHub(options: StandInGitHubOptions): Promise
               redirectUri: checked.redirectUri,
               requested: checked.requested,
               challenge: form.get('code_challenge_method') === 'S256' ? form.get('code_challenge') : null,
-              login,
+              // Signing in with a login nobody has yet is signing up.
+              userId: directory.ensureUser(login).id,
               expiresAt: Date.now() + CODE_LIFETIME_MS,
               used: false,
             });
@@ -256,33 +397,42 @@ export async function startStandInGitHub(options: StandInGitHubOptions): Promise
             return tokenEndpoint(request, response);
           case 'GET /_stand-in/stats':
             // Test control, not GitHub: what this login asked for so far.
-            return sendJson(response, 200, count(url.searchParams.get('login') ?? ''));
+            return sendJson(response, 200, statsOf(url.searchParams.get('login') ?? ''));
           case 'GET /user': {
-            const token = (request.headers.authorization ?? '').replace(/^(Bearer|token)\s+/i, '');
-            const found = accessTokens.get(token);
-            if (!found || (found.expiresAt !== null && found.expiresAt < Date.now())) {
-              return sendJson(response, 401, {
-                message: 'Bad credentials',
-                documentation_url: 'https://docs.github.com/rest',
-              });
-            }
-            count(found.login).profileReads += 1;
-            return sendJson(response, 200, profileOf(found.login));
+            const caller = callerOf(request);
+            if (!caller) return sendUnauthorized(response, bearerToken(request) !== null);
+            const outage = directory.outageFor({ login: caller.user.login });
+            if (outage?.timeout) return directory.whenOutageEnds(() => request.socket.destroy());
+            if (outage) return sendOutage(response, outage.status ?? 503);
+            count(caller.user.id).profileReads += 1;
+            return sendJson(response, 200, profileOf(caller.user));
           }
           default:
             return sendJson(response, 404, { message: 'Not Found' });
         }
       })
-      .catch(() => {
-        if (!response.headersSent) sendText(response, 500, 'stand-in error');
+      .catch((error: unknown) => {
+        if (response.headersSent) return;
+        // A control request the stand-in cannot carry out says why; anything else is its own bug.
+        if (error instanceof StandInInputError || error instanceof SyntaxError) {
+          return sendJson(response, 400, { message: error.message });
+        }
+        sendText(response, 500, 'stand-in error');
       });
   });
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
+  baseUrl = `http://127.0.0.1:${port}`;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: baseUrl,
     port,
-    stats: (login) => ({ ...count(login) }),
+    stats: statsOf,
+    setMembership: (change) => directory.setMembership(change),
+    removeMembership: (change) => directory.removeMembership(change),
+    addUser: (login) => ({ ...directory.ensureUser(login) }),
+    renameUser: (from, to) => ({ ...directory.renameUser(from, to) }),
+    startOutage: (outage) => directory.startOutage(outage),
+    endOutage: () => directory.endOutage(),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -291,10 +441,9 @@ export async function startStandInGitHub(options: StandInGitHubOptions): Promise
   };
 }
 
-/** The same id for the same login every time, like a real account. */
-export function profileOf(login: string) {
-  const id = Number.parseInt(createHash('sha256').update(login.toLowerCase()).digest('hex').slice(0, 8), 16);
-  return { id, login, name: `${login} (stand-in)`, avatar_url: null, type: 'User' };
+/** What GET /user answers: the person's id (the same for the same login, until renamed) and login. */
+export function profileOf(user: StandInUser) {
+  return { id: user.id, login: user.login, name: `${user.login} (stand-in)`, avatar_url: null, type: 'User' };
 }
 
 function authorizePage(params: URLSearchParams, response: ServerResponse): void {
