@@ -25,6 +25,8 @@ export const users = pgTable(
     updatedAt: utcTimestamp('updated_at').notNull().$defaultFn(now).$onUpdateFn(now),
     /** The GitHub login at the last sign-in, so operators can whitelist by name (null for old rows). */
     githubLogin: text('github_login'),
+    /** When the person last came back from GitHub signed in, admitted or not; null for rows from before it was kept. */
+    lastSignInAt: utcTimestamp('last_sign_in_at'),
   },
   (table) => [
     uniqueIndex('users_github_user_id_key').on(table.githubUserId),

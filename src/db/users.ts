@@ -24,9 +24,14 @@ function hasLogin(login: string): SQL {
  *
  * GitHub logins can be renamed and then taken by someone else. A sign-in proves the login is this
  * person's now, so the same statement clears it from any other row: otherwise whitelisting by
- * login could reach a stale row, a different person.
+ * login could reach a stale row, a different person. The sign-in's time is kept (last_sign_in_at).
  */
-export async function upsertGitHubUser(db: Database, githubUserId: string, githubLogin: string): Promise<SignedInUser> {
+export async function upsertGitHubUser(
+  db: Database,
+  githubUserId: string,
+  githubLogin: string,
+  now = new Date(),
+): Promise<SignedInUser> {
   const staleLogins = db.$with('stale_logins').as(
     db
       .update(users)
@@ -34,11 +39,15 @@ export async function upsertGitHubUser(db: Database, githubUserId: string, githu
       .where(and(hasLogin(githubLogin), ne(users.githubUserId, githubUserId)))
       .returning({ id: users.id }),
   );
+  // Every sign-in is recorded, admitted or not: `gateway users list --pending` orders by it.
   const [row] = await db
     .with(staleLogins)
     .insert(users)
-    .values({ githubUserId, githubLogin })
-    .onConflictDoUpdate({ target: users.githubUserId, set: { githubLogin: sql`excluded.github_login` } })
+    .values({ githubUserId, githubLogin, lastSignInAt: now })
+    .onConflictDoUpdate({
+      target: users.githubUserId,
+      set: { githubLogin: sql`excluded.github_login`, lastSignInAt: sql`excluded.last_sign_in_at` },
+    })
     .returning(signedInColumns);
   if (!row) throw new Error('upsert returned no row');
   return row;
