@@ -242,6 +242,18 @@ describe('the stand-in GitHub failure switch', () => {
     expect((await api('/user/memberships/orgs/acme', alice)).status).toBe(200);
   });
 
+  it('runs outages of different scopes at once, and ending one leaves the other running', async () => {
+    const alice = await signIn('alice');
+    const bob = await signIn('bob');
+    github.startOutage({ status: 500, login: 'alice' });
+    github.startOutage({ status: 504, login: 'bob' });
+    github.endOutage({ login: 'alice' });
+    expect((await api('/user', alice)).status).toBe(200);
+    expect((await api('/user', bob)).status).toBe(504);
+    github.endOutage({ login: 'bob' });
+    expect((await api('/user', bob)).status).toBe(200);
+  });
+
   it('ends an outage given forMs by itself', async () => {
     const alice = await signIn('alice');
     github.startOutage({ status: 503, forMs: 1, org: 'acme' });
@@ -278,7 +290,7 @@ describe('the stand-in GitHub control routes and memberships page', () => {
     expect(await control.renameUser('ivy-early', 'ivy-late')).toEqual({ id: ivy.id, login: 'ivy-late' });
     await control.startOutage({ status: 500, login: 'hank' });
     expect((await api('/user', hank)).status).toBe(500);
-    await control.endOutage();
+    await control.endOutage({ login: 'hank' });
     expect((await api('/user', hank)).status).toBe(200);
     await expect(control.setMembership({ org: 'http-co', login: 'not a login' })).rejects.toThrow(/400/);
   });

@@ -31,4 +31,11 @@ export const OTHER_STAND_IN_APPS = {
     callbackUrls: [TEST_CALLBACK_URL],
     rotateRefreshTokens: false,
   },
+  /** A GitHub App without the organization "Members" read permission: membership checks answer 403. */
+  noMembersPermission: {
+    clientId: 'Iv1.standin-no-members-permission',
+    clientSecret: 'stand-in-no-members-secret',
+    callbackUrls: [TEST_CALLBACK_URL],
+    membersRead: false,
+  },
 };

@@ -39,6 +39,7 @@ export function standInControl(baseUrl: string) {
     renameUser: (from: string, to: string) =>
       call('POST', '/_stand-in/users/rename', { from, to }) as Promise<{ id: number; login: string }>,
     startOutage: (outage: StandInOutage) => call('POST', '/_stand-in/outage', outage),
-    endOutage: () => call('DELETE', '/_stand-in/outage', {}),
+    /** Ends the outage with this scope; without one, every outage (other test files' too). */
+    endOutage: (scope: Pick<StandInOutage, 'login' | 'org'> = {}) => call('DELETE', '/_stand-in/outage', scope),
   };
 }

@@ -29,7 +29,7 @@ export interface Outage {
   status?: number;
   /** No answer: the connection is held, then dropped when the outage ends. */
   timeout?: boolean;
-  /** How long; without it, until `endOutage()`. */
+  /** How long; without it, until `endOutage()` with the same scope (or none). */
   forMs?: number;
   /** Only requests by this person (their token) or about them (a path naming them). */
   login?: string;
@@ -46,6 +46,12 @@ export interface MembershipsFile {
 export interface StandInUser {
   id: number;
   login: string;
+}
+
+export interface RunningOutage extends Outage {
+  until: number | null;
+  /** The requests a timeout outage holds, each dropped when it ends. */
+  held: Set<() => void>;
 }
 
 interface OrgMembership {
@@ -79,8 +85,7 @@ export class StandInDirectory {
   private readonly users = new Map<number, StandInUser>();
   private readonly byLogin = new Map<string, number>();
   private readonly orgs = new Map<string, Org>();
-  private outage: (Outage & { until: number | null }) | null = null;
-  private readonly outageEnded = new Set<() => void>();
+  private readonly outages: RunningOutage[] = [];
 
   /** The person carrying this login now, or undefined (never existed, or renamed away). */
   findUser(login: string): StandInUser | undefined {
@@ -220,48 +225,57 @@ export class StandInDirectory {
     this.load(parsed as MembershipsFile, filePath);
   }
 
+  /**
+   * Starts an outage. Several may run at once (test files share one stand-in, each scoped to its
+   * own people or orgs); a new one with the same scope replaces the old.
+   */
   startOutage(outage: Outage): void {
     const status = outage.status ?? 503;
     if (!outage.timeout && (status < 500 || status > 599)) throw new StandInInputError('An outage status is 5xx.');
-    this.endOutage();
-    this.outage = { ...outage, status, until: outage.forMs === undefined ? null : Date.now() + outage.forMs };
+    this.endOutage({ login: outage.login, org: outage.org });
+    const running: RunningOutage = {
+      ...outage,
+      status,
+      until: outage.forMs === undefined ? null : Date.now() + outage.forMs,
+      held: new Set(),
+    };
+    this.outages.push(running);
+    if (running.until !== null) setTimeout(() => this.stop(running), outage.forMs).unref();
   }
 
-  endOutage(): void {
-    this.outage = null;
-    for (const release of this.outageEnded) release();
-    this.outageEnded.clear();
+  /** Ends the outages with exactly this scope; without one, every outage. Held requests are dropped. */
+  endOutage(scope?: Pick<Outage, 'login' | 'org'>): void {
+    const sameScope = (outage: RunningOutage) =>
+      !scope || (lower(outage.login) === lower(scope.login) && lower(outage.org) === lower(scope.org));
+    for (const outage of this.outages.filter(sameScope)) this.stop(outage);
   }
 
   /** The outage a REST API request falls in, if any (by the person asking, or the org or login named). */
-  outageFor(request: { login?: string; pathLogin?: string; org?: string }): Outage | null {
-    const outage = this.outage;
-    if (!outage) return null;
-    if (outage.until !== null && outage.until <= Date.now()) {
-      this.endOutage();
-      return null;
-    }
+  outageFor(request: { login?: string; pathLogin?: string; org?: string }): RunningOutage | null {
+    const now = Date.now();
     const same = (a: string | undefined, b: string) => a !== undefined && a.toLowerCase() === b.toLowerCase();
-    if (outage.login !== undefined && !same(request.login, outage.login) && !same(request.pathLogin, outage.login)) {
-      return null;
-    }
-    if (outage.org !== undefined && !same(request.org, outage.org)) return null;
-    return outage;
+    return (
+      this.outages.find(
+        (outage) =>
+          (outage.until === null || outage.until > now) &&
+          (outage.login === undefined || same(request.login, outage.login) || same(request.pathLogin, outage.login)) &&
+          (outage.org === undefined || same(request.org, outage.org)),
+      ) ?? null
+    );
   }
 
-  /** Calls `release` when the current outage ends (by its time or `endOutage()`). */
-  whenOutageEnds(release: () => void): void {
-    const until = this.outage?.until ?? null;
-    this.outageEnded.add(release);
-    if (until !== null) {
-      setTimeout(
-        () => {
-          this.outageEnded.delete(release);
-          release();
-        },
-        Math.max(0, until - Date.now()),
-      ).unref();
-    }
+  /** Holds a request in a timeout outage: `drop` runs when that outage ends. */
+  hold(outage: RunningOutage, drop: () => void): void {
+    if (this.outages.includes(outage)) outage.held.add(drop);
+    else drop();
+  }
+
+  private stop(outage: RunningOutage): void {
+    const index = this.outages.indexOf(outage);
+    if (index === -1) return;
+    this.outages.splice(index, 1);
+    for (const drop of outage.held) drop();
+    outage.held.clear();
   }
 
   private ensureOrg(name: string): Org {
@@ -277,6 +291,10 @@ export class StandInDirectory {
 
 /** A request to the stand-in's page, control routes or Node API that it cannot carry out. */
 export class StandInInputError extends Error {}
+
+function lower(value: string | undefined): string | undefined {
+  return value?.toLowerCase();
+}
 
 function assertLogin(login: unknown): asserts login is string {
   if (typeof login !== 'string' || !GITHUB_LOGIN_PATTERN.test(login)) {

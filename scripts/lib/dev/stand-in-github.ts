@@ -89,7 +89,8 @@ export interface StandInGitHub {
   renameUser(from: string, to: string): StandInUser;
   /** The REST API (not the OAuth pages) answers 5xx, or nothing, for a while. */
   startOutage(outage: Outage): void;
-  endOutage(): void;
+  /** Ends the outage with this scope (`{ login }`, `{ org }`); without one, every outage. */
+  endOutage(scope?: Pick<Outage, 'login' | 'org'>): void;
   close(): Promise<void>;
 }
 
@@ -296,7 +297,7 @@ export async function startStandInGitHub(options: StandInGitHubOptions): Promise
     }
     const outage = directory.outageFor({ login: caller.user.login, ...subjectsOf(route) });
     if (outage?.timeout) {
-      directory.whenOutageEnds(() => request.socket.destroy());
+      directory.hold(outage, () => request.socket.destroy());
       return true;
     }
     if (outage) {
@@ -327,7 +328,8 @@ export async function startStandInGitHub(options: StandInGitHubOptions): Promise
         directory.startOutage(body);
         return sendJson(response, 200, { ok: true });
       case 'DELETE /_stand-in/outage':
-        directory.endOutage();
+        // `{}` ends every outage; `{ login }` or `{ org }` the one with that scope.
+        directory.endOutage(body.login === undefined && body.org === undefined ? undefined : body);
         return sendJson(response, 200, { ok: true });
       default:
         return sendJson(response, 404, { message: 'Not Found' });
@@ -402,7 +404,7 @@ export async function startStandInGitHub(options: StandInGitHubOptions): Promise
             const caller = callerOf(request);
             if (!caller) return sendUnauthorized(response, bearerToken(request) !== null);
             const outage = directory.outageFor({ login: caller.user.login });
-            if (outage?.timeout) return directory.whenOutageEnds(() => request.socket.destroy());
+            if (outage?.timeout) return directory.hold(outage, () => request.socket.destroy());
             if (outage) return sendOutage(response, outage.status ?? 503);
             count(caller.user.id).profileReads += 1;
             return sendJson(response, 200, profileOf(caller.user));
@@ -432,7 +434,7 @@ export async function startStandInGitHub(options: StandInGitHubOptions): Promise
     addUser: (login) => ({ ...directory.ensureUser(login) }),
     renameUser: (from, to) => ({ ...directory.renameUser(from, to) }),
     startOutage: (outage) => directory.startOutage(outage),
-    endOutage: () => directory.endOutage(),
+    endOutage: (scope) => directory.endOutage(scope),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
