@@ -14,6 +14,7 @@ export const ROUTE_AUDIT_ACTIONS = [
   'admin:PATCH services/:id',
   'admin:DELETE services/:id',
   'admin:POST services/:id/rotate-key',
+  'admin:GET users',
   'admin:POST users/whitelist',
   'admin:GET audit',
 ] as const;

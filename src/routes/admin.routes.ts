@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import type { Scope } from '../http/service-auth.ts';
 import { DEFAULT_GRACE_SECONDS, MAX_GRACE_SECONDS } from '../services/admin.ts';
+import { MAX_PEOPLE_PAGE } from '../users/list-people.ts';
 import { GITHUB_ID_PATTERN, GITHUB_LOGIN_PATTERN } from '../validation/github-identity.ts';
 import { decimalInteger, timestamp } from '../validation/operator-input.ts';
 import { BODY_CODES, errorResponse, json, jsonRequest, person, serviceErrors, serviceKeySecurity } from './contract.ts';
@@ -71,6 +72,15 @@ export const auditFilters = z.object({
   cursor: storableText(200).optional(),
 });
 
+export const peopleFilters = z.object({
+  pending: z
+    .enum(['true', 'false'])
+    .optional()
+    .meta({ description: 'true: only people who signed in and were not admitted, newest sign-in first.' }),
+  limit: decimalInteger(1, MAX_PEOPLE_PAGE).default(100),
+  cursor: storableText(200).optional(),
+});
+
 /** A service by its id in the path. */
 const serviceIdParams = z.object({
   id: z.string().meta({ description: 'The service id (`npx gateway services list` shows them).' }),
@@ -108,6 +118,31 @@ const auditEntry = z
     user_agent: z.string().nullable(),
   })
   .meta({ id: 'AuditEntry' });
+
+const liveSessions = z.object({
+  service: z.string().nullable().meta({ description: "The service's id; null for the gateway's own landing." }),
+  live: z.number().int(),
+  latest_expires_at: z.string(),
+});
+
+const listedPerson = z
+  .object({
+    id: z.string(),
+    github_id: z.string(),
+    login: z.string().nullable().meta({ description: 'The GitHub login at their last sign-in; null when unknown.' }),
+    admitted: z.boolean(),
+    admitted_by: z
+      .enum(['whitelist'])
+      .nullable()
+      .meta({ description: 'Why they are admitted (the whitelist flag); null when they are not.' }),
+    last_sign_in_at: z
+      .string()
+      .nullable()
+      .meta({ description: 'Their latest sign-in, admitted or not; null when it is not known.' }),
+    first_seen_at: z.string(),
+    sessions: z.array(liveSessions).meta({ description: 'Live sessions (not revoked, not expired) per service.' }),
+  })
+  .meta({ id: 'ListedPerson' });
 
 const unknownService = errorResponse(['unknown_service'], 'There is no such service.');
 
@@ -219,6 +254,25 @@ export const whitelistRoute = declareRoute({
     400: errorResponse(BODY_CODES, 'Not exactly one of login or github_id, or not a valid one.'),
     404: errorResponse(['unknown_user'], 'No such person has signed in yet.'),
     409: errorResponse(['ambiguous_login'], 'More than one person has this login; give the github_id.'),
+  },
+});
+
+export const listPeopleRoute = declareRoute({
+  method: 'get',
+  path: '/v1/admin/users',
+  tags,
+  operationId: 'listPeople',
+  summary: 'List the people who signed in, newest sign-in first',
+  'x-audit-action': 'admin:GET users',
+  security,
+  request: { query: peopleFilters },
+  responses: {
+    ...serviceErrors({ body: false, scoped: true }),
+    200: json(
+      z.object({ people: z.array(listedPerson), next_cursor: z.string().nullable() }),
+      'A page of people, and the cursor of the next page (null on the last).',
+    ),
+    400: errorResponse(['invalid_query'], 'A filter that is not valid; the message names it.'),
   },
 });
 

@@ -17,11 +17,14 @@ import {
 } from '../services/admin.ts';
 import { registerService, ServiceInputError } from '../services/register-service.ts';
 import { serviceJson } from '../services/service-json.ts';
+import { listPeople } from '../users/list-people.ts';
+import { personJson } from '../users/person-json.ts';
 import { setWhitelisted } from '../users/whitelist.ts';
 import {
   ADMIN_SCOPE,
   auditRoute,
   deleteServiceRoute,
+  listPeopleRoute,
   listServicesRoute,
   registerServiceRoute,
   rotateKeyRoute,
@@ -144,6 +147,16 @@ serve(adminRoutes, whitelistRoute, async (c) => {
     },
     200,
   );
+});
+
+serve(adminRoutes, listPeopleRoute, async (c) => {
+  const f = c.req.valid('query');
+  const page = await listPeople(c.var.database(), {
+    pending: f.pending === 'true',
+    limit: f.limit,
+    ...(f.cursor ? { cursor: f.cursor } : {}),
+  });
+  return c.json({ people: page.people.map(personJson), next_cursor: page.nextCursor }, 200);
 });
 
 serve(adminRoutes, auditRoute, async (c) => {

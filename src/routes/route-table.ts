@@ -3,6 +3,7 @@ import { routeKey } from '../http/matched-route.ts';
 import {
   auditRoute,
   deleteServiceRoute,
+  listPeopleRoute,
   listServicesRoute,
   registerServiceRoute,
   rotateKeyRoute,
@@ -41,6 +42,7 @@ export const API_ROUTES: readonly RouteConfig[] = [
   updateServiceRoute,
   deleteServiceRoute,
   rotateKeyRoute,
+  listPeopleRoute,
   whitelistRoute,
   auditRoute,
 ];

@@ -129,6 +129,7 @@ describe('the OpenAPI document', () => {
       'PATCH /v1/admin/services/:id': ['admin'],
       'DELETE /v1/admin/services/:id': ['admin'],
       'POST /v1/admin/services/:id/rotate-key': ['admin'],
+      'GET /v1/admin/users': ['admin'],
       'POST /v1/admin/users/whitelist': ['admin'],
       'GET /v1/admin/audit': ['admin'],
     });
