@@ -82,7 +82,7 @@ console.log(`
     health:    ${stack.workerUrl}/health
     database:  ${shownDatabaseUrl}
     GitHub:    ${stack.standInGitHubUrl ? `stand-in at ${stack.standInGitHubUrl} (no GitHub App configured; pick any login)` : 'the GitHub App in .dev.vars'}
-
+${stack.standInGitHubUrl ? `    orgs:      ${stack.standInGitHubUrl}/_stand-in/memberships (who is in which org and team)\n` : ''}
   First sign-in shows "Access pending". Let yourself in, then sign in again:
     ${operatorEnv}npm run users:whitelist -- <your-login>
 

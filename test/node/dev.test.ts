@@ -47,9 +47,15 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-function startDev(vars = devVarsFile): RunningChild {
+function startDev(vars = devVarsFile, extraEnv: Record<string, string> = {}): RunningChild {
   const { DATABASE_URL: _ignored, ...env } = process.env;
-  const dev = runScript('scripts/dev.ts', [], { ...env, ...ports, PGDATA_DIR: dataDir, DEV_VARS_FILE: vars });
+  const dev = runScript('scripts/dev.ts', [], {
+    ...env,
+    ...ports,
+    PGDATA_DIR: dataDir,
+    DEV_VARS_FILE: vars,
+    ...extraEnv,
+  });
   running.add(dev);
   return dev;
 }
@@ -112,10 +118,16 @@ describe('npm run dev', () => {
     // A .dev.vars someone made by hand, readable by others: the stack narrows it to its owner.
     writeFileSync(devVarsFile, '# my local settings\n', { mode: 0o644 });
     await chmod(devVarsFile, 0o644);
-    const dev = startDev();
+    // The stand-in GitHub's memberships, from the file GITHUB_STAND_IN_MEMBERSHIPS names.
+    const memberships = path.join(root, 'memberships.json');
+    writeFileSync(memberships, JSON.stringify({ memberships: [{ org: 'dev-org', team: 'dev-team', login: 'devon' }] }));
+    const dev = startDev(devVarsFile, { GITHUB_STAND_IN_MEMBERSHIPS: memberships });
     await dev.waitFor('Gateway running');
     expect(dev.output()).toContain('Generated TOKEN_ENCRYPTION_KEY, SESSION_SECRET for local use in .dev.vars');
     expect(dev.output()).toContain('GitHub:    stand-in at http://127.0.0.1:');
+    const membershipsPage = `http://127.0.0.1:${ports.GITHUB_STAND_IN_PORT}/_stand-in/memberships`;
+    expect(dev.output()).toContain(`orgs:      ${membershipsPage}`);
+    expect(await (await fetch(membershipsPage)).text()).toContain('<td>dev-org</td><td>dev-team</td><td>devon</td>');
     expect(readFileSync(devVarsFile, 'utf8')).toMatch(/^TOKEN_ENCRYPTION_KEY="[A-Za-z0-9+/]{43}="$/m);
     expect(modeOf(devVarsFile)).toBe('600');
     // The local database's URL, with its random password: printed, and kept for the operator commands.
