@@ -279,7 +279,7 @@ describe('the stand-in GitHub failure switch', () => {
 });
 
 describe('the stand-in GitHub control routes and memberships page', () => {
-  it('change memberships, people and outages over HTTP with JSON (what Worker tests call)', async () => {
+  it('change memberships, people and outages over HTTP with JSON (what Worker tests call), and answer 400 with the reason to a request they cannot carry out', async () => {
     const control = standInControl(github.url);
     await control.setMembership({ org: 'http-co', team: 'ops', login: 'hank' });
     const hank = await signIn('hank');
@@ -293,6 +293,8 @@ describe('the stand-in GitHub control routes and memberships page', () => {
     await control.endOutage({ login: 'hank' });
     expect((await api('/user', hank)).status).toBe(200);
     await expect(control.setMembership({ org: 'http-co', login: 'not a login' })).rejects.toThrow(/400/);
+    await expect(control.removeMembership({ org: 'http-co' } as never)).rejects.toThrow(/400/);
+    await expect(control.renameUser('nobody-at-all', 'someone')).rejects.toThrow(/400 No stand-in user/);
   });
 
   it('lists memberships on its page and changes them from its form, refusing a post from another origin', async () => {

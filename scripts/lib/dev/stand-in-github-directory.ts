@@ -115,6 +115,7 @@ export class StandInDirectory {
 
   /** A rename, as on GitHub: same id, new login; the old login is free for anyone to take. */
   renameUser(from: string, to: string): StandInUser {
+    assertLogin(from);
     assertLogin(to);
     const user = this.findUser(from);
     if (!user) throw new StandInInputError(`No stand-in user has the login "${from}".`);
@@ -159,6 +160,8 @@ export class StandInDirectory {
 
   /** Removes a membership; leaving an org leaves its teams, as on GitHub. False if there was none. */
   removeMembership(change: Pick<MembershipChange, 'org' | 'team' | 'login'>): boolean {
+    assertLogin(change.login);
+    if (typeof change.org !== 'string') throw new StandInInputError('Name the org.');
     const user = this.findUser(change.login);
     const org = this.orgs.get(change.org.toLowerCase());
     if (!user || !org) return false;
