@@ -1,7 +1,10 @@
 import { pickStandInUser } from '../scripts/lib/dev/stand-in-github-picker.ts';
+import { operatorOrigin } from '../scripts/lib/operator/operator-origin.ts';
 import { registerService } from '../src/services/register-service.ts';
 import { setWhitelisted } from '../src/users/whitelist.ts';
 import type { GatewayStack } from './gateway-stack.ts';
+
+const BENCH_OPERATOR = operatorOrigin();
 
 const REDIRECT = 'https://bench.example.com/cb';
 
@@ -14,12 +17,16 @@ export interface BenchData {
 
 /** A service with every scope and one whitelisted person signed in through it, the real way. */
 export async function seedBenchData(stack: GatewayStack, workerUrl: URL): Promise<BenchData> {
-  const service = await registerService(stack.database.db, {
-    identifier: 'bench',
-    displayName: 'Bench',
-    scopes: ['users:verify', 'github:token'],
-    redirectUris: [REDIRECT],
-  });
+  const service = await registerService(
+    stack.database.db,
+    {
+      identifier: 'bench',
+      displayName: 'Bench',
+      scopes: ['users:verify', 'github:token'],
+      redirectUris: [REDIRECT],
+    },
+    BENCH_OPERATOR,
+  );
   const signIn = async () => {
     const start = await fetch(new URL(`/login?service=bench&redirect_uri=${encodeURIComponent(REDIRECT)}`, workerUrl), {
       redirect: 'manual',
@@ -34,7 +41,7 @@ export async function seedBenchData(stack: GatewayStack, workerUrl: URL): Promis
     });
   };
   await (await signIn()).text(); // first sign-in: access pending
-  await setWhitelisted(stack.database.db, { login: 'bench-person' }, true);
+  await setWhitelisted(stack.database.db, { login: 'bench-person' }, true, BENCH_OPERATOR);
   const code = new URL((await signIn()).headers.get('location') ?? '').searchParams.get('code');
   const exchange = await fetch(new URL('/v1/sessions/exchange', workerUrl), {
     method: 'POST',

@@ -143,6 +143,74 @@ export const sessions = pgTable(
   (table) => [index('sessions_user_id_idx').on(table.userId)],
 );
 
+/**
+ * Who changed what, and every sign-in outcome and sign-out: one row per operator command or admin
+ * API change, sign-in and sign-out (src/changes/). Kept apart from service_audit_logs, which keeps
+ * the seed's meaning: service access attempts. Names, ids and codes only: never a key, token,
+ * hash, code or cookie.
+ */
+export const changeRecords = pgTable(
+  'change_records',
+  {
+    id: uuid('id').primaryKey().$defaultFn(newId),
+    /** 'change' (an operator command or the admin API) or 'sign-in' (sign-in outcomes, sign-outs). */
+    kind: text('kind').notNull(),
+    /** From one vocabulary, src/changes/actions.ts (`services:rotate-key`, `sign-in:pending`). */
+    action: text('action').notNull(),
+    success: boolean('success').notNull(),
+    /** The outcome: `ok`, or which check refused a sign-in (`not_whitelisted`, `github_denied`). */
+    code: text('code').notNull(),
+    /** Who: 'operator', 'service' or 'person'. */
+    actorKind: text('actor_kind').notNull(),
+    /** An operator's name (GATEWAY_OPERATOR, else OS user@host). */
+    actorName: text('actor_name'),
+    /** The admin API's calling service. */
+    actorServiceId: uuid('actor_service_id'),
+    /** The person acting (signing in or out). */
+    actorUserId: uuid('actor_user_id'),
+    /** To whom: the person and the service the change or sign-in concerns. */
+    subjectUserId: uuid('subject_user_id'),
+    subjectServiceId: uuid('subject_service_id'),
+    /** From where: the request's address and user agent (HTTP), the host (a command). */
+    ipAddress: text('ip_address'),
+    userAgent: text('user_agent'),
+    host: text('host'),
+    requestId: text('request_id'),
+    /** What else the change said (scopes, grace period, login): never a secret. */
+    details: jsonb('details').notNull(),
+    createdAt: utcTimestamp('created_at').notNull().$defaultFn(now),
+  },
+  (table) => [
+    foreignKey({
+      name: 'change_records_actor_service_id_fkey',
+      columns: [table.actorServiceId],
+      foreignColumns: [serviceRegistry.id],
+    })
+      .onDelete('restrict')
+      .onUpdate('cascade'),
+    foreignKey({
+      name: 'change_records_subject_service_id_fkey',
+      columns: [table.subjectServiceId],
+      foreignColumns: [serviceRegistry.id],
+    })
+      .onDelete('restrict')
+      .onUpdate('cascade'),
+    foreignKey({ name: 'change_records_actor_user_id_fkey', columns: [table.actorUserId], foreignColumns: [users.id] })
+      .onDelete('set null')
+      .onUpdate('cascade'),
+    foreignKey({
+      name: 'change_records_subject_user_id_fkey',
+      columns: [table.subjectUserId],
+      foreignColumns: [users.id],
+    })
+      .onDelete('set null')
+      .onUpdate('cascade'),
+    index('change_records_created_at_id_idx').on(table.createdAt, table.id),
+    index('change_records_subject_user_id_idx').on(table.subjectUserId),
+    index('change_records_subject_service_id_idx').on(table.subjectServiceId),
+  ],
+);
+
 export type User = typeof users.$inferSelect;
 export type Service = typeof serviceRegistry.$inferSelect;
 export type NewService = typeof serviceRegistry.$inferInsert;
@@ -150,3 +218,5 @@ export type ServiceAuditLog = typeof serviceAuditLogs.$inferSelect;
 export type LoginCode = typeof loginCodes.$inferSelect;
 export type Session = typeof sessions.$inferSelect;
 export type NewServiceAuditLog = typeof serviceAuditLogs.$inferInsert;
+export type ChangeRecord = typeof changeRecords.$inferSelect;
+export type NewChangeRecord = typeof changeRecords.$inferInsert;

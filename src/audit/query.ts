@@ -1,5 +1,6 @@
+import { type AuditKind, CHANGE_ACTIONS, isChangeRecordAction, SIGN_IN_ACTIONS } from '../changes/actions.ts';
 import { fromBase64Url, toBase64Url, utf8 } from '../crypto/encoding.ts';
-import { type AuditLogRow, findAuditLogs } from '../db/audit-logs.ts';
+import { type AuditRow, findAuditRows } from '../db/change-records.ts';
 import type { Database } from '../db/client.ts';
 import { UUID_PATTERN } from '../db/ids.ts';
 import { findServiceIdentifierState } from '../db/services.ts';
@@ -10,6 +11,8 @@ import { isStorableTime } from '../validation/operator-input.ts';
 import { isRecordedAction, ROUTE_AUDIT_ACTIONS } from './actions.ts';
 
 export interface AuditQuery {
+  /** Only these kinds of entry: service access attempts, changes, sign-ins and sign-outs. All when absent. */
+  kinds?: readonly AuditKind[];
   service?: string;
   userId?: string;
   action?: string;
@@ -21,9 +24,17 @@ export interface AuditQuery {
   cursor?: string;
 }
 
+/** Who made a change: an operator (by name), a service (the admin API) or a person (signing in or out). */
+export type AuditActor =
+  | { kind: 'operator'; name: string | null }
+  | { kind: 'service'; service: string | null }
+  | { kind: 'person'; userId: string | null; userLogin: string | null };
+
 export interface AuditEntry {
   id: string;
   at: Date;
+  /** `access`: a service's call (service_audit_logs); `change` or `sign-in`: a change record. */
+  kind: AuditKind;
   service: string | null;
   userId: string | null;
   /** The person's GitHub login at their last sign-in (from the users table); null when unknown. */
@@ -34,6 +45,12 @@ export interface AuditEntry {
   requestId: string | null;
   ipAddress: string | null;
   userAgent: string | null;
+  /** Changes and sign-ins only (null on access rows, whose actor is `service`). */
+  actor: AuditActor | null;
+  /** A command's host. */
+  host: string | null;
+  /** What else the change said: never a secret. */
+  details: Record<string, unknown> | null;
 }
 
 /** An audit query out of bounds (HTTP 400, exit 2). */
@@ -60,15 +77,16 @@ export async function queryAudit(
   if (query.userId !== undefined && !UUID_PATTERN.test(query.userId.toLowerCase()))
     throw new AuditQueryError('The user id is a UUID, e.g. 0b6f3a1e-7c2d-4e8f-9a10-2b3c4d5e6f70.');
   // A filter that names nothing would answer an empty page, which reads as "nothing happened".
-  if (query.action !== undefined && !isRecordedAction(query.action))
+  if (query.action !== undefined && !isRecordedAction(query.action) && !isChangeRecordAction(query.action))
     throw new AuditQueryError(
-      `There is no audit action "${escapeControl(query.action)}". Actions: ${ROUTE_AUDIT_ACTIONS.join(', ')}, or other:<METHOD> <path> for a path no route serves.`,
+      `There is no audit action "${escapeControl(query.action)}". Actions: ${[...ROUTE_AUDIT_ACTIONS, ...CHANGE_ACTIONS, ...SIGN_IN_ACTIONS].join(', ')}, or other:<METHOD> <path> for a path no route serves.`,
     );
   if (query.service !== undefined && !(await findServiceIdentifierState(db, query.service)))
     throw new UnknownServiceError(query.service);
-  const rows = await findAuditLogs(
+  const rows = await findAuditRows(
     db,
     {
+      ...(query.kinds ? { kinds: query.kinds } : {}),
       serviceIdentifier: query.service,
       userId: query.userId,
       action: query.action,
@@ -85,22 +103,38 @@ export async function queryAudit(
   return { entries, nextCursor: rows.length > query.limit && last ? encodeCursor(last.createdAt, last.id) : null };
 }
 
-/** The row as operators read it: the outcome code and request id come out of its metadata. */
-function toEntry(row: AuditLogRow): AuditEntry {
-  const facts = (row.metadata ?? {}) as { code?: string; requestId?: string };
+/** The row as operators read it: who acted, for a change or sign-in. */
+function toEntry(row: AuditRow): AuditEntry {
   return {
     id: row.id,
     at: row.createdAt,
+    kind: row.kind,
     service: row.serviceIdentifier,
     userId: row.userId,
     userLogin: row.userLogin,
     action: row.action,
     success: row.success,
+    code: row.code,
+    requestId: row.requestId,
     ipAddress: row.ipAddress,
     userAgent: row.userAgent,
-    code: facts.code ?? null,
-    requestId: facts.requestId ?? null,
+    actor: actorOf(row),
+    host: row.host,
+    details: row.details,
   };
+}
+
+function actorOf(row: AuditRow): AuditActor | null {
+  switch (row.actorKind) {
+    case 'operator':
+      return { kind: 'operator', name: row.actorName };
+    case 'service':
+      return { kind: 'service', service: row.actorServiceIdentifier };
+    case 'person':
+      return { kind: 'person', userId: row.actorUserId, userLogin: row.actorLogin };
+    default:
+      return null;
+  }
 }
 
 function encodeCursor(at: Date, id: string): string {

@@ -1,14 +1,14 @@
 import { and, eq, gt, isNotNull, isNull, sql } from 'drizzle-orm';
 import { type LoginCode, loginCodes, sessions } from '../../drizzle/schema.ts';
 import { randomBytes, sha256, toBase64Url, toHex } from '../crypto/encoding.ts';
-import type { Database } from './client.ts';
+import type { Database, Queryable } from './client.ts';
 
 /** How long a service has to exchange a login code. */
 export const LOGIN_CODE_TTL_SECONDS = 60;
 
 /** A new single-use code; only its SHA-256 is stored, the code itself goes into the redirect. */
 export async function createLoginCode(
-  db: Database,
+  db: Queryable,
   grant: { serviceId: string; userId: string; redirectUri: string; codeChallenge: string | null },
   now = new Date(),
 ): Promise<string> {

@@ -1,6 +1,6 @@
 import { and, asc, eq, isNull, lt, or, sql } from 'drizzle-orm';
 import { loginCodes, type NewService, type Service, serviceRegistry, sessions } from '../../drizzle/schema.ts';
-import type { Database } from './client.ts';
+import type { Database, Queryable } from './client.ts';
 
 /** A service as authentication and sign-in need it. */
 export type ServiceRecord = Pick<
@@ -60,7 +60,10 @@ export async function findServiceByIdentifier(db: Database, identifier: string):
  * Whether a service ever had this identifier, deleted or not: the audit log still names deleted
  * services, and their identifiers stay reserved.
  */
-export async function findServiceIdentifierState(db: Database, identifier: string): Promise<'live' | 'deleted' | null> {
+export async function findServiceIdentifierState(
+  db: Queryable,
+  identifier: string,
+): Promise<'live' | 'deleted' | null> {
   const [row] = await db
     .select({ deletedAt: serviceRegistry.deletedAt })
     .from(serviceRegistry)
@@ -87,7 +90,7 @@ export async function replaceKeyHash(
     .where(and(eq(serviceRegistry.id, serviceId), eq(column, oldHash)));
 }
 
-export async function insertService(db: Database, service: NewService): Promise<ServiceRecord> {
+export async function insertService(db: Queryable, service: NewService): Promise<ServiceRecord> {
   const [row] = await db.insert(serviceRegistry).values(service).returning(columns);
   if (!row) throw new Error('insert returned no row');
   return row;
@@ -144,7 +147,7 @@ export async function listServiceSummaries(db: Database): Promise<ServiceSummary
 }
 
 export async function findServiceSummaryByIdentifier(
-  db: Database,
+  db: Queryable,
   identifier: string,
 ): Promise<ServiceSummaryRow | null> {
   const [row] = await db
@@ -161,7 +164,7 @@ export type ServiceAccessChange = Partial<
 
 /** Applies the change to the service with this identifier; null when there is none. */
 export async function updateServiceByIdentifier(
-  db: Database,
+  db: Queryable,
   identifier: string,
   change: ServiceAccessChange,
 ): Promise<ServiceSummaryRow | null> {
@@ -176,7 +179,7 @@ export async function updateServiceByIdentifier(
 /** A service's keys as a rotation reads them: the current one, and the previous one of a grace period. */
 export type ServiceKeys = Pick<Service, 'id' | 'keyId' | 'apiKeyHash' | 'previousKeyHash' | 'previousKeyExpiresAt'>;
 
-export async function findServiceKeysByIdentifier(db: Database, identifier: string): Promise<ServiceKeys | null> {
+export async function findServiceKeysByIdentifier(db: Queryable, identifier: string): Promise<ServiceKeys | null> {
   const [row] = await db
     .select({
       id: serviceRegistry.id,
@@ -195,7 +198,7 @@ export async function findServiceKeysByIdentifier(db: Database, identifier: stri
  * changed it meanwhile (another rotation won), and nothing was written.
  */
 export async function replaceServiceKeys(
-  db: Database,
+  db: Queryable,
   serviceId: string,
   readHash: string,
   keys: Pick<NewService, 'apiKeyHash' | 'keyId' | 'previousKeyId' | 'previousKeyHash' | 'previousKeyExpiresAt'>,
@@ -239,7 +242,7 @@ function editedList(
  * when there is no such service.
  */
 export async function editServiceLists(
-  db: Database,
+  db: Queryable,
   identifier: string,
   edits: ServiceListEdits,
 ): Promise<{ before: { allowedScopes: string[]; redirectUris: string[] }; written: boolean } | null> {
@@ -272,7 +275,7 @@ export async function editServiceLists(
  * are removed. Null when there is no such (undeleted) service.
  */
 export async function markServiceDeleted(
-  db: Database,
+  db: Queryable,
   identifier: string,
   now: Date,
 ): Promise<ServiceSummaryRow | null> {

@@ -1,12 +1,12 @@
 import { and, desc, eq, gt, isNull } from 'drizzle-orm';
 import { type Session, serviceRegistry, sessions, users } from '../../drizzle/schema.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
-import type { Database } from './client.ts';
+import type { Database, Queryable } from './client.ts';
 import { voidUnexchangedLoginCodes } from './login-codes.ts';
 import type { SignedInUser } from './users.ts';
 
 export async function createSession(
-  db: Database,
+  db: Queryable,
   grant: { userId: string; serviceId: string | null; ttlSeconds: number; id?: string },
   now = new Date(),
 ): Promise<{ id: string; expiresAt: Date }> {

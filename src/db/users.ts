@@ -1,6 +1,6 @@
 import { and, eq, ne, type SQL, sql } from 'drizzle-orm';
 import { type User, users } from '../../drizzle/schema.ts';
-import type { Database } from './client.ts';
+import type { Database, Queryable } from './client.ts';
 
 /** A person as sign-in, verify and the whitelist see them: never their tokens. */
 export type SignedInUser = Pick<User, 'id' | 'githubUserId' | 'githubLogin' | 'isWhitelisted'>;
@@ -59,7 +59,7 @@ export async function findUserById(db: Database, id: string): Promise<SignedInUs
 }
 
 /** The GitHub ids of the people carrying this login (case-insensitive), in id order, at most `limit`. */
-export async function findGitHubIdsByLogin(db: Database, login: string, limit: number): Promise<string[]> {
+export async function findGitHubIdsByLogin(db: Queryable, login: string, limit: number): Promise<string[]> {
   const rows = await db
     .select({ githubUserId: users.githubUserId })
     .from(users)
@@ -74,7 +74,7 @@ export async function findGitHubIdsByLogin(db: Database, login: string, limit: n
  * still theirs (a sign-in may have moved it since it was looked up). Null when no row matched.
  */
 export async function setWhitelistedByGitHubId(
-  db: Database,
+  db: Queryable,
   githubUserId: string,
   allowed: boolean,
   options: { login?: string } = {},

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { AUDIT_KINDS } from '../changes/actions.ts';
 import type { Scope } from '../http/service-auth.ts';
 import { DEFAULT_GRACE_SECONDS, MAX_GRACE_SECONDS } from '../services/admin.ts';
 import { MAX_PEOPLE_PAGE } from '../users/list-people.ts';
@@ -62,6 +63,10 @@ const storableText = (max: number) =>
     .refine((value) => !value.includes('\u0000'), { error: 'must not contain NUL' });
 
 export const auditFilters = z.object({
+  kind: z.enum(AUDIT_KINDS).optional().meta({
+    description:
+      "access: services' calls; change: changes made through operator commands or this API; sign-in: sign-in outcomes and sign-outs. Every kind when absent.",
+  }),
   service: storableText(100).optional(),
   user_id: z.uuid().optional(),
   action: storableText(100).optional(),
@@ -104,8 +109,12 @@ const auditEntry = z
   .object({
     id: z.string(),
     at: z.string(),
-    service: z.string().nullable(),
-    user_id: z.string().nullable(),
+    kind: z.enum(AUDIT_KINDS),
+    service: z
+      .string()
+      .nullable()
+      .meta({ description: 'access: the calling service; change and sign-in: the service concerned.' }),
+    user_id: z.string().nullable().meta({ description: 'The person concerned.' }),
     user_login: z
       .string()
       .nullable()
@@ -116,6 +125,22 @@ const auditEntry = z
     request_id: z.string().nullable(),
     ip_address: z.string().nullable(),
     user_agent: z.string().nullable(),
+    actor: z
+      .union([
+        z.object({ kind: z.literal('operator'), name: z.string().nullable() }),
+        z.object({ kind: z.literal('service'), service: z.string().nullable() }),
+        z.object({ kind: z.literal('person'), user_id: z.string().nullable(), user_login: z.string().nullable() }),
+      ])
+      .nullable()
+      .meta({
+        description:
+          'Who made a change or signed in or out: an operator (GATEWAY_OPERATOR, else user@host), a service (this API) or a person. Null on access entries.',
+      }),
+    host: z.string().nullable().meta({ description: 'The host an operator command ran on.' }),
+    details: z
+      .record(z.string(), z.unknown())
+      .nullable()
+      .meta({ description: 'What else the change said (scopes, grace period, login); never a secret.' }),
   })
   .meta({ id: 'AuditEntry' });
 

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { auditEntryJson } from '../audit/entry-json.ts';
 import { queryAudit } from '../audit/query.ts';
+import { adminCallOrigin } from '../changes/http-origin.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
 import type { AppEnv } from '../http/context.ts';
 import { requireService } from '../http/service-auth.ts';
@@ -62,12 +63,16 @@ serve(adminRoutes, listServicesRoute, async (c) =>
 
 serve(adminRoutes, registerServiceRoute, async (c) => {
   const body = c.req.valid('json');
-  const created = await registerService(c.var.database(), {
-    identifier: body.id,
-    displayName: body.name,
-    scopes: body.scopes,
-    redirectUris: body.redirect_uris,
-  });
+  const created = await registerService(
+    c.var.database(),
+    {
+      identifier: body.id,
+      displayName: body.name,
+      scopes: body.scopes,
+      redirectUris: body.redirect_uris,
+    },
+    adminCallOrigin(c),
+  );
   return c.json({ id: created.identifier, key: created.key }, 201);
 });
 
@@ -75,6 +80,7 @@ serve(adminRoutes, updateServiceRoute, async (c) => {
   const body = c.req.valid('json');
   const db = c.var.database();
   const id = serviceIdFrom(c.req.valid('param').id);
+  const origin = adminCallOrigin(c);
   const edits = {
     addScopes: body.add_scopes ?? [],
     removeScopes: body.remove_scopes ?? [],
@@ -89,15 +95,21 @@ serve(adminRoutes, updateServiceRoute, async (c) => {
       'A list is either replaced (scopes, redirect_uris) or edited (add_*, remove_*), not both.',
     );
   let service: ServiceSummary | undefined;
-  if (body.name !== undefined) service = await renameService(db, id, body.name);
-  if (Object.values(edits).some((list) => list.length > 0)) service = (await editServiceAccess(db, id, edits)).service;
+  if (body.name !== undefined) service = await renameService(db, id, body.name, origin);
+  if (Object.values(edits).some((list) => list.length > 0))
+    service = (await editServiceAccess(db, id, edits, origin)).service;
   if (body.scopes || body.redirect_uris) {
-    service = await updateServiceAccess(db, id, {
-      ...(body.scopes ? { scopes: body.scopes } : {}),
-      ...(body.redirect_uris ? { redirectUris: body.redirect_uris } : {}),
-    });
+    service = await updateServiceAccess(
+      db,
+      id,
+      {
+        ...(body.scopes ? { scopes: body.scopes } : {}),
+        ...(body.redirect_uris ? { redirectUris: body.redirect_uris } : {}),
+      },
+      origin,
+    );
   }
-  if (body.active !== undefined) service = await setServiceActive(db, id, body.active);
+  if (body.active !== undefined) service = await setServiceActive(db, id, body.active, origin);
   if (!service)
     throw new GatewayError(
       'invalid_body',
@@ -108,7 +120,7 @@ serve(adminRoutes, updateServiceRoute, async (c) => {
 });
 
 serve(adminRoutes, deleteServiceRoute, async (c) => {
-  const deleted = await deleteService(c.var.database(), serviceIdFrom(c.req.valid('param').id));
+  const deleted = await deleteService(c.var.database(), serviceIdFrom(c.req.valid('param').id), adminCallOrigin(c));
   return c.json({ ...serviceJson(deleted), deleted_at: deleted.deletedAt.toISOString() }, 200);
 });
 
@@ -119,7 +131,7 @@ serve(adminRoutes, rotateKeyRoute, async (c) => {
     serviceIdFrom(c.req.valid('param').id),
     body.grace_seconds,
     new Date(),
-    { force: body.force },
+    { force: body.force, origin: adminCallOrigin(c) },
   ).catch(withForceHint);
   return c.json(
     { key: rotated.key, previous_key_expires_at: rotated.previousKeyExpiresAt?.toISOString() ?? null },
@@ -130,7 +142,7 @@ serve(adminRoutes, rotateKeyRoute, async (c) => {
 serve(adminRoutes, whitelistRoute, async (c) => {
   const body = c.req.valid('json');
   const person = body.login ? { login: body.login } : { githubId: body.github_id ?? '' };
-  const changed = await setWhitelisted(c.var.database(), person, body.allowed);
+  const changed = await setWhitelisted(c.var.database(), person, body.allowed, adminCallOrigin(c));
   if (!changed)
     throw new GatewayError(
       'unknown_user',
@@ -163,6 +175,7 @@ serve(adminRoutes, auditRoute, async (c) => {
   const f = c.req.valid('query');
   const page = await queryAudit(c.var.database(), {
     limit: f.limit,
+    ...(f.kind ? { kinds: [f.kind] } : {}),
     ...(f.service ? { service: f.service } : {}),
     ...(f.user_id ? { userId: f.user_id } : {}),
     ...(f.action ? { action: f.action } : {}),

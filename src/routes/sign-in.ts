@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { browserOrigin } from '../changes/http-origin.ts';
 import { listServiceAccess } from '../db/sessions.ts';
 import type { AppEnv } from '../http/context.ts';
 import { readSmallForm } from '../http/form-body.ts';
@@ -62,6 +63,7 @@ export const signInRoutes = new Hono<AppEnv>()
         log: c.var.log,
         tokenSigning: keys.tokenSigning,
         sessionTtlSeconds: config.SESSION_TTL_SECONDS,
+        origin: (userId) => browserOrigin(c, userId),
       },
       checked,
     );
@@ -82,7 +84,11 @@ export const signInRoutes = new Hono<AppEnv>()
       throw new SignInError('cross_site', 'Sign out from the gateway’s own page.', 'forbidden');
     const form = await readSmallForm(c);
     const signedOut = await signOut(
-      { db: c.var.database(), standingAccessSeconds: c.var.config.STANDING_ACCESS_SECONDS },
+      {
+        db: c.var.database(),
+        standingAccessSeconds: c.var.config.STANDING_ACCESS_SECONDS,
+        origin: (userId) => browserOrigin(c, userId),
+      },
       await cookieSession(c),
       { service: form.get('service'), everywhere: form.get('everywhere') === '1' },
     );

@@ -1,3 +1,5 @@
+import type { ChangeOrigin } from '../changes/origin.ts';
+import { type ChangeFacts, recordChange } from '../changes/record.ts';
 import { generateServiceKey } from '../crypto/service-keys.ts';
 import type { Database } from '../db/client.ts';
 import {
@@ -62,28 +64,56 @@ export class UnknownServiceError extends GatewayError<'unknown_service'> {
 }
 
 /** Deactivating is a soft delete: the row and its audit history stay; the key stops working. */
-export async function setServiceActive(db: Database, identifier: string, active: boolean): Promise<ServiceSummary> {
-  return updateByIdentifier(db, identifier, { isActive: active });
+export async function setServiceActive(
+  db: Database,
+  identifier: string,
+  active: boolean,
+  origin: ChangeOrigin,
+): Promise<ServiceSummary> {
+  return updateByIdentifier(db, identifier, { isActive: active }, origin, {
+    action: active ? 'services:activate' : 'services:deactivate',
+  });
 }
 
 export async function updateServiceAccess(
   db: Database,
   identifier: string,
   change: { scopes?: string[]; redirectUris?: string[] },
+  origin: ChangeOrigin,
 ): Promise<ServiceSummary> {
   validateScopes(change.scopes ?? []);
   for (const uri of change.redirectUris ?? []) validateRedirectUri(uri);
-  return updateByIdentifier(db, identifier, {
-    ...(change.scopes ? { allowedScopes: change.scopes } : {}),
-    ...(change.redirectUris ? { redirectUris: change.redirectUris } : {}),
-  });
+  return updateByIdentifier(
+    db,
+    identifier,
+    {
+      ...(change.scopes ? { allowedScopes: change.scopes } : {}),
+      ...(change.redirectUris ? { redirectUris: change.redirectUris } : {}),
+    },
+    origin,
+    {
+      action: 'services:update',
+      details: {
+        ...(change.scopes ? { scopes: change.scopes } : {}),
+        ...(change.redirectUris ? { redirect_uris: change.redirectUris } : {}),
+      },
+    },
+  );
 }
 
 /** A new display name (the name people see); the identifier the service calls itself by stays. */
-export async function renameService(db: Database, identifier: string, name: string): Promise<ServiceSummary> {
+export async function renameService(
+  db: Database,
+  identifier: string,
+  name: string,
+  origin: ChangeOrigin,
+): Promise<ServiceSummary> {
   const parsed = displayName.safeParse(name);
   if (!parsed.success) throw new ServiceInputError(`The display name ${firstIssueMessage(parsed.error)}.`);
-  return updateByIdentifier(db, identifier, { displayName: name });
+  return updateByIdentifier(db, identifier, { displayName: name }, origin, {
+    action: 'services:rename',
+    details: { name },
+  });
 }
 
 /** An edit that was already so: adding what is there, or removing what is not. */
@@ -102,6 +132,7 @@ export async function editServiceAccess(
   db: Database,
   identifier: string,
   edits: ServiceListEdits,
+  origin: ChangeOrigin,
 ): Promise<{ service: ServiceSummary; unneeded: UnneededEdit[]; written: boolean }> {
   validateScopes(edits.addScopes);
   for (const uri of edits.addRedirectUris) validateRedirectUri(uri);
@@ -111,7 +142,24 @@ export async function editServiceAccess(
   ];
   if (both.length > 0)
     throw new ServiceInputError(`"${escapeControl(both[0] ?? '')}" is both added and removed; pick one.`);
-  const outcome = await editServiceLists(db, identifier, edits);
+  // Recorded only when a list changed: edits that were all already so change nothing.
+  const outcome = await db.transaction(async (tx) => {
+    const edited = await editServiceLists(tx, identifier, edits);
+    if (edited?.written) {
+      const service = await findServiceSummaryByIdentifier(tx, identifier);
+      await recordChange(tx, origin, {
+        action: 'services:update',
+        subjectServiceId: service?.id ?? null,
+        details: {
+          add_scopes: edits.addScopes,
+          remove_scopes: edits.removeScopes,
+          add_redirect_uris: edits.addRedirectUris,
+          remove_redirect_uris: edits.removeRedirectUris,
+        },
+      });
+    }
+    return edited;
+  });
   if (!outcome) throw new UnknownServiceError(identifier);
   const { allowedScopes, redirectUris } = outcome.before;
   const unneeded: UnneededEdit[] = [
@@ -141,9 +189,14 @@ export async function editServiceAccess(
 export async function deleteService(
   db: Database,
   identifier: string,
+  origin: ChangeOrigin,
   now = new Date(),
 ): Promise<ServiceSummary & { deletedAt: Date }> {
-  const row = await markServiceDeleted(db, identifier, now);
+  const row = await db.transaction(async (tx) => {
+    const deleted = await markServiceDeleted(tx, identifier, now);
+    if (deleted) await recordChange(tx, origin, { action: 'services:delete', subjectServiceId: deleted.id });
+    return deleted;
+  });
   if (!row) throw new UnknownServiceError(identifier);
   return { ...toSummary(row), deletedAt: now };
 }
@@ -181,7 +234,7 @@ export async function rotateServiceKey(
   identifier: string,
   graceSeconds = DEFAULT_GRACE_SECONDS,
   now = new Date(),
-  { force = false }: { force?: boolean } = {},
+  { force = false, origin }: { force?: boolean; origin: ChangeOrigin },
 ): Promise<{ key: string; previousKeyExpiresAt: Date | null }> {
   if (!Number.isInteger(graceSeconds) || graceSeconds < 0 || graceSeconds > MAX_GRACE_SECONDS) {
     throw new ServiceInputError(
@@ -200,23 +253,44 @@ export async function rotateServiceKey(
   const previousKeyExpiresAt = keepPrevious ? new Date(now.getTime() + graceSeconds * 1000) : null;
   // Only over the key we read: of two rotations at once, the later one finds the key changed and
   // starts again from what the first wrote (so it is refused during the grace period it began).
-  const written = await replaceServiceKeys(db, current.id, current.apiKeyHash, {
-    apiKeyHash: fresh.hash,
-    keyId: fresh.keyId,
-    previousKeyId: keepPrevious ? current.keyId : null,
-    previousKeyHash: keepPrevious ? current.apiKeyHash : null,
-    previousKeyExpiresAt,
+  const written = await db.transaction(async (tx) => {
+    const replaced = await replaceServiceKeys(tx, current.id, current.apiKeyHash, {
+      apiKeyHash: fresh.hash,
+      keyId: fresh.keyId,
+      previousKeyId: keepPrevious ? current.keyId : null,
+      previousKeyHash: keepPrevious ? current.apiKeyHash : null,
+      previousKeyExpiresAt,
+    });
+    // The grace period and the forcing, never the key, its id or its hash.
+    if (replaced)
+      await recordChange(tx, origin, {
+        action: 'services:rotate-key',
+        subjectServiceId: current.id,
+        details: {
+          grace_seconds: graceSeconds,
+          force,
+          previous_key_expires_at: previousKeyExpiresAt?.toISOString() ?? null,
+        },
+      });
+    return replaced;
   });
-  if (!written) return rotateServiceKey(db, identifier, graceSeconds, now, { force });
+  if (!written) return rotateServiceKey(db, identifier, graceSeconds, now, { force, origin });
   return { key: fresh.key, previousKeyExpiresAt };
 }
 
+/** Applies the change and writes its record in one transaction. */
 async function updateByIdentifier(
   db: Database,
   identifier: string,
   change: ServiceAccessChange,
+  origin: ChangeOrigin,
+  facts: Omit<ChangeFacts, 'subjectServiceId'>,
 ): Promise<ServiceSummary> {
-  const row = await updateServiceByIdentifier(db, identifier, change);
+  const row = await db.transaction(async (tx) => {
+    const updated = await updateServiceByIdentifier(tx, identifier, change);
+    if (updated) await recordChange(tx, origin, { ...facts, subjectServiceId: updated.id });
+    return updated;
+  });
   if (!row) throw new UnknownServiceError(identifier);
   return toSummary(row);
 }

@@ -1,3 +1,5 @@
+import type { ChangeOrigin } from '../changes/origin.ts';
+import { recordChange } from '../changes/record.ts';
 import { generateServiceKey } from '../crypto/service-keys.ts';
 import type { Database } from '../db/client.ts';
 import { findServiceIdentifierState, insertService } from '../db/services.ts';
@@ -28,25 +30,36 @@ export interface NewServiceInput {
 export async function registerService(
   db: Database,
   input: NewServiceInput,
+  origin: ChangeOrigin,
 ): Promise<{ id: string; identifier: string; key: string }> {
   validateServiceInput(input);
   const { key, keyId, hash } = await generateServiceKey();
-  const service = await insertService(db, {
-    serviceIdentifier: input.identifier,
-    displayName: input.displayName,
-    apiKeyHash: hash,
-    keyId,
-    allowedScopes: input.scopes,
-    redirectUris: input.redirectUris,
-  }).catch(async (error: unknown) => {
-    if (!isUniqueViolation(error)) throw error;
-    const quoted = `"${escapeControl(input.identifier)}"`;
-    throw new ServiceInputError(
-      (await findServiceIdentifierState(db, input.identifier)) === 'deleted'
-        ? `A service ${quoted} was deleted; its id stays reserved so its audit rows name one service. Pick another id.`
-        : `A service ${quoted} already exists; pick another id.`,
-    );
-  });
+  const service = await db
+    .transaction(async (tx) => {
+      const inserted = await insertService(tx, {
+        serviceIdentifier: input.identifier,
+        displayName: input.displayName,
+        apiKeyHash: hash,
+        keyId,
+        allowedScopes: input.scopes,
+        redirectUris: input.redirectUris,
+      });
+      await recordChange(tx, origin, {
+        action: 'services:register',
+        subjectServiceId: inserted.id,
+        details: { name: input.displayName, scopes: input.scopes, redirect_uris: input.redirectUris },
+      });
+      return inserted;
+    })
+    .catch(async (error: unknown) => {
+      if (!isUniqueViolation(error)) throw error;
+      const quoted = `"${escapeControl(input.identifier)}"`;
+      throw new ServiceInputError(
+        (await findServiceIdentifierState(db, input.identifier)) === 'deleted'
+          ? `A service ${quoted} was deleted; its id stays reserved so its audit rows name one service. Pick another id.`
+          : `A service ${quoted} already exists; pick another id.`,
+      );
+    });
   return { id: service.id, identifier: service.serviceIdentifier, key };
 }
 

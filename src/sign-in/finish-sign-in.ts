@@ -1,4 +1,7 @@
 import * as z from 'zod';
+import type { SignInAction } from '../changes/actions.ts';
+import type { ChangeOrigin } from '../changes/origin.ts';
+import { type ChangeDetails, recordChange } from '../changes/record.ts';
 import { constantTimeEqual, utf8 } from '../crypto/encoding.ts';
 import { signSessionToken } from '../crypto/session-tokens.ts';
 import type { TokenKeyring } from '../crypto/token-cipher.ts';
@@ -6,7 +9,7 @@ import type { Database } from '../db/client.ts';
 import { createLoginCode } from '../db/login-codes.ts';
 import { createSession } from '../db/sessions.ts';
 import { type GitHubAppCredentials, GitHubError } from '../github/client.ts';
-import type { Logger } from '../http/logger.ts';
+import { describeError, type Logger } from '../http/logger.ts';
 import { openAttempt, type SignInAttempt } from './attempt.ts';
 import { completeGitHubSignIn } from './complete-sign-in.ts';
 import { SignInError } from './sign-in-error.ts';
@@ -53,6 +56,8 @@ export interface FinishSignInDeps {
   /** Signs the gateway's own session token. */
   tokenSigning: CryptoKey;
   sessionTtlSeconds: number;
+  /** Where the browser's request came from, as the person concerned (null before GitHub names them). */
+  origin: (userId: string | null) => ChangeOrigin;
 }
 
 /** Where a finished sign-in leaves the person. */
@@ -74,42 +79,89 @@ export async function finishSignIn(
   { attempt, answer }: { attempt: SignInAttempt; answer: GitHubAnswer },
 ): Promise<FinishedSignIn> {
   if (answer.error)
-    throw new SignInError('github_denied', 'GitHub did not sign you in (you may have cancelled). Start again.');
-  if (!answer.code) throw new SignInError('invalid_request', 'GitHub sent back no code. Start again.');
+    throw await refused(
+      deps,
+      attempt,
+      new SignInError('github_denied', 'GitHub did not sign you in (you may have cancelled). Start again.'),
+    );
+  if (!answer.code)
+    throw await refused(deps, attempt, new SignInError('invalid_request', 'GitHub sent back no code. Start again.'));
+  const code = answer.code;
   const user = await completeGitHubSignIn(
     { db: deps.db, keyring: await deps.keyring(), github: deps.github },
     // Exactly the redirect_uri the authorize step sent, never rebuilt from this request.
-    { code: answer.code, codeVerifier: attempt.verifier, redirectUri: attempt.githubRedirectUri },
-  ).catch((error: unknown) => {
+    { code, codeVerifier: attempt.verifier, redirectUri: attempt.githubRedirectUri },
+  ).catch(async (error: unknown) => {
     if (!(error instanceof GitHubError)) throw error;
     deps.log.warn('sign_in.github_refused', { code: error.code, serverError: error.serverError });
     const unreachable = error.code === 'github_unreachable' || error.code === 'github_error';
-    throw new SignInError(
-      `github_${error.code}`,
-      'GitHub did not accept this sign-in. Start again.',
-      unreachable ? 'upstream' : 'input',
-      error,
+    throw await refused(
+      deps,
+      attempt,
+      new SignInError(
+        `github_${error.code}`,
+        'GitHub did not accept this sign-in. Start again.',
+        unreachable ? 'upstream' : 'input',
+        error,
+      ),
     );
   });
-  if (!user.isWhitelisted) return { kind: 'access_pending', login: user.githubLogin, retryPath: attempt.retryPath };
+  const outcome = (action: SignInAction, details: ChangeDetails, code?: string) => ({
+    action,
+    subjectUserId: user.id,
+    subjectServiceId: attempt.serviceId,
+    ...(code ? { code } : {}),
+    details: { login: user.githubLogin, ...details },
+  });
+  if (!user.isWhitelisted) {
+    // The check that refused: the whitelist flag (the admission rules to come name theirs here).
+    await recordChange(deps.db, deps.origin(user.id), outcome('sign-in:pending', {}, 'not_whitelisted'));
+    return { kind: 'access_pending', login: user.githubLogin, retryPath: attempt.retryPath };
+  }
 
-  if (attempt.serviceId && attempt.redirectUri) {
-    const code = await createLoginCode(deps.db, {
-      serviceId: attempt.serviceId,
-      userId: user.id,
-      redirectUri: attempt.redirectUri,
-      codeChallenge: attempt.codeChallenge,
+  const { serviceId, redirectUri } = attempt;
+  if (serviceId && redirectUri) {
+    // The login code and the record of the admission together: never one without the other.
+    const loginCode = await deps.db.transaction(async (tx) => {
+      const issued = await createLoginCode(tx, {
+        serviceId,
+        userId: user.id,
+        redirectUri,
+        codeChallenge: attempt.codeChallenge,
+      });
+      await recordChange(tx, deps.origin(user.id), outcome('sign-in:admitted', { to: 'service' }));
+      return issued;
     });
-    const target = new URL(attempt.redirectUri);
-    target.searchParams.set('code', code);
+    const target = new URL(redirectUri);
+    target.searchParams.set('code', loginCode);
     if (attempt.serviceState !== null) target.searchParams.set('state', attempt.serviceState);
     return { kind: 'to_service', location: target.toString() };
   }
   const ttlSeconds = deps.sessionTtlSeconds;
-  const session = await createSession(deps.db, { userId: user.id, serviceId: null, ttlSeconds });
+  const session = await deps.db.transaction(async (tx) => {
+    const created = await createSession(tx, { userId: user.id, serviceId: null, ttlSeconds });
+    await recordChange(tx, deps.origin(user.id), outcome('sign-in:admitted', { to: 'gateway' }));
+    return created;
+  });
   const sessionToken = await signSessionToken(
     { sessionId: session.id, expiresAt: session.expiresAt },
     deps.tokenSigning,
   );
   return { kind: 'signed_in', sessionToken, ttlSeconds };
+}
+
+/**
+ * Records a refusal of GitHub's answer to this browser's own attempt (its state checked), naming
+ * the check, and hands the error back to be thrown. The person is not known yet. A record that
+ * cannot be written is logged, never put in the refusal's place.
+ */
+async function refused(deps: FinishSignInDeps, attempt: SignInAttempt, error: SignInError): Promise<SignInError> {
+  await recordChange(deps.db, deps.origin(null), {
+    action: 'sign-in:refused',
+    subjectServiceId: attempt.serviceId,
+    code: error.code,
+  }).catch((cause: unknown) =>
+    deps.log.warn('sign_in.record_failed', { code: error.code, error: describeError(cause) }),
+  );
+  return error;
 }

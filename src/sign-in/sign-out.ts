@@ -1,3 +1,5 @@
+import type { ChangeOrigin } from '../changes/origin.ts';
+import { recordChange } from '../changes/record.ts';
 import type { Database } from '../db/client.ts';
 import { UUID_PATTERN } from '../db/ids.ts';
 import { listServiceAccess, revokePersonSessions, revokeSession, type SessionWithUser } from '../db/sessions.ts';
@@ -23,7 +25,12 @@ export type SignedOut =
  * isolate's verify cache.
  */
 export async function signOut(
-  deps: { db: Database; standingAccessSeconds: number },
+  deps: {
+    db: Database;
+    standingAccessSeconds: number;
+    /** Where the request came from, as this person: each sign-out is recorded. */
+    origin: (userId: string) => ChangeOrigin;
+  },
   session: SessionWithUser | null,
   request: SignOutRequest,
 ): Promise<SignedOut> {
@@ -33,6 +40,14 @@ export async function signOut(
     if (session && UUID_PATTERN.test(request.service)) {
       const revoked = await revokePersonSessions(deps.db, session.user.id, { serviceId: request.service });
       for (const { id } of revoked) forgetSession(id);
+      // A service id that names no service (a hand-made form) revoked nothing and is no one's: not recorded.
+      if (revoked.length > 0)
+        await recordChange(deps.db, deps.origin(session.user.id), {
+          action: 'sign-out:service',
+          subjectUserId: session.user.id,
+          subjectServiceId: request.service,
+          details: { sessions_ended: revoked.length },
+        });
     }
     return { kind: 'left_service' };
   }
@@ -40,6 +55,11 @@ export async function signOut(
   if (!request.everywhere) {
     await revokeSession(deps.db, session.id, null);
     forgetSession(session.id);
+    await recordChange(deps.db, deps.origin(session.user.id), {
+      action: 'sign-out:here',
+      subjectUserId: session.user.id,
+      details: { sessions_ended: 1 },
+    });
     return { kind: 'signed_out', servicesSignedOut: 0 };
   }
   // Every session of this person's, live or expired: at every service, and here. The count is
@@ -47,5 +67,10 @@ export async function signOut(
   const servicesSignedOut = (await listServiceAccess(deps.db, session.user.id, deps.standingAccessSeconds)).length;
   const revoked = await revokePersonSessions(deps.db, session.user.id, 'all');
   for (const { id } of revoked) forgetSession(id);
+  await recordChange(deps.db, deps.origin(session.user.id), {
+    action: 'sign-out:everywhere',
+    subjectUserId: session.user.id,
+    details: { sessions_ended: revoked.length, services_signed_out: servicesSignedOut },
+  });
   return { kind: 'signed_out', servicesSignedOut };
 }

@@ -1,4 +1,6 @@
-import type { Database } from '../db/client.ts';
+import type { ChangeOrigin } from '../changes/origin.ts';
+import { recordChange } from '../changes/record.ts';
+import type { Database, Queryable } from '../db/client.ts';
 import { findGitHubIdsByLogin, type SignedInUser, setWhitelistedByGitHubId } from '../db/users.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
 
@@ -39,7 +41,22 @@ export async function setWhitelisted(
   db: Database,
   person: PersonRef,
   allowed: boolean,
+  origin: ChangeOrigin,
 ): Promise<WhitelistChange | null> {
+  return db.transaction(async (tx) => {
+    const result = await setFlag(tx, person, allowed);
+    // A person already in that state: nothing changed, so nothing is recorded.
+    if (result?.changed)
+      await recordChange(tx, origin, {
+        action: allowed ? 'users:whitelist' : 'users:unwhitelist',
+        subjectUserId: result.id,
+        details: { github_id: result.githubUserId, login: result.githubLogin },
+      });
+    return result;
+  });
+}
+
+async function setFlag(db: Queryable, person: PersonRef, allowed: boolean): Promise<WhitelistChange | null> {
   if (!('login' in person)) return setWhitelistedByGitHubId(db, person.githubId, allowed);
   const githubIds = await findGitHubIdsByLogin(db, person.login, MAX_LISTED + 1);
   const [only] = githubIds;

@@ -8,6 +8,7 @@ import { findFreePort } from '../../scripts/lib/dev/ports.ts';
 import { openNodeDatabase } from '../../scripts/lib/node-database.ts';
 import { registerService } from '../../src/services/register-service.ts';
 import { setWhitelisted } from '../../src/users/whitelist.ts';
+import { TEST_OPERATOR } from '../support/change-origin.ts';
 import { launchChromium } from '../support/node/browser.ts';
 import { createDatabase } from '../support/node/databases.ts';
 import { type DemoService, startDemoService } from '../support/node/demo-service.ts';
@@ -41,12 +42,16 @@ beforeAll(async () => {
   const database = await openNodeDatabase(databaseUrl);
   try {
     serviceKey = (
-      await registerService(database.db, {
-        identifier: 'demo',
-        displayName: 'Demo',
-        scopes: ['users:verify'],
-        redirectUris: [demo.redirectUri],
-      })
+      await registerService(
+        database.db,
+        {
+          identifier: 'demo',
+          displayName: 'Demo',
+          scopes: ['users:verify'],
+          redirectUris: [demo.redirectUri],
+        },
+        TEST_OPERATOR,
+      )
     ).key;
   } finally {
     await database.close();
@@ -72,7 +77,7 @@ describe('signing in with a browser', () => {
 
     const database = await openNodeDatabase(databaseUrl);
     try {
-      expect(await setWhitelisted(database.db, { login: 'octocat' }, true)).not.toBeNull();
+      expect(await setWhitelisted(database.db, { login: 'octocat' }, true, TEST_OPERATOR)).not.toBeNull();
     } finally {
       await database.close();
     }

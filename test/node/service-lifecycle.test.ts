@@ -4,6 +4,7 @@ import { createLogger } from '../../src/http/logger.ts';
 import { editServiceAccess } from '../../src/services/admin.ts';
 import { authenticateService } from '../../src/services/authenticate-service.ts';
 import { startSignIn } from '../../src/sign-in/start-sign-in.ts';
+import { TEST_OPERATOR } from '../support/change-origin.ts';
 import { runOperatorCommand } from '../support/node/commands.ts';
 import { createDatabase, withDatabaseHandle } from '../support/node/databases.ts';
 
@@ -148,7 +149,7 @@ describe('gateway services delete', () => {
     );
     expect(sessions.rows[0]).toEqual({ n: 0 });
 
-    const audit = await gateway(url, 'audit', 'query', '--service', 'gone', '--json');
+    const audit = await gateway(url, 'audit', 'query', '--service', 'gone', '--kind', 'access', '--json');
     expect(audit.code).toBe(0);
     const entries = (JSON.parse(audit.output) as { entries: { request_id: string; service: string }[] }).entries;
     expect(entries.map((entry) => [entry.request_id, entry.service])).toEqual([['req-gone', 'gone']]);
@@ -273,9 +274,9 @@ describe('gateway services update, one scope or return address at a time', () =>
     const none = { addScopes: [], removeScopes: [], addRedirectUris: [], removeRedirectUris: [] };
     await withDatabaseHandle(url, ({ db }) =>
       Promise.all([
-        ...uris.map((uri) => editServiceAccess(db, 'busy', { ...none, addRedirectUris: [uri] })),
-        editServiceAccess(db, 'busy', { ...none, removeRedirectUris: ['https://old.example.com/cb'] }),
-        editServiceAccess(db, 'busy', { ...none, addScopes: ['admin'] }),
+        ...uris.map((uri) => editServiceAccess(db, 'busy', { ...none, addRedirectUris: [uri] }, TEST_OPERATOR)),
+        editServiceAccess(db, 'busy', { ...none, removeRedirectUris: ['https://old.example.com/cb'] }, TEST_OPERATOR),
+        editServiceAccess(db, 'busy', { ...none, addScopes: ['admin'] }, TEST_OPERATOR),
       ]),
     );
     const [service] = await listed(url);

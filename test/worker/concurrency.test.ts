@@ -7,6 +7,7 @@ import { loadTokenKeyring } from '../../src/crypto/token-cipher.ts';
 import { DEFAULT_GRACE_SECONDS, rotateServiceKey } from '../../src/services/admin.ts';
 import { SESSION_COOKIE } from '../../src/sign-in/browser-session.ts';
 import { loadGitHubTokens } from '../../src/users/stored-github-tokens.ts';
+import { TEST_OPERATOR } from '../support/change-origin.ts';
 import { callWorker } from '../support/worker/call-worker.ts';
 import { SERVICE_REDIRECT, signedInPerson } from '../support/worker/people.ts';
 import { registerService, whitelist } from '../support/worker/services.ts';
@@ -44,7 +45,9 @@ describe('concurrency', () => {
     // once the rotation is committed, so their lookups find the key they present as the previous
     // one and are answered through its grace period.
     const duringRotation = Array.from({ length: 25 }, () => verify(service.key, person.token));
-    const rotated = await database.use((db) => rotateServiceKey(db, service.identifier));
+    const rotated = await database.use((db) =>
+      rotateServiceKey(db, service.identifier, undefined, undefined, { origin: TEST_OPERATOR }),
+    );
     const afterRotation = Array.from({ length: 25 }, () => verify(service.key, person.token));
     const answers = await Promise.all([...duringRotation, ...afterRotation]);
 

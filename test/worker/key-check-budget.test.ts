@@ -4,6 +4,7 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Bindings } from '../../src/config.ts';
 import { clientBucket, WORKERS_EGRESS_ADDRESS } from '../../src/http/client-budget.ts';
 import { rotateServiceKey } from '../../src/services/admin.ts';
+import { TEST_OPERATOR } from '../support/change-origin.ts';
 import { callWorker } from '../support/worker/call-worker.ts';
 import { insertLegacyService } from '../support/worker/legacy-service.ts';
 import { registerService } from '../support/worker/services.ts';
@@ -115,7 +116,9 @@ describe('the key-check budget per client address', () => {
 
   it("after a rotation away from an old-system key, hundreds of guesses leave the new gwk_ key's cold check working", async () => {
     const legacy = await insertLegacyService(database, 'sk_live_old_system_key_rotated_under_attack');
-    const rotated = await database.use((db) => rotateServiceKey(db, legacy.identifier, 3600));
+    const rotated = await database.use((db) =>
+      rotateServiceKey(db, legacy.identifier, 3600, undefined, { origin: TEST_OPERATOR }),
+    );
     // No cache: every check of the new key is a cold one, as on an isolate that never saw it.
     const cold = { ...database.env, VERIFY_CACHE_SECONDS: '0' };
     await startEarlyInRateWindow();

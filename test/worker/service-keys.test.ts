@@ -10,6 +10,7 @@ import {
 } from '../../src/crypto/service-keys.ts';
 import { rotateServiceKey } from '../../src/services/admin.ts';
 import { authenticateService } from '../../src/services/authenticate-service.ts';
+import { TEST_OPERATOR } from '../support/change-origin.ts';
 import { insertLegacyService as insertOldSystemService } from '../support/worker/legacy-service.ts';
 import { createTestDatabase, type TestDatabase } from '../support/worker/test-database.ts';
 
@@ -119,7 +120,7 @@ describe('a rotated key', () => {
     const legacyKey = 'sk_live_old_system_key_rotated_away';
     const identifier = await insertLegacyService(legacyKey);
     const now = new Date();
-    const rotated = await withDb((db) => rotateServiceKey(db, identifier, 3600, now));
+    const rotated = await withDb((db) => rotateServiceKey(db, identifier, 3600, now, { origin: TEST_OPERATOR }));
     expect(rotated.previousKeyExpiresAt?.getTime()).toBe(now.getTime() + 3600_000);
     const legacy = { key: legacyKey, serviceIdentifier: identifier };
     const check = (presented: { key: string; serviceIdentifier: string | null }, at: Date) =>
@@ -147,7 +148,7 @@ describe('a rotated key', () => {
   it('with a grace of 0 the old-system key ends at once', async () => {
     const legacyKey = 'sk_live_old_system_key_ended_now';
     const identifier = await insertLegacyService(legacyKey);
-    const rotated = await withDb((db) => rotateServiceKey(db, identifier, 0));
+    const rotated = await withDb((db) => rotateServiceKey(db, identifier, 0, undefined, { origin: TEST_OPERATOR }));
     expect(rotated.previousKeyExpiresAt).toBeNull();
     expect(
       await withDb((db) => authenticateService(db, { key: legacyKey, serviceIdentifier: identifier }, new Date())),

@@ -1,17 +1,21 @@
-import type { AuditEntry } from '../../../src/audit/query.ts';
+import type { AuditActor, AuditEntry } from '../../../src/audit/query.ts';
 import { escapeControl } from '../../../src/validation/control-characters.ts';
 
 /** The audit table's columns, in the order `auditCells` gives them. */
 export const AUDIT_HEADERS = [
   'TIME',
+  'KIND',
   'SERVICE',
   'ACTION',
   'RESULT',
   'CODE',
+  'BY',
   'USER',
   'LOGIN',
   'IP',
+  'HOST',
   'REQUEST',
+  'DETAILS',
   'USER AGENT',
 ];
 
@@ -25,17 +29,42 @@ export function auditCells(entry: AuditEntry): string[] {
   const field = (value: string | null, fallback = '') => escapeControl(value ?? fallback);
   return [
     entry.at.toISOString(),
-    field(entry.service, '(unknown key)'),
+    entry.kind,
+    // An access row without a service is a key that matched none; a change may concern no service.
+    field(entry.service, entry.kind === 'access' ? '(unknown key)' : ''),
     field(entry.action),
     entry.success ? 'ok' : 'FAIL',
     field(entry.code),
+    entry.actor ? escapeControl(actorText(entry.actor)) : '',
     field(entry.userId),
     // From the database (the old system's rows too): escaped like the rest.
     field(entry.userLogin),
     field(entry.ipAddress),
+    field(entry.host),
     field(entry.requestId),
+    entry.details ? escapeControl(detailsText(entry.details)) : '',
     entry.userAgent ? quotedUserAgent(entry.userAgent) : '',
   ];
+}
+
+/** Who made a change: `operator alice@laptop`, `service billing`, `person octocat`. */
+function actorText(actor: AuditActor): string {
+  switch (actor.kind) {
+    case 'operator':
+      return `operator ${actor.name ?? '?'}`;
+    case 'service':
+      return `service ${actor.service ?? '?'}`;
+    case 'person':
+      return `person ${actor.userLogin ?? actor.userId ?? '(unknown)'}`;
+  }
+}
+
+/** A change's details on one line: `scopes=admin,users:verify grace_seconds=3600`. */
+function detailsText(details: Record<string, unknown>): string {
+  return Object.entries(details)
+    .map(([key, value]) => `${key}=${Array.isArray(value) ? value.join(',') : String(value)}`)
+    .join(' ')
+    .replace(/\s+/g, ' ');
 }
 
 /** The most of a user agent a row shows: enough to tell clients apart, too little to pose as a row. */

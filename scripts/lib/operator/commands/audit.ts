@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { auditEntryJson } from '../../../../src/audit/entry-json.ts';
 import { queryAudit } from '../../../../src/audit/query.ts';
 import { userIdForLogin } from '../../../../src/audit/user-ref.ts';
+import { AUDIT_KINDS, type AuditKind } from '../../../../src/changes/actions.ts';
 import { UUID_PATTERN } from '../../../../src/db/ids.ts';
 import { GITHUB_LOGIN_PATTERN } from '../../../../src/validation/github-identity.ts';
 import { timestamp } from '../../../../src/validation/operator-input.ts';
@@ -11,6 +12,7 @@ import { withOperatorDatabase } from '../operator-database.ts';
 import { count, formatTable, usageLine } from './shared.ts';
 
 interface AuditFlags {
+  kind?: string;
   service?: string;
   user?: string;
   action?: string;
@@ -25,17 +27,26 @@ interface AuditFlags {
 
 /** `gateway audit query`: the audit log, newest first, paged. */
 export function addAuditCommands(program: Command): void {
-  const audit = program.command('audit').description("the audit log of services' calls");
+  const audit = program
+    .command('audit')
+    .description("the audit log: services' calls, changes made by operators and the admin API, sign-ins and sign-outs");
   audit
     .command('query')
     .description('the audit log, newest first, paged')
     .usage(
-      '[--service <id>] [--user <uuid|github-login>] [--action <verify|github_token|session_exchange|session_revoke>] ' +
+      `[--kind <${AUDIT_KINDS.join('|')}>] [--service <id>] [--user <uuid|github-login>] [--action <action>] ` +
         '[--failures|--successes] [--since <ISO time>] [--until <ISO time>] [--limit <1-500>] [--cursor <from the last page>] [--json]',
     )
-    .option('--service <id>', 'calls made with this service key')
+    .option(
+      '--kind <kind>',
+      "access (services' calls), change (operator commands, the admin API) or sign-in (sign-ins and sign-outs)",
+    )
+    .option('--service <id>', 'calls made with this service key; changes and sign-ins concerning it or made by it')
     .option('--user <uuid|login>', "calls about this person: the gateway's user id (a UUID) or their GitHub login")
-    .option('--action <action>', 'verify, github_token, session_exchange or session_revoke')
+    .option(
+      '--action <action>',
+      'verify, github_token, ..., services:rotate-key, users:whitelist, sign-in:pending, ...',
+    )
     .option('--failures', 'refused calls only', false)
     .option('--successes', 'accepted calls only', false)
     .option('--since <ISO time>', 'at or after this time, e.g. 2026-11-24T08:00:00Z')
@@ -62,11 +73,17 @@ export function addAuditCommands(program: Command): void {
           throw new UsageError(
             `--user takes a person's id, a UUID such as 0b6f3a1e-7c2d-4e8f-9a10-2b3c4d5e6f70, or their GitHub login.\nUsage: ${usage}`,
           );
+        const kind = flags.kind;
+        if (kind !== undefined && !isAuditKind(kind))
+          throw new UsageError(
+            `--kind takes ${AUDIT_KINDS.join(', ')}; got "${terminalMessage(kind)}".\nUsage: ${usage}`,
+          );
         const limit = numberFlag(flags.limit, { name: 'limit', min: 1, max: 500, unit: 'entries', usage });
         const since = time(flags.since, 'since');
         const until = time(flags.until, 'until');
         const page = await withOperatorDatabase(async ({ db }) =>
           queryAudit(db, {
+            ...(kind ? { kinds: [kind] } : {}),
             ...(flags.service ? { service: flags.service } : {}),
             // A login is resolved to the one person carrying it (refused when none or several do).
             ...(user === undefined ? {} : { userId: userIsId ? user : await userIdForLogin(db, user) }),
@@ -91,4 +108,8 @@ export function addAuditCommands(program: Command): void {
         return 0;
       }),
     );
+}
+
+function isAuditKind(value: string): value is AuditKind {
+  return (AUDIT_KINDS as readonly string[]).includes(value);
 }

@@ -19,6 +19,7 @@ import { serviceJson } from '../../../../src/services/service-json.ts';
 import { escapeControl } from '../../../../src/validation/control-characters.ts';
 import { jsonForTerminal, numberFlag, runCommand, UsageError } from '../cli.ts';
 import { withOperatorDatabase } from '../operator-database.ts';
+import { operatorOrigin } from '../operator-origin.ts';
 import { collect, count, formatTable, usageLine } from './shared.ts';
 
 const MAX_HOURS = MAX_GRACE_SECONDS / 3600;
@@ -105,12 +106,16 @@ export function addServiceCommands(program: Command): void {
             `Name the service with --id (how it names itself when it calls).\nUsage: ${usageLine(command)}`,
           );
         const service = await withOperatorDatabase(({ db }) =>
-          registerService(db, {
-            identifier,
-            displayName: flags.name ?? identifier,
-            scopes: flags.scope ?? ['users:verify'],
-            redirectUris: flags.redirectUri ?? [],
-          }),
+          registerService(
+            db,
+            {
+              identifier,
+              displayName: flags.name ?? identifier,
+              scopes: flags.scope ?? ['users:verify'],
+              redirectUris: flags.redirectUri ?? [],
+            },
+            operatorOrigin(),
+          ),
         );
         console.log(
           `Registered service "${service.identifier}". Its key, shown this once (store it as the service's secret):\n`,
@@ -183,15 +188,22 @@ export function addServiceCommands(program: Command): void {
         if (!editing && !replacing) throw new UsageError(`Say what to change.\nUsage: ${usage}`);
         if (replacing) {
           const service = await withOperatorDatabase(({ db }) =>
-            updateServiceAccess(db, identifier, {
-              ...(scopes ? { scopes } : {}),
-              ...(redirectUris ? { redirectUris } : {}),
-            }),
+            updateServiceAccess(
+              db,
+              identifier,
+              {
+                ...(scopes ? { scopes } : {}),
+                ...(redirectUris ? { redirectUris } : {}),
+              },
+              operatorOrigin(),
+            ),
           );
           printAccess(service, flags.json);
           return 0;
         }
-        const outcome = await withOperatorDatabase(({ db }) => editServiceAccess(db, identifier, edits));
+        const outcome = await withOperatorDatabase(({ db }) =>
+          editServiceAccess(db, identifier, edits, operatorOrigin()),
+        );
         if (!flags.json) {
           for (const edit of outcome.unneeded) console.log(unneededLine(outcome.service.identifier, edit));
           if (!outcome.written) {
@@ -216,7 +228,7 @@ export function addServiceCommands(program: Command): void {
         const { id, name } = flags;
         if (!id || name === undefined)
           throw new UsageError(`Name the service (--id) and its new name (--name).\nUsage: ${usageLine(command)}`);
-        const service = await withOperatorDatabase(({ db }) => renameService(db, id, name));
+        const service = await withOperatorDatabase(({ db }) => renameService(db, id, name, operatorOrigin()));
         console.log(
           flags.json
             ? jsonForTerminal(serviceJson(service))
@@ -249,7 +261,7 @@ export function addServiceCommands(program: Command): void {
             return 1;
           }
         }
-        const deleted = await withOperatorDatabase(({ db }) => deleteService(db, id));
+        const deleted = await withOperatorDatabase(({ db }) => deleteService(db, id, operatorOrigin()));
         console.log(
           flags.json
             ? jsonForTerminal({ ...serviceJson(deleted), deleted_at: deleted.deletedAt.toISOString() })
@@ -278,7 +290,10 @@ export function addServiceCommands(program: Command): void {
           usage,
         });
         const rotated = await withOperatorDatabase(({ db }) =>
-          rotateServiceKey(db, flags.id ?? '', hours * 3600, new Date(), { force: flags.force }),
+          rotateServiceKey(db, flags.id ?? '', hours * 3600, new Date(), {
+            force: flags.force,
+            origin: operatorOrigin(),
+          }),
         ).catch((error: unknown) => {
           if (error instanceof RotationInProgressError) {
             error.message += ' Wait until then, or run again with --force to rotate now and end that key at once.';
@@ -304,7 +319,9 @@ export function addServiceCommands(program: Command): void {
       .action((flags: { id?: string }, command: Command) =>
         runCommand(async () => {
           if (!flags.id) throw new UsageError(`Name the service.\nUsage: ${usageLine(command)}`);
-          const service = await withOperatorDatabase(({ db }) => setServiceActive(db, flags.id ?? '', activate));
+          const service = await withOperatorDatabase(({ db }) =>
+            setServiceActive(db, flags.id ?? '', activate, operatorOrigin()),
+          );
           const name = escapeControl(service.identifier);
           console.log(
             activate

@@ -7,6 +7,7 @@ import { escapeControl } from '../../../../src/validation/control-characters.ts'
 import { GITHUB_ID_PATTERN, GITHUB_LOGIN_PATTERN } from '../../../../src/validation/github-identity.ts';
 import { jsonForTerminal, numberFlag, runCommand, terminalMessage, UsageError } from '../cli.ts';
 import { withOperatorDatabase } from '../operator-database.ts';
+import { operatorOrigin } from '../operator-origin.ts';
 import { collect, count, formatTable, usageLine } from './shared.ts';
 
 /** `gateway users ...`: the people who signed in, and the whitelist. */
@@ -27,8 +28,10 @@ export function addUserCommands(program: Command): void {
       .action((logins: string[], flags: { githubId?: string[] }, command: Command) =>
         runCommand(async () => {
           const people = peopleFrom(logins, flags.githubId ?? [], usageLine(command));
+          // One origin for the whole command: each person's change record names the same operator.
+          const origin = operatorOrigin();
           const outcomes = await withOperatorDatabase(({ db }) =>
-            setWhitelistedEach(people, (person) => setWhitelisted(db, person, allowed)),
+            setWhitelistedEach(people, (person) => setWhitelisted(db, person, allowed, origin)),
           );
           for (const outcome of outcomes) reportOutcome(outcome, allowed);
           const refused = outcomes.filter(

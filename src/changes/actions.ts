@@ -1,0 +1,46 @@
+/**
+ * What a change record says happened: one vocabulary for every change made through an operator
+ * command or the admin API (named like the command, `services:rotate-key`) and every sign-in
+ * outcome and sign-out. The admission rules to come add theirs here (`rules:allow`, ...).
+ */
+export const CHANGE_ACTIONS = [
+  'users:whitelist',
+  'users:unwhitelist',
+  'services:register',
+  'services:update',
+  'services:rename',
+  'services:rotate-key',
+  'services:activate',
+  'services:deactivate',
+  'services:delete',
+] as const;
+
+export const SIGN_IN_ACTIONS = [
+  /** Let in: a login code for the service that sent them, or a session of the gateway's own. */
+  'sign-in:admitted',
+  /** Known now, not admitted (code `not_whitelisted`): the access-pending page. */
+  'sign-in:pending',
+  /** GitHub's answer to this attempt refused (the code names the check). */
+  'sign-in:refused',
+  'sign-out:service',
+  'sign-out:here',
+  'sign-out:everywhere',
+] as const;
+
+export type ChangeAction = (typeof CHANGE_ACTIONS)[number];
+export type SignInAction = (typeof SIGN_IN_ACTIONS)[number];
+export type RecordedAction = ChangeAction | SignInAction;
+
+/** The kinds of entry `gateway audit query --kind` and the admin API's `kind` filter take. */
+export const AUDIT_KINDS = ['access', 'change', 'sign-in'] as const;
+export type AuditKind = (typeof AUDIT_KINDS)[number];
+
+export function kindOfAction(action: RecordedAction): 'change' | 'sign-in' {
+  return (SIGN_IN_ACTIONS as readonly string[]).includes(action) ? 'sign-in' : 'change';
+}
+
+export function isChangeRecordAction(action: string): action is RecordedAction {
+  return (
+    (CHANGE_ACTIONS as readonly string[]).includes(action) || (SIGN_IN_ACTIONS as readonly string[]).includes(action)
+  );
+}
