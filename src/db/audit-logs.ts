@@ -1,14 +1,10 @@
-import { and, desc, eq, gte, lt, or, type SQL, sql } from 'drizzle-orm';
-import {
-  type NewServiceAuditLog,
-  type ServiceAuditLog,
-  serviceAuditLogs,
-  serviceRegistry,
-  users,
-} from '../../drizzle/schema.ts';
+import { eq, sql } from 'drizzle-orm';
+import { type NewServiceAuditLog, serviceAuditLogs, users } from '../../drizzle/schema.ts';
 import type { Database, Queryable } from './client.ts';
 
 export type NewAuditLogRow = NewServiceAuditLog & { id: string };
+
+// Reading these rows, together with the change records, is findAuditRows (change-records.ts).
 
 /**
  * Postgres text cannot hold NUL, and a path or header may carry one (`%00`): without this the
@@ -36,67 +32,6 @@ export async function insertAuditLogs(db: Queryable, rows: NewAuditLogRow[]): Pr
       })),
     )
     .onConflictDoNothing({ target: serviceAuditLogs.id });
-}
-
-export interface AuditLogFilter {
-  serviceIdentifier?: string;
-  userId?: string;
-  action?: string;
-  success?: boolean;
-  since?: Date;
-  until?: Date;
-  /** Only rows older than this one, in (created_at, id) order: where the previous page ended. */
-  olderThan?: { createdAt: Date; id: string };
-}
-
-export type AuditLogRow = Pick<
-  ServiceAuditLog,
-  'id' | 'createdAt' | 'userId' | 'action' | 'success' | 'metadata' | 'ipAddress' | 'userAgent'
-> & {
-  /** The service's identifier; null when the key matched no service. */
-  serviceIdentifier: string | null;
-  /** The person's GitHub login at their last sign-in; null with no user or a login not known. */
-  userLogin: string | null;
-};
-
-/** Rows matching every condition given, newest first by (created_at, id), at most `limit`. */
-export async function findAuditLogs(db: Database, filter: AuditLogFilter, limit: number): Promise<AuditLogRow[]> {
-  const conditions: SQL[] = [];
-  if (filter.serviceIdentifier) conditions.push(eq(serviceRegistry.serviceIdentifier, filter.serviceIdentifier));
-  if (filter.userId) conditions.push(eq(serviceAuditLogs.userId, filter.userId));
-  if (filter.action) conditions.push(eq(serviceAuditLogs.action, filter.action));
-  if (filter.success !== undefined) conditions.push(eq(serviceAuditLogs.success, filter.success));
-  if (filter.since) conditions.push(gte(serviceAuditLogs.createdAt, filter.since));
-  if (filter.until) conditions.push(lt(serviceAuditLogs.createdAt, filter.until));
-  if (filter.olderThan) {
-    const { createdAt, id } = filter.olderThan;
-    conditions.push(
-      or(
-        lt(serviceAuditLogs.createdAt, createdAt),
-        and(eq(serviceAuditLogs.createdAt, createdAt), lt(serviceAuditLogs.id, id)),
-      ) as SQL,
-    );
-  }
-  // The people's logins come in the same statement, never a lookup per row.
-  return db
-    .select({
-      id: serviceAuditLogs.id,
-      createdAt: serviceAuditLogs.createdAt,
-      serviceIdentifier: serviceRegistry.serviceIdentifier,
-      userId: serviceAuditLogs.userId,
-      userLogin: users.githubLogin,
-      action: serviceAuditLogs.action,
-      success: serviceAuditLogs.success,
-      metadata: serviceAuditLogs.metadata,
-      ipAddress: serviceAuditLogs.ipAddress,
-      userAgent: serviceAuditLogs.userAgent,
-    })
-    .from(serviceAuditLogs)
-    .leftJoin(serviceRegistry, eq(serviceRegistry.id, serviceAuditLogs.serviceId))
-    .leftJoin(users, eq(users.id, serviceAuditLogs.userId))
-    .where(conditions.length > 0 ? and(...conditions) : undefined)
-    .orderBy(desc(serviceAuditLogs.createdAt), desc(serviceAuditLogs.id))
-    .limit(limit);
 }
 
 /**
