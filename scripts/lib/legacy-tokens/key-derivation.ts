@@ -26,9 +26,13 @@ export function legacyKeyBytes(legacyKey: string, encoding: LegacyKeyEncoding): 
     case 'hex':
       return /^(?:[0-9a-fA-F]{2})+$/.test(legacyKey) ? Buffer.from(legacyKey, 'hex') : undefined;
     case 'base64': {
-      if (!/^[A-Za-z0-9+/]+={0,2}$/.test(legacyKey) || legacyKey.length % 4 !== 0) return undefined;
+      // As Node's Buffer.from(key, 'base64') reads it: padded or not, standard or URL alphabet
+      // (an old system may have made its key with toString('base64url')); the bytes must encode
+      // back to the same characters, so a key that is not base64 is never read as such.
+      if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(legacyKey)) return undefined;
       const bytes = Buffer.from(legacyKey, 'base64');
-      return bytes.toString('base64') === legacyKey ? bytes : undefined;
+      const canonical = (text: string) => text.replace(/=+$/, '').replace(/-/g, '+').replace(/_/g, '/');
+      return bytes.length > 0 && canonical(bytes.toString('base64')) === canonical(legacyKey) ? bytes : undefined;
     }
   }
 }

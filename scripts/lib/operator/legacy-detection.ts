@@ -8,6 +8,7 @@ import {
   legacySchemeById,
 } from '../legacy-tokens/index.ts';
 import { UsageError } from './cli.ts';
+import { count } from './commands/shared.ts';
 import { sampleUnreadableTokens, type UnreadableSample } from './legacy-token-sample.ts';
 import { readSetting } from './settings.ts';
 
@@ -37,7 +38,7 @@ export class LegacyKeyOpensNothingError extends GatewayError<'legacy_key_opens_n
 
 export interface LegacyFinding {
   sample: UnreadableSample;
-  /** Null when the scheme was forced (then nothing was tried) or nothing was sampled. */
+  /** Null when nothing was sampled. A forced scheme is tried alone, so a wrong key still shows. */
   detection: LegacyDetection | null;
   scheme: LegacyScheme | null;
 }
@@ -55,12 +56,11 @@ export async function findLegacyScheme(options: {
   forced?: LegacyScheme;
 }): Promise<LegacyFinding> {
   const sample = await sampleUnreadableTokens(options.db, options.keyring, options.sampleSize);
-  if (options.forced || sample.tokens.length === 0)
-    return { sample, detection: null, scheme: sample.tokens.length === 0 ? null : (options.forced ?? null) };
+  if (sample.tokens.length === 0) return { sample, detection: null, scheme: null };
   const detection = await detectLegacyScheme(
     sample.tokens.map((token) => token.value),
     options.legacyKey,
-    { sampleSize: options.sampleSize },
+    { sampleSize: options.sampleSize, ...(options.forced ? { schemes: [options.forced] } : {}) },
   );
   return { sample, detection, scheme: detection.scheme };
 }
@@ -72,9 +72,9 @@ export function opensNothingMessage(sample: UnreadableSample): string {
     .map(({ context }) => `user ${context.userId} ${context.field}`)
     .join(', ');
   return (
-    `LEGACY_TOKEN_KEY opens none of the ${sample.tokens.length} sampled value(s) no configured key opens (e.g. ${named}), ` +
-    "under any scheme the gateway knows; nothing was written. Check that it is the old system's key exactly as its " +
+    `LEGACY_TOKEN_KEY opens none of the ${count(sample.tokens.length, 'sampled value')} no configured key opens (e.g. ${named}), ` +
+    "under the schemes tried; nothing was written. Check that it is the old system's key exactly as its " +
     'environment held it (the token encryption key of the old deployment). If these are values an earlier run ' +
-    'could not carry over, they stay as they are: unset LEGACY_TOKEN_KEY, or force the scheme with --legacy-scheme.'
+    'could not carry over, they stay as they are: unset LEGACY_TOKEN_KEY to run `npx gateway tokens encrypt` without them.'
   );
 }

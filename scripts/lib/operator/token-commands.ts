@@ -114,9 +114,7 @@ async function legacyToCarryOver(
     return undefined;
   }
   if (!finding.scheme) throw new LegacyKeyOpensNothingError(opensNothingMessage(finding.sample));
-  const opened = finding.detection
-    ? `opens ${finding.detection.opened} of ${finding.detection.sampled} sampled`
-    : 'forced';
+  const opened = `opens ${finding.detection?.opened ?? 0} of ${finding.detection?.sampled ?? 0} sampled${forced ? ', forced' : ''}`;
   console.log(`The old system's values: scheme ${finding.scheme.id} (${opened}).`);
   return { scheme: finding.scheme, key: legacyKey };
 }
@@ -161,7 +159,7 @@ export async function runDetectLegacyCommand(flags: DetectLegacyFlags, usage: st
           opened: detection?.opened ?? 0,
           not_opened: unopened,
           other_schemes: (detection?.otherSchemes ?? []).map(({ scheme, opened }) => ({ scheme: scheme.id, opened })),
-          elapsed_ms: detection?.elapsedMs ?? 0,
+          elapsed_ms: Math.round(detection?.elapsedMs ?? 0),
         }),
       );
     } else if (tokens.length === 0) {

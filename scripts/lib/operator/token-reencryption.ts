@@ -10,6 +10,7 @@ import {
 import type { Database } from '../../../src/db/client.ts';
 import { classifyStoredToken } from '../../../src/users/github-tokens.ts';
 import { type LegacyScheme, openLegacyValue } from '../legacy-tokens/index.ts';
+import { count } from './commands/shared.ts';
 
 /**
  * One pass over users' tokens, in keyset-paged batches, for two commands:
@@ -155,7 +156,7 @@ export async function reencryptTokens(options: ReencryptionOptions): Promise<Ree
     }
     options.onProgress?.(report.rows);
     options.log(
-      `batch ${report.batches}: ${rows.length} rows read, ${written.size} row(s) ${options.dryRun ? 'would be ' : ''}written ` +
+      `batch ${report.batches}: ${rows.length} rows read, ${count(written.size, 'row')} ${options.dryRun ? 'would be ' : ''}written ` +
         `(${report.rows} rows so far)`,
     );
   }
@@ -288,7 +289,7 @@ function problemLines(report: ReencryptionReport, only: ProblemKind[]): string[]
     const problem = report.problems[kind];
     if (!problem) return [];
     return [
-      `    ${problem.count} token(s): ${PROBLEM_LABEL[kind]}`,
+      `    ${count(problem.count, 'token')}: ${PROBLEM_LABEL[kind]}`,
       `    e.g. ${problem.examples.map(describe).join(', ')}`,
     ];
   });
@@ -333,27 +334,27 @@ export function formatReport(report: ReencryptionReport, mode: ReencryptionMode,
   const skipped = mode === 'rotate' ? 'already under the current key' : 'already encrypted';
   const rate = report.elapsedMs > 0 ? Math.round((report.rows / report.elapsedMs) * 1000) : report.rows;
   return [
-    `${dryRun ? 'Dry run: nothing was written. ' : ''}${report.rows} users in ${report.batches} batch(es), ${report.elapsedMs} ms (${rate} rows/s).`,
-    `  ${report.encrypted} token(s) ${verb}`,
+    `${dryRun ? 'Dry run: nothing was written. ' : ''}${count(report.rows, 'user')} in ${count(report.batches, 'batch', 'batches')}, ${report.elapsedMs} ms (${rate} rows/s).`,
+    `  ${count(report.encrypted, 'token')} ${verb}`,
     ...(report.legacyScheme !== null
       ? [`    of which ${report.fromLegacy} the old system's v1.2 values (scheme ${report.legacyScheme})`]
       : []),
-    `  ${report.skipped} token(s) ${skipped}, skipped`,
-    `  ${report.nulls} null token(s), kept null`,
-    `  ${report.failed} token(s) failed${report.failed > 0 ? '; left as they were:' : ''}`,
+    `  ${count(report.skipped, 'token')} ${skipped}, skipped`,
+    `  ${count(report.nulls, 'null token')}, kept null`,
+    `  ${count(report.failed, 'token')} failed${report.failed > 0 ? '; left as they were:' : ''}`,
     // `encrypt-plaintext` counts what no key opens as unreadable, not failed: each list its own kinds.
     ...(report.failed > 0
       ? problemLines(report, mode === 'rotate' ? ['no_key', 'malformed_token', 'round_trip'] : ['round_trip'])
       : []),
     ...(report.unreadable > 0
       ? [
-          `  ${report.unreadable} token(s) encrypted, but no configured key reads them; left as they were:`,
+          `  ${count(report.unreadable, 'token')} encrypted, but no configured key reads them; left as they were:`,
           ...problemLines(report, ['no_key', 'malformed_token', 'legacy_unopened']),
         ]
       : []),
     ...[keyHint(report, mode)].filter((line) => line !== null),
     ...(report.changedMeanwhile > 0
-      ? [`  ${report.changedMeanwhile} row(s) changed by another writer meanwhile; run again to check them`]
+      ? [`  ${count(report.changedMeanwhile, 'row')} changed by another writer meanwhile; run again to check them`]
       : []),
     ...(mode === 'encrypt-plaintext' && noPlaintextLeft(report, dryRun)
       ? [

@@ -112,7 +112,7 @@ describe('gateway tokens detect-legacy', () => {
       env(seeded, { LEGACY_TOKEN_KEY: oldSystemSecret() }),
     );
     expect(result.code).toBe(1);
-    expect(result.output).toContain('LEGACY_TOKEN_KEY opens none of the 2 sampled value(s)');
+    expect(result.output).toContain('LEGACY_TOKEN_KEY opens none of the 2 sampled values');
   });
 
   it('without LEGACY_TOKEN_KEY says which variable to set, exit 2', async () => {
@@ -131,12 +131,12 @@ describe('gateway tokens encrypt with LEGACY_TOKEN_KEY', () => {
     const dry = await runOperatorCommand('migrate-encrypt-tokens', ['--dry-run'], env(seeded));
     expect(dry.code).toBe(0);
     expect(dry.output).toContain(`scheme ${OLD.expectedScheme} (opens 20 of 21 sampled)`);
-    expect(dry.output).toContain('21 token(s) would be encrypted');
+    expect(dry.output).toContain('21 tokens would be encrypted');
     expect(await withDatabaseHandle(seeded.url, readTokenRows)).toEqual(before);
 
     const run = await runOperatorCommand('migrate-encrypt-tokens', [], env(seeded));
     expect(run.code).toBe(0);
-    expect(run.output).toContain('21 token(s) encrypted');
+    expect(run.output).toContain('21 tokens encrypted');
     expect(run.output).toContain(`of which 20 the old system's v1.2 values (scheme ${OLD.expectedScheme})`);
     expect(run.output).toContain(`user ${seeded.stray.userId} access_token`);
     expect(run.output).not.toContain(seeded.legacyKey);
@@ -166,19 +166,17 @@ describe('gateway tokens encrypt with LEGACY_TOKEN_KEY', () => {
     const again = await runOperatorCommand('migrate-encrypt-tokens', [], env(seeded));
     expect(again.code).toBe(1);
     expect(again.output).toContain(
-      `LEGACY_TOKEN_KEY opens none of the 1 sampled value(s) no configured key opens (e.g. user ${seeded.stray.userId} access_token)`,
+      `LEGACY_TOKEN_KEY opens none of the 1 sampled value no configured key opens (e.g. user ${seeded.stray.userId} access_token)`,
     );
-    const forced = await runOperatorCommand(
-      'migrate-encrypt-tokens',
-      ['--legacy-scheme', OLD.expectedScheme],
-      env(seeded),
-    );
-    expect(forced.code).toBe(0);
-    expect(forced.output).toContain('0 token(s) encrypted');
+    expect(again.output).toContain('unset LEGACY_TOKEN_KEY to run `npx gateway tokens encrypt` without them');
+    const { LEGACY_TOKEN_KEY: _unset, ...withoutKey } = env(seeded);
+    const without = await runOperatorCommand('migrate-encrypt-tokens', [], withoutKey);
+    expect(without.code).toBe(0);
+    expect(without.output).toContain('0 tokens encrypted');
     expect(await withDatabaseHandle(seeded.url, readTokenRows)).toEqual(after);
   });
 
-  it('--legacy-scheme forces a scheme by its printed id; an unknown id is a usage error (exit 2)', async () => {
+  it('--legacy-scheme forces a scheme by its printed id, still refusing a key that opens none of the sample; an unknown id is a usage error (exit 2)', async () => {
     const seeded = await seedOldSystem();
     const forced = await runOperatorCommand(
       'migrate-encrypt-tokens',
@@ -186,8 +184,19 @@ describe('gateway tokens encrypt with LEGACY_TOKEN_KEY', () => {
       env(seeded),
     );
     expect(forced.code).toBe(0);
-    expect(forced.output).toContain(`scheme ${OLD.expectedScheme} (forced)`);
+    expect(forced.output).toContain(`scheme ${OLD.expectedScheme} (opens 20 of 21 sampled, forced)`);
     expect(forced.output).toContain('of which 20 the old system');
+
+    // A forced scheme is still tried on the sample first: with the wrong key it writes nothing.
+    const before = await withDatabaseHandle(seeded.url, readTokenRows);
+    const wrongKey = await runOperatorCommand(
+      'migrate-encrypt-tokens',
+      ['--legacy-scheme', OLD.expectedScheme],
+      env(seeded, { LEGACY_TOKEN_KEY: oldSystemSecret() }),
+    );
+    expect(wrongKey.code).toBe(1);
+    expect(wrongKey.output).toContain('LEGACY_TOKEN_KEY opens none of the 21 sampled values');
+    expect(await withDatabaseHandle(seeded.url, readTokenRows)).toEqual(before);
 
     const unknown = await runOperatorCommand('migrate-encrypt-tokens', ['--legacy-scheme', 'rot13'], env(seeded));
     expect(unknown.code).toBe(2);

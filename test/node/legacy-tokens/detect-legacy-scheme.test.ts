@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createCipheriv, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   detectLegacyScheme,
@@ -169,5 +169,24 @@ describe('opening one old-system value', () => {
     }
     const rawWithUtf8Key = await openLegacyValue(value, scheme('raw/utf8-key/salt-unused/hex/iv12/salt16'), secret);
     expect(rawWithUtf8Key.ok ? 'opened' : rawWithUtf8Key.error.code).toBe('legacy_key_unusable');
+  });
+});
+
+describe('an old key read as base64', () => {
+  it.each([
+    ['base64url without padding', (key: Buffer) => key.toString('base64url')],
+    ['standard base64 without padding', (key: Buffer) => key.toString('base64').replace(/=+$/, '')],
+    ['standard base64 with padding', (key: Buffer) => key.toString('base64')],
+  ])('is read as Node reads it: %s', async (_label, encode) => {
+    // What an old system did with Buffer.from(process.env.KEY, 'base64') as its AES key, written
+    // here with node:crypto alone.
+    const key = randomBytes(32);
+    const salt = randomBytes(16);
+    const iv = randomBytes(16);
+    const cipher = createCipheriv('aes-256-gcm', key, iv);
+    const ciphertext = Buffer.concat([cipher.update('gho_old', 'utf8'), cipher.final()]);
+    const value = [salt, iv, cipher.getAuthTag(), ciphertext].map((part) => part.toString('hex')).join(':');
+    const opened = await openLegacyValue(value, scheme('raw/base64-key/salt-unused/hex/iv16/salt16'), encode(key));
+    expect(opened.ok ? opened.plaintext : opened.error.code).toBe('gho_old');
   });
 });

@@ -134,8 +134,8 @@ describe("the cutover of docs/migrations.md, rehearsed on the old system's v1.2 
     // The runbook's check: a dry run again finds nothing left to carry over and nothing it cannot open.
     const again = await runOperatorCommand('gateway', ['tokens', 'encrypt', '--dry-run'], env());
     expect(again.code, again.output).toBe(0);
-    expect(again.output).toContain('0 token(s) would be encrypted');
-    expect(again.output).toContain('0 token(s) failed');
+    expect(again.output).toContain('0 tokens would be encrypted');
+    expect(again.output).toContain('0 tokens failed');
   });
 
   it('keeps every audit row the old system wrote, and the ledger is up to date (db status exits 0)', async () => {

@@ -92,15 +92,15 @@ describe('npm run migrate:encrypt-tokens', () => {
     const dry = await runOperatorCommand('migrate-encrypt-tokens', ['--dry-run'], env);
     expect(dry.code).toBe(0);
     expect(dry.output).toContain('Dry run: nothing was written. 8 users');
-    expect(dry.output).toContain('6 token(s) would be encrypted');
-    expect(dry.output).toContain('2 token(s) already encrypted, skipped');
-    expect(dry.output).toContain('8 null token(s), kept null');
+    expect(dry.output).toContain('6 tokens would be encrypted');
+    expect(dry.output).toContain('2 tokens already encrypted, skipped');
+    expect(dry.output).toContain('8 null tokens, kept null');
     expect(await withDatabaseHandle(url, readTokenRows)).toEqual(before);
 
     const real = await runOperatorCommand('migrate-encrypt-tokens', [], env);
     expect(real.code).toBe(0);
-    expect(real.output).toContain('6 token(s) encrypted');
-    expect(real.output).toContain('0 token(s) failed');
+    expect(real.output).toContain('6 tokens encrypted');
+    expect(real.output).toContain('0 tokens failed');
     const after = await withDatabaseHandle(url, readTokenRows);
     expect(await expectIntact(after, expected, key)).toEqual({ encrypted: 8, plain: 0 });
     // Values that were already encrypted are byte for byte what they were.
@@ -114,7 +114,7 @@ describe('npm run migrate:encrypt-tokens', () => {
     }
 
     const again = await runOperatorCommand('migrate-encrypt-tokens', [], env);
-    expect(again.output).toContain('0 token(s) encrypted');
+    expect(again.output).toContain('0 tokens encrypted');
     expect(await withDatabaseHandle(url, readTokenRows)).toEqual(after);
   });
 
@@ -144,7 +144,7 @@ describe('npm run migrate:encrypt-tokens', () => {
       TOKEN_ENCRYPTION_KEY: key,
     });
     expect(second.code).toBe(0);
-    expect(second.output).toContain(`${interrupted.plain} token(s) encrypted`);
+    expect(second.output).toContain(`${interrupted.plain} tokens encrypted`);
     expect(await expectIntact(await withDatabaseHandle(url, readTokenRows), expected, key)).toEqual({
       encrypted: 8_000,
       plain: 0,
@@ -233,25 +233,25 @@ describe('npm run tokens:rotate', () => {
     const env = { DATABASE_URL: url, TOKEN_ENCRYPTION_KEY: newKey, TOKEN_ENCRYPTION_PREVIOUS_KEYS: oldKey };
 
     const dry = await runOperatorCommand('tokens-rotate', ['--dry-run'], env);
-    expect(dry.output).toContain('12 token(s) would be encrypted'); // 9 plaintext, 3 under the old key
+    expect(dry.output).toContain('12 tokens would be encrypted'); // 9 plaintext, 3 under the old key
     const rotated = await runOperatorCommand('tokens-rotate', [], env);
     expect(rotated.code).toBe(0);
-    expect(rotated.output).toContain('12 token(s) re-encrypted under the current key');
+    expect(rotated.output).toContain('12 tokens re-encrypted under the current key');
     expect(await expectIntact(await withDatabaseHandle(url, readTokenRows), expected, newKey)).toEqual({
       encrypted: 12,
       plain: 0,
     });
 
     const again = await runOperatorCommand('tokens-rotate', [], env);
-    expect(again.output).toContain('0 token(s) re-encrypted');
-    expect(again.output).toContain('12 token(s) already under the current key, skipped');
+    expect(again.output).toContain('0 tokens re-encrypted');
+    expect(again.output).toContain('12 tokens already under the current key, skipped');
   });
 
   it("summarises encrypted tokens no configured key reads (the old system's own encryption) in one count with three example rows, leaves them, exits 0", async () => {
     const { url, before, result } = await runOnTokensUnderALostKey(30, 'migrate-encrypt-tokens');
     expect(result.code).toBe(0);
-    expect(result.output).toContain('0 token(s) already encrypted, skipped');
-    expect(result.output).toContain('30 token(s) encrypted, but no configured key reads them; left as they were');
+    expect(result.output).toContain('0 tokens already encrypted, skipped');
+    expect(result.output).toContain('30 tokens encrypted, but no configured key reads them; left as they were');
     expect(result.output).toMatch(
       /^ {4}e\.g\. user [0-9a-f-]{36} access_token, user [0-9a-f-]{36} access_token, user [0-9a-f-]{36} access_token$/m,
     );
@@ -264,7 +264,7 @@ describe('npm run tokens:rotate', () => {
   it('counts a token no configured key can read as failed, leaves it, and exits 1', async () => {
     const { url, before, result } = await runOnTokensUnderALostKey(2, 'tokens-rotate');
     expect(result.code).toBe(1);
-    expect(result.output).toContain('2 token(s) failed');
+    expect(result.output).toContain('2 tokens failed');
     expect(await withDatabaseHandle(url, readTokenRows)).toEqual(before);
   });
 
@@ -274,8 +274,8 @@ describe('npm run tokens:rotate', () => {
       const { url, before, result } = await runOnTokensUnderALostKey(60, 'tokens-rotate', args);
       expect(result.code).toBe(1);
       expect(result.output).not.toContain('cannot read it');
-      expect(result.output).toContain('  60 token(s) failed; left as they were:');
-      expect(result.output).toContain('    60 token(s): no configured key opens them');
+      expect(result.output).toContain('  60 tokens failed; left as they were:');
+      expect(result.output).toContain('    60 tokens: no configured key opens them');
       expect(userIdsIn(result.output)).toBe(3);
       const hint = linesMentioning(result.output, 'TOKEN_ENCRYPTION_PREVIOUS_KEYS');
       expect(hint).toHaveLength(1);
@@ -305,8 +305,8 @@ describe('npm run tokens:rotate', () => {
     );
     const result = await runOperatorCommand('tokens-rotate', [], { DATABASE_URL: url, TOKEN_ENCRYPTION_KEY: oldKey });
     expect(result.code).toBe(0);
-    expect(result.output).toContain('  0 token(s) re-encrypted under the current key');
-    expect(result.output).toContain('  10 token(s) already under the current key, skipped');
+    expect(result.output).toContain('  0 tokens re-encrypted under the current key');
+    expect(result.output).toContain('  10 tokens already under the current key, skipped');
     const hint = linesMentioning(result.output, 'TOKEN_ENCRYPTION_PREVIOUS_KEYS');
     expect(hint).toHaveLength(1);
     expect(hint[0]).toContain('every token already opens with TOKEN_ENCRYPTION_KEY');
@@ -316,8 +316,8 @@ describe('npm run tokens:rotate', () => {
 
 describe('progress of gateway tokens encrypt and rotate', () => {
   it.each([
-    ['migrate-encrypt-tokens', 'token(s) encrypted'],
-    ['tokens-rotate', 'token(s) re-encrypted under the current key'],
+    ['migrate-encrypt-tokens', 'tokens encrypted'],
+    ['tokens-rotate', 'tokens re-encrypted under the current key'],
   ])(
     '%s over 2000 rows in batches of 10, not on a TTY, prints at most a dozen lines and ends with the counts',
     async (command, wrote) => {
@@ -334,13 +334,13 @@ describe('progress of gateway tokens encrypt and rotate', () => {
       const lines = result.output.trim().split('\n');
       expect(lines.length).toBeLessThanOrEqual(12);
       expect(result.output).not.toContain('\r');
-      const counts = lines.findIndex((line) => line.startsWith('2000 users in 200 batch(es)'));
+      const counts = lines.findIndex((line) => line.startsWith('2000 users in 200 batches'));
       expect(counts).toBeGreaterThan(0);
       expect(lines.slice(counts + 1, counts + 5)).toEqual([
         `  2000 ${wrote}`,
-        expect.stringMatching(/^ {2}0 token\(s\) already .*, skipped$/),
-        '  2000 null token(s), kept null',
-        '  0 token(s) failed',
+        expect.stringMatching(/^ {2}0 tokens already .*, skipped$/),
+        '  2000 null tokens, kept null',
+        '  0 tokens failed',
       ]);
     },
   );
@@ -355,6 +355,6 @@ describe('progress of gateway tokens encrypt and rotate', () => {
       TOKEN_ENCRYPTION_KEY: generateMasterKey(),
     });
     expect(result.code).toBe(0);
-    expect(result.output.match(/^batch \d+: 10 rows read, 10 row\(s\) written/gm)).toHaveLength(3);
+    expect(result.output.match(/^batch \d+: 10 rows read, 10 rows written/gm)).toHaveLength(3);
   });
 });

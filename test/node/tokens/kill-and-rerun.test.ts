@@ -112,8 +112,8 @@ const scenarios: Scenario[] = [
     command: 'migrate:encrypt-tokens',
     args: ['tokens', 'encrypt'],
     startLine: 'Encrypting GitHub tokens in',
-    wroteLabel: 'token(s) encrypted',
-    skippedLabel: 'token(s) already encrypted, skipped',
+    wroteLabel: 'tokens encrypted',
+    skippedLabel: 'tokens already encrypted, skipped',
     untouched: 'plain',
     prepare: async () => {
       const key = generateMasterKey();
@@ -133,8 +133,8 @@ const scenarios: Scenario[] = [
     command: 'tokens:rotate',
     args: ['tokens', 'rotate'],
     startLine: 'Rotating GitHub tokens in',
-    wroteLabel: 'token(s) re-encrypted under the current key',
-    skippedLabel: 'token(s) already under the current key, skipped',
+    wroteLabel: 'tokens re-encrypted under the current key',
+    skippedLabel: 'tokens already under the current key, skipped',
     untouched: 'previous',
     prepare: async () => {
       const oldKey = generateMasterKey();
@@ -213,8 +213,8 @@ describe('token commands killed with SIGKILL at random moments, then run again',
       expect(output).toContain(`${ROWS} users in`);
       expect(output).toContain(`  ${2 * (ROWS - doneBefore)} ${scenario.wroteLabel}`);
       expect(output).toContain(`  ${2 * doneBefore} ${scenario.skippedLabel}`);
-      expect(output).toContain('  0 null token(s), kept null');
-      expect(output).toContain('  0 token(s) failed');
+      expect(output).toContain('  0 null tokens, kept null');
+      expect(output).toContain('  0 tokens failed');
       expect(output).not.toContain('changed by another writer');
 
       const rows = await read();
