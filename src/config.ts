@@ -4,6 +4,7 @@ import { decodeMasterKey } from './crypto/token-cipher.ts';
 import { BRIDGE_SECRET_PATTERN } from './validation/bridge-secret.ts';
 import { isHttpsOrLoopbackHttp, isLoopbackHost } from './validation/loopback.ts';
 import { isPostgresUrl } from './validation/postgres-url.ts';
+import { standingAccessSeconds } from './validation/standing-access-seconds.ts';
 import { issueField } from './validation/zod-issues.ts';
 
 const postgresUrl = z
@@ -82,7 +83,7 @@ const configSchema = z.object({
    * How long after a service's latest session for a person expired it may still fetch their GitHub
    * token by user id (0: not past the session; at most 180 days). Signing out ends it at once.
    */
-  STANDING_ACCESS_SECONDS: z.coerce.number().int().min(0).max(15_552_000).default(2_592_000),
+  STANDING_ACCESS_SECONDS: standingAccessSeconds,
   /** Bound on staleness of cached key verifications and session lookups, in seconds (0: no cache). */
   VERIFY_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(10),
   /** The gateway's public origin, for GitHub's callback URL; required unless the gateway is reached on loopback. */

@@ -13,6 +13,8 @@ export const CHANGE_ACTIONS = [
   'services:activate',
   'services:deactivate',
   'services:delete',
+  /** The cutover's standing access for a `github:token` service (details: how many people, until when). */
+  'services:grant-standing-access',
 ] as const;
 
 export const SIGN_IN_ACTIONS = [

@@ -300,3 +300,27 @@ export async function markServiceDeleted(
     return row;
   });
 }
+
+/**
+ * A service by identifier, deleted or not, its row locked until the transaction ends: what a
+ * standing-access grant checks (scope, state) stays so while it writes, and two grants for the
+ * same service run one after the other (the second finds the first one's rows). Null when no
+ * service ever had this identifier.
+ */
+export async function lockServiceForGrant(
+  tx: Queryable,
+  identifier: string,
+): Promise<Pick<Service, 'id' | 'serviceIdentifier' | 'allowedScopes' | 'isActive' | 'deletedAt'> | null> {
+  const [row] = await tx
+    .select({
+      id: serviceRegistry.id,
+      serviceIdentifier: serviceRegistry.serviceIdentifier,
+      allowedScopes: serviceRegistry.allowedScopes,
+      isActive: serviceRegistry.isActive,
+      deletedAt: serviceRegistry.deletedAt,
+    })
+    .from(serviceRegistry)
+    .where(eq(serviceRegistry.serviceIdentifier, identifier))
+    .for('update');
+  return row ?? null;
+}

@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, isNull } from 'drizzle-orm';
+import { and, count, desc, eq, gt, isNotNull, isNull, notExists, sql } from 'drizzle-orm';
 import { type Session, serviceRegistry, sessions, users } from '../../drizzle/schema.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
 import type { Database, Queryable } from './client.ts';
@@ -188,4 +188,54 @@ export async function revokePersonSessions(
     .set({ revokedAt: now })
     .where(and(...conditions))
     .returning({ id: sessions.id, serviceId: sessions.serviceId });
+}
+
+/**
+ * The people a standing-access grant for the service would reach: whitelisted, with a stored
+ * GitHub access token, and no session row with that service at all (live, expired or revoked: a
+ * person who signed in through it, or signed out of it, keeps what that left).
+ */
+function ungrantedPeople(serviceId: string) {
+  return and(
+    eq(users.isWhitelisted, true),
+    isNotNull(users.accessToken),
+    notExists(
+      sql`(select 1 from ${sessions} where ${sessions.userId} = ${users.id} and ${sessions.serviceId} = ${serviceId})`,
+    ),
+  );
+}
+
+/** How many people `grantStandingAccessRows` would give a row (for a dry run). */
+export async function countUngrantedPeople(db: Queryable, serviceId: string): Promise<number> {
+  const [row] = await db.select({ n: count() }).from(users).where(ungrantedPeople(serviceId));
+  return row?.n ?? 0;
+}
+
+/**
+ * One INSERT ... SELECT: for every person `ungrantedPeople` names, a session row with the service
+ * that expired as it was made (`expires_at` = `created_at` = now). No token exists for it, so it
+ * can never be used as a session; as the service's latest session for the person it gives the
+ * service standing access (hasSignedInThrough) for `standingAccessSeconds` from now, as a sign-in
+ * that just ended would, and the person's sign-outs revoke it like any other. Returns how many.
+ */
+export async function grantStandingAccessRows(db: Queryable, serviceId: string, now: Date): Promise<number> {
+  // The columns hold UTC clock times without a zone: an ISO string cast to timestamp keeps them so.
+  const stamp = now.toISOString();
+  const inserted = await db
+    .insert(sessions)
+    .select(
+      db
+        .select({
+          id: sql`gen_random_uuid()`.as('id'),
+          userId: users.id,
+          serviceId: sql`${serviceId}::uuid`.as('service_id'),
+          expiresAt: sql`${stamp}::timestamp`.as('expires_at'),
+          revokedAt: sql`null::timestamp`.as('revoked_at'),
+          createdAt: sql`${stamp}::timestamp`.as('created_at'),
+        })
+        .from(users)
+        .where(ungrantedPeople(serviceId)),
+    )
+    .returning({ id: sessions.id });
+  return inserted.length;
 }

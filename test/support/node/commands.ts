@@ -7,6 +7,7 @@ const SETTINGS = [
   'TOKEN_ENCRYPTION_KEY',
   'TOKEN_ENCRYPTION_PREVIOUS_KEYS',
   'LEGACY_TOKEN_KEY',
+  'STANDING_ACCESS_SECONDS',
 ];
 
 /** The `gateway` command each of the old npm-script front ends became (the npm scripts are aliases of these). */

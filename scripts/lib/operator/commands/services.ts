@@ -14,12 +14,15 @@ import {
   type UnneededEdit,
   updateServiceAccess,
 } from '../../../../src/services/admin.ts';
+import { grantStandingAccess } from '../../../../src/services/grant-standing-access.ts';
 import { KNOWN_SCOPES, registerService } from '../../../../src/services/register-service.ts';
 import { serviceJson } from '../../../../src/services/service-json.ts';
 import { escapeControl } from '../../../../src/validation/control-characters.ts';
-import { jsonForTerminal, numberFlag, runCommand, UsageError } from '../cli.ts';
+import { standingAccessSeconds } from '../../../../src/validation/standing-access-seconds.ts';
+import { jsonForTerminal, numberFlag, rootDir, runCommand, UsageError } from '../cli.ts';
 import { withOperatorDatabase } from '../operator-database.ts';
 import { operatorOrigin } from '../operator-origin.ts';
+import { MissingSettingError, readSetting } from '../settings.ts';
 import { collect, count, formatTable, usageLine } from './shared.ts';
 
 const MAX_HOURS = MAX_GRACE_SECONDS / 3600;
@@ -70,6 +73,21 @@ function unneededLine(identifier: string, edit: UnneededEdit): string {
   return escapeControl(
     edit.state === 'present' ? `${identifier} already has ${what}.` : `${identifier} has no ${what}.`,
   );
+}
+
+/**
+ * STANDING_ACCESS_SECONDS as the Worker reads it (the same bounds and default), from the
+ * environment or .dev.vars like every operator setting, and whether it was set at all: the grant
+ * is only as long as the Worker's own value, so the output says so when it took the default.
+ */
+function standingAccessSetting(): { seconds: number; set: boolean } {
+  const raw = readSetting('STANDING_ACCESS_SECONDS', { rootDir });
+  const parsed = standingAccessSeconds.safeParse(raw);
+  if (!parsed.success)
+    throw new MissingSettingError(
+      `STANDING_ACCESS_SECONDS must be whole seconds from 0 to 15552000 (180 days), as the Worker's; got "${escapeControl(raw ?? '')}".`,
+    );
+  return { seconds: parsed.data, set: raw !== undefined };
 }
 
 /** Asks y/N on the terminal: anything but y or yes is no. */
@@ -305,6 +323,54 @@ export function addServiceCommands(program: Command): void {
           rotated.previousKeyExpiresAt
             ? `The previous key keeps working until ${rotated.previousKeyExpiresAt.toISOString()}.`
             : 'The previous key no longer works.',
+        );
+        return 0;
+      }),
+    );
+
+  services
+    .command('grant-standing-access')
+    .description(
+      "give a github:token service standing access to every whitelisted person with a token who has no session with it (the old system's services, at the cutover)",
+    )
+    .usage('--id <service id> [--dry-run] [--json]')
+    .option('--id <service id>', 'the service (it needs the scope github:token)')
+    .option('--dry-run', 'count the people it would reach; write nothing', false)
+    .option('--json', 'print { service, people, until, standing_access_seconds, ... } as JSON', false)
+    .action((flags: { id?: string; dryRun: boolean; json: boolean }, command: Command) =>
+      runCommand(async () => {
+        if (!flags.id) throw new UsageError(`Name the service.\nUsage: ${usageLine(command)}`);
+        const identifier = flags.id;
+        const setting = standingAccessSetting();
+        const grant = await withOperatorDatabase(({ db }) =>
+          grantStandingAccess(db, identifier, {
+            standingAccessSeconds: setting.seconds,
+            dryRun: flags.dryRun,
+            origin: operatorOrigin(),
+          }),
+        );
+        if (flags.json) {
+          console.log(
+            jsonForTerminal({
+              service: identifier,
+              people: grant.people,
+              until: grant.until.toISOString(),
+              standing_access_seconds: setting.seconds,
+              standing_access_seconds_set: setting.set,
+              dry_run: grant.dryRun,
+            }),
+          );
+          return 0;
+        }
+        const name = escapeControl(identifier);
+        const seconds = setting.set
+          ? `STANDING_ACCESS_SECONDS=${setting.seconds}`
+          : `STANDING_ACCESS_SECONDS not set here: the default ${setting.seconds}, 30 days; the Worker's own value must match`;
+        const whom = `${count(grant.people, 'person', 'people')} until ${grant.until.toISOString()} (${seconds})`;
+        console.log(
+          grant.dryRun
+            ? `Would grant ${name} standing access to ${whom}; nothing written (dry run).`
+            : `Granted ${name} standing access to ${whom}; they can end it from their landing page.`,
         );
         return 0;
       }),
