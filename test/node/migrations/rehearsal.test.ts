@@ -179,4 +179,32 @@ describe("the cutover of docs/migrations.md, rehearsed on the old system's v1.2 
       }
     }
   }, 120_000);
+
+  it('hands out a carried-over token by user id to the old service that fetches tokens (github:token), equal to the original; not to one without the scope', async () => {
+    if (!worker) throw new Error('the Worker starts in the test before');
+    const [fetcher, verifier] = old.services;
+    const tokenFor = async (service: OldSystemDatabase['services'][number] | undefined, userId: string) => {
+      const response = await fetch(new URL('/v1/github-token', worker?.url), {
+        method: 'POST',
+        headers: {
+          Authorization: `Bearer ${service?.key}`,
+          'X-Gateway-Service': service?.identifier ?? '',
+          'Content-Type': 'application/json',
+        },
+        body: JSON.stringify({ user_id: userId }),
+      });
+      const body = (await response.json()) as { access_token?: string; error?: { code: string } };
+      return { status: response.status, token: body.access_token ?? body.error?.code };
+    };
+    const withTokens = old.people.filter((person) => person.whitelisted && person.accessToken !== null);
+    expect(withTokens.length).toBeGreaterThan(1);
+    for (const person of withTokens)
+      expect({ person: person.id, ...(await tokenFor(fetcher, person.id)) }).toEqual({
+        person: person.id,
+        status: 200,
+        token: person.accessToken,
+      });
+    const first = withTokens[0];
+    expect(await tokenFor(verifier, first?.id ?? '')).toEqual({ status: 403, token: 'insufficient_scope' });
+  }, 60_000);
 });

@@ -194,6 +194,13 @@ export interface OldSystemDatabase {
   auditRowIds: string[];
 }
 
+/**
+ * The first old service fetched people's GitHub tokens: in the old system any service with scope
+ * `github:token` could, for any whitelisted person, by user id (it kept no sessions). The others
+ * only verified people.
+ */
+const scopesOf = (index: number) => (index === 0 ? ['users:verify', 'github:token'] : ['users:verify']);
+
 /** The counts of the rehearsal's old database (small: the cost is in PBKDF2 per old value, not in rows). */
 const PEOPLE = { encrypted: 10, plaintext: 3, noTokens: 2 };
 const SERVICES = 3;
@@ -289,7 +296,7 @@ async function insertOldSystemRows(client: PoolClient): Promise<OldSystemDatabas
       `INSERT INTO service_registry (id, service_identifier, display_name, api_key_hash, allowed_scopes, is_active, last_used_at, created_at, updated_at)
        VALUES ($1, $2, $3, $4, $5, true, now() - interval '2 hours', now() - interval '60 days', now() - interval '60 days')`,
       // The old system's default cost (bcryptjs's genSalt default is 10).
-      [service.id, service.identifier, `Old service ${index + 1}`, bcrypt.hashSync(service.key, 10), ['users:verify']],
+      [service.id, service.identifier, `Old service ${index + 1}`, bcrypt.hashSync(service.key, 10), scopesOf(index)],
     );
     for (let row = 0; row < AUDIT_ROWS_PER_SERVICE; row += 1) {
       const id = randomUUID();
