@@ -151,6 +151,11 @@ describe('gateway services grant-standing-access', () => {
       },
     ]);
 
+    const audit = await gateway(url, ['audit', 'query', '--kind', 'change', '--service', 'tokens-app', '--json']);
+    expect(JSON.parse(audit.output).entries).toMatchObject([
+      { action: 'services:grant-standing-access', actor: { kind: 'operator', name: 'ops' }, details: { people: 2 } },
+    ]);
+
     const again = await gateway(url, ['services', 'grant-standing-access', '--id', 'tokens-app', '--json']);
     expect(again.code).toBe(0);
     expect(JSON.parse(again.output)).toMatchObject({
