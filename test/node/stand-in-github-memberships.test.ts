@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type StandInGitHub, startStandInGitHub } from '../../scripts/lib/dev/stand-in-github.ts';
 import { standInControl } from '../../scripts/lib/dev/stand-in-github-control.ts';
-import { pickStandInUser } from '../../scripts/lib/dev/stand-in-github-picker.ts';
+import { standInUserToken } from '../support/stand-in-user-token.ts';
 
 const CALLBACK = 'http://127.0.0.1/auth/github/callback';
 const APP = { clientId: 'Iv1.memberships-test', clientSecret: 'memberships-test-secret' };
@@ -52,23 +52,7 @@ afterAll(async () => {
 
 /** A person signs in at the stand-in through the OAuth flow and gets a user token. */
 async function signIn(login: string, app: { clientId: string; clientSecret: string } = APP): Promise<string> {
-  const authorize = new URL(`${github.url}/login/oauth/authorize`);
-  authorize.searchParams.set('client_id', app.clientId);
-  authorize.searchParams.set('redirect_uri', CALLBACK);
-  authorize.searchParams.set('state', 'test');
-  const redirect = await pickStandInUser(authorize, login);
-  const code = new URL(redirect.headers.get('location') ?? '').searchParams.get('code') ?? '';
-  const response = await fetch(`${github.url}/login/oauth/access_token`, {
-    method: 'POST',
-    headers: { Accept: 'application/json' },
-    body: new URLSearchParams({
-      client_id: app.clientId,
-      client_secret: app.clientSecret,
-      code,
-      redirect_uri: CALLBACK,
-    }),
-  });
-  return ((await response.json()) as { access_token: string }).access_token;
+  return standInUserToken({ githubUrl: github.url, login, app, callbackUrl: CALLBACK });
 }
 
 function api(pathname: string, token?: string): Promise<Response> {

@@ -1,8 +1,8 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { standInControl } from '../../scripts/lib/dev/stand-in-github-control.ts';
-import { pickStandInUser } from '../../scripts/lib/dev/stand-in-github-picker.ts';
 import { OTHER_STAND_IN_APPS, TEST_CALLBACK_URL } from '../support/stand-in-client.ts';
+import { standInUserToken } from '../support/stand-in-user-token.ts';
 import { uniqueLogin } from '../support/worker/sign-in-flow.ts';
 
 /**
@@ -16,23 +16,7 @@ async function userToken(
   login: string,
   app = { clientId: env.GITHUB_CLIENT_ID, clientSecret: env.GITHUB_CLIENT_SECRET },
 ): Promise<string> {
-  const authorize = new URL(`${env.GITHUB_OAUTH_URL}/login/oauth/authorize`);
-  authorize.searchParams.set('client_id', app.clientId);
-  authorize.searchParams.set('redirect_uri', TEST_CALLBACK_URL);
-  authorize.searchParams.set('state', 'test');
-  const redirect = await pickStandInUser(authorize, login);
-  const code = new URL(redirect.headers.get('location') ?? '').searchParams.get('code') ?? '';
-  const response = await fetch(`${env.GITHUB_OAUTH_URL}/login/oauth/access_token`, {
-    method: 'POST',
-    headers: { Accept: 'application/json' },
-    body: new URLSearchParams({
-      client_id: app.clientId,
-      client_secret: app.clientSecret,
-      code,
-      redirect_uri: TEST_CALLBACK_URL,
-    }),
-  });
-  return ((await response.json()) as { access_token: string }).access_token;
+  return standInUserToken({ githubUrl: env.GITHUB_OAUTH_URL, login, app, callbackUrl: TEST_CALLBACK_URL });
 }
 
 const membership = (org: string, token: string) =>

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { GatewayError } from '../../../src/errors/gateway-error.ts';
 import { GITHUB_LOGIN_PATTERN } from '../../../src/validation/github-identity.ts';
 
 /**
@@ -293,7 +294,11 @@ export class StandInDirectory {
 }
 
 /** A request to the stand-in's page, control routes or Node API that it cannot carry out. */
-export class StandInInputError extends Error {}
+export class StandInInputError extends GatewayError<'stand_in_input'> {
+  constructor(message: string) {
+    super('stand_in_input', 'input', message);
+  }
+}
 
 function lower(value: string | undefined): string | undefined {
   return value?.toLowerCase();
