@@ -200,14 +200,19 @@ describe('npm run audit:query', () => {
                now() - (i || ' seconds')::interval
           from generate_series(1, 12) i`),
     );
-    const first = await runOperatorCommand('audit-query', ['--service', 'audited', '--limit', '5', '--json'], {
-      DATABASE_URL: url,
-    });
+    // Access rows only: registering the service also left a change record (newest of all).
+    const first = await runOperatorCommand(
+      'audit-query',
+      ['--service', 'audited', '--kind', 'access', '--limit', '5', '--json'],
+      {
+        DATABASE_URL: url,
+      },
+    );
     const page1 = JSON.parse(first.output) as { entries: { request_id: string }[]; next_cursor: string };
     expect(page1.entries.map((entry) => entry.request_id)).toEqual(['req-1', 'req-2', 'req-3', 'req-4', 'req-5']);
     const second = await runOperatorCommand(
       'audit-query',
-      ['--service', 'audited', '--limit', '5', '--json', '--cursor', page1.next_cursor],
+      ['--service', 'audited', '--kind', 'access', '--limit', '5', '--json', '--cursor', page1.next_cursor],
       {
         DATABASE_URL: url,
       },

@@ -13,7 +13,8 @@ import * as schema from '../../../drizzle/schema.ts';
 
 /**
  * drizzle/schema.ts as a developer might change it, for testing `db:migrate:dev`. The users table
- * is declared again here (as in drizzle/schema.ts) with a column added or removed.
+ * is declared again here (as in drizzle/schema.ts: a column added there must be added here too,
+ * or every test of this file sees it dropped) with a column added or removed.
  */
 function changedUsers(change: { add?: Record<string, PgColumnBuilderBase>; drop?: string }) {
   const columns: Record<string, PgColumnBuilderBase> = {
@@ -26,6 +27,7 @@ function changedUsers(change: { add?: Record<string, PgColumnBuilderBase>; drop?
     createdAt: timestamp('created_at', { precision: 3 }).notNull(),
     updatedAt: timestamp('updated_at', { precision: 3 }).notNull(),
     githubLogin: text('github_login'),
+    lastSignInAt: timestamp('last_sign_in_at', { precision: 3 }),
     ...change.add,
   };
   if (change.drop) delete columns[change.drop];
