@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { ChangeOrigin } from '../../src/changes/origin.ts';
 import { grantStandingAccess } from '../../src/services/grant-standing-access.ts';
+import { TEST_OPERATOR } from '../support/change-origin.ts';
 import {
   callService,
   gatewayCookie,
@@ -24,20 +24,16 @@ beforeAll(async () => {
   database.env = { ...database.env, VERIFY_CACHE_SECONDS: '0' };
 });
 
-const operator: ChangeOrigin = {
-  actor: { kind: 'operator', name: 'test' },
-  ipAddress: null,
-  userAgent: null,
-  requestId: null,
-  host: null,
-};
-
 const tokenService = () =>
   registerService(database, { redirectUris: [SERVICE_REDIRECT], scopes: ['users:verify', 'github:token'] });
 
 const grant = (service: RegisteredService) =>
   database.use((db) =>
-    grantStandingAccess(db, service.identifier, { standingAccessSeconds: 2_592_000, dryRun: false, origin: operator }),
+    grantStandingAccess(db, service.identifier, {
+      standingAccessSeconds: 2_592_000,
+      dryRun: false,
+      origin: TEST_OPERATOR,
+    }),
   );
 
 /** The access token `/v1/github-token` hands out, by session or by user id. */
