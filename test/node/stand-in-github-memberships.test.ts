@@ -186,6 +186,38 @@ describe('GET /orgs/{org}/members/{username} at the stand-in GitHub', () => {
   });
 });
 
+describe('GET /orgs/{org} at the stand-in GitHub', () => {
+  it('answers an organization without a token, its login spelled as GitHub spells it whatever the case of the path', async () => {
+    github.setMembership({ org: 'Mixed-Case-Org', login: 'mia' });
+    const response = await api('/orgs/mixed-case-ORG');
+    expect(response.status).toBe(200);
+    const body = await json(response);
+    expect(body).toMatchObject({
+      login: 'Mixed-Case-Org',
+      id: expect.any(Number),
+      url: `${github.url}/orgs/Mixed-Case-Org`,
+      html_url: expect.stringContaining('/Mixed-Case-Org'),
+      name: expect.any(String),
+      description: null,
+      type: 'Organization',
+    });
+    expect(await json(await api('/orgs/Mixed-Case-Org', await signIn('mia')))).toEqual(body);
+  });
+
+  it('answers 404 { message: "Not Found", documentation_url } for an organization that does not exist', async () => {
+    const response = await api('/orgs/no-such-org');
+    expect(response.status).toBe(404);
+    expect(await json(response)).toMatchObject({ message: 'Not Found', documentation_url: expect.any(String) });
+    expect((await api('/orgs/dormant-dora')).status).toBe(404);
+  });
+
+  it('answers 401 "Bad credentials" to a token it did not issue, as GitHub does', async () => {
+    const response = await api('/orgs/acme', 'ghu_not-issued-here');
+    expect(response.status).toBe(401);
+    expect(await json(response)).toMatchObject({ message: 'Bad credentials', documentation_url: expect.any(String) });
+  });
+});
+
 describe('GET /users/{username} at the stand-in GitHub', () => {
   it('answers a person who exists before any sign-in (from the file) with login and id, and 404 for a login nobody has', async () => {
     const token = await signIn('alice');
@@ -193,7 +225,27 @@ describe('GET /users/{username} at the stand-in GitHub', () => {
     expect(found.status).toBe(200);
     expect(await json(found)).toMatchObject({ login: 'dormant-dora', id: expect.any(Number) });
     expect((await api('/users/nobody-here', token)).status).toBe(404);
-    expect((await api('/users/dormant-dora')).status).toBe(401);
+  });
+
+  it('answers without a token, as GitHub does, and 401 "Bad credentials" to a token it did not issue', async () => {
+    const open = await api('/users/dormant-dora');
+    expect(open.status).toBe(200);
+    expect(await json(open)).toMatchObject({
+      login: 'dormant-dora',
+      id: github.addUser('dormant-dora').id,
+      type: 'User',
+    });
+    expect((await api('/users/nobody-here')).status).toBe(404);
+    const forged = await api('/users/dormant-dora', 'ghu_not-issued-here');
+    expect(forged.status).toBe(401);
+    expect(await json(forged)).toMatchObject({ message: 'Bad credentials', documentation_url: expect.any(String) });
+  });
+
+  it('answers an organization\'s login with type "Organization" and the organization\'s id', async () => {
+    const org = await json(await api('/orgs/acme'));
+    const response = await api('/users/ACME');
+    expect(response.status).toBe(200);
+    expect(await json(response)).toMatchObject({ login: 'acme', id: org.id, type: 'Organization' });
   });
 
   it('keeps the id through a rename: the new login finds it, the old one 404s, the token stays valid, and whoever takes the old login gets another id', async () => {
@@ -236,6 +288,24 @@ describe('the stand-in GitHub failure switch', () => {
     expect((await api('/user', bob)).status).toBe(504);
     github.endOutage({ login: 'bob' });
     expect((await api('/user', bob)).status).toBe(200);
+  });
+
+  it('covers the lookups made without a token: an unscoped outage, one scoped to the org for /orgs/{org}, one scoped to the login for /users/{username}', async () => {
+    github.setMembership({ org: 'outage-lookup-co', login: 'olga' });
+    github.startOutage({ status: 503, org: 'outage-lookup-co' });
+    expect((await api('/orgs/outage-lookup-co')).status).toBe(503);
+    expect((await api('/orgs/acme')).status).toBe(200);
+    github.endOutage({ org: 'outage-lookup-co' });
+    github.startOutage({ status: 502, login: 'olga' });
+    expect((await api('/users/olga')).status).toBe(502);
+    expect((await api('/users/dormant-dora')).status).toBe(200);
+    github.endOutage({ login: 'olga' });
+    github.startOutage({ status: 500 });
+    expect((await api('/orgs/outage-lookup-co')).status).toBe(500);
+    expect((await api('/users/olga')).status).toBe(500);
+    github.endOutage();
+    expect((await api('/orgs/outage-lookup-co')).status).toBe(200);
+    expect((await api('/users/olga')).status).toBe(200);
   });
 
   it('ends an outage given forMs by itself', async () => {

@@ -10,11 +10,17 @@ import type { StandInDirectory, StandInUser } from './stand-in-github-directory.
  *   in the team, or when the caller is no active member of the org (the team is not visible);
  * - GET /orgs/{org}/members/{username}: 204 member, 404 not, 302 to public_members when the
  *   caller is no member; GET /orgs/{org}/public_members/{username}: 204 or 404;
- * - GET /users/{username}: the public record, 404 for a login nobody carries.
- * Every one needs a token the stand-in issued (GitHub itself serves /users and public_members
- * without one; the stand-in is stricter so a gateway that forgets its token is caught). The org
- * and team routes also need the app's organization "Members" read permission, else 403
- * "Resource not accessible by integration", as GitHub answers a GitHub App's user token.
+ * - GET /users/{username}: the public record, 404 for a login nobody carries; an organization's
+ *   login answers the organization with type "Organization", as on GitHub;
+ * - GET /orgs/{org}: the organization (GitHub's organization-full shape, its login in its own
+ *   case), 404 for no such organization.
+ * /users and /orgs are public lookups: served without a token, as GitHub serves them (the gateway
+ * resolves admission rules through them with none); a token, when sent, must still be one the
+ * stand-in issued ("Bad credentials" otherwise). Every other route needs such a token (GitHub also
+ * serves public_members without one; the stand-in is stricter so a gateway that forgets its token
+ * is caught). The org and team routes also need the app's organization "Members" read
+ * permission, else 403 "Resource not accessible by integration", as GitHub answers a GitHub App's
+ * user token.
  */
 
 export interface Caller {
@@ -37,7 +43,14 @@ export type ApiRoute =
   | { kind: 'team-membership'; org: string; team: string; username: string }
   | { kind: 'org-member'; org: string; username: string }
   | { kind: 'public-member'; org: string; username: string }
-  | { kind: 'user'; username: string };
+  | PublicRoute;
+
+/** The routes GitHub answers without a token. */
+export type PublicRoute = { kind: 'user'; username: string } | { kind: 'org'; org: string };
+
+export function isPublicRoute(route: ApiRoute): route is PublicRoute {
+  return route.kind === 'user' || route.kind === 'org';
+}
 
 /** The REST API route a path names, or null when it is none of these. */
 export function apiRouteOf(method: string, pathname: string): ApiRoute | null {
@@ -57,20 +70,30 @@ export function apiRouteOf(method: string, pathname: string): ApiRoute | null {
     return { kind: 'public-member', org: b, username: d };
   }
   if (parts.length === 2 && a === 'users' && b) return { kind: 'user', username: b };
+  if (parts.length === 2 && a === 'orgs' && b) return { kind: 'org', org: b };
   return null;
 }
 
+/** A public lookup's answer: the same whoever asks, with a token or without. */
+export function answerPublicRoute(route: PublicRoute, directory: StandInDirectory, baseUrl: string): ApiAnswer {
+  if (route.kind === 'user') {
+    const user = directory.findUser(route.username);
+    if (user) return { status: 200, body: publicUser(user, baseUrl) };
+    // Logins and organization names share one namespace on GitHub: /users/{org} is the org.
+    const org = directory.orgOf(route.username);
+    if (org) return { status: 200, body: orgAsUser(org, baseUrl) };
+    return NOT_FOUND;
+  }
+  const org = directory.orgOf(route.org);
+  return org ? { status: 200, body: fullOrg(org, baseUrl) } : NOT_FOUND;
+}
+
 export function answerApiRoute(
-  route: ApiRoute,
+  route: Exclude<ApiRoute, PublicRoute>,
   caller: Caller,
   directory: StandInDirectory,
   baseUrl: string,
 ): ApiAnswer {
-  if (route.kind === 'user') {
-    const user = directory.findUser(route.username);
-    if (!user) return NOT_FOUND;
-    return { status: 200, body: publicUser(user, baseUrl) };
-  }
   if (!caller.membersRead) {
     // GitHub names the permission it wanted in this header.
     return {
@@ -144,6 +167,8 @@ export function subjectsOf(route: ApiRoute): { org?: string; pathLogin?: string 
       return { org: route.org };
     case 'user':
       return { pathLogin: route.username };
+    case 'org':
+      return { org: route.org };
     default:
       return { org: route.org, pathLogin: route.username };
   }
@@ -175,6 +200,51 @@ function simpleUser(user: StandInUser, baseUrl: string) {
 
 function publicUser(user: StandInUser, baseUrl: string) {
   return { ...simpleUser(user, baseUrl), name: `${user.login} (stand-in)`, avatar_url: null };
+}
+
+interface OrgRecord {
+  login: string;
+  id: number;
+}
+
+function orgAsUser(org: OrgRecord, baseUrl: string) {
+  return {
+    login: org.login,
+    id: org.id,
+    node_id: nodeId('O', org.id),
+    type: 'Organization',
+    site_admin: false,
+    url: `${baseUrl}/users/${org.login}`,
+    name: `${org.login} (stand-in)`,
+    avatar_url: null,
+  };
+}
+
+/** GitHub's organization-full shape, with what the stand-in does not model left empty. */
+function fullOrg(org: OrgRecord, baseUrl: string) {
+  const url = `${baseUrl}/orgs/${org.login}`;
+  return {
+    login: org.login,
+    id: org.id,
+    node_id: nodeId('O', org.id),
+    url,
+    members_url: `${url}/members{/member}`,
+    public_members_url: `${url}/public_members{/member}`,
+    avatar_url: null,
+    description: null,
+    name: `${org.login} (stand-in)`,
+    html_url: `${baseUrl}/${org.login}`,
+    type: 'Organization',
+    is_verified: false,
+    public_repos: 0,
+    followers: 0,
+    following: 0,
+  };
+}
+
+/** A GitHub-like global node id (the real ones are opaque too). */
+function nodeId(prefix: string, id: number): string {
+  return Buffer.from(`${prefix}_${id}`).toString('base64url');
 }
 
 const NOT_FOUND: ApiAnswer = { status: 404, body: { message: 'Not Found', documentation_url: DOCS, status: '404' } };

@@ -5,8 +5,10 @@ import { GITHUB_LOGIN_PATTERN } from '../../../src/validation/github-identity.ts
 import { isLoopbackHost } from '../../../src/validation/loopback.ts';
 import {
   answerApiRoute,
+  answerPublicRoute,
   apiRouteOf,
   bearerToken,
+  isPublicRoute,
   sendApiAnswer,
   sendOutage,
   sendUnauthorized,
@@ -286,16 +288,20 @@ export async function startStandInGitHub(options: StandInGitHubOptions): Promise
     return { app, redirectUri, requested };
   };
 
-  /** GitHub's REST API for people and memberships: a token first, then any outage, then the answer. */
+  /**
+   * GitHub's REST API for people and memberships: a token first (none needed for the public
+   * lookups, but one sent must be valid), then any outage, then the answer.
+   */
   const apiEndpoint = (request: IncomingMessage, response: ServerResponse, pathname: string): boolean => {
     const route = apiRouteOf(request.method ?? '', pathname);
     if (!route) return false;
+    const sentToken = bearerToken(request) !== null;
     const caller = callerOf(request);
-    if (!caller) {
-      sendUnauthorized(response, bearerToken(request) !== null);
+    if (!caller && (sentToken || !isPublicRoute(route))) {
+      sendUnauthorized(response, sentToken);
       return true;
     }
-    const outage = directory.outageFor({ login: caller.user.login, ...subjectsOf(route) });
+    const outage = directory.outageFor({ login: caller?.user.login, ...subjectsOf(route) });
     if (outage?.timeout) {
       directory.hold(outage, () => request.socket.destroy());
       return true;
@@ -304,7 +310,8 @@ export async function startStandInGitHub(options: StandInGitHubOptions): Promise
       sendOutage(response, outage.status ?? 503);
       return true;
     }
-    sendApiAnswer(response, answerApiRoute(route, caller, directory, baseUrl));
+    if (isPublicRoute(route)) sendApiAnswer(response, answerPublicRoute(route, directory, baseUrl));
+    else if (caller) sendApiAnswer(response, answerApiRoute(route, caller, directory, baseUrl));
     return true;
   };
 
