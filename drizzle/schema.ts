@@ -211,6 +211,62 @@ export const changeRecords = pgTable(
   ],
 );
 
+/**
+ * Who is admitted besides the per-person whitelist flag: the members of a GitHub organization
+ * (kind 'org'), of a team ('team'), or one person ('login', resolved to the GitHub user id when the
+ * rule is made, so a later rename or reuse of the login moves nothing). A removed rule is kept
+ * (removed_at, removed_by): the record of who admitted whom stays readable.
+ */
+export const admissionRules = pgTable(
+  'admission_rules',
+  {
+    id: uuid('id').primaryKey().$defaultFn(newId),
+    /** 'org', 'team' or 'login'. */
+    kind: text('kind').notNull(),
+    /** What the rule names, one spelling per rule: `org:<org id>`, `team:<org id>/<slug>`, `login:<user id>`. */
+    target: text('target').notNull(),
+    /** The organization (org and team rules): its login as GitHub spells it, and its GitHub id. */
+    orgLogin: text('org_login'),
+    orgId: text('org_id'),
+    /** The team's slug (team rules). */
+    teamSlug: text('team_slug'),
+    /** The person (login rules): their GitHub id, and their login when the rule was made. */
+    githubUserId: text('github_user_id'),
+    githubLogin: text('github_login'),
+    createdAt: utcTimestamp('created_at').notNull().$defaultFn(now),
+    /** Who made it: an operator's name, or `service:<id>` for the admin API. */
+    createdBy: text('created_by').notNull(),
+    removedAt: utcTimestamp('removed_at'),
+    removedBy: text('removed_by'),
+  },
+  (table) => [
+    uniqueIndex('admission_rules_live_target_key').on(table.target).where(sql`${table.removedAt} IS NULL`),
+    index('admission_rules_github_user_id_idx').on(table.githubUserId),
+  ],
+);
+
+/**
+ * The last organization and team membership check of each person (src/admission/): at sign-in
+ * with the person's own token, and again after a verify once the result is older than
+ * MEMBERSHIP_FRESH_SECONDS. Verify reads it with the session, in the same query.
+ */
+export const membershipChecks = pgTable('membership_checks', {
+  userId: uuid('user_id')
+    .primaryKey()
+    .references(() => users.id, { onDelete: 'cascade', onUpdate: 'cascade' }),
+  /** The rule whose membership admitted the person at the last successful check; null: none did. */
+  admittedByRuleId: uuid('admitted_by_rule_id').references(() => admissionRules.id, {
+    onDelete: 'set null',
+    onUpdate: 'cascade',
+  }),
+  /** When GitHub last answered every rule's question (or showed a membership); null: never. */
+  checkedAt: utcTimestamp('checked_at'),
+  /** The last attempt, answered or not: a re-check claims the row by moving it. */
+  attemptedAt: utcTimestamp('attempted_at').notNull(),
+  /** Why the last attempt got no answer (`github_unreachable`, `refresh_failed`); null when it got one. */
+  failure: text('failure'),
+});
+
 export type User = typeof users.$inferSelect;
 export type Service = typeof serviceRegistry.$inferSelect;
 export type NewService = typeof serviceRegistry.$inferInsert;
@@ -219,4 +275,6 @@ export type LoginCode = typeof loginCodes.$inferSelect;
 export type Session = typeof sessions.$inferSelect;
 export type NewServiceAuditLog = typeof serviceAuditLogs.$inferInsert;
 export type ChangeRecord = typeof changeRecords.$inferSelect;
+export type AdmissionRule = typeof admissionRules.$inferSelect;
+export type MembershipCheck = typeof membershipChecks.$inferSelect;
 export type NewChangeRecord = typeof changeRecords.$inferInsert;

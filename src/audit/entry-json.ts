@@ -32,5 +32,7 @@ function actorJson(actor: AuditActor) {
       return { kind: actor.kind, service: actor.service };
     case 'person':
       return { kind: actor.kind, user_id: actor.userId, user_login: actor.userLogin };
+    case 'gateway':
+      return { kind: actor.kind };
   }
 }

@@ -28,7 +28,8 @@ export interface AuditQuery {
 export type AuditActor =
   | { kind: 'operator'; name: string | null }
   | { kind: 'service'; service: string | null }
-  | { kind: 'person'; userId: string | null; userLogin: string | null };
+  | { kind: 'person'; userId: string | null; userLogin: string | null }
+  | { kind: 'gateway' };
 
 export interface AuditEntry {
   id: string;
@@ -132,6 +133,8 @@ function actorOf(row: AuditRow): AuditActor | null {
       return { kind: 'service', service: row.actorServiceIdentifier };
     case 'person':
       return { kind: 'person', userId: row.actorUserId, userLogin: row.actorLogin };
+    case 'gateway':
+      return { kind: 'gateway' };
     default:
       return null;
   }

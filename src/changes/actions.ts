@@ -1,7 +1,7 @@
 /**
  * What a change record says happened: one vocabulary for every change made through an operator
  * command or the admin API (named like the command, `services:rotate-key`) and every sign-in
- * outcome and sign-out. The admission rules to come add theirs here (`rules:allow`, ...).
+ * outcome and sign-out.
  */
 export const CHANGE_ACTIONS = [
   'users:whitelist',
@@ -15,18 +15,23 @@ export const CHANGE_ACTIONS = [
   'services:delete',
   /** The cutover's standing access for a `github:token` service (details: how many people, until when). */
   'services:grant-standing-access',
+  /** An admission rule made (details: kind, what it names) or removed. */
+  'users:allow',
+  'users:deny',
 ] as const;
 
 export const SIGN_IN_ACTIONS = [
   /** Let in: a login code for the service that sent them, or a session of the gateway's own. */
   'sign-in:admitted',
-  /** Known now, not admitted (code `not_whitelisted`): the access-pending page. */
+  /** Known now, not admitted (code `not_whitelisted` or `not_a_member`): the access-pending page. */
   'sign-in:pending',
   /** GitHub's answer to this attempt refused (the code names the check). */
   'sign-in:refused',
   'sign-out:service',
   'sign-out:here',
   'sign-out:everywhere',
+  /** A membership re-check found a person, admitted by an org or team rule, in none now (code: the check). */
+  'admission:ended',
 ] as const;
 
 export type ChangeAction = (typeof CHANGE_ACTIONS)[number];

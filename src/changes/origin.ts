@@ -6,7 +6,9 @@
 export type ChangeActor =
   | { kind: 'operator'; name: string }
   | { kind: 'service'; serviceId: string }
-  | { kind: 'person'; userId: string | null };
+  | { kind: 'person'; userId: string | null }
+  /** The gateway itself: a membership re-check that found a person no longer admitted. */
+  | { kind: 'gateway' };
 
 export interface ChangeOrigin {
   actor: ChangeActor;

@@ -130,11 +130,12 @@ const auditEntry = z
         z.object({ kind: z.literal('operator'), name: z.string().nullable() }),
         z.object({ kind: z.literal('service'), service: z.string().nullable() }),
         z.object({ kind: z.literal('person'), user_id: z.string().nullable(), user_login: z.string().nullable() }),
+        z.object({ kind: z.literal('gateway') }),
       ])
       .nullable()
       .meta({
         description:
-          'Who made a change or signed in or out: an operator (GATEWAY_OPERATOR, else user@host), a service (this API) or a person. Null on access entries.',
+          'Who made a change or signed in or out: an operator (GATEWAY_OPERATOR, else user@host), a service (this API), a person, or the gateway itself (a membership re-check). Null on access entries.',
       }),
     host: z.string().nullable().meta({ description: 'The host an operator command ran on.' }),
     details: z

@@ -56,6 +56,8 @@ function actorText(actor: AuditActor): string {
       return `service ${actor.service ?? '?'}`;
     case 'person':
       return `person ${actor.userLogin ?? actor.userId ?? '(unknown)'}`;
+    case 'gateway':
+      return 'the gateway';
   }
 }
 
