@@ -86,6 +86,13 @@ const configSchema = z.object({
   STANDING_ACCESS_SECONDS: standingAccessSeconds,
   /** Bound on staleness of cached key verifications and session lookups, in seconds (0: no cache). */
   VERIFY_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(10),
+  /**
+   * How old a person's last org and team membership check may be and still be used as it is; older,
+   * verify re-checks after its response (docs/api.md, "Admission by organization and team").
+   */
+  MEMBERSHIP_FRESH_SECONDS: z.coerce.number().int().min(0).max(86_400).default(600),
+  /** Past this with no check GitHub answered, verify refuses (`membership_unverified`): fail closed. */
+  MEMBERSHIP_HARD_SECONDS: z.coerce.number().int().min(60).max(604_800).default(3_600),
   /** The gateway's public origin, for GitHub's callback URL; required unless the gateway is reached on loopback. */
   PUBLIC_URL: httpsUrl.optional(),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
@@ -112,7 +119,20 @@ export type Bindings = Omit<Env, 'AUDIT_QUEUE' | 'SERVICE_RATE_LIMIT' | 'CLIENT_
   };
 
 /** Rules across bindings, checked after each binding's own. */
-const configRules = configSchema.superRefine(requireBridgeSecret);
+const configRules = configSchema.superRefine(requireBridgeSecret).superRefine(orderMembershipBounds);
+
+function orderMembershipBounds(
+  config: { MEMBERSHIP_FRESH_SECONDS: number; MEMBERSHIP_HARD_SECONDS: number },
+  context: z.RefinementCtx,
+): void {
+  if (config.MEMBERSHIP_HARD_SECONDS < config.MEMBERSHIP_FRESH_SECONDS) {
+    context.addIssue({
+      code: 'custom',
+      path: ['MEMBERSHIP_HARD_SECONDS'],
+      message: 'must be at least MEMBERSHIP_FRESH_SECONDS: a result is re-checked before it stops counting',
+    });
+  }
+}
 
 function requireBridgeSecret(
   config: { DATABASE_WS_PROXY?: string | undefined; DATABASE_WS_PROXY_SECRET?: string | undefined },
