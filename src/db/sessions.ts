@@ -3,7 +3,8 @@ import { type Session, serviceRegistry, sessions, users } from '../../drizzle/sc
 import { GatewayError } from '../errors/gateway-error.ts';
 import type { Database, Queryable } from './client.ts';
 import { voidUnexchangedLoginCodes } from './login-codes.ts';
-import type { SignedInUser } from './users.ts';
+import { admissionFactColumns, membershipCheckJoin } from './membership-checks.ts';
+import { type AdmittablePerson, admittablePerson, signedInColumns } from './users.ts';
 
 export async function createSession(
   db: Queryable,
@@ -27,7 +28,9 @@ export class SessionIdTakenError extends GatewayError<'session_id_taken'> {
   }
 }
 
-export type SessionWithUser = Pick<Session, 'id' | 'serviceId' | 'expiresAt' | 'revokedAt'> & { user: SignedInUser };
+export type SessionWithUser = Pick<Session, 'id' | 'serviceId' | 'expiresAt' | 'revokedAt'> & {
+  user: AdmittablePerson;
+};
 
 /**
  * The earliest expiry a service's latest session may have and still give it standing access:
@@ -64,25 +67,24 @@ export async function hasSignedInThrough(
   );
 }
 
-/** The session and its person in one round trip. */
+/** The session, its person and their admission facts in one round trip. */
 export async function findSession(db: Database, sessionId: string): Promise<SessionWithUser | null> {
   const [row] = await db
     .select({
-      id: sessions.id,
+      sessionId: sessions.id,
       serviceId: sessions.serviceId,
       expiresAt: sessions.expiresAt,
       revokedAt: sessions.revokedAt,
-      user: {
-        id: users.id,
-        githubUserId: users.githubUserId,
-        githubLogin: users.githubLogin,
-        isWhitelisted: users.isWhitelisted,
-      },
+      ...signedInColumns,
+      ...admissionFactColumns(),
     })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
+    .leftJoin(...membershipCheckJoin)
     .where(eq(sessions.id, sessionId));
-  return row ?? null;
+  if (!row) return null;
+  const { sessionId: id, serviceId, expiresAt, revokedAt, ...person } = row;
+  return { id, serviceId, expiresAt, revokedAt, user: admittablePerson(person) };
 }
 
 /**

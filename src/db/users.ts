@@ -1,11 +1,12 @@
 import { and, eq, ne, type SQL, sql } from 'drizzle-orm';
 import { type User, users } from '../../drizzle/schema.ts';
 import type { Database, Queryable } from './client.ts';
+import { type AdmissionFacts, admissionFactColumns, membershipCheckJoin } from './membership-checks.ts';
 
 /** A person as sign-in, verify and the whitelist see them: never their tokens. */
 export type SignedInUser = Pick<User, 'id' | 'githubUserId' | 'githubLogin' | 'isWhitelisted'>;
 
-const signedInColumns = {
+export const signedInColumns = {
   id: users.id,
   githubUserId: users.githubUserId,
   githubLogin: users.githubLogin,
@@ -53,9 +54,23 @@ export async function upsertGitHubUser(
   return row;
 }
 
-export async function findUserById(db: Database, id: string): Promise<SignedInUser | null> {
-  const [row] = await db.select(signedInColumns).from(users).where(eq(users.id, id));
-  return row ?? null;
+/** A person with what decides their admission (src/admission/decide.ts). */
+export type AdmittablePerson = SignedInUser & { admission: AdmissionFacts };
+
+/** The person and their admission facts in one round trip. */
+export async function findUserById(db: Database, id: string): Promise<AdmittablePerson | null> {
+  const [row] = await db
+    .select({ ...signedInColumns, ...admissionFactColumns() })
+    .from(users)
+    .leftJoin(...membershipCheckJoin)
+    .where(eq(users.id, id));
+  return row ? admittablePerson(row) : null;
+}
+
+/** Splits a row of signedInColumns and admissionFactColumns into the person and their facts. */
+export function admittablePerson(row: SignedInUser & AdmissionFacts): AdmittablePerson {
+  const { id, githubUserId, githubLogin, isWhitelisted, ...facts } = row;
+  return { id, githubUserId, githubLogin, isWhitelisted, admission: { ...facts, isWhitelisted } };
 }
 
 /** The GitHub ids of the people carrying this login (case-insensitive), in id order, at most `limit`. */

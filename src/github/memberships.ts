@@ -11,7 +11,14 @@ export type MembershipAnswer =
   | { kind: 'not_member' }
   | { kind: 'unknown'; failure: MembershipFailure };
 
-export type MembershipFailure = 'github_unreachable' | 'github_error' | 'bad_credentials' | 'members_permission';
+export type MembershipFailure =
+  | 'github_unreachable'
+  | 'github_error'
+  | 'bad_credentials'
+  | 'members_permission'
+  /** The person's stored token cannot be used (none, or its refresh refused): they must sign in. */
+  | 'no_token'
+  | 'refresh_failed';
 
 /**
  * The person's own membership of an organization, with their token:

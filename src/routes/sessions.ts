@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { membershipBounds } from '../admission/bounds.ts';
 import { verifySessionToken } from '../crypto/session-tokens.ts';
 import { revokeSession } from '../db/sessions.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
@@ -20,6 +21,7 @@ serve(sessionRoutes, exchangeRoute, async (c) => {
       log: c.var.log,
       tokenSigning: (await c.var.sessionKeys()).tokenSigning,
       sessionTtlSeconds: c.var.config.SESSION_TTL_SECONDS,
+      membership: membershipBounds(c.var.config),
       onPerson: (userId) => {
         c.var.audit.userId = userId;
       },

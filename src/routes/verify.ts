@@ -1,5 +1,7 @@
 import { type Context, Hono } from 'hono';
 import type * as z from 'zod';
+import { membershipBounds } from '../admission/bounds.ts';
+import { recheckMembership } from '../admission/recheck-membership.ts';
 import { type LookupReads, primaryReads } from '../db/lookup-reads.ts';
 import type { AppEnv } from '../http/context.ts';
 import { callingService } from '../http/service-auth.ts';
@@ -17,17 +19,33 @@ async function verifyPerson(
   read: LookupReads,
 ): Promise<VerifyOutcome> {
   const ttl = c.var.config.VERIFY_CACHE_SECONDS;
+  const membership = membershipBounds(c.var.config);
   const outcome = body.session
     ? await verifySession(body.session, {
         signingKeys: (await c.var.sessionKeys()).tokenChecking,
         serviceId: callingService(c).id,
         findSession: (id) => cachedSession(read, id, ttl),
         checkToken: cachedTokenCheck(ttl),
+        membership,
       })
-    : await verifyUser(body.user_id ?? '', (id) => cachedUser(read, id, ttl));
+    : await verifyUser(body.user_id ?? '', { findUser: (id) => cachedUser(read, id, ttl), membership });
   c.var.audit.code = outcome.code;
   c.var.audit.userId = outcome.person?.id ?? null;
+  if (outcome.recheckUserId !== undefined) recheckAfterResponse(c, outcome.recheckUserId);
   return outcome;
+}
+
+/**
+ * Starts the person's membership re-check as background work: the answer does not wait for it
+ * (it settles before the request's database pools close).
+ */
+function recheckAfterResponse(c: Context<AppEnv>, userId: string): void {
+  c.var.background(
+    recheckMembership(
+      { db: c.var.database(), keyring: c.var.tokenKeyring, github: gitHubCredentials(c.var.config), log: c.var.log },
+      userId,
+    ),
+  );
 }
 
 /** The edge verify API and the GitHub token endpoint (docs/api.md). */

@@ -13,7 +13,7 @@ import { storeGitHubTokens } from '../users/stored-github-tokens.ts';
 export async function completeGitHubSignIn(
   deps: { db: Database; keyring: TokenKeyring; github: GitHubAppCredentials },
   grant: { code: string; codeVerifier: string; redirectUri: string },
-): Promise<SignedInUser> {
+): Promise<{ user: SignedInUser; accessToken: string; login: string }> {
   const tokens = await exchangeCode(deps.github, grant);
   const profile = await fetchProfile(deps.github, tokens.accessToken);
   const user = await upsertGitHubUser(deps.db, profile.id, profile.login);
@@ -22,5 +22,6 @@ export async function completeGitHubSignIn(
     refreshToken: tokens.refreshToken,
     expiresAt: tokens.accessTokenExpiresAt,
   });
-  return user;
+  // The fresh token and the login GitHub gave with it: what the membership check asks with.
+  return { user, accessToken: tokens.accessToken, login: profile.login };
 }

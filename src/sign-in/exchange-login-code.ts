@@ -1,3 +1,4 @@
+import { decideAdmission, type MembershipBounds } from '../admission/decide.ts';
 import { constantTimeEqual, sha256, toBase64Url, utf8 } from '../crypto/encoding.ts';
 import { signSessionToken } from '../crypto/session-tokens.ts';
 import type { Database } from '../db/client.ts';
@@ -34,6 +35,7 @@ export interface ExchangeDeps {
   /** Signs the service's session token. */
   tokenSigning: CryptoKey;
   sessionTtlSeconds: number;
+  membership: MembershipBounds;
   /** Told whose code it was, once that is known (the audit row names them, even on a refusal). */
   onPerson?: (userId: string) => void;
 }
@@ -53,7 +55,7 @@ export interface ExchangedSession {
 /**
  * Turns a login code into a session of the calling service's: the code must be live, this
  * service's, used once, with the sign-in's redirect_uri (and code_verifier, when it sent a
- * challenge), and its person still whitelisted.
+ * challenge), and its person still admitted.
  */
 export async function exchangeLoginCode(deps: ExchangeDeps, request: ExchangeRequest): Promise<ExchangedSession> {
   const { db, log } = deps;
@@ -82,7 +84,10 @@ export async function exchangeLoginCode(deps: ExchangeDeps, request: ExchangeReq
   }
   deps.onPerson?.(granted.userId);
   const user = await findUserById(db, granted.userId);
-  if (!user?.isWhitelisted) throw new ExchangeError('not_whitelisted', 'This person is no longer allowed in.');
+  // Admitted as verify would say (whitelist, a rule): an org membership was checked at sign-in.
+  if (!user || !decideAdmission(user.admission, deps.membership).admitted) {
+    throw new ExchangeError('not_whitelisted', 'This person is no longer allowed in.');
+  }
   const session = await createSession(db, {
     id: sessionId,
     userId: user.id,

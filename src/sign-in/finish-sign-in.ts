@@ -1,4 +1,6 @@
 import * as z from 'zod';
+import { admitAtSignIn } from '../admission/admit-at-sign-in.ts';
+import { describeRule } from '../admission/rule.ts';
 import type { SignInAction } from '../changes/actions.ts';
 import type { ChangeOrigin } from '../changes/origin.ts';
 import { type ChangeDetails, recordChange } from '../changes/record.ts';
@@ -62,7 +64,7 @@ export interface FinishSignInDeps {
 
 /** Where a finished sign-in leaves the person. */
 export type FinishedSignIn =
-  /** Known now, but not (yet) whitelisted: the access-pending page, with a way to try again. */
+  /** Known now, but not (yet) admitted: the access-pending page, with a way to try again. */
   | { kind: 'access_pending'; login: string | null; retryPath: string }
   /** Back to the service that sent them, with a login code (and the service's state). */
   | { kind: 'to_service'; location: string }
@@ -71,8 +73,9 @@ export type FinishedSignIn =
 
 /**
  * Finishes a checked attempt (`checkSignInAnswer`): GitHub's code for the person's tokens and
- * profile (completeGitHubSignIn), then, if they are whitelisted, a login code for the service
- * that sent them or a session of the gateway's own.
+ * profile (completeGitHubSignIn), then, if they are admitted (whitelist flag, a login rule, an
+ * active membership of an org or team rule: admitAtSignIn), a login code for the service that
+ * sent them or a session of the gateway's own.
  */
 export async function finishSignIn(
   deps: FinishSignInDeps,
@@ -87,7 +90,7 @@ export async function finishSignIn(
   if (!answer.code)
     throw await refused(deps, attempt, new SignInError('invalid_request', 'GitHub sent back no code. Start again.'));
   const code = answer.code;
-  const user = await completeGitHubSignIn(
+  const signedIn = await completeGitHubSignIn(
     { db: deps.db, keyring: await deps.keyring(), github: deps.github },
     // Exactly the redirect_uri the authorize step sent, never rebuilt from this request.
     { code, codeVerifier: attempt.verifier, redirectUri: attempt.githubRedirectUri },
@@ -106,6 +109,8 @@ export async function finishSignIn(
       ),
     );
   });
+  const { user } = signedIn;
+  const admission = await admitAtSignIn({ db: deps.db, github: deps.github }, user, signedIn);
   const outcome = (action: SignInAction, details: ChangeDetails, code?: string) => ({
     action,
     subjectUserId: user.id,
@@ -113,11 +118,30 @@ export async function finishSignIn(
     ...(code ? { code } : {}),
     details: { login: user.githubLogin, ...details },
   });
-  if (!user.isWhitelisted) {
-    // The check that refused: the whitelist flag (the admission rules to come name theirs here).
-    await recordChange(deps.db, deps.origin(user.id), outcome('sign-in:pending', {}, 'not_whitelisted'));
+  if (admission.kind === 'unanswered') {
+    deps.log.warn('sign_in.membership_unanswered', { userId: user.id, failure: admission.failure });
+    throw await refused(
+      deps,
+      attempt,
+      new SignInError(
+        'membership_unanswered',
+        admission.failure === 'members_permission'
+          ? "GitHub would not tell the gateway whether you are a member of the organization that admits people. Ask the operator to check the GitHub App's organization permissions."
+          : 'GitHub did not answer whether you are a member of the organization that admits people. Try again in a minute.',
+        'upstream',
+      ),
+      user.id,
+    );
+  }
+  if (admission.kind === 'refused') {
+    // The check that refused: nothing admits them (not_whitelisted), or no membership (not_a_member).
+    await recordChange(deps.db, deps.origin(user.id), outcome('sign-in:pending', {}, admission.code));
     return { kind: 'access_pending', login: user.githubLogin, retryPath: attempt.retryPath };
   }
+  const admittedBy: ChangeDetails =
+    admission.by.kind === 'whitelist'
+      ? { admitted_by: 'whitelist' }
+      : { admitted_by: describeRule(admission.by.rule), rule_id: admission.by.rule.id };
 
   const { serviceId, redirectUri } = attempt;
   if (serviceId && redirectUri) {
@@ -129,7 +153,7 @@ export async function finishSignIn(
         redirectUri,
         codeChallenge: attempt.codeChallenge,
       });
-      await recordChange(tx, deps.origin(user.id), outcome('sign-in:admitted', { to: 'service' }));
+      await recordChange(tx, deps.origin(user.id), outcome('sign-in:admitted', { to: 'service', ...admittedBy }));
       return issued;
     });
     const target = new URL(redirectUri);
@@ -140,7 +164,7 @@ export async function finishSignIn(
   const ttlSeconds = deps.sessionTtlSeconds;
   const session = await deps.db.transaction(async (tx) => {
     const created = await createSession(tx, { userId: user.id, serviceId: null, ttlSeconds });
-    await recordChange(tx, deps.origin(user.id), outcome('sign-in:admitted', { to: 'gateway' }));
+    await recordChange(tx, deps.origin(user.id), outcome('sign-in:admitted', { to: 'gateway', ...admittedBy }));
     return created;
   });
   const sessionToken = await signSessionToken(
@@ -152,12 +176,19 @@ export async function finishSignIn(
 
 /**
  * Records a refusal of GitHub's answer to this browser's own attempt (its state checked), naming
- * the check, and hands the error back to be thrown. The person is not known yet. A record that
- * cannot be written is logged, never put in the refusal's place.
+ * the check, and hands the error back to be thrown. The person is known only once GitHub named
+ * them (a membership GitHub did not answer about). A record that cannot be written is logged,
+ * never put in the refusal's place.
  */
-async function refused(deps: FinishSignInDeps, attempt: SignInAttempt, error: SignInError): Promise<SignInError> {
-  await recordChange(deps.db, deps.origin(null), {
+async function refused(
+  deps: FinishSignInDeps,
+  attempt: SignInAttempt,
+  error: SignInError,
+  userId: string | null = null,
+): Promise<SignInError> {
+  await recordChange(deps.db, deps.origin(userId), {
     action: 'sign-in:refused',
+    subjectUserId: userId,
     subjectServiceId: attempt.serviceId,
     code: error.code,
   }).catch((cause: unknown) =>

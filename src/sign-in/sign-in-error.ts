@@ -12,6 +12,8 @@ export type SignInErrorCode =
   | 'github_denied'
   | `github_${GitHubErrorCode}`
   | 'configuration_error'
+  /** GitHub did not answer whether the person is a member of an org or team that admits people. */
+  | 'membership_unanswered'
   | 'cross_site';
 
 /**

@@ -2,15 +2,16 @@ import { TtlCache } from '../cache/ttl-cache.ts';
 import { type SessionClaims, type SessionTokenCheck, verifySessionToken } from '../crypto/session-tokens.ts';
 import type { LookupReads } from '../db/lookup-reads.ts';
 import { findSession, type SessionWithUser } from '../db/sessions.ts';
-import { findUserById, type SignedInUser } from '../db/users.ts';
+import { type AdmittablePerson, findUserById } from '../db/users.ts';
 
 /**
- * Session rows and people, cached by id in the isolate for VERIFY_CACHE_SECONDS: the bound on how
- * late another isolate notices a revocation or an un-whitelisting. Answers a read replica gave are
+ * Session rows and people (with their admission facts), cached by id in the isolate for
+ * VERIFY_CACHE_SECONDS: the bound on how late another isolate notices a revocation, an
+ * un-whitelisting, a removed rule or a membership re-check's result. Answers a read replica gave are
  * cached apart from the primary's (a route that reads the primary never trusts them).
  */
 const sessions = new TtlCache<SessionWithUser | null>();
-const people = new TtlCache<SignedInUser | null>();
+const people = new TtlCache<AdmittablePerson | null>();
 /**
  * Sessions revoked through this isolate, for as long as a replica may still show them live: their
  * next lookups skip the replica, so the isolate that revoked a session refuses it at once.
@@ -27,7 +28,7 @@ export function cachedSession(reads: LookupReads, id: string, ttlSeconds: number
   );
 }
 
-export function cachedUser(reads: LookupReads, id: string, ttlSeconds: number): Promise<SignedInUser | null> {
+export function cachedUser(reads: LookupReads, id: string, ttlSeconds: number): Promise<AdmittablePerson | null> {
   return cached(people, cacheKey(reads.viaReplica, id), ttlSeconds, () => reads.read((db) => findUserById(db, id)));
 }
 

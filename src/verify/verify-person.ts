@@ -1,6 +1,7 @@
+import { decideAdmission, type MembershipBounds } from '../admission/decide.ts';
 import { type SessionTokenCheck, verifySessionToken } from '../crypto/session-tokens.ts';
 import type { SessionWithUser } from '../db/sessions.ts';
-import type { SignedInUser } from '../db/users.ts';
+import type { AdmittablePerson, SignedInUser } from '../db/users.ts';
 
 /** Every outcome a service must be able to branch on (docs/api.md, "Verifying a person"). */
 export const VERIFY_CODES = [
@@ -12,6 +13,10 @@ export const VERIFY_CODES = [
   'foreign_session',
   'unknown_user',
   'not_whitelisted',
+  /** Org and team rules admit, and the person's last membership check found them in none. */
+  'not_a_member',
+  /** Their admission rests on a membership GitHub has not confirmed within MEMBERSHIP_HARD_SECONDS. */
+  'membership_unverified',
 ] as const;
 
 export type VerifyCode = (typeof VERIFY_CODES)[number];
@@ -27,12 +32,15 @@ export interface VerifyOutcome {
   valid: boolean;
   code: VerifyCode;
   person: VerifiedPerson | null;
+  /** The person whose membership check is older than the fresh bound: re-check after the response. */
+  recheckUserId?: string;
 }
 
 /**
  * Who holds this session, and may they come in? The signature and expiry are checked without the
- * database; the session row (revocation) and the person's whitelist flag are read on every call
- * (through the isolate cache, whose TTL bounds how stale they can be).
+ * database; the session row (revocation) and the person's admission facts (whitelist flag, login
+ * rule, last membership check) are read on every call, in one query (through the isolate cache,
+ * whose TTL bounds how stale they can be).
  */
 export async function verifySession(
   token: string,
@@ -41,6 +49,7 @@ export async function verifySession(
     signingKeys: readonly CryptoKey[];
     serviceId: string;
     findSession: (id: string) => Promise<SessionWithUser | null>;
+    membership: MembershipBounds;
     /** Verifies the token's signature and expiry (the route passes a cached verification). */
     checkToken?: (token: string, keys: readonly CryptoKey[], now: Date) => Promise<SessionTokenCheck>;
   },
@@ -55,21 +64,27 @@ export async function verifySession(
   if (session.serviceId !== deps.serviceId) return { valid: false, code: 'foreign_session', person: null };
   if (session.revokedAt !== null) return { valid: false, code: 'revoked_session', person };
   if (session.expiresAt.getTime() <= now.getTime()) return { valid: false, code: 'expired_session', person };
-  return whitelistOutcome(person);
+  return admissionOutcome(session.user, deps.membership, now);
 }
 
 /** The same question by user id, for services that keep their own sessions. */
 export async function verifyUser(
   userId: string,
-  findUser: (id: string) => Promise<SignedInUser | null>,
+  deps: { findUser: (id: string) => Promise<AdmittablePerson | null>; membership: MembershipBounds },
+  now = new Date(),
 ): Promise<VerifyOutcome> {
-  const user = await findUser(userId);
+  const user = await deps.findUser(userId);
   if (!user) return { valid: false, code: 'unknown_user', person: null };
-  return whitelistOutcome(toPerson(user));
+  return admissionOutcome(user, deps.membership, now);
 }
 
-function whitelistOutcome(person: VerifiedPerson): VerifyOutcome {
-  return person.whitelisted ? { valid: true, code: 'ok', person } : { valid: false, code: 'not_whitelisted', person };
+function admissionOutcome(user: AdmittablePerson, bounds: MembershipBounds, now: Date): VerifyOutcome {
+  const person = toPerson(user);
+  const decision = decideAdmission(user.admission, bounds, now);
+  const recheck = decision.recheckDue ? { recheckUserId: user.id } : {};
+  return decision.admitted
+    ? { valid: true, code: 'ok', person, ...recheck }
+    : { valid: false, code: decision.code, person, ...recheck };
 }
 
 function toPerson(user: SignedInUser): VerifiedPerson {
