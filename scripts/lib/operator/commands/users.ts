@@ -8,12 +8,16 @@ import { GITHUB_ID_PATTERN, GITHUB_LOGIN_PATTERN } from '../../../../src/validat
 import { jsonForTerminal, numberFlag, runCommand, terminalMessage, UsageError } from '../cli.ts';
 import { withOperatorDatabase } from '../operator-database.ts';
 import { operatorOrigin } from '../operator-origin.ts';
+import { addRuleCommands } from './admission-rules.ts';
 import { collect, count, formatTable, usageLine } from './shared.ts';
 
 /** `gateway users ...`: the people who signed in, and the whitelist. */
 export function addUserCommands(program: Command): void {
-  const users = program.command('users').description('who may sign in: the people who signed in, the whitelist');
+  const users = program
+    .command('users')
+    .description('who may sign in: the people who signed in, the whitelist, admission rules');
   addListCommand(users);
+  addRuleCommands(users);
   for (const allowed of [true, false]) {
     users
       .command(allowed ? 'whitelist' : 'unwhitelist')
