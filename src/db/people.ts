@@ -1,13 +1,13 @@
 import { and, count, desc, eq, gt, inArray, isNull, lt, max, or, type SQL, sql } from 'drizzle-orm';
 import { serviceRegistry, sessions, users } from '../../drizzle/schema.ts';
 import type { Database } from './client.ts';
+import { type AdmissionFacts, admissionFactColumns, membershipCheckJoin } from './membership-checks.ts';
 
-/** A person as the operator's list shows them: never their tokens. */
-export interface PersonRow {
+/** A person as the operator's list shows them, with the facts verify decides admission from: never their tokens. */
+export interface PersonRow extends AdmissionFacts {
   id: string;
   githubUserId: string;
   githubLogin: string | null;
-  isWhitelisted: boolean;
   lastSignInAt: Date | null;
   createdAt: Date;
 }
@@ -28,30 +28,54 @@ export interface LiveSessionsRow {
 
 /**
  * People, newest sign-in first (people never seen signing in since last_sign_in_at was kept last),
- * then by id, at most `limit`; with `notWhitelisted`, only those the whitelist does not admit.
+ * then by id, at most `limit`, each with their admission facts (sub-selects on the small rules
+ * table and their last membership check, joined). With `refusedAt`, only those decideAdmission
+ * refuses at that time under that hard bound (refusedWhere), so a page of pending people is full.
  * One statement.
  */
 export async function findPeople(
   db: Database,
-  filter: { notWhitelisted: boolean; after?: PeoplePosition },
+  filter: { refusedAt?: { now: Date; hardSeconds: number }; after?: PeoplePosition },
   limit: number,
 ): Promise<PersonRow[]> {
+  const facts = admissionFactColumns();
   const conditions: SQL[] = [];
-  if (filter.notWhitelisted) conditions.push(eq(users.isWhitelisted, false));
+  if (filter.refusedAt) conditions.push(refusedWhere(facts, filter.refusedAt.now, filter.refusedAt.hardSeconds));
   if (filter.after) conditions.push(afterPosition(filter.after));
   return db
     .select({
       id: users.id,
       githubUserId: users.githubUserId,
       githubLogin: users.githubLogin,
-      isWhitelisted: users.isWhitelisted,
       lastSignInAt: users.lastSignInAt,
       createdAt: users.createdAt,
+      ...facts,
     })
     .from(users)
+    .leftJoin(...membershipCheckJoin)
     .where(conditions.length > 0 ? and(...conditions) : undefined)
     .orderBy(sql`${users.lastSignInAt} desc nulls last`, desc(users.id))
     .limit(limit);
+}
+
+/**
+ * decideAdmission's refusal as a condition, so the pending filter runs in the query: not
+ * whitelisted, no live login rule, and either no org or team rule (not_whitelisted) or no check
+ * within the hard bound (membership_unverified) or a check that found them in no live rule
+ * (not_a_member). A check at exactly the bound still counts, as in decideAdmission.
+ */
+function refusedWhere(facts: ReturnType<typeof admissionFactColumns>, now: Date, hardSeconds: number): SQL {
+  const oldestCounted = new Date(now.getTime() - hardSeconds * 1000);
+  return and(
+    eq(facts.isWhitelisted, false),
+    isNull(facts.loginRuleId),
+    or(
+      sql`${facts.membershipRules} = 0`,
+      isNull(facts.checkedAt),
+      lt(facts.checkedAt, oldestCounted),
+      isNull(facts.admittedByRuleId),
+    ),
+  ) as SQL;
 }
 
 /** The rows after `position` in `desc nulls last, id desc` order. */

@@ -158,9 +158,27 @@ const listedPerson = z
     login: z.string().nullable().meta({ description: 'The GitHub login at their last sign-in; null when unknown.' }),
     admitted: z.boolean(),
     admitted_by: z
-      .enum(['whitelist'])
+      .union([
+        z.object({ kind: z.literal('whitelist') }),
+        z.object({
+          kind: z.literal('rule'),
+          rule_id: z.string(),
+          admits: z.string().meta({ description: 'What the rule admits: "members of acme", "alice (GitHub id 7)".' }),
+        }),
+      ])
       .nullable()
-      .meta({ description: 'Why they are admitted (the whitelist flag); null when they are not.' }),
+      .meta({
+        description:
+          'Why they are admitted, as verify decides it: their whitelist flag, or a rule (a login rule naming them, or an org or team rule their last membership check found them in); null when they are not.',
+      }),
+    refused_code: z
+      .enum(['not_whitelisted', 'not_a_member', 'membership_unverified'])
+      .nullable()
+      .meta({ description: "The check that refuses them (verify's `code`); null when they are admitted." }),
+    membership_checked_at: z
+      .string()
+      .nullable()
+      .meta({ description: 'When GitHub last answered their org and team membership check; null when never.' }),
     last_sign_in_at: z
       .string()
       .nullable()

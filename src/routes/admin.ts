@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { membershipBounds } from '../admission/bounds.ts';
 import { auditEntryJson } from '../audit/entry-json.ts';
 import { queryAudit } from '../audit/query.ts';
 import { adminCallOrigin } from '../changes/http-origin.ts';
@@ -163,11 +164,11 @@ serve(adminRoutes, whitelistRoute, async (c) => {
 
 serve(adminRoutes, listPeopleRoute, async (c) => {
   const f = c.req.valid('query');
-  const page = await listPeople(c.var.database(), {
-    pending: f.pending === 'true',
-    limit: f.limit,
-    ...(f.cursor ? { cursor: f.cursor } : {}),
-  });
+  const page = await listPeople(
+    c.var.database(),
+    { pending: f.pending === 'true', limit: f.limit, ...(f.cursor ? { cursor: f.cursor } : {}) },
+    membershipBounds(c.var.config),
+  );
   return c.json({ people: page.people.map(personJson), next_cursor: page.nextCursor }, 200);
 });
 

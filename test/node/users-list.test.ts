@@ -1,5 +1,8 @@
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
+import { ruleTargetKey } from '../../src/admission/rule.ts';
+import { insertRule, type NewAdmissionRule } from '../../src/db/admission-rules.ts';
+import { saveMembershipCheck } from '../../src/db/membership-checks.ts';
 import { runOperatorCommand } from '../support/node/commands.ts';
 import { createDatabase, withDatabaseHandle } from '../support/node/databases.ts';
 
@@ -71,8 +74,8 @@ describe('gateway users list', () => {
     // Newest sign-in first; every column starts where its header does.
     const hubot = lines[1] ?? '';
     const monaLine = lines[2] ?? '';
-    expect(hubot).toMatch(/^hubot +202 +[0-9a-f-]{36} +no +2026-11-30T11:00:00.000Z +-$/);
-    expect(monaLine).toContain(`${mona}  yes (whitelist)  2026-11-30T10:00:00.000Z  app-a: 2 until `);
+    expect(hubot).toMatch(/^hubot +202 +[0-9a-f-]{36} +no \(not_whitelisted\) +2026-11-30T11:00:00.000Z +-$/);
+    expect(monaLine).toMatch(new RegExp(`${mona}  yes \\(whitelist\\) +2026-11-30T10:00:00.000Z  app-a: 2 until `));
     expect(monaLine).toContain(', app-b: 1 until ');
     expect(monaLine.indexOf('yes (whitelist)')).toBe((lines[0] ?? '').indexOf('ADMITTED'));
     expect(result.output).toContain('2 people, 1 not admitted.');
@@ -95,7 +98,9 @@ describe('gateway users list', () => {
         github_id: '101',
         login: 'mona',
         admitted: true,
-        admitted_by: 'whitelist',
+        admitted_by: { kind: 'whitelist' },
+        refused_code: null,
+        membership_checked_at: null,
         last_sign_in_at: null,
         first_seen_at: expect.any(String),
         sessions: [
@@ -133,6 +138,146 @@ describe('gateway users list', () => {
     const result = await gateway(url, ['users', 'list', '--pending']);
     expect(result.code).toBe(0);
     expect(result.output.trim()).toBe('No one is waiting to be let in.');
+  });
+});
+
+/** A rule made directly with the db functions, as the rule commands would (resolved to GitHub ids). */
+async function addRule(url: string, fields: Omit<NewAdmissionRule, 'target' | 'createdBy'>): Promise<string> {
+  return withDatabaseHandle(url, async ({ db }) => {
+    const made = await insertRule(db, { ...fields, target: ruleTargetKey(fields), createdBy: 'test-operator' });
+    return made.rule.id;
+  });
+}
+
+const loginRule = (githubUserId: string, githubLogin: string) =>
+  ({ kind: 'login', githubUserId, githubLogin, orgLogin: null, orgId: null, teamSlug: null }) as const;
+const orgRule = (orgLogin: string, orgId: string) =>
+  ({ kind: 'org', orgLogin, orgId, teamSlug: null, githubUserId: null, githubLogin: null }) as const;
+
+/** The last membership check of a person: GitHub found them through `ruleId`, or in no rule (null). */
+const addCheck = (url: string, userId: string, ruleId: string | null, at: Date) =>
+  withDatabaseHandle(url, ({ db }) =>
+    saveMembershipCheck(db, userId, { answered: true, admittedByRuleId: ruleId }, at),
+  );
+
+/** Five people, each admitted or refused by a different check, signed in a minute apart. */
+async function peopleUnderRules(url: string) {
+  const checkedAt = new Date(Date.now() - 5 * 60_000);
+  const staleAt = new Date(Date.now() - 2 * 3_600_000);
+  await addPerson(url, { login: 'flagged', githubId: '1', whitelisted: true, lastSignIn: '2026-11-30T10:01:00Z' });
+  await addPerson(url, { login: 'alice', githubId: '7', lastSignIn: '2026-11-30T10:02:00Z' });
+  const member = await addPerson(url, { login: 'member', githubId: '8', lastSignIn: '2026-11-30T10:03:00Z' });
+  const outsider = await addPerson(url, { login: 'outsider', githubId: '9', lastSignIn: '2026-11-30T10:04:00Z' });
+  const stale = await addPerson(url, { login: 'stale', githubId: '10', lastSignIn: '2026-11-30T10:05:00Z' });
+  const aliceRule = await addRule(url, loginRule('7', 'alice'));
+  const acmeRule = await addRule(url, orgRule('acme', '4242'));
+  await addCheck(url, member, acmeRule, checkedAt);
+  await addCheck(url, outsider, null, checkedAt);
+  // A member two hours ago, unconfirmed since: past the hard bound (MEMBERSHIP_HARD_SECONDS, an hour).
+  await addCheck(url, stale, acmeRule, staleAt);
+  return { aliceRule, acmeRule, checkedAt, staleAt };
+}
+
+describe('gateway users list with admission rules', () => {
+  it('says why each person is admitted (whitelist, a login rule, an org rule with its check time) or the code refusing them', async () => {
+    const url = await createDatabase({ migrated: true });
+    const { checkedAt, staleAt } = await peopleUnderRules(url);
+    const result = await gateway(url, ['users', 'list']);
+    expect(result.code).toBe(0);
+    const admitted = Object.fromEntries(
+      result.output
+        .trimEnd()
+        .split('\n')
+        .slice(1, 6)
+        .map((line) => {
+          const cells = line.split(/ {2,}/);
+          return [cells[0], cells[3]];
+        }),
+    );
+    expect(admitted).toEqual({
+      flagged: 'yes (whitelist)',
+      alice: 'yes (alice (GitHub id 7))',
+      member: `yes (members of acme, checked ${checkedAt.toISOString()})`,
+      outsider: `no (not_a_member, checked ${checkedAt.toISOString()})`,
+      stale: `no (membership_unverified, checked ${staleAt.toISOString()})`,
+    });
+    expect(result.output).toContain('5 people, 2 not admitted.');
+  });
+
+  it('--pending lists only the people no rule admits, newest sign-in first', async () => {
+    const url = await createDatabase({ migrated: true });
+    await peopleUnderRules(url);
+    // Signed in last, never checked: refused until a check succeeds.
+    await addPerson(url, { login: 'unchecked', githubId: '11', lastSignIn: '2026-11-30T10:06:00Z' });
+    const result = await gateway(url, ['users', 'list', '--pending']);
+    expect(result.code).toBe(0);
+    const lines = result.output.trimEnd().split('\n');
+    expect(
+      lines.slice(1, 4).map((line) =>
+        line
+          .split(/ {2,}/)
+          .slice(0, 1)
+          .concat(line.split(/ {2,}/)[3] ?? ''),
+      ),
+    ).toEqual([
+      ['unchecked', 'no (membership_unverified, never checked)'],
+      ['stale', expect.stringMatching(/^no \(membership_unverified, checked /)],
+      ['outsider', expect.stringMatching(/^no \(not_a_member, checked /)],
+    ]);
+    expect(result.output).toContain('3 people waiting to be let in.');
+    expect(lines.at(-1)).toBe('To let them in: npx gateway users whitelist unchecked stale outsider');
+  });
+
+  it('--json says admitted_by (whitelist, or the rule id and what it admits), refused_code and membership_checked_at', async () => {
+    const url = await createDatabase({ migrated: true });
+    const { aliceRule, acmeRule, checkedAt, staleAt } = await peopleUnderRules(url);
+    const result = await gateway(url, ['users', 'list', '--json']);
+    expect(result.code).toBe(0);
+    const body = JSON.parse(result.output) as { people: Record<string, unknown>[] };
+    const shape = (person: Record<string, unknown>) => ({
+      login: person.login,
+      admitted: person.admitted,
+      admitted_by: person.admitted_by,
+      refused_code: person.refused_code,
+      membership_checked_at: person.membership_checked_at,
+    });
+    expect(body.people.map(shape)).toEqual([
+      {
+        login: 'stale',
+        admitted: false,
+        admitted_by: null,
+        refused_code: 'membership_unverified',
+        membership_checked_at: staleAt.toISOString(),
+      },
+      {
+        login: 'outsider',
+        admitted: false,
+        admitted_by: null,
+        refused_code: 'not_a_member',
+        membership_checked_at: checkedAt.toISOString(),
+      },
+      {
+        login: 'member',
+        admitted: true,
+        admitted_by: { kind: 'rule', rule_id: acmeRule, admits: 'members of acme' },
+        refused_code: null,
+        membership_checked_at: checkedAt.toISOString(),
+      },
+      {
+        login: 'alice',
+        admitted: true,
+        admitted_by: { kind: 'rule', rule_id: aliceRule, admits: 'alice (GitHub id 7)' },
+        refused_code: null,
+        membership_checked_at: null,
+      },
+      {
+        login: 'flagged',
+        admitted: true,
+        admitted_by: { kind: 'whitelist' },
+        refused_code: null,
+        membership_checked_at: null,
+      },
+    ]);
   });
 });
 

@@ -1,6 +1,9 @@
 import { eq } from 'drizzle-orm';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sessions, users } from '../../drizzle/schema.ts';
+import { ruleTargetKey } from '../../src/admission/rule.ts';
+import { insertRule, markRuleRemoved, type NewAdmissionRule } from '../../src/db/admission-rules.ts';
+import { saveMembershipCheck } from '../../src/db/membership-checks.ts';
 import { createSession } from '../../src/db/sessions.ts';
 import { callAdmin } from '../support/worker/call-worker.ts';
 import { type RegisteredService, registerService, whitelist } from '../support/worker/services.ts';
@@ -12,7 +15,9 @@ interface ListedPerson {
   github_id: string;
   login: string | null;
   admitted: boolean;
-  admitted_by: string | null;
+  admitted_by: { kind: 'whitelist' } | { kind: 'rule'; rule_id: string; admits: string } | null;
+  refused_code: string | null;
+  membership_checked_at: string | null;
   last_sign_in_at: string | null;
   first_seen_at: string;
   sessions: { service: string | null; live: number; latest_expires_at: string }[];
@@ -73,7 +78,13 @@ describe('GET /v1/admin/users', () => {
     expect(byLogin.has('never-signed-in')).toBe(false);
 
     const shown = byLogin.get(admitted);
-    expect(shown).toMatchObject({ id: admittedId, admitted: true, admitted_by: 'whitelist' });
+    expect(shown).toMatchObject({
+      id: admittedId,
+      admitted: true,
+      admitted_by: { kind: 'whitelist' },
+      refused_code: null,
+      membership_checked_at: null,
+    });
     expect(shown?.github_id).toMatch(/^\d+$/);
     expect(Date.parse(shown?.last_sign_in_at ?? '')).toBeGreaterThanOrEqual(before - 1000);
     const live = Object.fromEntries((shown?.sessions ?? []).map((at) => [at.service, at]));
@@ -84,7 +95,14 @@ describe('GET /v1/admin/users', () => {
     const latestAtA = Date.parse(live[appA?.identifier ?? '']?.latest_expires_at ?? '');
     expect(latestAtA).toBeGreaterThan(Date.now() + 3_000_000);
 
-    expect(byLogin.get(pending)).toMatchObject({ admitted: false, admitted_by: null, sessions: [] });
+    // No org or team rule here: nothing admits them but the whitelist.
+    expect(byLogin.get(pending)).toMatchObject({
+      admitted: false,
+      admitted_by: null,
+      refused_code: 'not_whitelisted',
+      membership_checked_at: null,
+      sessions: [],
+    });
     expect(JSON.stringify(page)).not.toMatch(/ghu_|ghr_|access_token|refresh_token/);
   });
 
@@ -138,5 +156,126 @@ describe('GET /v1/admin/users', () => {
     const plain = await registerService(database, { scopes: ['users:verify'] });
     const response = await callAdmin(database.env, plain.key, 'GET', '/v1/admin/users');
     expect(response.status).toBe(403);
+  });
+});
+
+/** A rule as the rule commands make it, resolved to GitHub ids (inserted directly here). */
+function rule(fields: Omit<NewAdmissionRule, 'target' | 'createdBy'>): NewAdmissionRule {
+  return { ...fields, target: ruleTargetKey(fields), createdBy: 'test-operator' };
+}
+
+// Rules admit everyone in the file's database: these tests remove theirs afterwards.
+describe('GET /v1/admin/users with admission rules', () => {
+  const ruleIds: string[] = [];
+  afterAll(async () => {
+    await database.use(async (db) => {
+      for (const id of ruleIds) await markRuleRemoved(db, id, 'test-operator');
+    });
+  });
+
+  it('says for each person whether and why they are admitted: whitelist, a login rule, an org rule through the last check, or the refusal code', async () => {
+    const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000);
+    const logins = {
+      flagged: uniqueLogin('flagged'),
+      named: uniqueLogin('named'),
+      member: uniqueLogin('member'),
+      outsider: uniqueLogin('outsider'),
+      stale: uniqueLogin('stale'),
+      unchecked: uniqueLogin('unchecked'),
+    };
+    const ids = new Map<string, { id: string; githubId: string }>();
+    let githubId = 7_000_000 + Math.floor(Math.random() * 1_000_000);
+    let minute = 10;
+    for (const [key, login] of Object.entries(logins)) {
+      githubId += 1;
+      minute -= 1;
+      const [row] = await database.use((db) =>
+        db
+          .insert(users)
+          .values({
+            githubUserId: String(githubId),
+            githubLogin: login,
+            isWhitelisted: key === 'flagged',
+            lastSignInAt: minutesAgo(minute),
+          })
+          .returning({ id: users.id }),
+      );
+      ids.set(key, { id: row?.id ?? '', githubId: String(githubId) });
+    }
+    const named = ids.get('named');
+    const checkedAt = minutesAgo(5);
+    const staleAt = minutesAgo(120);
+    const { loginRule, orgRule } = await database.use(async (db) => {
+      const made = await insertRule(
+        db,
+        rule({
+          kind: 'login',
+          githubUserId: named?.githubId ?? '',
+          githubLogin: logins.named,
+          orgLogin: null,
+          orgId: null,
+          teamSlug: null,
+        }),
+      );
+      const org = await insertRule(
+        db,
+        rule({ kind: 'org', orgLogin: 'acme', orgId: '424242', teamSlug: null, githubUserId: null, githubLogin: null }),
+      );
+      const admittedByOrg = { answered: true as const, admittedByRuleId: org.rule.id };
+      await saveMembershipCheck(db, ids.get('member')?.id ?? '', admittedByOrg, checkedAt);
+      await saveMembershipCheck(
+        db,
+        ids.get('outsider')?.id ?? '',
+        { answered: true, admittedByRuleId: null },
+        checkedAt,
+      );
+      // A member two hours ago, unconfirmed since: past the hard bound (an hour).
+      await saveMembershipCheck(db, ids.get('stale')?.id ?? '', admittedByOrg, staleAt);
+      return { loginRule: made.rule, orgRule: org.rule };
+    });
+    ruleIds.push(loginRule.id, orgRule.id);
+
+    const page = await listPeople('?limit=500');
+    const byLogin = new Map(page.people.map((person) => [person.login, person]));
+    expect(byLogin.get(logins.flagged)).toMatchObject({
+      admitted: true,
+      admitted_by: { kind: 'whitelist' },
+      refused_code: null,
+      membership_checked_at: null,
+    });
+    expect(byLogin.get(logins.named)).toMatchObject({
+      admitted: true,
+      admitted_by: { kind: 'rule', rule_id: loginRule.id, admits: `${logins.named} (GitHub id ${named?.githubId})` },
+      refused_code: null,
+    });
+    expect(byLogin.get(logins.member)).toMatchObject({
+      admitted: true,
+      admitted_by: { kind: 'rule', rule_id: orgRule.id, admits: 'members of acme' },
+      refused_code: null,
+      membership_checked_at: checkedAt.toISOString(),
+    });
+    expect(byLogin.get(logins.outsider)).toMatchObject({
+      admitted: false,
+      admitted_by: null,
+      refused_code: 'not_a_member',
+      membership_checked_at: checkedAt.toISOString(),
+    });
+    expect(byLogin.get(logins.stale)).toMatchObject({
+      admitted: false,
+      admitted_by: null,
+      refused_code: 'membership_unverified',
+      membership_checked_at: staleAt.toISOString(),
+    });
+    expect(byLogin.get(logins.unchecked)).toMatchObject({
+      admitted: false,
+      admitted_by: null,
+      refused_code: 'membership_unverified',
+      membership_checked_at: null,
+    });
+
+    // pending=true: only the refused, newest sign-in first; the rules' admitted are not pending.
+    const pending = (await listPeople('?pending=true&limit=500')).people.map((person) => person.login);
+    const ours = pending.filter((login) => Object.values(logins).includes(login ?? ''));
+    expect(ours).toEqual([logins.unchecked, logins.stale, logins.outsider]);
   });
 });

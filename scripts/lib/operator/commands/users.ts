@@ -6,6 +6,7 @@ import { setWhitelistedEach, type WhitelistOutcome } from '../../../../src/users
 import { escapeControl } from '../../../../src/validation/control-characters.ts';
 import { GITHUB_ID_PATTERN, GITHUB_LOGIN_PATTERN } from '../../../../src/validation/github-identity.ts';
 import { jsonForTerminal, numberFlag, runCommand, terminalMessage, UsageError } from '../cli.ts';
+import { operatorMembershipBounds } from '../membership-bounds.ts';
 import { withOperatorDatabase } from '../operator-database.ts';
 import { operatorOrigin } from '../operator-origin.ts';
 import { addRuleCommands } from './admission-rules.ts';
@@ -105,8 +106,9 @@ function addListCommand(users: Command): void {
       runCommand(async () => {
         const usage = usageLine(command);
         const limit = numberFlag(flags.limit, { name: 'limit', min: 1, max: MAX_PEOPLE_PAGE, unit: 'people', usage });
+        const bounds = operatorMembershipBounds();
         const page = await withOperatorDatabase(({ db }) =>
-          listPeople(db, { pending: flags.pending, limit, ...(flags.cursor ? { cursor: flags.cursor } : {}) }),
+          listPeople(db, { pending: flags.pending, limit, ...(flags.cursor ? { cursor: flags.cursor } : {}) }, bounds),
         );
         if (flags.json) {
           console.log(jsonForTerminal({ people: page.people.map(personJson), next_cursor: page.nextCursor }));
@@ -143,7 +145,7 @@ function personRow(person: Person): string[] {
     person.login ?? '(unknown)',
     person.githubId,
     person.id,
-    person.admittedBy === null ? 'no' : `yes (${person.admittedBy})`,
+    admissionCell(person),
     person.lastSignInAt?.toISOString() ?? 'unknown',
     person.sessions.length === 0
       ? '-'
@@ -151,6 +153,22 @@ function personRow(person: Person): string[] {
           .map((at) => `${at.service ?? '(gateway)'}: ${at.live} until ${at.latestExpiresAt.toISOString()}`)
           .join(', '),
   ];
+}
+
+/**
+ * Why they are admitted, or the code refusing them, with the membership check's time when an org
+ * or team rule's check decided it: "yes (members of acme, checked ...)", "no (not_a_member, ...)".
+ */
+function admissionCell(person: Person): string {
+  const checked =
+    person.membershipCheckedAt === null ? 'never checked' : `checked ${person.membershipCheckedAt.toISOString()}`;
+  const by = person.admittedBy;
+  if (by === null)
+    return person.refusedCode === null || person.refusedCode === 'not_whitelisted'
+      ? `no (${person.refusedCode ?? 'not admitted'})`
+      : `no (${person.refusedCode}, ${checked})`;
+  if (by.kind === 'whitelist') return 'yes (whitelist)';
+  return by.throughCheck ? `yes (${by.admits}, ${checked})` : `yes (${by.admits})`;
 }
 
 /**
