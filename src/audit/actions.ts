@@ -16,6 +16,9 @@ export const ROUTE_AUDIT_ACTIONS = [
   'admin:POST services/:id/rotate-key',
   'admin:GET users',
   'admin:POST users/whitelist',
+  'admin:GET admission-rules',
+  'admin:POST admission-rules',
+  'admin:DELETE admission-rules/:id',
   'admin:GET audit',
 ] as const;
 

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { RULE_KINDS } from '../admission/rule.ts';
 import { AUDIT_KINDS } from '../changes/actions.ts';
 import type { Scope } from '../http/service-auth.ts';
 import { DEFAULT_GRACE_SECONDS, MAX_GRACE_SECONDS } from '../services/admin.ts';
@@ -53,6 +54,24 @@ export const whitelistChange = z
   })
   .refine((body) => (body.login === undefined) !== (body.github_id === undefined), {
     error: 'give exactly one of login or github_id',
+  });
+
+export const newAdmissionRule = z
+  .object({
+    org: z
+      .string()
+      .regex(GITHUB_LOGIN_PATTERN)
+      .optional()
+      .meta({ description: 'Admit the members of this GitHub organization (its login).' }),
+    team: z.string().max(140).optional().meta({ description: 'Admit the members of this team, as `org/team-slug`.' }),
+    login: z
+      .string()
+      .regex(GITHUB_LOGIN_PATTERN)
+      .optional()
+      .meta({ description: 'Admit this one person, resolved now to their GitHub id (a later rename moves nothing).' }),
+  })
+  .refine((body) => [body.org, body.team, body.login].filter((value) => value !== undefined).length === 1, {
+    error: 'give exactly one of org, team or login',
   });
 
 /** Text Postgres can store: it refuses NUL, which would otherwise turn a bad filter into a 500. */
@@ -188,6 +207,28 @@ const listedPerson = z
   })
   .meta({ id: 'ListedPerson' });
 
+const admissionRule = z
+  .object({
+    id: z.string(),
+    kind: z.enum(RULE_KINDS),
+    admits: z.string().meta({ description: 'What the rule admits, in words.' }),
+    org: z.string().nullable().meta({ description: "org and team rules: the organization's login." }),
+    org_id: z.string().nullable().meta({ description: "org and team rules: the organization's GitHub id." }),
+    team: z.string().nullable().meta({ description: "team rules: the team's slug." }),
+    github_id: z.string().nullable().meta({ description: "login rules: the person's GitHub id, what is checked." }),
+    login: z.string().nullable().meta({ description: 'login rules: their login when the rule was made.' }),
+    created_at: z.string(),
+    created_by: z.string().meta({ description: 'The operator (GATEWAY_OPERATOR, else user@host) or `service:<id>`.' }),
+    removed_at: z.string().nullable(),
+    removed_by: z.string().nullable(),
+  })
+  .meta({ id: 'AdmissionRule' });
+
+/** A rule by its id in the path. */
+const ruleIdParams = z.object({
+  id: z.string().meta({ description: 'The rule id (`npx gateway users rules` shows them).' }),
+});
+
 const unknownService = errorResponse(['unknown_service'], 'There is no such service.');
 
 export const listServicesRoute = declareRoute({
@@ -317,6 +358,66 @@ export const listPeopleRoute = declareRoute({
       'A page of people, and the cursor of the next page (null on the last).',
     ),
     400: errorResponse(['invalid_query'], 'A filter that is not valid; the message names it.'),
+  },
+});
+
+export const listAdmissionRulesRoute = declareRoute({
+  method: 'get',
+  path: '/v1/admin/admission-rules',
+  tags,
+  operationId: 'listAdmissionRules',
+  summary: 'List the live admission rules, oldest first',
+  'x-audit-action': 'admin:GET admission-rules',
+  security,
+  responses: {
+    ...serviceErrors({ body: false, scoped: true }),
+    200: json(z.object({ rules: z.array(admissionRule) }), 'Every live rule: what it admits, who made it and when.'),
+  },
+});
+
+export const allowByRuleRoute = declareRoute({
+  method: 'post',
+  path: '/v1/admin/admission-rules',
+  tags,
+  operationId: 'allowByRule',
+  summary: 'Admit the members of an organization or team, or one person by login',
+  'x-audit-action': 'admin:POST admission-rules',
+  security,
+  request: {
+    body: jsonRequest(newAdmissionRule, 'What to admit: exactly one of org, team or login, looked up on GitHub now.'),
+  },
+  responses: {
+    ...serviceErrors({ body: true, scoped: true }),
+    200: json(
+      z.object({ rule: admissionRule, made: z.literal(false) }),
+      'A live rule already admits this; nothing changed.',
+    ),
+    201: json(z.object({ rule: admissionRule, made: z.literal(true) }), 'The rule as made.'),
+    400: errorResponse(
+      [...BODY_CODES, 'invalid_rule', 'not_a_person'],
+      'Not exactly one of org, team or login, a team not named `org/team-slug`, or a login that is an organization.',
+    ),
+    404: errorResponse(['unknown_github_account'], 'GitHub has no such organization or person.'),
+    502: errorResponse(
+      ['github_unreachable', 'github_error'],
+      'GitHub could not be reached, or refused the lookup (its rate limit); try again.',
+    ),
+  },
+});
+
+export const removeRuleRoute = declareRoute({
+  method: 'delete',
+  path: '/v1/admin/admission-rules/{id}',
+  tags,
+  operationId: 'removeAdmissionRule',
+  summary: 'Remove an admission rule (kept for the record); the whitelist flag is not touched',
+  'x-audit-action': 'admin:DELETE admission-rules/:id',
+  security,
+  request: { params: ruleIdParams },
+  responses: {
+    ...serviceErrors({ body: false, scoped: true }),
+    200: json(z.object({ rule: admissionRule }), 'The rule as removed.'),
+    404: errorResponse(['no_such_rule'], 'No live rule has this id.'),
   },
 });
 

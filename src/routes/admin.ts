@@ -1,5 +1,8 @@
 import { Hono } from 'hono';
 import { membershipBounds } from '../admission/bounds.ts';
+import { allowByRule, listRules, removeRule } from '../admission/manage-rules.ts';
+import { parseRuleTarget } from '../admission/rule.ts';
+import { ruleJson } from '../admission/rule-json.ts';
 import { auditEntryJson } from '../audit/entry-json.ts';
 import { queryAudit } from '../audit/query.ts';
 import { adminCallOrigin } from '../changes/http-origin.ts';
@@ -24,11 +27,14 @@ import { personJson } from '../users/person-json.ts';
 import { setWhitelisted } from '../users/whitelist.ts';
 import {
   ADMIN_SCOPE,
+  allowByRuleRoute,
   auditRoute,
   deleteServiceRoute,
+  listAdmissionRulesRoute,
   listPeopleRoute,
   listServicesRoute,
   registerServiceRoute,
+  removeRuleRoute,
   rotateKeyRoute,
   updateServiceRoute,
   whitelistRoute,
@@ -170,6 +176,23 @@ serve(adminRoutes, listPeopleRoute, async (c) => {
     membershipBounds(c.var.config),
   );
   return c.json({ people: page.people.map(personJson), next_cursor: page.nextCursor }, 200);
+});
+
+serve(adminRoutes, listAdmissionRulesRoute, async (c) =>
+  c.json({ rules: (await listRules(c.var.database())).map(ruleJson) }, 200),
+);
+
+serve(adminRoutes, allowByRuleRoute, async (c) => {
+  const target = parseRuleTarget(c.req.valid('json'));
+  // GitHub's public lookups need no token: only where its API is.
+  const github = { apiUrl: c.var.config.GITHUB_API_URL, oauthUrl: c.var.config.GITHUB_OAUTH_URL };
+  const { rule, made } = await allowByRule({ db: c.var.database(), github }, target, adminCallOrigin(c));
+  return made ? c.json({ rule: ruleJson(rule), made }, 201) : c.json({ rule: ruleJson(rule), made }, 200);
+});
+
+serve(adminRoutes, removeRuleRoute, async (c) => {
+  const rule = await removeRule(c.var.database(), { id: c.req.valid('param').id }, adminCallOrigin(c));
+  return c.json({ rule: ruleJson(rule) }, 200);
 });
 
 serve(adminRoutes, auditRoute, async (c) => {

@@ -1,11 +1,14 @@
 import type { RouteConfig } from '@hono/zod-openapi';
 import { routeKey } from '../http/matched-route.ts';
 import {
+  allowByRuleRoute,
   auditRoute,
   deleteServiceRoute,
+  listAdmissionRulesRoute,
   listPeopleRoute,
   listServicesRoute,
   registerServiceRoute,
+  removeRuleRoute,
   rotateKeyRoute,
   updateServiceRoute,
   whitelistRoute,
@@ -44,6 +47,9 @@ export const API_ROUTES: readonly RouteConfig[] = [
   rotateKeyRoute,
   listPeopleRoute,
   whitelistRoute,
+  listAdmissionRulesRoute,
+  allowByRuleRoute,
+  removeRuleRoute,
   auditRoute,
 ];
 

@@ -131,6 +131,9 @@ describe('the OpenAPI document', () => {
       'POST /v1/admin/services/:id/rotate-key': ['admin'],
       'GET /v1/admin/users': ['admin'],
       'POST /v1/admin/users/whitelist': ['admin'],
+      'GET /v1/admin/admission-rules': ['admin'],
+      'POST /v1/admin/admission-rules': ['admin'],
+      'DELETE /v1/admin/admission-rules/:id': ['admin'],
       'GET /v1/admin/audit': ['admin'],
     });
     expect(document.components.securitySchemes.serviceKey).toMatchObject({ type: 'http', scheme: 'bearer' });
