@@ -281,6 +281,32 @@ describe('gateway users list with admission rules', () => {
   });
 });
 
+describe('gateway users list reads the membership bounds as the Worker does', () => {
+  it('counts a check older than MEMBERSHIP_HARD_SECONDS as unverified, and refuses a bound that is not whole seconds (exit 2)', async () => {
+    const url = await createDatabase({ migrated: true });
+    const acme = await addRule(url, orgRule('acme', '4242'));
+    const member = await addPerson(url, { login: 'member', githubId: '8', lastSignIn: '2026-11-30T10:03:00Z' });
+    // Ten minutes ago: within the default hard bound (an hour), past a bound of five minutes.
+    await addCheck(url, member, acme, new Date(Date.now() - 10 * 60_000));
+    const listed = (env: Record<string, string>) =>
+      runOperatorCommand('gateway', ['users', 'list', '--json'], { DATABASE_URL: url, ...env });
+    const admitted = async (env: Record<string, string>) => {
+      const result = await listed(env);
+      expect(result.code).toBe(0);
+      return (JSON.parse(result.output) as { people: { refused_code: string | null }[] }).people[0]?.refused_code;
+    };
+    expect(await admitted({})).toBeNull();
+    expect(await admitted({ MEMBERSHIP_FRESH_SECONDS: '60', MEMBERSHIP_HARD_SECONDS: '300' })).toBe(
+      'membership_unverified',
+    );
+    const refused = await listed({ MEMBERSHIP_HARD_SECONDS: 'an hour' });
+    expect(refused.code).toBe(2);
+    expect(refused.output.trim()).toBe(
+      'MEMBERSHIP_HARD_SECONDS must be whole seconds from 60 to 604800, as the Worker\'s; got "an hour".',
+    );
+  });
+});
+
 describe('gateway users whitelist with several people', () => {
   it('lets in logins and ids in one command, one line each, and exits 1 after doing the others when some were refused', async () => {
     const url = await createDatabase({ migrated: true });
