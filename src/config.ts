@@ -4,6 +4,7 @@ import { decodeMasterKey } from './crypto/token-cipher.ts';
 import { BRIDGE_SECRET_PATTERN } from './validation/bridge-secret.ts';
 import { isHttpsOrLoopbackHttp, isLoopbackHost } from './validation/loopback.ts';
 import { isPostgresUrl } from './validation/postgres-url.ts';
+import { membershipFreshSeconds, membershipHardSeconds } from './validation/membership-seconds.ts';
 import { standingAccessSeconds } from './validation/standing-access-seconds.ts';
 import { issueField } from './validation/zod-issues.ts';
 
@@ -90,9 +91,9 @@ const configSchema = z.object({
    * How old a person's last org and team membership check may be and still be used as it is; older,
    * verify re-checks after its response (docs/api.md, "Admission by organization and team").
    */
-  MEMBERSHIP_FRESH_SECONDS: z.coerce.number().int().min(0).max(86_400).default(600),
+  MEMBERSHIP_FRESH_SECONDS: membershipFreshSeconds,
   /** Past this with no check GitHub answered, verify refuses (`membership_unverified`): fail closed. */
-  MEMBERSHIP_HARD_SECONDS: z.coerce.number().int().min(60).max(604_800).default(3_600),
+  MEMBERSHIP_HARD_SECONDS: membershipHardSeconds,
   /** The gateway's public origin, for GitHub's callback URL; required unless the gateway is reached on loopback. */
   PUBLIC_URL: httpsUrl.optional(),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
