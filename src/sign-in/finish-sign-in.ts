@@ -141,7 +141,7 @@ export async function finishSignIn(
   const admittedBy: ChangeDetails =
     admission.by.kind === 'whitelist'
       ? { admitted_by: 'whitelist' }
-      : { admitted_by: describeRule(admission.by.rule), rule_id: admission.by.rule.id };
+      : { admitted_by: 'rule', rule_id: admission.by.rule.id, admits: describeRule(admission.by.rule) };
 
   const { serviceId, redirectUri } = attempt;
   if (serviceId && redirectUri) {

@@ -97,7 +97,7 @@ describe('admission by organization', () => {
     expect(await verify(person.token)).toEqual(expect.objectContaining({ valid: true, code: 'ok' }));
     const record = await lastSignInRecord(login);
     expect(record).toMatchObject({ action: 'sign-in:admitted', code: 'ok' });
-    expect(record?.details).toMatchObject({ admitted_by: `members of ${org}`, rule_id: rule.id });
+    expect(record?.details).toMatchObject({ admitted_by: 'rule', rule_id: rule.id, admits: `members of ${org}` });
   });
 
   it('refuses a person whose invitation to the org is still pending, as not_a_member', async () => {
