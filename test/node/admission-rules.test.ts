@@ -184,7 +184,7 @@ describe('gateway users allow', () => {
     const result = await gateway(url, ['users', 'allow', '--org', 'rule-acme'], { GITHUB_API_URL: api });
     expect(result.code).toBe(1);
     expect(result.output.trim()).toBe(
-      `GitHub could not be reached to look up the organization. Try again. (GitHub API: ${api}, from GITHUB_API_URL)`,
+      `GitHub could not be reached to look up the organization. Try again. (GitHub API: ${api}; GITHUB_API_URL sets it)`,
     );
   });
 

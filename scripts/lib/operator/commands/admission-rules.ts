@@ -62,7 +62,7 @@ function addAllowCommand(users: Command): void {
           allowByRule({ db, github }, target, operatorOrigin()),
         ).catch((error: unknown) => {
           // The operator may have pointed the command at the wrong GitHub: say which one it asked.
-          if (error instanceof GitHubError) error.message += ` (GitHub API: ${github.apiUrl}, from GITHUB_API_URL)`;
+          if (error instanceof GitHubError) error.message += ` (GitHub API: ${github.apiUrl}; GITHUB_API_URL sets it)`;
           throw error;
         });
         if (flags.json) {
