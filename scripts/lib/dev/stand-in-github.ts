@@ -93,6 +93,10 @@ export interface StandInGitHub {
   startOutage(outage: Outage): void;
   /** Ends the outage with this scope (`{ login }`, `{ org }`); without one, every outage. */
   endOutage(scope?: Pick<Outage, 'login' | 'org'>): void;
+  /** Requests received so far, by `METHOD /path` (the benchmark counts GitHub calls with it). */
+  requestCounts(): Record<string, number>;
+  /** The REST API answers this many milliseconds late (0: at once), as a slow GitHub would. */
+  delayApiAnswers(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -344,12 +348,18 @@ export async function startStandInGitHub(options: StandInGitHubOptions): Promise
   };
 
   let baseUrl = '';
+  const requestCounts = new Map<string, number>();
+  let apiDelayMs = 0;
   const server = createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://stand-in');
     const pathname = url.pathname.replace(/^\/api\/v3/, '');
     const route = `${request.method} ${pathname}`;
+    requestCounts.set(route, (requestCounts.get(route) ?? 0) + 1);
     Promise.resolve()
       .then(async () => {
+        if (apiDelayMs > 0 && apiRouteOf(request.method ?? '', pathname)) {
+          await new Promise((resolve) => setTimeout(resolve, apiDelayMs));
+        }
         if (apiEndpoint(request, response, pathname)) return;
         switch (route) {
           case 'GET /_stand-in/memberships':
@@ -442,6 +452,10 @@ export async function startStandInGitHub(options: StandInGitHubOptions): Promise
     renameUser: (from, to) => ({ ...directory.renameUser(from, to) }),
     startOutage: (outage) => directory.startOutage(outage),
     endOutage: (scope) => directory.endOutage(scope),
+    requestCounts: () => Object.fromEntries(requestCounts),
+    delayApiAnswers: (ms) => {
+      apiDelayMs = ms;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
