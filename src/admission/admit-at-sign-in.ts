@@ -31,13 +31,14 @@ export async function admitAtSignIn(
   const membershipRules = rules.filter(isMembershipRule);
   if (membershipRules.length === 0) return { kind: 'refused', code: 'not_whitelisted' };
 
+  const askedAt = new Date();
   const result = await checkMemberships(deps.github, github, membershipRules);
   if (result.kind === 'unknown') {
-    await saveMembershipCheck(deps.db, user.id, { answered: false, failure: result.failure });
+    await saveMembershipCheck(deps.db, user.id, { answered: false, failure: result.failure, forget: false });
     return { kind: 'unanswered', failure: result.failure };
   }
   const admittedBy = result.kind === 'member' ? membershipRules.find((rule) => rule.id === result.ruleId) : undefined;
-  await saveMembershipCheck(deps.db, user.id, { answered: true, admittedByRuleId: admittedBy?.id ?? null });
+  await saveMembershipCheck(deps.db, user.id, { answered: true, admittedByRuleId: admittedBy?.id ?? null, askedAt });
   return admittedBy
     ? { kind: 'admitted', by: { kind: 'rule', rule: admittedBy } }
     : { kind: 'refused', code: 'not_a_member' };

@@ -36,16 +36,29 @@ export async function checkMemberships(
   return failed ? { kind: 'unknown', failure: failed.failure } : { kind: 'not_member' };
 }
 
-function ask(
+/**
+ * One rule's question. A team rule asks two, in parallel: the team membership, and the person's
+ * own org membership, whose answer carries the org's id (the team answer carries none), so a team
+ * of an org that took a renamed org's old login admits nobody.
+ */
+async function ask(
   endpoints: GitHubEndpoints,
   person: MembershipCheckInput,
   rule: MembershipRule,
 ): Promise<MembershipAnswer> {
-  if (rule.kind === 'org')
-    return orgMembership(endpoints, person.accessToken, { login: rule.orgLogin, id: rule.orgId });
-  return teamMembership(endpoints, person.accessToken, {
+  const org = orgMembership(endpoints, person.accessToken, { login: rule.orgLogin, id: rule.orgId });
+  if (rule.kind === 'org') return org;
+  const team = teamMembership(endpoints, person.accessToken, {
     org: rule.orgLogin,
     slug: rule.teamSlug ?? '',
     username: person.login,
   });
+  return both(await org, await team);
+}
+
+/** Yes only when both say yes; no when either says no; else no answer. */
+function both(a: MembershipAnswer, b: MembershipAnswer): MembershipAnswer {
+  if (a.kind === 'not_member' || b.kind === 'not_member') return { kind: 'not_member' };
+  if (a.kind === 'unknown') return a;
+  return b;
 }

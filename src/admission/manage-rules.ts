@@ -7,12 +7,19 @@ import type { GitHubEndpoints } from '../github/client.ts';
 import { lookupOrganization, lookupUser } from '../github/lookups.ts';
 import { type AdmissionRule, describeRule, type RuleTarget, ruleAuthor, ruleTargetKey } from './rule.ts';
 
-export type RuleErrorCode = 'unknown_github_account' | 'not_a_person' | 'no_such_rule';
+export type RuleErrorCode = 'unknown_github_account' | 'not_a_person' | 'no_such_rule' | 'ambiguous_rule';
 
-/** GitHub has no such organization or person, or no live rule names what was given. */
+const RULE_ERROR_KINDS = {
+  unknown_github_account: 'not_found',
+  not_a_person: 'input',
+  no_such_rule: 'not_found',
+  ambiguous_rule: 'conflict',
+} as const;
+
+/** GitHub has no such organization or person, or no live rule (or several) names what was given. */
 export class RuleError extends GatewayError<RuleErrorCode> {
   constructor(code: RuleErrorCode, message: string) {
-    super(code, code === 'not_a_person' ? 'input' : 'not_found', message);
+    super(code, RULE_ERROR_KINDS[code], message);
   }
 }
 
@@ -46,8 +53,15 @@ export async function removeRule(
   origin: ChangeOrigin,
 ): Promise<AdmissionRule> {
   return db.transaction(async (tx) => {
-    const live = await findLiveRules(tx);
-    const rule = live.find((candidate) => matches(candidate, which));
+    const matching = (await findLiveRules(tx)).filter((candidate) => matches(candidate, which));
+    if (matching.length > 1 && !('id' in which)) {
+      // Two login rules made when the login was one person's, then another's: say which.
+      throw new RuleError(
+        'ambiguous_rule',
+        `${matching.length} live rules were made for ${targetWords(which)} (GitHub ids ${matching.map((rule) => rule.githubUserId).join(', ')}): remove one with --id (${matching.map((rule) => rule.id).join(', ')}).`,
+      );
+    }
+    const [rule] = matching;
     const removed = rule ? await markRuleRemoved(tx, rule.id, ruleAuthor(origin)) : null;
     if (!removed) {
       throw new RuleError(
@@ -73,10 +87,16 @@ async function resolveTarget(github: GitHubEndpoints, target: RuleTarget): Promi
     const account = await lookupUser(github, target.login);
     if (!account)
       throw new RuleError('unknown_github_account', `GitHub has no account with the login ${target.login}.`);
-    if (account.type !== 'User') {
+    if (account.type === 'Organization') {
       throw new RuleError(
         'not_a_person',
         `${account.login} is a GitHub organization, not a person: use --org ${account.login}.`,
+      );
+    }
+    if (account.type !== 'User') {
+      throw new RuleError(
+        'not_a_person',
+        `${account.login} is not a person's account (a bot or an app): nobody signs in as it.`,
       );
     }
     return { ...none, kind: 'login', githubUserId: account.id, githubLogin: account.login };

@@ -1,3 +1,4 @@
+import { TtlCache } from '../cache/ttl-cache.ts';
 import type { ChangeOrigin } from '../changes/origin.ts';
 import { recordChange } from '../changes/record.ts';
 import type { TokenKeyring } from '../crypto/token-cipher.ts';
@@ -5,6 +6,7 @@ import { findLiveRules } from '../db/admission-rules.ts';
 import type { Database } from '../db/client.ts';
 import { claimMembershipCheck, saveMembershipCheck } from '../db/membership-checks.ts';
 import { fetchProfile, type GitHubAppCredentials, GitHubError } from '../github/client.ts';
+import type { MembershipFailure } from '../github/memberships.ts';
 import type { Logger } from '../http/logger.ts';
 import { FreshTokenError, freshGitHubAccessToken } from '../users/fresh-github-token.ts';
 import { checkMemberships, type MembershipResult } from './check-memberships.ts';
@@ -21,6 +23,14 @@ export interface RecheckDeps {
 
 /** Re-checks running in this isolate, by person: a second verify joins the first one's. */
 const running = new Map<string, Promise<void>>();
+/**
+ * People this isolate started a re-check for in the last RECHECK_RETRY_MS, with the attempt time
+ * the verify that asked for it had read. Cached session rows (and a lagging replica) still show
+ * that old attempt until VERIFY_CACHE_SECONDS pass; without this, each of those verifies would
+ * spend a claim write only to find the row claimed. A verify that read another attempt time has
+ * seen the row since, and goes on to the claim.
+ */
+const startedHere = new TtlCache<number>();
 
 /**
  * Asks GitHub again whether a person is still in an org or team that admits them, after a verify
@@ -31,9 +41,12 @@ const running = new Map<string, Promise<void>>();
  * GitHub not answering leaves the last result standing (until MEMBERSHIP_HARD_SECONDS); an answer
  * that ends the membership is recorded as `admission:ended`.
  */
-export function recheckMembership(deps: RecheckDeps, userId: string): Promise<void> {
+export function recheckMembership(deps: RecheckDeps, userId: string, seenAttemptedAt: Date | null): Promise<void> {
   const current = running.get(userId);
   if (current) return current;
+  const seen = seenAttemptedAt?.getTime() ?? 0;
+  if (startedHere.get(userId) === seen) return Promise.resolve();
+  startedHere.set(userId, seen, RECHECK_RETRY_MS);
   const started = runRecheck(deps, userId).finally(() => running.delete(userId));
   running.set(userId, started);
   return started;
@@ -43,16 +56,20 @@ async function runRecheck(deps: RecheckDeps, userId: string): Promise<void> {
   const now = new Date();
   const claimed = await claimMembershipCheck(deps.db, userId, new Date(now.getTime() - RECHECK_RETRY_MS), now);
   if (!claimed) return;
+  const askedAt = new Date();
   const rules = (await findLiveRules(deps.db, ['org', 'team'])).filter(isMembershipRule);
   const result = rules.length === 0 ? ({ kind: 'not_member' } as const) : await askGitHub(deps, userId, rules);
   if (result.kind === 'unknown') {
     deps.log.warn('membership.recheck_unanswered', { userId, failure: result.failure });
-    await saveMembershipCheck(deps.db, userId, { answered: false, failure: result.failure });
+    // GitHub down keeps the last answer until the hard bound; the person's own token refused
+    // (revoked, refresh refused) ends it now: they could otherwise keep it by revoking the app.
+    const forget = TOKEN_FAILURES.has(result.failure);
+    await saveMembershipCheck(deps.db, userId, { answered: false, failure: result.failure, forget });
     return;
   }
   const admittedByRuleId = result.kind === 'member' ? result.ruleId : null;
   await deps.db.transaction(async (tx) => {
-    const { previousRuleId } = await saveMembershipCheck(tx, userId, { answered: true, admittedByRuleId });
+    const { previousRuleId } = await saveMembershipCheck(tx, userId, { answered: true, admittedByRuleId, askedAt });
     if (previousRuleId !== null && admittedByRuleId === null) {
       const ended = rules.find((rule) => rule.id === previousRuleId);
       await recordChange(tx, GATEWAY_ORIGIN, {
@@ -85,6 +102,9 @@ async function askGitHub(deps: RecheckDeps, userId: string, rules: MembershipRul
     throw error;
   }
 }
+
+/** Failures that say the person's own token no longer works, rather than that GitHub is away. */
+const TOKEN_FAILURES: ReadonlySet<MembershipFailure> = new Set(['bad_credentials', 'no_token', 'refresh_failed']);
 
 /** The gateway itself, as the author of what a re-check found. */
 const GATEWAY_ORIGIN: ChangeOrigin = {

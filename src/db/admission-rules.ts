@@ -20,17 +20,22 @@ export async function findLiveRules(db: Queryable, kinds?: readonly RuleKind[]):
 }
 
 /**
+ * The database's clock, in UTC: rule times are compared with the Worker's membership-check times,
+ * and an operator's laptop clock running ahead would make every check look older than the rules.
+ */
+const databaseNow = sql`(now() AT TIME ZONE 'UTC')`;
+
+/**
  * Makes a rule, unless a live one names the same target: then that one comes back and `made` is
  * false. One statement, safe when two operators make the same rule at once (the unique index).
  */
 export async function insertRule(
   db: Queryable,
   rule: NewAdmissionRule,
-  now = new Date(),
 ): Promise<{ rule: AdmissionRule; made: boolean }> {
   const [made] = await db
     .insert(admissionRules)
-    .values({ ...rule, id: crypto.randomUUID(), createdAt: now })
+    .values({ ...rule, id: crypto.randomUUID(), createdAt: databaseNow })
     .onConflictDoNothing({ target: admissionRules.target, where: sql`${admissionRules.removedAt} IS NULL` })
     .returning();
   if (made) return { rule: toRule(made), made: true };
@@ -43,15 +48,10 @@ export async function insertRule(
 }
 
 /** Marks the live rule removed (kept for the record); null when no live rule has this id. */
-export async function markRuleRemoved(
-  db: Queryable,
-  id: string,
-  removedBy: string,
-  now = new Date(),
-): Promise<AdmissionRule | null> {
+export async function markRuleRemoved(db: Queryable, id: string, removedBy: string): Promise<AdmissionRule | null> {
   const [row] = await db
     .update(admissionRules)
-    .set({ removedAt: now, removedBy })
+    .set({ removedAt: databaseNow, removedBy })
     .where(and(eq(admissionRules.id, id), isNull(admissionRules.removedAt)))
     .returning();
   return row ? toRule(row) : null;

@@ -1,4 +1,4 @@
-import { eq, lt, type SQL, sql } from 'drizzle-orm';
+import { eq, isNull, lt, or, type SQL, sql } from 'drizzle-orm';
 import { admissionRules, membershipChecks, users } from '../../drizzle/schema.ts';
 import type { Queryable } from './client.ts';
 
@@ -76,15 +76,26 @@ export async function claimMembershipCheck(
   return claimed.length > 0;
 }
 
+/** What a check found: GitHub's answer (as of when it was asked), or none. */
+export type MembershipCheckResult =
+  /** `admittedByRuleId` the rule a membership admits by, or null for none. */
+  | { answered: true; admittedByRuleId: string | null; askedAt: Date }
+  /**
+   * No answer: the last one stands (until the hard bound), unless `forget`: the person's own token
+   * no longer works (revoked, refresh refused), so nothing can confirm them until they sign in.
+   */
+  | { answered: false; failure: string; forget: boolean };
+
 /**
- * Keeps a check's result: GitHub answered (`admittedByRuleId` the rule, or null for none), or it
- * did not (`failure`; the last answer stands). Returns the rule the answer before admitted by, so
- * the caller can tell a membership that ended. One statement: the CTE reads the row as it was.
+ * Keeps a check's result. An answer is kept only if no answer asked later is kept already (a slow
+ * re-check never overwrites a sign-in's newer "no"); its time is when GitHub was asked, not when it
+ * was saved. Returns the rule the answer before admitted by, so the caller can tell a membership
+ * that ended (null also when nothing was written). One statement: the CTE reads the row as it was.
  */
 export async function saveMembershipCheck(
   db: Queryable,
   userId: string,
-  result: { answered: true; admittedByRuleId: string | null } | { answered: false; failure: string },
+  result: MembershipCheckResult,
   now = new Date(),
 ): Promise<{ previousRuleId: string | null }> {
   const previous = db.$with('previous').as(
@@ -94,13 +105,20 @@ export async function saveMembershipCheck(
       .where(eq(membershipChecks.userId, userId)),
   );
   const values = result.answered
-    ? { admittedByRuleId: result.admittedByRuleId, checkedAt: now, failure: null }
-    : { failure: result.failure };
+    ? { admittedByRuleId: result.admittedByRuleId, checkedAt: result.askedAt, failure: null }
+    : { failure: result.failure, ...(result.forget ? { checkedAt: null } : {}) };
+  const newer = result.answered
+    ? or(isNull(membershipChecks.checkedAt), lt(membershipChecks.checkedAt, result.askedAt))
+    : undefined;
   const [row] = await db
     .with(previous)
     .insert(membershipChecks)
     .values({ userId, attemptedAt: now, ...values })
-    .onConflictDoUpdate({ target: membershipChecks.userId, set: { attemptedAt: now, ...values } })
+    .onConflictDoUpdate({
+      target: membershipChecks.userId,
+      set: { attemptedAt: now, ...values },
+      ...(newer ? { setWhere: newer } : {}),
+    })
     .returning({ previousRuleId: sql<string | null>`(SELECT rule_id FROM previous)` });
   return { previousRuleId: row?.previousRuleId ?? null };
 }

@@ -31,7 +31,7 @@ async function verifyPerson(
     : await verifyUser(body.user_id ?? '', { findUser: (id) => cachedUser(read, id, ttl), membership });
   c.var.audit.code = outcome.code;
   c.var.audit.userId = outcome.person?.id ?? null;
-  if (outcome.recheckUserId !== undefined) recheckAfterResponse(c, outcome.recheckUserId);
+  if (outcome.recheck) recheckAfterResponse(c, outcome.recheck);
   return outcome;
 }
 
@@ -39,11 +39,12 @@ async function verifyPerson(
  * Starts the person's membership re-check as background work: the answer does not wait for it
  * (it settles before the request's database pools close).
  */
-function recheckAfterResponse(c: Context<AppEnv>, userId: string): void {
+function recheckAfterResponse(c: Context<AppEnv>, due: { userId: string; seenAttemptedAt: Date | null }): void {
   c.var.background(
     recheckMembership(
       { db: c.var.database(), keyring: c.var.tokenKeyring, github: gitHubCredentials(c.var.config), log: c.var.log },
-      userId,
+      due.userId,
+      due.seenAttemptedAt,
     ),
   );
 }

@@ -126,7 +126,7 @@ export async function finishSignIn(
       new SignInError(
         'membership_unanswered',
         admission.failure === 'members_permission'
-          ? "GitHub would not tell the gateway whether you are a member of the organization that admits people. Ask the operator to check the GitHub App's organization permissions."
+          ? "GitHub would not tell the gateway whether you are a member of the organization that admits people. Ask the operator to check the GitHub App's organization permissions (and, if the organization enforces SAML single sign-on, to authorize it there)."
           : 'GitHub did not answer whether you are a member of the organization that admits people. Try again in a minute.',
         'upstream',
       ),

@@ -32,8 +32,11 @@ export interface VerifyOutcome {
   valid: boolean;
   code: VerifyCode;
   person: VerifiedPerson | null;
-  /** The person whose membership check is older than the fresh bound: re-check after the response. */
-  recheckUserId?: string;
+  /**
+   * The person whose membership check is older than the fresh bound (re-check after the
+   * response), and the last attempt's time as this answer read it.
+   */
+  recheck?: { userId: string; seenAttemptedAt: Date | null };
 }
 
 /**
@@ -81,7 +84,9 @@ export async function verifyUser(
 function admissionOutcome(user: AdmittablePerson, bounds: MembershipBounds, now: Date): VerifyOutcome {
   const person = toPerson(user);
   const decision = decideAdmission(user.admission, bounds, now);
-  const recheck = decision.recheckDue ? { recheckUserId: user.id } : {};
+  const recheck = decision.recheckDue
+    ? { recheck: { userId: user.id, seenAttemptedAt: user.admission.attemptedAt } }
+    : {};
   return decision.admitted
     ? { valid: true, code: 'ok', person, ...recheck }
     : { valid: false, code: decision.code, person, ...recheck };

@@ -157,7 +157,7 @@ const orgRule = (orgLogin: string, orgId: string) =>
 /** The last membership check of a person: GitHub found them through `ruleId`, or in no rule (null). */
 const addCheck = (url: string, userId: string, ruleId: string | null, at: Date) =>
   withDatabaseHandle(url, ({ db }) =>
-    saveMembershipCheck(db, userId, { answered: true, admittedByRuleId: ruleId }, at),
+    saveMembershipCheck(db, userId, { answered: true, admittedByRuleId: ruleId, askedAt: at }, at),
   );
 
 /** Five people, each admitted or refused by a different check, signed in a minute apart. */

@@ -4,8 +4,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { changeRecords, membershipChecks, users } from '../../drizzle/schema.ts';
 import { standInControl } from '../../scripts/lib/dev/stand-in-github-control.ts';
 import { allowByRule, removeRule } from '../../src/admission/manage-rules.ts';
-import type { RuleTarget } from '../../src/admission/rule.ts';
+import { type RuleTarget, ruleTargetKey } from '../../src/admission/rule.ts';
 import type { Bindings } from '../../src/config.ts';
+import { insertRule } from '../../src/db/admission-rules.ts';
+import { saveMembershipCheck } from '../../src/db/membership-checks.ts';
 import { TEST_OPERATOR } from '../support/change-origin.ts';
 import { OTHER_STAND_IN_APPS } from '../support/stand-in-client.ts';
 import { callService, SERVICE_REDIRECT } from '../support/worker/people.ts';
@@ -117,6 +119,32 @@ describe('admission by organization', () => {
     expect(await lastSignInRecord(outsider)).toMatchObject({ code: 'not_a_member' });
   });
 
+  it('refuses a billing manager of the org: affiliated, but no member', async () => {
+    const [org, login] = [uniqueLogin('org'), uniqueLogin('billing')];
+    await control().setMembership({ org, login, role: 'billing_manager' });
+    await allow({ kind: 'org', org });
+    expect('refused' in (await signInThroughService(login))).toBe(true);
+    expect(await lastSignInRecord(login)).toMatchObject({ action: 'sign-in:pending', code: 'not_a_member' });
+  });
+
+  it('admits nobody through a rule whose org id is not the org now answering to that login (renamed, login taken)', async () => {
+    const [org, login] = [uniqueLogin('org'), uniqueLogin('member')];
+    await control().setMembership({ org, login });
+    await control().setMembership({ org, team: 'core', login });
+    // The rules as they were made for an org of that login that GitHub numbered 1 (since renamed).
+    await database.use(async (db) => {
+      for (const fields of [
+        { kind: 'org', orgLogin: org, orgId: '1', teamSlug: null },
+        { kind: 'team', orgLogin: org, orgId: '1', teamSlug: 'core' },
+      ] as const) {
+        const rule = { ...fields, githubUserId: null, githubLogin: null, createdBy: 'test-setup' };
+        await insertRule(db, { ...rule, target: ruleTargetKey(rule) });
+      }
+    });
+    expect('refused' in (await signInThroughService(login))).toBe(true);
+    expect(await lastSignInRecord(login)).toMatchObject({ code: 'not_a_member' });
+  });
+
   it('stops admitting the members of an org once its rule is removed (verify: not_a_member)', async () => {
     const [org, login] = [uniqueLogin('org'), uniqueLogin('member')];
     await control().setMembership({ org, login });
@@ -158,6 +186,33 @@ describe('admission by login', () => {
     const impostor = await signInThroughService(login);
     expect('refused' in impostor).toBe(true);
     expect(await lastSignInRecord(login)).toMatchObject({ action: 'sign-in:pending' });
+  });
+});
+
+describe('removing a login rule', () => {
+  it('refuses to guess when two live rules were made for the same login (renamed, then taken): --id says which', async () => {
+    const login = uniqueLogin('reused');
+    const ids = await database.use(async (db) => {
+      const made = [];
+      for (const githubUserId of ['900000001', '900000002']) {
+        const rule = {
+          kind: 'login',
+          orgLogin: null,
+          orgId: null,
+          teamSlug: null,
+          githubUserId,
+          githubLogin: login,
+        } as const;
+        made.push((await insertRule(db, { ...rule, target: ruleTargetKey(rule), createdBy: 'test-setup' })).rule.id);
+      }
+      return made;
+    });
+    const refusal = await database.use((db) => removeRule(db, { kind: 'login', login }, TEST_OPERATOR)).catch((e) => e);
+    expect(refusal).toMatchObject({ code: 'ambiguous_rule' });
+    expect(String(refusal.message)).toContain('900000001, 900000002');
+    const removed = await database.use((db) => removeRule(db, { id: ids[1] ?? '' }, TEST_OPERATOR));
+    expect(removed).toMatchObject({ githubUserId: '900000002' });
+    await database.use((db) => removeRule(db, { kind: 'login', login }, TEST_OPERATOR));
   });
 });
 
@@ -212,6 +267,41 @@ describe('the membership re-check after a verify', () => {
     expect(await verify(person.token)).toMatchObject({ valid: false, code: 'membership_unverified' });
     expect(await verify(person.token)).toMatchObject({ valid: true, code: 'ok' });
     expect((await checkOf(person.userId))?.failure).toBeNull();
+  });
+
+  it('refuses at once (membership_unverified) a person whose own token no longer works, not after the hard bound', async () => {
+    const [org, login] = [uniqueLogin('org'), uniqueLogin('revoker')];
+    await control().setMembership({ org, login });
+    await allow({ kind: 'org', org });
+    const person = await admitted(login);
+    // The token expired and its refresh token is gone (revoked): nothing can confirm them now.
+    await database.use((db) =>
+      db
+        .update(users)
+        .set({ expiresAt: new Date(Date.now() - 60_000), refreshToken: null })
+        .where(eq(users.id, person.userId)),
+    );
+    await ageCheck(person.userId, { checked: 11 });
+    expect(await verify(person.token)).toMatchObject({ valid: true, code: 'ok' });
+    expect(await checkOf(person.userId)).toMatchObject({ failure: 'refresh_failed', checkedAt: null });
+    expect(await verify(person.token)).toMatchObject({ valid: false, code: 'membership_unverified' });
+  });
+
+  it('never lets an answer asked earlier overwrite one asked later (a slow re-check after a sign-in)', async () => {
+    const [org, login] = [uniqueLogin('org'), uniqueLogin('member')];
+    await control().setMembership({ org, login });
+    const { rule } = await allow({ kind: 'org', org });
+    const person = await admitted(login);
+    const later = new Date(Date.now() + 1000);
+    await database.use(async (db) => {
+      await saveMembershipCheck(db, person.userId, { answered: true, admittedByRuleId: null, askedAt: later });
+      await saveMembershipCheck(db, person.userId, {
+        answered: true,
+        admittedByRuleId: rule.id,
+        askedAt: new Date(later.getTime() - 5000),
+      });
+    });
+    expect(await checkOf(person.userId)).toMatchObject({ admittedByRuleId: null, checkedAt: later });
   });
 
   it('refreshes an expired GitHub token before re-checking with it', async () => {

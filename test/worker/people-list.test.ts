@@ -221,16 +221,16 @@ describe('GET /v1/admin/users with admission rules', () => {
         db,
         rule({ kind: 'org', orgLogin: 'acme', orgId: '424242', teamSlug: null, githubUserId: null, githubLogin: null }),
       );
-      const admittedByOrg = { answered: true as const, admittedByRuleId: org.rule.id };
-      await saveMembershipCheck(db, ids.get('member')?.id ?? '', admittedByOrg, checkedAt);
+      const admittedByOrg = (askedAt: Date) => ({ answered: true as const, admittedByRuleId: org.rule.id, askedAt });
+      await saveMembershipCheck(db, ids.get('member')?.id ?? '', admittedByOrg(checkedAt), checkedAt);
       await saveMembershipCheck(
         db,
         ids.get('outsider')?.id ?? '',
-        { answered: true, admittedByRuleId: null },
+        { answered: true, admittedByRuleId: null, askedAt: checkedAt },
         checkedAt,
       );
       // A member two hours ago, unconfirmed since: past the hard bound (an hour).
-      await saveMembershipCheck(db, ids.get('stale')?.id ?? '', admittedByOrg, staleAt);
+      await saveMembershipCheck(db, ids.get('stale')?.id ?? '', admittedByOrg(staleAt), staleAt);
       return { loginRule: made.rule, orgRule: org.rule };
     });
     ruleIds.push(loginRule.id, orgRule.id);

@@ -104,7 +104,9 @@ export function answerApiRoute(
   }
   const org = directory.orgOf(route.org);
   const callerMembership = org ? directory.orgMembership(org.login, caller.user.id) : undefined;
-  const callerIsMember = callerMembership?.state === 'active';
+  // A billing manager is affiliated (their own membership says so) but is no member: GitHub
+  // shows them no teams and does not list them among the members.
+  const callerIsMember = callerMembership?.state === 'active' && callerMembership.role !== 'billing_manager';
   switch (route.kind) {
     case 'own-membership': {
       if (!org || !callerMembership) return NOT_FOUND;
@@ -143,7 +145,7 @@ export function answerApiRoute(
       }
       const user = directory.findUser(route.username);
       const membership = user ? directory.orgMembership(org.login, user.id) : undefined;
-      if (membership?.state !== 'active') {
+      if (membership?.state !== 'active' || membership.role === 'billing_manager') {
         return {
           status: 404,
           body: { message: 'User does not exist or is not a member of the organization', documentation_url: DOCS },
@@ -154,7 +156,7 @@ export function answerApiRoute(
     case 'public-member': {
       const user = directory.findUser(route.username);
       const membership = org && user ? directory.orgMembership(org.login, user.id) : undefined;
-      if (membership?.state !== 'active' || !membership.public) return NOT_FOUND;
+      if (membership?.state !== 'active' || membership.role === 'billing_manager' || !membership.public) return NOT_FOUND;
       return { status: 204 };
     }
   }

@@ -8,7 +8,7 @@ export interface StandInMembership {
   team?: string;
   login: string;
   state?: 'active' | 'pending';
-  role?: 'member' | 'admin' | 'maintainer';
+  role?: 'member' | 'admin' | 'billing_manager' | 'maintainer';
   public?: boolean;
 }
 

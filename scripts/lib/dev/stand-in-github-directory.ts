@@ -10,7 +10,8 @@ import { GITHUB_LOGIN_PATTERN } from '../../../src/validation/github-identity.ts
  */
 
 export type MembershipState = 'active' | 'pending';
-export type OrgRole = 'member' | 'admin';
+/** GitHub's org membership roles; a billing manager manages billing and is no member of the org. */
+export type OrgRole = 'member' | 'admin' | 'billing_manager';
 export type TeamRole = 'member' | 'maintainer';
 
 export interface MembershipChange {
@@ -139,7 +140,9 @@ export class StandInDirectory {
     const org = this.ensureOrg(change.org);
     if (change.team === undefined) {
       const role = (change.role ?? org.members.get(user.id)?.role ?? 'member') as OrgRole;
-      if (role !== 'member' && role !== 'admin') throw new StandInInputError('An org role is "member" or "admin".');
+      if (role !== 'member' && role !== 'admin' && role !== 'billing_manager') {
+        throw new StandInInputError('An org role is "member", "admin" or "billing_manager".');
+      }
       const known = org.members.get(user.id);
       org.members.set(user.id, { userId: user.id, state, role, public: change.public ?? known?.public ?? false });
       return;
