@@ -3,8 +3,8 @@ import { previousSecrets } from './crypto/keyring.ts';
 import { decodeMasterKey } from './crypto/token-cipher.ts';
 import { BRIDGE_SECRET_PATTERN } from './validation/bridge-secret.ts';
 import { isHttpsOrLoopbackHttp, isLoopbackHost } from './validation/loopback.ts';
-import { isPostgresUrl } from './validation/postgres-url.ts';
 import { membershipFreshSeconds, membershipHardSeconds } from './validation/membership-seconds.ts';
+import { isPostgresUrl } from './validation/postgres-url.ts';
 import { standingAccessSeconds } from './validation/standing-access-seconds.ts';
 import { issueField } from './validation/zod-issues.ts';
 

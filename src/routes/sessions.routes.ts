@@ -45,7 +45,10 @@ export const exchangeRoute = declareRoute({
       [...BODY_CODES, 'invalid_code', 'invalid_code_verifier', 'redirect_uri_mismatch'],
       'The code is unknown, expired, used or not yours, or the redirect_uri or code_verifier does not match its sign-in.',
     ),
-    403: errorResponse(['not_whitelisted'], 'The person is no longer admitted since signing in (un-whitelisted, or their rule removed).'),
+    403: errorResponse(
+      ['not_whitelisted'],
+      'The person is no longer admitted since signing in (un-whitelisted, or their rule removed).',
+    ),
   },
 });
 

@@ -156,7 +156,8 @@ export function answerApiRoute(
     case 'public-member': {
       const user = directory.findUser(route.username);
       const membership = org && user ? directory.orgMembership(org.login, user.id) : undefined;
-      if (membership?.state !== 'active' || membership.role === 'billing_manager' || !membership.public) return NOT_FOUND;
+      if (membership?.state !== 'active' || membership.role === 'billing_manager' || !membership.public)
+        return NOT_FOUND;
       return { status: 204 };
     }
   }
