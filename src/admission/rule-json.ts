@@ -1,5 +1,8 @@
 import { type AdmissionRule, describeRule } from './rule.ts';
 
+/** A rule as JSON: what the admin API and the commands' `--json` print. */
+export type RuleJson = ReturnType<typeof ruleJson>;
+
 /** A rule as the admin API and `--json` show it (snake_case, like every other shape). */
 export function ruleJson(rule: AdmissionRule) {
   return {

@@ -2,6 +2,7 @@ import { createServer } from 'node:net';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type StandInGitHub, startStandInGitHub } from '../../scripts/lib/dev/stand-in-github.ts';
+import type { RuleJson } from '../../src/admission/rule-json.ts';
 import { runOperatorCommand } from '../support/node/commands.ts';
 import { createDatabase, withDatabaseHandle } from '../support/node/databases.ts';
 
@@ -24,20 +25,8 @@ beforeAll(async () => {
 });
 afterAll(() => github?.close());
 
-interface RuleShape {
-  id: string;
-  kind: string;
-  admits: string;
-  org: string | null;
-  org_id: string | null;
-  team: string | null;
-  github_id: string | null;
-  login: string | null;
-  created_at: string;
-  created_by: string;
-  removed_at: string | null;
-  removed_by: string | null;
-}
+/** A rule as the JSON the gateway prints. */
+type RuleShape = RuleJson;
 
 const gateway = (url: string, args: string[], env: Record<string, string> = {}) =>
   runOperatorCommand('gateway', args, {

@@ -1,25 +1,14 @@
 import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { standInControl } from '../../scripts/lib/dev/stand-in-github-control.ts';
+import type { RuleJson } from '../../src/admission/rule-json.ts';
 import { callAdmin } from '../support/worker/call-worker.ts';
 import { type RegisteredService, registerService } from '../support/worker/services.ts';
 import { uniqueLogin } from '../support/worker/sign-in-flow.ts';
 import { createTestDatabase, type TestDatabase } from '../support/worker/test-database.ts';
 
-interface RuleShape {
-  id: string;
-  kind: string;
-  admits: string;
-  org: string | null;
-  org_id: string | null;
-  team: string | null;
-  github_id: string | null;
-  login: string | null;
-  created_at: string;
-  created_by: string;
-  removed_at: string | null;
-  removed_by: string | null;
-}
+/** A rule as the JSON the gateway prints. */
+type RuleShape = RuleJson;
 interface ErrorBody {
   error: { code: string; message: string };
 }

@@ -87,6 +87,16 @@ function ageCheck(userId: string, minutes: { checked: number; attempted?: number
   );
 }
 
+/** Makes the person's GitHub token expired a minute ago (and, with `refreshToken: null`, unrefreshable). */
+function expireToken(userId: string, also: { refreshToken?: null } = {}) {
+  return database.use((db) =>
+    db
+      .update(users)
+      .set({ expiresAt: new Date(Date.now() - 60_000), ...also })
+      .where(eq(users.id, userId)),
+  );
+}
+
 const checkOf = (userId: string) =>
   database.use(async (db) => (await db.select().from(membershipChecks).where(eq(membershipChecks.userId, userId)))[0]);
 
@@ -275,12 +285,7 @@ describe('the membership re-check after a verify', () => {
     await allow({ kind: 'org', org });
     const person = await admitted(login);
     // The token expired and its refresh token is gone (revoked): nothing can confirm them now.
-    await database.use((db) =>
-      db
-        .update(users)
-        .set({ expiresAt: new Date(Date.now() - 60_000), refreshToken: null })
-        .where(eq(users.id, person.userId)),
-    );
+    await expireToken(person.userId, { refreshToken: null });
     await ageCheck(person.userId, { checked: 11 });
     expect(await verify(person.token)).toMatchObject({ valid: true, code: 'ok' });
     expect(await checkOf(person.userId)).toMatchObject({ failure: 'refresh_failed', checkedAt: null });
@@ -309,12 +314,7 @@ describe('the membership re-check after a verify', () => {
     await control().setMembership({ org, login });
     await allow({ kind: 'org', org });
     const person = await admitted(login);
-    await database.use((db) =>
-      db
-        .update(users)
-        .set({ expiresAt: new Date(Date.now() - 60_000) })
-        .where(eq(users.id, person.userId)),
-    );
+    await expireToken(person.userId);
     await ageCheck(person.userId, { checked: 11 });
     expect(await verify(person.token)).toMatchObject({ valid: true, code: 'ok' });
     const check = await checkOf(person.userId);
