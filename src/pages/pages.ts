@@ -44,14 +44,28 @@ function when(moment: Date): string {
   return `${moment.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 
-/** `retryPath` is the /login address the sign-in started from, so "Try again" returns to the same service. */
-export function accessPendingPage(login: string, retryPath: string): Page {
+export interface PendingPageInput {
+  /** The GitHub login the person signed in as. */
+  login: string;
+  /** The /login address the sign-in started from, so "Try again" returns to the same service. */
+  retryPath: string;
+  /**
+   * The service the person was on their way to, and the address that takes them back to it
+   * (its registered return address, with the refusal and the service's state); null for a
+   * sign-in to the gateway itself.
+   */
+  service: { name: string; backUrl: string } | null;
+}
+
+export function accessPendingPage(input: PendingPageInput): Page {
+  const { login, retryPath, service } = input;
+  const back = service ? html` <a href="${service.backUrl}">Back to ${service.name}</a>` : '';
   return layout(
     'Access pending',
     html`<h1>Access pending</h1>
 <p>You signed in as <strong>${login}</strong>, but this account is not on the list of people allowed in yet.</p>
 <p>Ask an operator to add you; they will need your GitHub login: <strong>${login}</strong>. Then sign in again.</p>
-<p><a class="button" href="${retryPath}">Try again</a></p>`,
+<p><a class="button" href="${retryPath}">Try again</a>${back}</p>`,
   );
 }
 

@@ -69,7 +69,10 @@ export const signInRoutes = new Hono<AppEnv>()
     );
     switch (finished.kind) {
       case 'access_pending':
-        return c.html(accessPendingPage(finished.login ?? 'your account', finished.retryPath), 403);
+        return c.html(
+          accessPendingPage({ login: finished.login ?? 'your account', retryPath: finished.retryPath, service: null }),
+          403,
+        );
       case 'to_service':
         return c.redirect(finished.location, 302);
       case 'signed_in':
