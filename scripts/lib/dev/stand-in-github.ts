@@ -22,7 +22,7 @@ import {
   StandInInputError,
   type StandInUser,
 } from './stand-in-github-directory.ts';
-import { applyMembershipsForm, membershipsPage } from './stand-in-github-page.ts';
+import { applyMembershipsForm, authorizePage, membershipsPage } from './stand-in-github-page.ts';
 
 /**
  * A stand-in for GitHub's OAuth endpoints and `/user`, on loopback, for tests and `npm run dev`
@@ -109,8 +109,6 @@ export interface LoginStats {
 /** People the picker offers; any other login typed in the form works too. */
 export const STAND_IN_USERS = ['octocat', 'monalisa', 'hubot'];
 const CODE_LIFETIME_MS = 10 * 60 * 1000;
-/** The form's `pattern` attribute: the login rule without its anchors (HTML anchors it itself). */
-const LOGIN_INPUT_PATTERN = GITHUB_LOGIN_PATTERN.source.replace(/^\^|\$$/g, '');
 const REFRESH_LIFETIME_SECONDS = 15_897_600; // GitHub's six months
 
 /** Where a loopback callback may differ from the registered one: its port (GitHub, RFC 8252 §7.3). */
@@ -386,13 +384,14 @@ export async function startStandInGitHub(options: StandInGitHubOptions): Promise
           case 'GET /login/oauth/authorize': {
             const checked = checkAuthorizeRequest(url.searchParams);
             if ('refusal' in checked) return sendErrorPage(response, checked.refusal);
-            return authorizePage(url.searchParams, response);
+            return authorizePage(directory, STAND_IN_USERS, url.searchParams, response);
           }
           case 'POST /login/oauth/authorize': {
             // The form is the person's browser talking: it is checked like the first request.
             const form = new URLSearchParams(await readBody(request));
             const checked = checkAuthorizeRequest(form);
             if ('refusal' in checked) return sendErrorPage(response, checked.refusal);
+            if (form.has('cancel')) return redirectCancelled(response, checked.redirectUri, form.get('state'));
             const login = (form.get('login') ?? '').trim();
             if (!GITHUB_LOGIN_PATTERN.test(login)) return sendText(response, 400, 'Pick a user.');
             const code = randomBytes(10).toString('hex');
@@ -469,24 +468,24 @@ export function profileOf(user: StandInUser) {
   return { id: user.id, login: user.login, name: `${user.login} (stand-in)`, avatar_url: null, type: 'User' };
 }
 
-function authorizePage(params: URLSearchParams, response: ServerResponse): void {
-  const hidden = ['client_id', 'redirect_uri', 'state', 'code_challenge', 'code_challenge_method']
-    .map((name) => `<input type="hidden" name="${name}" value="${escapeHtml(params.get(name) ?? '')}">`)
-    .join('');
-  const buttons = STAND_IN_USERS.map(
-    (login) => `<button type="submit" name="login" value="${login}">Sign in as ${login}</button>`,
-  ).join('\n');
-  const page = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Stand-in GitHub: authorize</title></head>
-<body><main><h1>Stand-in GitHub</h1><p>This is the local stand-in for GitHub. Pick who you are:</p>
-<form method="post" action="/login/oauth/authorize">${hidden}
-${buttons}
-<p><label>Or another login <input name="login" pattern="${LOGIN_INPUT_PATTERN}"></label> <button type="submit">Sign in</button></p>
-</form></main></body></html>`;
-  response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(page);
+/**
+ * The person pressed Cancel: back to the callback as GitHub sends it ("Troubleshooting
+ * authorization request errors", Access denied), these four parameters in this order.
+ */
+function redirectCancelled(response: ServerResponse, redirectUri: string, state: string | null): void {
+  const target = new URL(redirectUri);
+  target.searchParams.set('error', 'access_denied');
+  target.searchParams.set('error_description', 'The user has denied your application access.');
+  target.searchParams.set(
+    'error_uri',
+    '/apps/building-integrations/setting-up-and-registering-oauth-apps/troubleshooting-authorization-request-errors/#access-denied',
+  );
+  if (state !== null) target.searchParams.set('state', state);
+  response.writeHead(302, { Location: target.toString() }).end();
 }
 
 function sendErrorPage(response: ServerResponse, message: string): void {
-  const page = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Stand-in GitHub: error</title></head>
+  const page = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Stand-in GitHub: error</title></head>
 <body><main><h1>Stand-in GitHub</h1><p>${escapeHtml(message)}</p></main></body></html>`;
   response.writeHead(400, { 'Content-Type': 'text/html; charset=utf-8' }).end(page);
 }
