@@ -7,8 +7,10 @@ import { errorBody } from './http/error-body.ts';
 import { handleError, handleNotFound } from './http/error-handler.ts';
 import { requestContext } from './http/request-context.ts';
 import { securityHeaders } from './http/security-headers.ts';
+import { wantsHtml } from './http/wants-html.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { assetRoutes } from './routes/assets.ts';
+import { methodNotAllowedPage } from './routes/browser-errors.ts';
 import { healthRoutes } from './routes/health.ts';
 import { openApiRoutes } from './routes/openapi.ts';
 import { AUDIT_ACTIONS } from './routes/route-table.ts';
@@ -26,13 +28,15 @@ export function createApp(): Hono<AppEnv> {
     methodNotAllowed({
       app,
       onMethodNotAllowed: (c, allowed) =>
-        c.json(
-          errorBody('method_not_allowed', `${c.req.method} is not allowed here; use ${allowed.join(', ')}.`),
-          405,
-          {
-            Allow: allowed.join(', '),
-          },
-        ),
+        wantsHtml(c)
+          ? methodNotAllowedPage(c, allowed)
+          : c.json(
+              errorBody('method_not_allowed', `${c.req.method} is not allowed here; use ${allowed.join(', ')}.`),
+              405,
+              {
+                Allow: allowed.join(', '),
+              },
+            ),
     }),
   );
   app.use(requestContext());

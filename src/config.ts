@@ -4,6 +4,7 @@ import { decodeMasterKey } from './crypto/token-cipher.ts';
 import { BRIDGE_SECRET_PATTERN } from './validation/bridge-secret.ts';
 import { isHttpsOrLoopbackHttp, isLoopbackHost } from './validation/loopback.ts';
 import { membershipFreshSeconds, membershipHardSeconds } from './validation/membership-seconds.ts';
+import { gatewayContact, gatewayLogoUrl, gatewayName } from './validation/page-words.ts';
 import { isPostgresUrl } from './validation/postgres-url.ts';
 import { standingAccessSeconds } from './validation/standing-access-seconds.ts';
 import { issueField } from './validation/zod-issues.ts';
@@ -97,6 +98,12 @@ const configSchema = z.object({
   /** The gateway's public origin, for GitHub's callback URL; required unless the gateway is reached on loopback. */
   PUBLIC_URL: httpsUrl.optional(),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /** The gateway's name in every page's title and header (default "Gateway"). */
+  GATEWAY_NAME: gatewayName,
+  /** Optional: an https logo shown in every page's header; the pages' CSP allows exactly its origin. */
+  GATEWAY_LOGO_URL: gatewayLogoUrl,
+  /** Optional: one line for people not let in, on the pending and signed-out pages ("Ask #it-help for access"). */
+  GATEWAY_CONTACT: gatewayContact,
 });
 
 /**

@@ -115,6 +115,8 @@ export interface ServiceAccess {
   lastSignedInAt: Date;
   /** When its access ends unless the person signs out first: its last live session, or standing access. */
   accessEndsAt: Date;
+  /** Its registered return addresses, in order: the landing links its name to the first one's site. */
+  redirectUris: string[];
 }
 
 /**
@@ -134,6 +136,7 @@ export async function listServiceAccess(
     .select({
       serviceId: sessions.serviceId,
       serviceName: serviceRegistry.displayName,
+      redirectUris: serviceRegistry.redirectUris,
       createdAt: sessions.createdAt,
       expiresAt: sessions.expiresAt,
       revokedAt: sessions.revokedAt,
@@ -162,6 +165,7 @@ export async function listServiceAccess(
         serviceName: row.serviceName,
         lastSignedInAt: row.createdAt,
         accessEndsAt: endsAt,
+        redirectUris: row.redirectUris,
       });
     }
   }

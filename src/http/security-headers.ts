@@ -1,6 +1,8 @@
 import type { MiddlewareHandler } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
-import { PAGE_CSP } from '../pages/layout.ts';
+import { readConfig } from '../config.ts';
+import { pageCsp } from '../pages/layout.ts';
+import type { AppEnv } from './context.ts';
 
 /** JSON answers need no content at all, so their policy forbids everything. */
 export const API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'";
@@ -12,7 +14,7 @@ export const API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'no
  * send `Origin: null` on the page's own sign-out POST, which then cannot be told from a cross-site
  * one. Everything else gets the policy that forbids everything and no referrer at all.
  */
-export function securityHeaders(): MiddlewareHandler {
+export function securityHeaders(): MiddlewareHandler<AppEnv> {
   const standard = secureHeaders({
     contentSecurityPolicy: undefined,
     xFrameOptions: 'DENY',
@@ -24,7 +26,10 @@ export function securityHeaders(): MiddlewareHandler {
   return async (c, next) => {
     await standard(c, next);
     const page = c.res.headers.get('Content-Type')?.startsWith('text/html') ?? false;
-    c.res.headers.set('Content-Security-Policy', page ? PAGE_CSP : API_CSP);
+    // The operator's logo (GATEWAY_LOGO_URL) is the one image from elsewhere a page may show.
+    const read = readConfig(c.env);
+    const logoUrl = read.ok ? (read.config.GATEWAY_LOGO_URL ?? null) : null;
+    c.res.headers.set('Content-Security-Policy', page ? pageCsp(logoUrl) : API_CSP);
     c.res.headers.set('Referrer-Policy', page ? 'same-origin' : 'no-referrer');
     // Answers carry sessions, tokens and verdicts about people: no cache keeps them unless a route
     // says otherwise (the stylesheet, the OpenAPI document).

@@ -3,6 +3,7 @@ import type { GatewayError } from '../errors/gateway-error.ts';
 import type { AppEnv } from '../http/context.ts';
 import { expectedError, handleError, noteOutage, statusOf } from '../http/error-handler.ts';
 import { FormError } from '../http/form-body.ts';
+import { brandingOf } from '../pages/branding.ts';
 import { errorPage } from '../pages/pages.ts';
 
 /**
@@ -16,9 +17,13 @@ export const pageErrorHandler: ErrorHandler<AppEnv> = (error, c) => {
   const expected = expectedError(error);
   if (!expected) return handleError(error, c);
   noteOutage(c, error);
-  return c.html(errorPage(pageTitle(expected), expected.message, expected.code), statusOf(expected), {
-    ...expected.headers,
-  });
+  return c.html(
+    errorPage(brandingOf(c.var.config), pageTitle(expected), expected.message, expected.code),
+    statusOf(expected),
+    {
+      ...expected.headers,
+    },
+  );
 };
 
 function pageTitle(error: GatewayError): string {

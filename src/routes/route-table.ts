@@ -13,11 +13,12 @@ import {
   updateServiceRoute,
   whitelistRoute,
 } from './admin.routes.ts';
+import { ASSET_ROUTES } from './assets.routes.ts';
 import { routingPath } from './declared-router.ts';
 import { healthRoute, livenessRoute } from './health.routes.ts';
 import { openApiDocumentRoute } from './openapi.routes.ts';
 import { exchangeRoute, revokeRoute } from './sessions.routes.ts';
-import { PAGE_ROUTES, STYLESHEET_ROUTE } from './sign-in.routes.ts';
+import { PAGE_ROUTES } from './sign-in.routes.ts';
 import { githubTokenRoute, verifyRoute } from './verify.routes.ts';
 
 /**
@@ -60,7 +61,7 @@ export const PAGES: readonly RouteEntry[] = Object.values(PAGE_ROUTES);
 export const ALL_ROUTES: readonly RouteEntry[] = [
   ...API_ROUTES.map((route) => ({ method: route.method, path: routingPath(route.path) })),
   ...PAGES,
-  STYLESHEET_ROUTE,
+  ...Object.values(ASSET_ROUTES),
 ];
 
 /** The audit action of each /v1 operation (its `x-audit-action`), by `routeKey`. */

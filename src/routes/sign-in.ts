@@ -1,19 +1,20 @@
 import { Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { browserOrigin } from '../changes/http-origin.ts';
-import { listServiceAccess } from '../db/sessions.ts';
 import type { AppEnv } from '../http/context.ts';
 import { readSmallForm } from '../http/form-body.ts';
 import { isSameOriginRequest } from '../http/same-origin.ts';
-import { accessPendingPage, landingPage, signedOutPage } from '../pages/pages.ts';
+import { brandingOf } from '../pages/branding.ts';
+import { accessPendingPage, signedOutPage } from '../pages/pages.ts';
 import { SIGN_IN_COOKIE, SIGN_IN_TTL_SECONDS } from '../sign-in/attempt.ts';
-import { admittedSession, clearSessionCookie, cookieSession, setSessionCookie } from '../sign-in/browser-session.ts';
+import { clearSessionCookie, cookieSession, setSessionCookie } from '../sign-in/browser-session.ts';
 import { GATEWAY_COOKIE } from '../sign-in/cookie-options.ts';
 import { checkSignInAnswer, finishSignIn } from '../sign-in/finish-sign-in.ts';
 import { gitHubCallbackUrl, gitHubCredentials } from '../sign-in/github-credentials.ts';
 import { SignInError } from '../sign-in/sign-in-error.ts';
 import { signOut } from '../sign-in/sign-out.ts';
 import { startSignIn } from '../sign-in/start-sign-in.ts';
+import { landing } from './landing.ts';
 import { pageErrorHandler } from './page-errors.ts';
 import { PAGE_ROUTES } from './sign-in.routes.ts';
 
@@ -22,12 +23,7 @@ import { PAGE_ROUTES } from './sign-in.routes.ts';
  * errors are HTML pages (`pageErrorHandler`), never JSON.
  */
 export const signInRoutes = new Hono<AppEnv>()
-  .get(PAGE_ROUTES.landing.path, async (c) => {
-    const session = await admittedSession(c);
-    if (!session) return c.html(landingPage(null));
-    const services = await listServiceAccess(c.var.database(), session.user.id, c.var.config.STANDING_ACCESS_SECONDS);
-    return c.html(landingPage({ login: session.user.githubLogin, services }));
-  })
+  .get(PAGE_ROUTES.landing.path, landing)
   .get(PAGE_ROUTES.login.path, async (c) => {
     const { config } = c.var;
     const started = await startSignIn(
@@ -70,7 +66,11 @@ export const signInRoutes = new Hono<AppEnv>()
     switch (finished.kind) {
       case 'access_pending':
         return c.html(
-          accessPendingPage({ login: finished.login ?? 'your account', retryPath: finished.retryPath, service: null }),
+          accessPendingPage(brandingOf(c.var.config), {
+            login: finished.login ?? 'your account',
+            retryPath: finished.retryPath,
+            service: null,
+          }),
           403,
         );
       case 'to_service':
@@ -97,6 +97,6 @@ export const signInRoutes = new Hono<AppEnv>()
     );
     if (signedOut.kind === 'left_service') return c.redirect('/', 303);
     clearSessionCookie(c);
-    return c.html(signedOutPage(signedOut.servicesSignedOut));
+    return c.html(signedOutPage(brandingOf(c.var.config), signedOut.servicesSignedOut));
   })
   .onError(pageErrorHandler);

@@ -1,0 +1,43 @@
+/**
+ * The pages' static assets, served from this origin (src/routes/assets.ts): the stylesheet, the
+ * local-time script and the favicon. Nothing inline, so the pages' CSP names only 'self'.
+ */
+
+export const STYLESHEET = `:root { color-scheme: light dark; font-family: system-ui, sans-serif; line-height: 1.5;
+  --button: #24292f; --button-text: #ffffff; --focus: #0969da; }
+@media (prefers-color-scheme: dark) { :root { --button: #f0f3f6; --button-text: #0d1117; --focus: #58a6ff; } }
+body { margin: 0; display: flex; flex-direction: column; min-height: 100vh; background: Canvas; color: CanvasText; }
+header.site { padding: 0.75rem 1.5rem; border-bottom: 1px solid color-mix(in srgb, CanvasText 20%, Canvas); }
+header.site a.home { display: inline-flex; align-items: center; gap: 0.5rem; font-weight: 600; color: inherit; text-decoration: none; }
+header.site img { height: 2rem; width: auto; }
+main { flex: 1; width: 100%; max-width: 32rem; box-sizing: border-box; margin: 0 auto; padding: 2rem 1.25rem; align-self: center; }
+h1 { font-size: 1.5rem; margin: 0 0 1rem; }
+a.button, button { display: inline-block; padding: 0.6rem 1.2rem; border-radius: 0.4rem; border: 1px solid var(--button);
+  background: var(--button); color: var(--button-text); font: inherit; text-decoration: none; cursor: pointer; }
+a:focus-visible, button:focus-visible { outline: 3px solid var(--focus); outline-offset: 2px; }
+p.code { font-family: ui-monospace, monospace; font-size: 0.9rem; }
+p.notice { padding: 0.5rem 0.75rem; border-left: 4px solid var(--focus); background: color-mix(in srgb, var(--focus) 10%, Canvas); }
+p.hint { font-size: 0.9rem; margin: 0.25rem 0 0; }
+h2 { font-size: 1.1rem; margin: 1.5rem 0 0.5rem; }
+ul.sessions { padding-left: 1.2rem; }
+ul.sessions li { margin-bottom: 0.75rem; }
+ul.sessions form { margin-top: 0.25rem; }
+form + form, form + p.hint + form { margin-top: 0.75rem; }
+`;
+
+/**
+ * Rewrites each <time datetime> to the person's own time zone; the UTC text the server wrote
+ * stays in its title (and on the page, without script: progressive enhancement).
+ */
+export const LOCAL_TIME_SCRIPT = `'use strict';
+for (const element of document.querySelectorAll('time[datetime]')) {
+  const moment = new Date(element.getAttribute('datetime'));
+  if (Number.isNaN(moment.getTime())) continue;
+  if (!element.title) element.title = element.textContent;
+  element.textContent = moment.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short', timeZoneName: 'short' });
+}
+`;
+
+/** A key on a rounded square: readable at 16 px, in the light and the dark tab strip alike. */
+export const FAVICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="7" fill="#24292f"/><circle cx="12" cy="16" r="5" fill="none" stroke="#fff" stroke-width="3"/><path d="M17 16h10m-4 0v5m4-5v4" stroke="#fff" stroke-width="3" fill="none"/></svg>
+`;
