@@ -109,7 +109,7 @@ describe('signing in with a browser', () => {
     expect(await page.textContent('main')).toContain('You are signed in as octocat');
     // The page's own sign-out form: a real browser's same-origin POST (this was refused as
     // cross-site while pages said Referrer-Policy: no-referrer, which makes Origin "null").
-    await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+    await page.getByRole('button', { name: 'Sign out of this gateway' }).click();
     await expect.poll(() => page.textContent('main')).toContain('Signed out');
     await page.goto(stack.workerUrl);
     expect(await page.textContent('main')).toContain('Sign in with GitHub');
