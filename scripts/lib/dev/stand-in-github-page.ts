@@ -16,8 +16,9 @@ export const LOGIN_INPUT_PATTERN = GITHUB_LOGIN_PATTERN.source.replace(/^\^|\$$/
 /** Shared look of the stand-in's pages: readable on a phone, light or dark as the system is. */
 const HEAD = `<meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
-<style>body{font-family:system-ui,sans-serif;line-height:1.5;max-width:40rem;margin:0 auto;padding:1rem}
-button,input{font:inherit;padding:.3rem .6rem}form{margin:1rem 0}ul{padding-left:1.2rem}</style>`;
+<style>body{background:Canvas;color:CanvasText;font-family:system-ui,sans-serif;line-height:1.5;max-width:40rem;margin:0 auto;padding:1rem}
+button,input{font:inherit;padding:.3rem .6rem}form{margin:1rem 0}ul{padding-left:1.2rem}a{color:#0969da}
+@media (prefers-color-scheme:dark){a{color:#58a6ff}}</style>`;
 
 /**
  * GitHub's authorize page, as the stand-in shows it: pick one of the offered people (with their

@@ -1,0 +1,100 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Browser } from 'playwright-core';
+import { type DevStack, startDevStack } from '../../../scripts/lib/dev/dev-stack.ts';
+import { findFreePort } from '../../../scripts/lib/dev/ports.ts';
+import { openNodeDatabase } from '../../../scripts/lib/node-database.ts';
+import { registerService } from '../../../src/services/register-service.ts';
+import { setWhitelisted } from '../../../src/users/whitelist.ts';
+import { TEST_OPERATOR } from '../change-origin.ts';
+import { launchChromium } from './browser.ts';
+import { createDatabase } from './databases.ts';
+import { type DemoService, startDemoService } from './demo-service.ts';
+
+/**
+ * The whole gateway as `npm run dev` wires it (wrangler dev, the bridge, the stand-in GitHub) on a
+ * database of its own, two registered demo services a person can sign in to, and a Chromium.
+ */
+export interface JourneyStack {
+  stack: DevStack;
+  browser: Browser;
+  /** Two services: Demo (id demo) and Wiki (id wiki). */
+  demo: DemoService;
+  wiki: DemoService;
+  /** Lets a person in (after their first sign-in), as `gateway users whitelist` does. */
+  whitelist(login: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The operator's words on the pages (GATEWAY_NAME, GATEWAY_CONTACT), for the pictures. */
+const OPERATOR_SETTINGS = 'GATEWAY_NAME="Acme sign-in"\nGATEWAY_CONTACT="Ask #it-help for access"\n';
+
+export async function startJourneyStack(): Promise<JourneyStack> {
+  const databaseUrl = await createDatabase({ migrated: true });
+  const root = await mkdtemp(path.join(tmpdir(), 'gateway-journey-'));
+  const devVarsFile = path.join(root, '.dev.vars');
+  // Settings a Worker does not know yet are ignored by it; the stack adds the secrets it lacks.
+  await writeFile(devVarsFile, OPERATOR_SETTINGS, { mode: 0o600 });
+  const stack = await startDevStack({
+    rootDir: path.resolve('.'),
+    workerPort: await findFreePort(),
+    postgresPort: await findFreePort(),
+    bridgePort: await findFreePort(),
+    standInGitHubPort: await findFreePort(),
+    dataDir: path.join(root, 'pgdata'),
+    devVarsFile,
+    externalDatabaseUrl: databaseUrl,
+    log: () => {},
+  });
+  const keys = new Map<string, string>();
+  const demo = await startDemoService({
+    gatewayUrl: stack.workerUrl,
+    serviceId: 'demo',
+    key: () => keys.get('demo') ?? '',
+  });
+  const wiki = await startDemoService({
+    gatewayUrl: stack.workerUrl,
+    serviceId: 'wiki',
+    name: 'Wiki',
+    key: () => keys.get('wiki') ?? '',
+  });
+  const database = await openNodeDatabase(databaseUrl);
+  try {
+    for (const [identifier, displayName, service] of [
+      ['demo', 'Demo', demo],
+      ['wiki', 'Wiki', wiki],
+    ] as const) {
+      const registered = await registerService(
+        database.db,
+        { identifier, displayName, scopes: ['users:verify'], redirectUris: [service.redirectUri] },
+        TEST_OPERATOR,
+      );
+      keys.set(identifier, registered.key);
+    }
+  } finally {
+    await database.close();
+  }
+  const browser = await launchChromium();
+  return {
+    stack,
+    browser,
+    demo,
+    wiki,
+    whitelist: async (login) => {
+      const db = await openNodeDatabase(databaseUrl);
+      try {
+        if ((await setWhitelisted(db.db, { login }, true, TEST_OPERATOR)) === null)
+          throw new Error(`${login} has not signed in yet: nobody to whitelist`);
+      } finally {
+        await db.close();
+      }
+    },
+    close: async () => {
+      await browser.close();
+      await demo.close();
+      await wiki.close();
+      await stack.stop();
+    },
+  };
+}
