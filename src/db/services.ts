@@ -56,6 +56,15 @@ export async function findServiceByIdentifier(db: Database, identifier: string):
   return row ?? null;
 }
 
+/** A service by its id (a sign-in's sealed serviceId), unless deleted. */
+export async function findServiceById(db: Database, id: string): Promise<ServiceRecord | null> {
+  const [row] = await db
+    .select(columns)
+    .from(serviceRegistry)
+    .where(and(eq(serviceRegistry.id, id), notDeleted));
+  return row ?? null;
+}
+
 /**
  * Whether a service ever had this identifier, deleted or not: the audit log still names deleted
  * services, and their identifiers stay reserved.

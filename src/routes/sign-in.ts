@@ -1,6 +1,8 @@
 import { Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { membershipBounds } from '../admission/bounds.ts';
 import { browserOrigin } from '../changes/http-origin.ts';
+import { findServiceById } from '../db/services.ts';
 import type { AppEnv } from '../http/context.ts';
 import { readSmallForm } from '../http/form-body.ts';
 import { isSameOriginRequest } from '../http/same-origin.ts';
@@ -10,13 +12,22 @@ import { SIGN_IN_COOKIE, SIGN_IN_TTL_SECONDS } from '../sign-in/attempt.ts';
 import { clearSessionCookie, cookieSession, setSessionCookie } from '../sign-in/browser-session.ts';
 import { GATEWAY_COOKIE } from '../sign-in/cookie-options.ts';
 import { checkSignInAnswer, finishSignIn } from '../sign-in/finish-sign-in.ts';
-import { gitHubCallbackUrl, gitHubCredentials } from '../sign-in/github-credentials.ts';
+import { gatewayIssuer, gitHubCallbackUrl, gitHubCredentials } from '../sign-in/github-credentials.ts';
+import { decidePending, openPending, PENDING_COOKIE, PENDING_TTL_SECONDS, sealPending } from '../sign-in/pending.ts';
+import { failureReturn, refusalFailure } from '../sign-in/service-return.ts';
 import { SignInError } from '../sign-in/sign-in-error.ts';
 import { signOut } from '../sign-in/sign-out.ts';
+import {
+  openSignedOut,
+  SIGNED_OUT_COOKIE,
+  SIGNED_OUT_TTL_SECONDS,
+  sealSignedOut,
+} from '../sign-in/signed-out-flash.ts';
 import { startSignIn } from '../sign-in/start-sign-in.ts';
 import { landing } from './landing.ts';
 import { pageErrorHandler } from './page-errors.ts';
 import { PAGE_ROUTES } from './sign-in.routes.ts';
+import { failedSignInReturn, pendingExpired, replayedCallback, serviceReturnOf } from './sign-in-outcomes.ts';
 
 /**
  * The pages a person's browser visits: landing, sign in with GitHub, the callback, sign out. Their
@@ -47,10 +58,13 @@ export const signInRoutes = new Hono<AppEnv>()
     const checked = await checkSignInAnswer(
       { query: c.req.query(), attemptCookie: getCookie(c, SIGN_IN_COOKIE) },
       keys.cookieOpening,
-    );
+    ).catch((error: unknown) => replayedCallback(c, error));
+    if (checked instanceof Response) return checked;
     // GitHub's answer to this very attempt: it ends here, whatever the answer.
     deleteCookie(c, SIGN_IN_COOKIE, GATEWAY_COOKIE);
     const { config } = c.var;
+    const { attempt } = checked;
+    const toService = serviceReturnOf(attempt, gatewayIssuer(config, c.req.url));
     const finished = await finishSignIn(
       {
         db: c.var.database(),
@@ -60,25 +74,80 @@ export const signInRoutes = new Hono<AppEnv>()
         tokenSigning: keys.tokenSigning,
         sessionTtlSeconds: config.SESSION_TTL_SECONDS,
         origin: (userId) => browserOrigin(c, userId),
+        issuer: toService?.issuer ?? null,
       },
       checked,
-    );
+    ).catch((error: unknown) => {
+      // A sign-in a service started goes back to it, whatever went wrong (RFC 6749 section 4.1.2.1).
+      if (!toService) throw error;
+      return { kind: 'failed' as const, location: failedSignInReturn(c, toService, error, checked.answer.error) };
+    });
     switch (finished.kind) {
-      case 'access_pending':
-        return c.html(
-          accessPendingPage(brandingOf(c.var.config), {
-            login: finished.login ?? 'your account',
-            retryPath: finished.retryPath,
-            service: null,
-          }),
-          403,
+      case 'failed':
+        return c.redirect(finished.location, 302);
+      case 'access_pending': {
+        // A page of its own, so that a reload asks again instead of replaying this callback.
+        const pending = await sealPending(
+          {
+            userId: finished.userId,
+            login: finished.login,
+            serviceId: attempt.serviceId,
+            redirectUri: attempt.redirectUri,
+            serviceState: attempt.serviceState,
+            retryPath: attempt.retryPath,
+            issuedAt: Date.now(),
+          },
+          keys.cookieSealing,
         );
+        setCookie(c, PENDING_COOKIE, pending, { ...GATEWAY_COOKIE, maxAge: PENDING_TTL_SECONDS });
+        return c.redirect(PAGE_ROUTES.pending.path, 303);
+      }
       case 'to_service':
         return c.redirect(finished.location, 302);
       case 'signed_in':
         setSessionCookie(c, finished.sessionToken, finished.ttlSeconds);
         return c.redirect('/', 302);
     }
+  })
+  .get(PAGE_ROUTES.pending.path, async (c) => {
+    const { config } = c.var;
+    const keys = await c.var.sessionKeys();
+    const cookie = getCookie(c, PENDING_COOKIE);
+    const pending = cookie ? await openPending(cookie, keys.cookieOpening) : null;
+    if (!pending) throw pendingExpired();
+    const db = c.var.database();
+    const decision = await decidePending(
+      {
+        db,
+        keyring: c.var.tokenKeyring,
+        github: gitHubCredentials(config),
+        log: c.var.log,
+        membership: membershipBounds(config),
+      },
+      pending,
+    );
+    if (!decision) {
+      deleteCookie(c, PENDING_COOKIE, GATEWAY_COOKIE);
+      throw pendingExpired();
+    }
+    if (decision.admitted) {
+      // Let in since: continue with a new sign-in from the same link (it grants nothing itself).
+      deleteCookie(c, PENDING_COOKIE, GATEWAY_COOKIE);
+      return c.redirect(pending.retryPath, 303);
+    }
+    const toService = serviceReturnOf(pending, gatewayIssuer(config, c.req.url));
+    const service = toService && pending.serviceId ? await findServiceById(db, pending.serviceId) : null;
+    return c.html(
+      accessPendingPage(brandingOf(c.var.config), {
+        login: pending.login ?? 'your account',
+        retryPath: pending.retryPath,
+        service:
+          toService && service
+            ? { name: service.displayName, backUrl: failureReturn(toService, refusalFailure(decision.code)) }
+            : null,
+      }),
+      403,
+    );
   })
   .post(PAGE_ROUTES.logout.path, async (c) => {
     // A cross-site form could post here; SameSite=Lax keeps the cookie off such a request, and a
@@ -95,8 +164,24 @@ export const signInRoutes = new Hono<AppEnv>()
       await cookieSession(c),
       { service: form.get('service'), everywhere: form.get('everywhere') === '1' },
     );
-    if (signedOut.kind === 'left_service') return c.redirect('/', 303);
+    // POST, then 303 to a page (GET): a reload shows that page, it does not sign out again.
+    if (signedOut.kind === 'left_service') {
+      const query = signedOut.serviceId ? `?signed_out_of=${encodeURIComponent(signedOut.serviceId)}` : '';
+      return c.redirect(`${PAGE_ROUTES.landing.path}${query}`, 303);
+    }
     clearSessionCookie(c);
-    return c.html(signedOutPage(brandingOf(c.var.config), signedOut.servicesSignedOut));
+    const flash = await sealSignedOut(
+      { servicesSignedOut: signedOut.servicesSignedOut, issuedAt: Date.now() },
+      (await c.var.sessionKeys()).cookieSealing,
+    );
+    setCookie(c, SIGNED_OUT_COOKIE, flash, { ...GATEWAY_COOKIE, maxAge: SIGNED_OUT_TTL_SECONDS });
+    return c.redirect(PAGE_ROUTES.signedOut.path, 303);
+  })
+  .get(PAGE_ROUTES.signedOut.path, async (c) => {
+    const cookie = getCookie(c, SIGNED_OUT_COOKIE);
+    const flash = cookie ? await openSignedOut(cookie, (await c.var.sessionKeys()).cookieOpening) : null;
+    // Only a sign-out this browser just made shows the page: a link cannot claim one.
+    if (!flash) return c.redirect(PAGE_ROUTES.landing.path, 303);
+    return c.html(signedOutPage(brandingOf(c.var.config), flash.servicesSignedOut));
   })
   .onError(pageErrorHandler);

@@ -14,6 +14,7 @@ import { type GitHubAppCredentials, GitHubError } from '../github/client.ts';
 import { describeError, type Logger } from '../http/logger.ts';
 import { openAttempt, type SignInAttempt } from './attempt.ts';
 import { completeGitHubSignIn } from './complete-sign-in.ts';
+import { successReturn } from './service-return.ts';
 import { SignInError } from './sign-in-error.ts';
 
 /** What GitHub sends the browser back with. */
@@ -60,12 +61,14 @@ export interface FinishSignInDeps {
   sessionTtlSeconds: number;
   /** Where the browser's request came from, as the person concerned (null before GitHub names them). */
   origin: (userId: string | null) => ChangeOrigin;
+  /** The gateway's issuer identifier (RFC 9207 `iss`) for the service's return address. */
+  issuer: string | null;
 }
 
 /** Where a finished sign-in leaves the person. */
 export type FinishedSignIn =
   /** Known now, but not (yet) admitted: the access-pending page, with a way to try again. */
-  | { kind: 'access_pending'; login: string | null; retryPath: string }
+  | { kind: 'access_pending'; userId: string; login: string | null; code: 'not_whitelisted' | 'not_a_member' }
   /** Back to the service that sent them, with a login code (and the service's state). */
   | { kind: 'to_service'; location: string }
   /** Signed in to the gateway itself: its session token for the cookie. */
@@ -85,7 +88,12 @@ export async function finishSignIn(
     throw await refused(
       deps,
       attempt,
-      new SignInError('github_denied', 'GitHub did not sign you in (you may have cancelled). Start again.'),
+      new SignInError(
+        'github_denied',
+        answer.error === 'access_denied'
+          ? 'You cancelled the sign-in at GitHub. Start again to sign in.'
+          : 'GitHub did not sign you in (you may have cancelled). Start again.',
+      ),
     );
   if (!answer.code)
     throw await refused(deps, attempt, new SignInError('invalid_request', 'GitHub sent back no code. Start again.'));
@@ -136,7 +144,7 @@ export async function finishSignIn(
   if (admission.kind === 'refused') {
     // The check that refused: nothing admits them (not_whitelisted), or no membership (not_a_member).
     await recordChange(deps.db, deps.origin(user.id), outcome('sign-in:pending', {}, admission.code));
-    return { kind: 'access_pending', login: user.githubLogin, retryPath: attempt.retryPath };
+    return { kind: 'access_pending', userId: user.id, login: user.githubLogin, code: admission.code };
   }
   const admittedBy: ChangeDetails =
     admission.by.kind === 'whitelist'
@@ -156,10 +164,8 @@ export async function finishSignIn(
       await recordChange(tx, deps.origin(user.id), outcome('sign-in:admitted', { to: 'service', ...admittedBy }));
       return issued;
     });
-    const target = new URL(redirectUri);
-    target.searchParams.set('code', loginCode);
-    if (attempt.serviceState !== null) target.searchParams.set('state', attempt.serviceState);
-    return { kind: 'to_service', location: target.toString() };
+    const location = successReturn({ redirectUri, serviceState: attempt.serviceState, issuer: deps.issuer }, loginCode);
+    return { kind: 'to_service', location };
   }
   const ttlSeconds = deps.sessionTtlSeconds;
   const session = await deps.db.transaction(async (tx) => {

@@ -25,3 +25,13 @@ export function gitHubCallbackUrl(config: Config, requestUrl: string): string | 
   const request = new URL(requestUrl);
   return isLoopbackHost(request.hostname) ? `${request.origin}${CALLBACK_PATH}` : null;
 }
+
+/**
+ * The gateway's issuer identifier, sent as `iss` on every return to a service (RFC 9207, so a
+ * service that signs people in through more than one gateway can tell which one answered):
+ * PUBLIC_URL, or on loopback the request's origin; as for the callback URL, never a Host header
+ * elsewhere (null: no sign-in can have started, /login refused it).
+ */
+export function gatewayIssuer(config: Config, requestUrl: string): string | null {
+  return gitHubCallbackUrl(config, requestUrl)?.slice(0, -CALLBACK_PATH.length) ?? null;
+}

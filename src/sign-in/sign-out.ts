@@ -13,8 +13,8 @@ export interface SignOutRequest {
 }
 
 export type SignedOut =
-  /** One service's access ended: back to the list. */
-  | { kind: 'left_service' }
+  /** One service's access ended (the id asked for, if it was one): back to the list, which confirms it. */
+  | { kind: 'left_service'; serviceId: string | null }
   /** Signed out of the gateway (and, everywhere, of the services that still had access). */
   | { kind: 'signed_out'; servicesSignedOut: number };
 
@@ -37,6 +37,7 @@ export async function signOut(
   // "Sign out of <service>": every session of this person's at that service, live or expired
   // (which also ends its standing access), then back to the list.
   if (request.service !== null) {
+    let left: string | null = null;
     if (session && UUID_PATTERN.test(request.service)) {
       const revoked = await revokePersonSessions(deps.db, session.user.id, { serviceId: request.service });
       for (const { id } of revoked) forgetSession(id);
@@ -48,8 +49,9 @@ export async function signOut(
           subjectServiceId: request.service,
           details: { sessions_ended: revoked.length },
         });
+      left = request.service;
     }
-    return { kind: 'left_service' };
+    return { kind: 'left_service', serviceId: left };
   }
   if (!session) return { kind: 'signed_out', servicesSignedOut: 0 };
   if (!request.everywhere) {

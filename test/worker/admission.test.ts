@@ -342,6 +342,13 @@ describe('the membership re-check after a verify', () => {
   });
 });
 
+/** The error a refused sign-in through the service sent the browser back to the service with. */
+function serviceError(outcome: Awaited<ReturnType<typeof signInThroughService>>): Record<string, string> {
+  if (!('refused' in outcome)) throw new Error('the sign-in was admitted');
+  expect(outcome.refused.status).toBe(302);
+  return Object.fromEntries(new URL(outcome.refused.headers.get('location') ?? '').searchParams);
+}
+
 describe('a sign-in GitHub cannot answer about', () => {
   it('is refused with membership_unanswered while the membership API fails, and the record names the person', async () => {
     const [org, login] = [uniqueLogin('org'), uniqueLogin('member')];
@@ -350,8 +357,12 @@ describe('a sign-in GitHub cannot answer about', () => {
     await control().startOutage({ status: 502, org });
     try {
       const outcome = await signInThroughService(login);
-      expect('refused' in outcome && outcome.refused.status).toBe(502);
-      if ('refused' in outcome) expect(await outcome.refused.text()).toContain('Try again in a minute');
+      // Back at the service (RFC 6749 section 4.1.2.1), with the gateway's code and the reason.
+      expect(serviceError(outcome)).toMatchObject({
+        error: 'temporarily_unavailable',
+        gateway_error: 'membership_unanswered',
+        error_description: expect.stringContaining('Try again in a minute'),
+      });
     } finally {
       await control().endOutage({ org });
     }
@@ -376,7 +387,9 @@ describe('a sign-in GitHub cannot answer about', () => {
       GITHUB_CLIENT_ID: app.clientId,
       GITHUB_CLIENT_SECRET: app.clientSecret,
     });
-    expect('refused' in outcome && outcome.refused.status).toBe(502);
-    if ('refused' in outcome) expect(await outcome.refused.text()).toContain('organization permissions');
+    expect(serviceError(outcome)).toMatchObject({
+      gateway_error: 'membership_unanswered',
+      error_description: expect.stringContaining('organization permissions'),
+    });
   });
 });

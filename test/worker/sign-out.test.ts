@@ -9,6 +9,7 @@ import {
   postSignOut,
   SERVICE_REDIRECT,
   signedInPerson,
+  signedOutPageText,
   tokenByUserId,
   verifyCode,
 } from '../support/worker/people.ts';
@@ -99,7 +100,7 @@ describe('the signed-in landing: services with access, and signing out of them',
 
     const out = await postSignOut(database, cookie, { service: a.id });
     expect(out.status).toBe(303);
-    expect(out.headers.get('location')).toBe('/');
+    expect(out.headers.get('location')).toBe(`/?signed_out_of=${a.id}`);
     expect(await verifyCode(database, a.key, person.token)).toBe('revoked_session');
     expect(await verifyCode(database, a.key, secondAtA)).toBe('revoked_session');
     const left = await unrevokedSessions(person.userId);
@@ -140,8 +141,8 @@ describe('the signed-in landing: services with access, and signing out of them',
     const cookie = await gatewayCookie(database, person.login);
 
     const everywhere = await postSignOut(database, cookie, { everywhere: '1' });
-    expect(everywhere.status).toBe(200);
-    expect(await everywhere.text()).toContain('signed out of the gateway and of 2 services.');
+    expect(everywhere.status).toBe(303);
+    expect(await signedOutPageText(database, everywhere)).toContain('signed out of the gateway and of 2 services.');
     expect(setCookieHeader(everywhere, SESSION_COOKIE)).toMatch(/Max-Age=0/);
     expect(await unrevokedSessions(person.userId)).toEqual([]);
     expect(await verifyCode(database, b.key, atB)).toBe('revoked_session');
@@ -180,7 +181,7 @@ describe('the signed-in landing: services with access, and signing out of them',
     const a = await tokenService();
     const person = await signedInPerson(database, a);
     const planted = `${SESSION_COOKIE}=${person.token}`;
-    expect((await postSignOut(database, planted, { everywhere: '1' })).status).toBe(200);
+    expect((await postSignOut(database, planted, { everywhere: '1' })).status).toBe(303);
     expect((await postSignOut(database, planted, { service: a.id })).status).toBe(303);
     expect(await verifyCode(database, a.key, person.token)).toBe('ok');
   });
@@ -192,7 +193,7 @@ describe('signing out while not whitelisted', () => {
     const person = await signedInPerson(database, a);
     const cookie = await gatewayCookie(database, person.login);
     await whitelist(database, person.login, false);
-    expect((await postSignOut(database, cookie, {})).status).toBe(200);
+    expect((await postSignOut(database, cookie, {})).status).toBe(303);
     await whitelist(database, person.login, true);
     expect(await landingHtml(database, cookie)).toContain('Sign in with GitHub');
     // The plain sign-out leaves services alone.
@@ -207,8 +208,8 @@ describe('signing out while not whitelisted', () => {
 
     await whitelist(database, person.login, false);
     const everywhere = await postSignOut(database, cookie, { everywhere: '1' });
-    expect(everywhere.status).toBe(200);
-    expect(await everywhere.text()).toContain('signed out of the gateway and of 1 service.');
+    expect(everywhere.status).toBe(303);
+    expect(await signedOutPageText(database, everywhere)).toContain('signed out of the gateway and of 1 service.');
     await whitelist(database, person.login, true);
 
     expect(await landingHtml(database, cookie)).toContain('Sign in with GitHub');

@@ -7,6 +7,7 @@ import {
   postSignOut,
   SERVICE_REDIRECT,
   signedInPerson,
+  signedOutPageText,
   tokenByUserId,
 } from '../support/worker/people.ts';
 import { type RegisteredService, registerService } from '../support/worker/services.ts';
@@ -59,8 +60,8 @@ describe('standing access: github-token by user id after the session expired', (
     expect(landing).toContain(`name="service" value="${a.id}"><button type="submit">Sign out of Test ${a.identifier}<`);
 
     const everywhere = await postSignOut(database, cookie, { everywhere: '1' });
-    expect(everywhere.status).toBe(200);
-    expect(await everywhere.text()).toContain('signed out of the gateway and of 1 service.');
+    expect(everywhere.status).toBe(303);
+    expect(await signedOutPageText(database, everywhere)).toContain('signed out of the gateway and of 1 service.');
     expect(await unrevokedAt(person.userId, a)).toBe(0);
     expect(await tokenByUserId(database, a.key, person.userId)).toBe('foreign_user');
   });
@@ -73,7 +74,7 @@ describe('standing access: github-token by user id after the session expired', (
 
     const out = await postSignOut(database, cookie, { service: a.id });
     expect(out.status).toBe(303);
-    expect(out.headers.get('location')).toBe('/');
+    expect(out.headers.get('location')).toBe(`/?signed_out_of=${a.id}`);
     expect(await unrevokedAt(person.userId, a)).toBe(0);
     expect(await tokenByUserId(database, a.key, person.userId)).toBe('foreign_user');
     expect(await landingHtml(database, cookie)).not.toContain(`Sign out of Test ${a.identifier}`);

@@ -59,6 +59,16 @@ export function postSignOut(database: TestDatabase, cookie: string, form: Record
   });
 }
 
+/** The page a sign-out redirects (303) to, as the browser then shows it: its HTML. */
+export async function signedOutPageText(database: TestDatabase, signedOut: Response): Promise<string> {
+  const flash = signedOut.headers.getSetCookie().find((header) => header.startsWith('__Host-gw_signed_out='));
+  const cookie = flash?.split(';')[0] ?? '';
+  const page = await callWorker(database.env, signedOut.headers.get('location') ?? '/', {
+    headers: { Cookie: cookie },
+  });
+  return page.text();
+}
+
 /** The landing page as that browser sees it. */
 export async function landingHtml(database: TestDatabase, cookie: string): Promise<string> {
   return (await callWorker(database.env, '/', { headers: { Cookie: cookie } })).text();

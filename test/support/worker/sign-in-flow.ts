@@ -2,6 +2,7 @@ import { expect } from 'vitest';
 import { pickStandInUser } from '../../../scripts/lib/dev/stand-in-github-picker.ts';
 import type { Bindings } from '../../../src/config.ts';
 import { SIGN_IN_COOKIE } from '../../../src/sign-in/attempt.ts';
+import { PENDING_COOKIE } from '../../../src/sign-in/pending.ts';
 import { callWorker } from './call-worker.ts';
 
 /** A cookie jar of one: the value of each cookie a response set, by name. */
@@ -45,10 +46,28 @@ export async function authorizeAtGitHub(authorizeUrl: URL, login: string): Promi
   return new URL(decision.headers.get('location') ?? '');
 }
 
-/** GitHub's redirect arrives at the gateway's callback, with the browser's cookie (if any). */
-export function callback(bindings: Bindings, callbackUrl: URL, cookie: string | null): Promise<Response> {
+/** GitHub's redirect arrives at the gateway's callback, with the browser's cookie (if any): its own answer. */
+export function callbackAnswer(bindings: Bindings, callbackUrl: URL, cookie: string | null): Promise<Response> {
   const headers: Record<string, string> = cookie === null ? {} : { Cookie: `${SIGN_IN_COOKIE}=${cookie}` };
   return callWorker(bindings, `${callbackUrl.pathname}${callbackUrl.search}`, { headers, redirect: 'manual' });
+}
+
+/**
+ * The callback as a browser sees it: a person not (yet) admitted is sent on (303) to the pending
+ * page, which the browser then shows (with the pending cookie); any other answer as it came.
+ */
+export async function callback(bindings: Bindings, callbackUrl: URL, cookie: string | null): Promise<Response> {
+  const answer = await callbackAnswer(bindings, callbackUrl, cookie);
+  if (answer.status !== 303 || answer.headers.get('location') !== '/pending') return answer;
+  return pendingPage(bindings, cookiesOf(answer).get(PENDING_COOKIE) ?? '');
+}
+
+/** GET /pending with the pending cookie the callback set (a reload of the pending page). */
+export function pendingPage(bindings: Bindings, pendingCookie: string): Promise<Response> {
+  return callWorker(bindings, '/pending', {
+    headers: { Cookie: `${PENDING_COOKIE}=${pendingCookie}` },
+    redirect: 'manual',
+  });
 }
 
 /** The whole browser side: /login, pick `login` at GitHub, the callback. */
