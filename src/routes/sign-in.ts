@@ -103,8 +103,11 @@ export const signInRoutes = new Hono<AppEnv>()
         return c.redirect(PAGE_ROUTES.pending.path, 303);
       }
       case 'to_service':
+        // Admitted: an earlier pending sign-in of this browser's has nothing left to ask.
+        if (getCookie(c, PENDING_COOKIE)) deleteCookie(c, PENDING_COOKIE, GATEWAY_COOKIE);
         return c.redirect(finished.location, 302);
       case 'signed_in':
+        if (getCookie(c, PENDING_COOKIE)) deleteCookie(c, PENDING_COOKIE, GATEWAY_COOKIE);
         setSessionCookie(c, finished.sessionToken, finished.ttlSeconds);
         return c.redirect('/', 302);
     }

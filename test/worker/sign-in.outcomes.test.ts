@@ -192,10 +192,16 @@ describe('the pending page is a page of its own', () => {
     expect(continued.status).toBe(303);
     expect(continued.headers.get('location')).toBe(`/login${serviceQuery()}`);
     expect(setCookieHeader(continued, PENDING_COOKIE)).toMatch(/Max-Age=0/);
-    // The new sign-in goes through and back to the service with a code.
+    // The new sign-in goes through and back to the service with a code; a pending cookie still
+    // held (another tab's) ends with it.
     const again = await startSignIn(database.env, serviceQuery());
     const back = await authorizeAtGitHub(again.authorizeUrl, login);
-    expect(backAtService(await callbackAnswer(database.env, back, again.cookie)).query.code).toBeTruthy();
+    const admitted = await callWorker(database.env, `${back.pathname}${back.search}`, {
+      headers: { Cookie: `${SIGN_IN_COOKIE}=${again.cookie}; ${PENDING_COOKIE}=${pendingCookie}` },
+      redirect: 'manual',
+    });
+    expect(backAtService(admitted).query.code).toBeTruthy();
+    expect(setCookieHeader(admitted, PENDING_COOKIE)).toMatch(/Max-Age=0/);
   });
 
   it('the gateway’s own sign-in pending has no back link', async () => {
