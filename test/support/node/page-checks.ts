@@ -22,11 +22,15 @@ export const IMAGES_DIR = path.resolve('docs/images');
 export const TAKING_SCREENSHOTS = process.env.SCREENSHOTS === '1';
 
 /**
- * Runs axe-core on the page as it is now, in every view, and (with SCREENSHOTS=1) writes its
- * pictures as docs/images/<name>-<view>.png. Returns one line per violation, naming the view, the
+ * Runs axe-core on the page as it is now, in every view, and (with SCREENSHOTS=1, unless
+ * `pictured: false`) writes its pictures as docs/images/<name>-<view>.png. Returns one line per violation, naming the view, the
  * rule and the elements, so a failing test says what to fix; [] when there is none.
  */
-export async function accessibilityViolations(page: Page, name: string): Promise<string[]> {
+export async function accessibilityViolations(
+  page: Page,
+  name: string,
+  options: { pictured?: boolean } = {},
+): Promise<string[]> {
   const found: string[] = [];
   for (const view of VIEWS) {
     await page.setViewportSize({ width: view.width, height: view.height });
@@ -36,15 +40,23 @@ export async function accessibilityViolations(page: Page, name: string): Promise
       const targets = violation.nodes.map((node) => node.target.join(' ')).join(', ');
       found.push(`${name} ${view.name}: ${violation.id} (${violation.impact}) at ${targets}: ${violation.help}`);
     }
-    if (TAKING_SCREENSHOTS && PICTURED_VIEWS.has(view.name)) {
-      await mkdir(IMAGES_DIR, { recursive: true });
-      await page.screenshot({ path: path.join(IMAGES_DIR, `${name}-${view.name}.png`), fullPage: true });
-    }
+    if (TAKING_SCREENSHOTS && options.pictured !== false && PICTURED_VIEWS.has(view.name))
+      await picture(page, `${name}-${view.name}`, view.width);
   }
   // Back to the browser's defaults for whatever the test does next.
   await page.setViewportSize({ width: 1280, height: 720 });
   await page.emulateMedia({ colorScheme: 'light' });
   return found;
+}
+
+/**
+ * The page as tall as its content (a short viewport, then the full page), so the committed
+ * pictures carry no empty screen below the text.
+ */
+async function picture(page: Page, file: string, width: number): Promise<void> {
+  await mkdir(IMAGES_DIR, { recursive: true });
+  await page.setViewportSize({ width, height: 200 });
+  await page.screenshot({ path: path.join(IMAGES_DIR, `${file}.png`), fullPage: true });
 }
 
 /**
