@@ -225,6 +225,17 @@ describe('every page passes axe-core at 1280 and 390 px, light and dark', () => 
     expect(await accessibilityViolations(page, 'signed-out')).toEqual([]);
   });
 
+  it('the landing of a person no longer let in, saying why they are signed out', async () => {
+    await signInAtGateway(page, 'monalisa');
+    await expect.poll(() => h1(page)).toBe('Signed in');
+    await journey.unwhitelist('monalisa');
+    await page.reload();
+    expect(await h1(page)).toBe('You are signed out');
+    expect(await page.textContent('main')).toContain('not_whitelisted');
+    expect(await accessibilityViolations(page, 'landing-no-longer-admitted')).toEqual([]);
+    await journey.whitelist('monalisa');
+  });
+
   it('the error page for a malformed sign-in link', async () => {
     await page.goto(`${journey.stack.workerUrl}/login?code_challenge=abc`);
     expect(await page.textContent('main')).toContain('invalid_request');

@@ -24,6 +24,8 @@ export interface JourneyStack {
   wiki: DemoService;
   /** Lets a person in (after their first sign-in), as `gateway users whitelist` does. */
   whitelist(login: string): Promise<void>;
+  /** Takes it back, as `gateway users unwhitelist` does. */
+  unwhitelist(login: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -76,20 +78,22 @@ export async function startJourneyStack(): Promise<JourneyStack> {
     await database.close();
   }
   const browser = await launchChromium();
+  const setWhitelist = async (login: string, whitelisted: boolean) => {
+    const db = await openNodeDatabase(databaseUrl);
+    try {
+      if ((await setWhitelisted(db.db, { login }, whitelisted, TEST_OPERATOR)) === null)
+        throw new Error(`${login} has not signed in yet: nobody to change`);
+    } finally {
+      await db.close();
+    }
+  };
   return {
     stack,
     browser,
     demo,
     wiki,
-    whitelist: async (login) => {
-      const db = await openNodeDatabase(databaseUrl);
-      try {
-        if ((await setWhitelisted(db.db, { login }, true, TEST_OPERATOR)) === null)
-          throw new Error(`${login} has not signed in yet: nobody to whitelist`);
-      } finally {
-        await db.close();
-      }
-    },
+    whitelist: (login) => setWhitelist(login, true),
+    unwhitelist: (login) => setWhitelist(login, false),
     close: async () => {
       await browser.close();
       await demo.close();
