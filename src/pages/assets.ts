@@ -34,7 +34,10 @@ for (const element of document.querySelectorAll('time[datetime]')) {
   const moment = new Date(element.getAttribute('datetime'));
   if (Number.isNaN(moment.getTime())) continue;
   if (!element.title) element.title = element.textContent;
-  element.textContent = moment.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short', timeZoneName: 'short' });
+  // dateStyle/timeStyle refuse timeZoneName ("Invalid option"): the fields are named one by one.
+  element.textContent = moment.toLocaleString(undefined, {
+    year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short',
+  });
 }
 `;
 
