@@ -10,7 +10,7 @@ import { securityHeaders } from './http/security-headers.ts';
 import { wantsHtml } from './http/wants-html.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { assetRoutes } from './routes/assets.ts';
-import { methodNotAllowedPage } from './routes/browser-errors.ts';
+import { methodNotAllowedPage, notFoundPage } from './routes/browser-errors.ts';
 import { healthRoutes } from './routes/health.ts';
 import { openApiRoutes } from './routes/openapi.ts';
 import { AUDIT_ACTIONS } from './routes/route-table.ts';
@@ -51,7 +51,8 @@ export function createApp(): Hono<AppEnv> {
   app.route('/', adminRoutes);
   app.route('/', openApiRoutes);
 
-  app.notFound(handleNotFound);
+  // A browser asking for a page gets the HTML 404 page; everyone else the JSON error.
+  app.notFound((c) => (wantsHtml(c) ? notFoundPage(c) : handleNotFound(c)));
   // The pages answer their own errors as HTML (src/routes/sign-in.ts); everything else is JSON.
   app.onError(handleError);
   return app;

@@ -1,8 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import { serviceRegistry, sessions } from '../../drizzle/schema.ts';
 import type { Database } from './client.ts';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { UUID_PATTERN } from './ids.ts';
 
 /**
  * The name of a service the person has had a session at, for the landing's "Signed out of
@@ -10,7 +9,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * used, one nobody has): a crafted link cannot make the page name a service the person never saw.
  */
 export async function signedOutServiceName(db: Database, userId: string, serviceId: string): Promise<string | null> {
-  if (!UUID.test(serviceId)) return null;
+  if (!UUID_PATTERN.test(serviceId)) return null;
   const [row] = await db
     .select({ name: serviceRegistry.displayName })
     .from(serviceRegistry)

@@ -2,12 +2,10 @@ import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { isDatabaseUnavailable } from '../db/unavailable.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
-import { notFoundPage } from '../routes/browser-errors.ts';
 import type { AppEnv } from './context.ts';
 import { errorBody } from './error-body.ts';
 import { STATUS_OF_KIND } from './error-status.ts';
 import { createLogger, describeError } from './logger.ts';
-import { wantsHtml } from './wants-html.ts';
 
 const DATABASE_RETRY_AFTER_SECONDS = '5';
 
@@ -72,11 +70,9 @@ function logOf(c: Context<AppEnv>) {
   return c.get('log') ?? createLogger({ requestId: c.get('requestId') });
 }
 
-/** No such route: the HTML 404 page for a browser asking for a page, the JSON error for everyone else. */
-export const handleNotFound: NotFoundHandler<AppEnv> = (c) => {
-  if (wantsHtml(c)) return notFoundPage(c);
-  return c.json(errorBody('not_found', `No route for ${c.req.method} ${c.req.path}.`), 404);
-};
+/** No such route: the JSON error (the pages answer browsers with their own 404 page: src/app.ts). */
+export const handleNotFound: NotFoundHandler<AppEnv> = (c) =>
+  c.json(errorBody('not_found', `No route for ${c.req.method} ${c.req.path}.`), 404);
 
 function codeForStatus(status: number): string {
   if (status === 401) return 'unauthorized';
