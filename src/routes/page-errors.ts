@@ -3,6 +3,7 @@ import type { GatewayError } from '../errors/gateway-error.ts';
 import type { AppEnv } from '../http/context.ts';
 import { expectedError, handleError, noteOutage, statusOf } from '../http/error-handler.ts';
 import { FormError } from '../http/form-body.ts';
+import { describeError } from '../http/logger.ts';
 import { brandingOf } from '../pages/branding.ts';
 import { errorPage } from '../pages/pages.ts';
 
@@ -16,6 +17,11 @@ import { errorPage } from '../pages/pages.ts';
 export const pageErrorHandler: ErrorHandler<AppEnv> = (error, c) => {
   const expected = expectedError(error);
   if (!expected) return handleError(error, c);
+  if (expected.kind === 'internal') {
+    // The gateway's own fault: its message is for the operator (the log), not the person.
+    c.var.log.error('request.failed', { method: c.req.method, path: c.req.path, error: describeError(error) });
+    return c.html(errorPage(brandingOf(c.var.config), 'Sign-in did not work', INTERNAL_MESSAGE, 'internal_error'), 500);
+  }
   noteOutage(c, error);
   return c.html(
     errorPage(brandingOf(c.var.config), pageTitle(expected), expected.message, expected.code),
@@ -25,6 +31,8 @@ export const pageErrorHandler: ErrorHandler<AppEnv> = (error, c) => {
     },
   );
 };
+
+const INTERNAL_MESSAGE = 'The gateway could not finish this. Try again later; if it goes on, tell its operator.';
 
 function pageTitle(error: GatewayError): string {
   if (error instanceof FormError) return 'Form not accepted';

@@ -32,12 +32,15 @@ export function failedSignInReturn(
   githubError: string | undefined,
 ): string {
   const expected = expectedError(error);
-  if (!expected) {
+  // The gateway's own fault (a key that opens no token, a misconfiguration): the log gets it, the
+  // service the generic internal_error, never a message written for an operator.
+  const ownFault = !expected || expected.kind === 'internal';
+  if (ownFault) {
     c.var.log.error('request.failed', { method: c.req.method, path: c.req.path, error: describeError(error) });
   } else if (expected.code === 'database_unavailable') {
     c.var.log.warn('database.unavailable', { method: c.req.method, path: c.req.path, error: describeError(error) });
   }
-  return failureReturn(to, serviceFailureOf(expected, githubError));
+  return failureReturn(to, serviceFailureOf(ownFault ? null : expected, githubError));
 }
 
 /**

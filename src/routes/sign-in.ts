@@ -107,7 +107,9 @@ export const signInRoutes = new Hono<AppEnv>()
         if (getCookie(c, PENDING_COOKIE)) deleteCookie(c, PENDING_COOKIE, GATEWAY_COOKIE);
         return c.redirect(finished.location, 302);
       case 'signed_in':
-        if (getCookie(c, PENDING_COOKIE)) deleteCookie(c, PENDING_COOKIE, GATEWAY_COOKIE);
+        // A new sign-in: an earlier pending one and an earlier sign-out's page are over.
+        for (const name of [PENDING_COOKIE, SIGNED_OUT_COOKIE])
+          if (getCookie(c, name)) deleteCookie(c, name, GATEWAY_COOKIE);
         setSessionCookie(c, finished.sessionToken, finished.ttlSeconds);
         return c.redirect('/', 302);
     }
@@ -173,6 +175,8 @@ export const signInRoutes = new Hono<AppEnv>()
       return c.redirect(`${PAGE_ROUTES.landing.path}${query}`, 303);
     }
     clearSessionCookie(c);
+    // Nothing of this browser's sign-ins stays for the next person at it (a shared computer).
+    for (const name of [PENDING_COOKIE, SIGN_IN_COOKIE]) if (getCookie(c, name)) deleteCookie(c, name, GATEWAY_COOKIE);
     const flash = await sealSignedOut(
       { servicesSignedOut: signedOut.servicesSignedOut, issuedAt: Date.now() },
       (await c.var.sessionKeys()).cookieSealing,

@@ -294,6 +294,16 @@ describe('signing out is POST, then 303 to a page', () => {
     expect(here.headers.get('location')).toBe('/signed-out');
   });
 
+  it('signing out leaves nothing of this browser’s sign-ins for the next person: the pending and attempt cookies go too', async () => {
+    const person = await signedInPerson(database, service, 'shared');
+    const cookie = `${await gatewayCookie(database, person.login)}; ${PENDING_COOKIE}=earlier; ${SIGN_IN_COOKIE}=earlier`;
+    const response = await postSignOut(database, cookie, { everywhere: '1' });
+    expect(response.status).toBe(303);
+    for (const name of [SESSION_COOKIE, PENDING_COOKIE, SIGN_IN_COOKIE]) {
+      expect(setCookieHeader(response, name)).toMatch(/Max-Age=0/);
+    }
+  });
+
   it('/signed-out without a sign-out of this browser’s (a link) goes to /', async () => {
     for (const cookie of ['', `${SIGNED_OUT_COOKIE}=forged`]) {
       const response = await callWorker(database.env, '/signed-out', {

@@ -71,4 +71,47 @@ describe('the pending page of a person an org rule would admit', () => {
     expect(continued.status).toBe(303);
     expect(continued.headers.get('location')).toBe(`/login${query}`);
   });
+
+  it("answers a fault of the gateway's own (a stored token no key opens) with the generic page, not its operator message", async () => {
+    const service = await registerService(database, { redirectUris: [SERVICE_REDIRECT] });
+    const [org, login] = [uniqueLogin('org'), uniqueLogin('unreadable')];
+    await control().setMembership({ org, login: uniqueLogin('someone-else') });
+    await database.use((db) =>
+      allowByRule(
+        { db, github: { apiUrl: env.GITHUB_API_URL, oauthUrl: env.GITHUB_OAUTH_URL } },
+        { kind: 'org', org },
+        TEST_OPERATOR,
+      ),
+    );
+    const query = `?service=${service.identifier}&redirect_uri=${encodeURIComponent(SERVICE_REDIRECT)}`;
+    const started = await startSignIn(database.env, query);
+    const answer = await callbackAnswer(
+      database.env,
+      await authorizeAtGitHub(started.authorizeUrl, login),
+      started.cookie,
+    );
+    const pendingCookie = cookiesOf(answer).get(PENDING_COOKIE) ?? '';
+    const [user] = await database.use((db) =>
+      db.select({ id: users.id }).from(users).where(eq(users.githubLogin, login)),
+    );
+    const longAgo = new Date(Date.now() - 60_000);
+    // A token sealed under a key this gateway no longer has, and a check due again.
+    const foreign = ['aa'.repeat(32), 'bb'.repeat(12), 'cc'.repeat(16), 'dd'.repeat(20)].join(':');
+    await database.use(async (db) => {
+      await db
+        .update(users)
+        .set({ accessToken: foreign, expiresAt: null })
+        .where(eq(users.id, user?.id ?? ''));
+      await db
+        .update(membershipChecks)
+        .set({ checkedAt: longAgo, attemptedAt: longAgo })
+        .where(eq(membershipChecks.userId, user?.id ?? ''));
+    });
+    const page = await pendingPage(database.env, pendingCookie);
+    const text = await page.text();
+    expect(page.status).toBe(500);
+    expect(text).toContain('internal_error');
+    expect(text).not.toContain(user?.id ?? 'no user id');
+    expect(text).not.toContain('key');
+  });
 });
