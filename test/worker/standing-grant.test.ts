@@ -8,6 +8,7 @@ import {
   postSignOut,
   SERVICE_REDIRECT,
   signedInPerson,
+  signedOutPageText,
   tokenByUserId,
 } from '../support/worker/people.ts';
 import { type RegisteredService, registerService } from '../support/worker/services.ts';
@@ -82,7 +83,8 @@ describe('a standing-access grant, through the Worker', () => {
     expect(await tokenByUserId(database, old.key, person.userId)).toBe('ok');
 
     const out = await postSignOut(database, await gatewayCookie(database, person.login), { everywhere: '1' });
-    expect(out.status).toBe(200);
+    expect(out.status).toBe(303);
+    expect(await signedOutPageText(database, out)).toContain('Signed out');
     expect(await tokenByUserId(database, old.key, person.userId)).toBe('foreign_user');
   });
 });
