@@ -17,8 +17,9 @@ import { errorPage } from '../pages/pages.ts';
 export const pageErrorHandler: ErrorHandler<AppEnv> = (error, c) => {
   const expected = expectedError(error);
   if (!expected) return handleError(error, c);
-  if (expected.kind === 'internal') {
+  if (expected.kind === 'internal' && expected.code !== 'configuration_error') {
     // The gateway's own fault: its message is for the operator (the log), not the person.
+    // (configuration_error's is written for the person: it says nothing is wrong with them.)
     c.var.log.error('request.failed', { method: c.req.method, path: c.req.path, error: describeError(error) });
     return c.html(errorPage(brandingOf(c.var.config), 'Sign-in did not work', INTERNAL_MESSAGE, 'internal_error'), 500);
   }

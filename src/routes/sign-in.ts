@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { membershipBounds } from '../admission/bounds.ts';
 import { browserOrigin } from '../changes/http-origin.ts';
@@ -47,7 +47,6 @@ export const signInRoutes = new Hono<AppEnv>()
       {
         query: c.req.query(),
         githubCallbackUrl: gitHubCallbackUrl(config, c.req.url),
-        retryPath: `${PAGE_ROUTES.login.path}${new URL(c.req.url).search}`,
       },
     );
     setCookie(c, SIGN_IN_COOKIE, started.sealedAttempt, { ...GATEWAY_COOKIE, maxAge: SIGN_IN_TTL_SECONDS });
@@ -77,9 +76,10 @@ export const signInRoutes = new Hono<AppEnv>()
         issuer: toService?.issuer ?? null,
       },
       checked,
-    ).catch((error: unknown) => {
-      // A sign-in a service started goes back to it, whatever went wrong (RFC 6749 section 4.1.2.1).
-      if (!toService) throw error;
+    ).catch(async (error: unknown) => {
+      // A sign-in a service started goes back to it, whatever went wrong (RFC 6749 section 4.1.2.1),
+      // unless the service stopped taking that address since /login checked it.
+      if (!toService || !(await stillTakes(c, attempt))) throw error;
       return { kind: 'failed' as const, location: failedSignInReturn(c, toService, error, checked.answer.error) };
     });
     switch (finished.kind) {
@@ -141,7 +141,9 @@ export const signInRoutes = new Hono<AppEnv>()
       return c.redirect(pending.retryPath, 303);
     }
     const toService = serviceReturnOf(pending, gatewayIssuer(config, c.req.url));
-    const service = toService && pending.serviceId ? await findServiceById(db, pending.serviceId) : null;
+    const found = toService && pending.serviceId ? await findServiceById(db, pending.serviceId) : null;
+    // The back link only while the service still takes that address (an hour may have passed).
+    const service = found && takesReturnAddress(found, pending.redirectUri) ? found : null;
     return c.html(
       accessPendingPage(brandingOf(c.var.config), {
         login: pending.login ?? 'your account',
@@ -192,3 +194,25 @@ export const signInRoutes = new Hono<AppEnv>()
     return c.html(signedOutPage(brandingOf(c.var.config), flash.servicesSignedOut));
   })
   .onError(pageErrorHandler);
+
+/** Whether a service is active and still registers this return address. */
+function takesReturnAddress(
+  service: { isActive: boolean; redirectUris: string[] },
+  redirectUri: string | null,
+): boolean {
+  return service.isActive && redirectUri !== null && service.redirectUris.includes(redirectUri);
+}
+
+/**
+ * Whether the attempt's service still takes its sealed return address. A database that cannot
+ * say (the failure being redirected may be its outage) leaves the address /login checked minutes ago.
+ */
+async function stillTakes(
+  c: Context<AppEnv>,
+  attempt: { serviceId: string | null; redirectUri: string | null },
+): Promise<boolean> {
+  if (attempt.serviceId === null) return false;
+  const serviceId = attempt.serviceId;
+  const service = await findServiceById(c.var.database(), serviceId).catch(() => undefined);
+  return service === undefined || (service !== null && takesReturnAddress(service, attempt.redirectUri));
+}

@@ -14,7 +14,11 @@ const signInLink = z.object({
     .regex(/^[A-Za-z0-9._-]{1,100}$/)
     .optional(),
   redirect_uri: z.string().max(2048).optional(),
-  state: z.string().max(512).optional(),
+  // RFC 6749 Appendix A.5: state is 1*VSCHAR (printable ASCII); it rides in a cookie and a URL.
+  state: z
+    .string()
+    .regex(/^[\x20-\x7e]{1,512}$/)
+    .optional(),
   // PKCE for the service's own exchange (RFC 7636): S256 only, a base64url SHA-256 digest.
   code_challenge: z
     .string()
@@ -48,7 +52,7 @@ export interface StartedSignIn {
  */
 export async function startSignIn(
   deps: StartSignInDeps,
-  link: { query: Record<string, string>; githubCallbackUrl: string | null; retryPath: string },
+  link: { query: Record<string, string>; githubCallbackUrl: string | null },
   now = Date.now(),
 ): Promise<StartedSignIn> {
   const githubRedirectUri = link.githubCallbackUrl ?? refuseWithoutCallbackUrl(deps.log);
@@ -76,17 +80,38 @@ export async function startSignIn(
       redirectUri: request.redirect_uri ?? null,
       serviceState: request.state ?? null,
       codeChallenge,
-      retryPath: link.retryPath,
+      retryPath: retryPathOf(request),
       issuedAt: now,
     },
     deps.cookieSealing,
   );
+  // Browsers drop a cookie over 4096 bytes, and the callback would find no attempt: refuse now.
+  if (sealedAttempt.length > MAX_SEALED_ATTEMPT) {
+    throw new SignInError('invalid_request', 'The sign-in link is too long. Go back to the service and try again.');
+  }
   const authorizeUrl = await authorizationUrl(deps.github, {
     redirectUri: githubRedirectUri,
     state,
     codeVerifier: verifier,
   });
   return { sealedAttempt, authorizeUrl };
+}
+
+/** Room for the cookie's name and attributes within a browser's 4096 bytes. */
+const MAX_SEALED_ATTEMPT = 3800;
+
+/**
+ * The /login address "Try again" leads to: the link's own fields as they were checked, and
+ * nothing else it carried (so nothing unchecked is sealed, and the cookie stays small).
+ */
+function retryPathOf(request: SignInLink): string {
+  const query = new URLSearchParams();
+  for (const name of ['service', 'redirect_uri', 'state', 'code_challenge', 'code_challenge_method'] as const) {
+    const value = request[name];
+    if (value !== undefined) query.set(name, value);
+  }
+  const search = query.toString();
+  return search === '' ? '/login' : `/login?${search}`;
 }
 
 /** The id of the service the person returns to, or null for the gateway's own sign-in. */
