@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { open, seal } from '../crypto/sealed-box.ts';
+import { sealedCookieKind } from './sealed-cookie.ts';
 
 /**
  * One sign-in in progress, kept in a sealed, HttpOnly cookie between /login and the callback:
@@ -29,23 +29,8 @@ const attemptSchema = z.object({
 
 export type SignInAttempt = z.infer<typeof attemptSchema>;
 
-export function sealAttempt(attempt: SignInAttempt, key: CryptoKey): Promise<string> {
-  return seal(attempt, key, PURPOSE);
-}
+const cookieKind = sealedCookieKind({ purpose: PURPOSE, schema: attemptSchema, ttlSeconds: SIGN_IN_TTL_SECONDS });
 
-/** The attempt, or null if the cookie is not one this gateway sealed or it is too old. */
-export async function openAttempt(
-  cookie: string,
-  keys: CryptoKey | readonly CryptoKey[],
-  now = Date.now(),
-): Promise<SignInAttempt | null> {
-  let opened: unknown = null;
-  for (const key of Array.isArray(keys) ? keys : [keys]) {
-    opened = await open(cookie, key, PURPOSE);
-    if (opened !== null) break;
-  }
-  const parsed = attemptSchema.safeParse(opened);
-  if (!parsed.success) return null;
-  if (now - parsed.data.issuedAt > SIGN_IN_TTL_SECONDS * 1000) return null;
-  return parsed.data;
-}
+export const sealAttempt = cookieKind.seal;
+/** The value, or null if the cookie is not one this gateway sealed or it is too old. */
+export const openAttempt = cookieKind.open;

@@ -1,9 +1,9 @@
 import * as z from 'zod';
 import { type AdmissionDecision, decideAdmission, type MembershipBounds } from '../admission/decide.ts';
 import { type RecheckDeps, recheckMembership } from '../admission/recheck-membership.ts';
-import { seal } from '../crypto/sealed-box.ts';
+
 import { findUserById } from '../db/users.ts';
-import { openSealedCookie } from './sealed-cookie.ts';
+import { sealedCookieKind } from './sealed-cookie.ts';
 
 /**
  * A sign-in that ended with the person known but not admitted, kept in a sealed, HttpOnly cookie
@@ -28,21 +28,11 @@ const pendingSchema = z.object({
 
 export type PendingSignIn = z.infer<typeof pendingSchema>;
 
-export function sealPending(pending: PendingSignIn, key: CryptoKey): Promise<string> {
-  return seal(pending, key, PURPOSE);
-}
+const cookieKind = sealedCookieKind({ purpose: PURPOSE, schema: pendingSchema, ttlSeconds: PENDING_TTL_SECONDS });
 
-/** The pending sign-in, or null if the cookie is not one this gateway sealed or it is too old. */
-export async function openPending(
-  cookie: string,
-  keys: CryptoKey | readonly CryptoKey[],
-  now = Date.now(),
-): Promise<PendingSignIn | null> {
-  const parsed = pendingSchema.safeParse(await openSealedCookie(cookie, keys, PURPOSE));
-  if (!parsed.success) return null;
-  if (now - parsed.data.issuedAt > PENDING_TTL_SECONDS * 1000) return null;
-  return parsed.data;
-}
+export const sealPending = cookieKind.seal;
+/** The value, or null if the cookie is not one this gateway sealed or it is too old. */
+export const openPending = cookieKind.open;
 
 /**
  * Whether the pending person is admitted now: their whitelist flag and login rule as they are; an

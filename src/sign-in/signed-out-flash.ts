@@ -1,6 +1,5 @@
 import * as z from 'zod';
-import { seal } from '../crypto/sealed-box.ts';
-import { openSealedCookie } from './sealed-cookie.ts';
+import { sealedCookieKind } from './sealed-cookie.ts';
 
 /**
  * What a sign-out did, for the signed-out page it redirects to (POST, then 303 to GET
@@ -15,17 +14,8 @@ const flashSchema = z.object({ servicesSignedOut: z.number().int().min(0), issue
 
 export type SignedOutFlash = z.infer<typeof flashSchema>;
 
-export function sealSignedOut(flash: SignedOutFlash, key: CryptoKey): Promise<string> {
-  return seal(flash, key, PURPOSE);
-}
+const cookieKind = sealedCookieKind({ purpose: PURPOSE, schema: flashSchema, ttlSeconds: SIGNED_OUT_TTL_SECONDS });
 
-export async function openSignedOut(
-  cookie: string,
-  keys: readonly CryptoKey[],
-  now = Date.now(),
-): Promise<SignedOutFlash | null> {
-  const parsed = flashSchema.safeParse(await openSealedCookie(cookie, keys, PURPOSE));
-  if (!parsed.success) return null;
-  if (now - parsed.data.issuedAt > SIGNED_OUT_TTL_SECONDS * 1000) return null;
-  return parsed.data;
-}
+export const sealSignedOut = cookieKind.seal;
+/** The value, or null if the cookie is not one this gateway sealed or it is too old. */
+export const openSignedOut = cookieKind.open;
