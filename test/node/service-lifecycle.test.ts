@@ -56,7 +56,6 @@ async function signInOutcome(url: string, service: string, redirectUri: string):
       {
         query: { service, redirect_uri: redirectUri },
         githubCallbackUrl: 'https://gateway.test/auth/callback',
-        retryPath: '/login',
       },
     ).then(
       () => 'started',
