@@ -12,6 +12,7 @@ import { adminRoutes } from './routes/admin.ts';
 import { assetRoutes } from './routes/assets.ts';
 import { methodNotAllowedPage, notFoundPage } from './routes/browser-errors.ts';
 import { healthRoutes } from './routes/health.ts';
+import { jwksRoutes } from './routes/jwks.ts';
 import { openApiRoutes } from './routes/openapi.ts';
 import { AUDIT_ACTIONS } from './routes/route-table.ts';
 import { sessionRoutes } from './routes/sessions.ts';
@@ -47,6 +48,7 @@ export function createApp(): Hono<AppEnv> {
   app.route('/', signInRoutes);
   app.route('/', assetRoutes);
   app.route('/', sessionRoutes);
+  app.route('/', jwksRoutes);
   app.route('/', verifyRoutes);
   app.route('/', adminRoutes);
   app.route('/', openApiRoutes);

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { previousKeysProblem, signingKeyProblem } from './crypto/assertion-keys.ts';
 import { previousSecrets } from './crypto/keyring.ts';
 import { decodeMasterKey } from './crypto/token-cipher.ts';
 import { BRIDGE_SECRET_PATTERN } from './validation/bridge-secret.ts';
@@ -54,6 +55,14 @@ const masterKeyList = z
     error: 'must be comma-separated base64 keys of 32 bytes',
   });
 
+/** A setting checked by a function that says what is wrong (never quoting the value), or null. */
+function checkedBy(problem: (value: string) => string | null) {
+  return z.string().superRefine((value, context) => {
+    const message = problem(value);
+    if (message !== null) context.addIssue({ code: 'custom', message });
+  });
+}
+
 const configSchema = z.object({
   DATABASE_URL: postgresUrl,
   // Empty counts as unset, so a blank line in .dev.vars does not break every request.
@@ -95,6 +104,18 @@ const configSchema = z.object({
   MEMBERSHIP_FRESH_SECONDS: membershipFreshSeconds,
   /** Past this with no check GitHub answered, verify refuses (`membership_unverified`): fail closed. */
   MEMBERSHIP_HARD_SECONDS: membershipHardSeconds,
+  /**
+   * Optional: the Ed25519 private JWK (with its kid) that signs the assertions the exchange and
+   * /v1/sessions/assertion return (docs/api.md, "Assertions verified offline"); unset, none are issued.
+   */
+  ASSERTION_SIGNING_KEY: z.preprocess(
+    (value) => (value === '' ? undefined : value),
+    checkedBy(signingKeyProblem).optional(),
+  ),
+  /** The public JWKs of signing keys being rotated out (a JSON array), still in the JWKS. */
+  ASSERTION_PREVIOUS_KEYS: checkedBy(previousKeysProblem).default(''),
+  /** How long an assertion is good for, in seconds: the revocation bound of an offline verify. */
+  ASSERTION_TTL_SECONDS: z.coerce.number().int().min(30).max(300).default(300),
   /** The gateway's public origin, for GitHub's callback URL; required unless the gateway is reached on loopback. */
   PUBLIC_URL: httpsUrl.optional(),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),

@@ -9,6 +9,7 @@ export const ROUTE_AUDIT_ACTIONS = [
   'github_token',
   'session_exchange',
   'session_revoke',
+  'session_assertion',
   'admin:GET services',
   'admin:POST services',
   'admin:PATCH services/:id',

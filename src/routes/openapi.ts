@@ -9,7 +9,11 @@ import { API_ROUTES } from './route-table.ts';
 
 const TAGS = [
   { name: 'health', description: 'Whether the Worker and its database answer.' },
-  { name: 'sessions', description: 'A service turns a login code into a session, and ends sessions.' },
+  {
+    name: 'sessions',
+    description:
+      'A service turns a login code into a session (and an assertion it verifies offline), and ends sessions; the keys assertions are signed with.',
+  },
   { name: 'people', description: 'Who a person is, whether they may come in, and their GitHub token.' },
   { name: 'admin', description: 'The operator commands, for a service with the `admin` scope.' },
   { name: 'contract', description: 'This document.' },

@@ -16,8 +16,9 @@ import {
 import { ASSET_ROUTES } from './assets.routes.ts';
 import { routingPath } from './declared-router.ts';
 import { healthRoute, livenessRoute } from './health.routes.ts';
+import { jwksRoute } from './jwks.routes.ts';
 import { openApiDocumentRoute } from './openapi.routes.ts';
-import { exchangeRoute, revokeRoute } from './sessions.routes.ts';
+import { assertionRoute, exchangeRoute, revokeRoute } from './sessions.routes.ts';
 import { PAGE_ROUTES } from './sign-in.routes.ts';
 import { githubTokenRoute, verifyRoute } from './verify.routes.ts';
 
@@ -39,6 +40,8 @@ export const API_ROUTES: readonly RouteConfig[] = [
   openApiDocumentRoute,
   exchangeRoute,
   revokeRoute,
+  assertionRoute,
+  jwksRoute,
   verifyRoute,
   githubTokenRoute,
   listServicesRoute,

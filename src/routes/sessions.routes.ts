@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { VERIFY_CODES } from '../verify/verify-person.ts';
 import { BODY_CODES, errorResponse, json, jsonRequest, serviceAccess, serviceErrors } from './contract.ts';
 import { declareRoute } from './declared-router.ts';
 
@@ -20,9 +21,23 @@ export const exchangeBody = z.object({
 
 export const revokeBody = z.object({ session: z.string().min(1).max(512) });
 
+/** A signed assertion (a JWT, EdDSA) for offline verification; null when the gateway has no signing key. */
+const assertion = z.union([z.object({ token: z.string(), expires_at: z.string() }), z.null()]).meta({
+  id: 'Assertion',
+  description:
+    'A JWT signed with Ed25519 (EdDSA), verifiable against /.well-known/jwks.json until `expires_at`; null when the gateway issues none (docs/api.md, "Assertions verified offline").',
+});
+
 export const exchangeResponse = z.object({
   session: z.object({ token: z.string(), expires_at: z.string() }),
   user: z.object({ id: z.uuid(), github_id: z.string(), login: z.string().nullable() }),
+  assertion,
+});
+
+export const assertionResponse = z.object({
+  valid: z.boolean(),
+  code: z.enum(VERIFY_CODES),
+  assertion,
 });
 
 export const revokeResponse = z.object({ revoked: z.boolean() });
@@ -40,7 +55,7 @@ export const exchangeRoute = declareRoute({
   },
   responses: {
     ...serviceErrors({ body: true, scoped: false }),
-    200: json(exchangeResponse, 'The session token for the person, and who they are.'),
+    200: json(exchangeResponse, 'The session token for the person, who they are, and an assertion of it.'),
     400: errorResponse(
       [...BODY_CODES, 'invalid_code', 'invalid_code_verifier', 'redirect_uri_mismatch'],
       'The code is unknown, expired, used or not yours, or the redirect_uri or code_verifier does not match its sign-in.',
@@ -68,5 +83,24 @@ export const revokeRoute = declareRoute({
       [...BODY_CODES, 'malformed_session', 'invalid_session'],
       'The body is not JSON, or the string is not a session token this gateway issued.',
     ),
+  },
+});
+
+export const assertionRoute = declareRoute({
+  method: 'post',
+  path: '/v1/sessions/assertion',
+  tags,
+  operationId: 'refreshAssertion',
+  summary: 'A new assertion for a live session',
+  'x-audit-action': 'session_assertion',
+  ...serviceAccess('users:verify'),
+  request: { body: jsonRequest(revokeBody, 'The session token to assert.') },
+  responses: {
+    ...serviceErrors({ body: true, scoped: true }),
+    200: json(
+      assertionResponse,
+      'The session verified as /v1/verify does (`valid` and its `code`), and, when valid, a new assertion.',
+    ),
+    400: errorResponse(BODY_CODES, 'The body is not JSON, or has no session.'),
   },
 });

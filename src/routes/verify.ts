@@ -12,8 +12,11 @@ import { type VerifyOutcome, verifySession, verifyUser } from '../verify/verify-
 import { serve } from './declared-router.ts';
 import { githubTokenRoute, type personBody, verifyRoute } from './verify.routes.ts';
 
-/** The person a request names, verified for the calling service; its audit row gets the outcome. */
-async function verifyPerson(
+/**
+ * The person a request names, verified for the calling service; its audit row gets the outcome
+ * (also the assertion refresh's check, src/routes/sessions.ts).
+ */
+export async function verifyPerson(
   c: Context<AppEnv>,
   body: z.infer<typeof personBody>,
   read: LookupReads,

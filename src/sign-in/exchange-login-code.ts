@@ -48,7 +48,7 @@ export interface ExchangeRequest {
 }
 
 export interface ExchangedSession {
-  session: { token: string; expiresAt: Date };
+  session: { id: string; token: string; expiresAt: Date };
   user: { id: string; githubUserId: string; githubLogin: string | null };
 }
 
@@ -100,7 +100,7 @@ export async function exchangeLoginCode(deps: ExchangeDeps, request: ExchangeReq
   });
   const token = await signSessionToken({ sessionId: session.id, expiresAt: session.expiresAt }, deps.tokenSigning);
   return {
-    session: { token, expiresAt: session.expiresAt },
+    session: { id: session.id, token, expiresAt: session.expiresAt },
     user: { id: user.id, githubUserId: user.githubUserId, githubLogin: user.githubLogin },
   };
 }

@@ -122,6 +122,7 @@ describe('the OpenAPI document', () => {
     expect(scopes).toEqual({
       'POST /v1/sessions/exchange': [],
       'POST /v1/sessions/revoke': [],
+      'POST /v1/sessions/assertion': ['users:verify'],
       'POST /v1/verify': ['users:verify'],
       'POST /v1/github-token': ['github:token'],
       'GET /v1/admin/services': ['admin'],
