@@ -36,10 +36,17 @@ export interface Verdict {
   scopes: string[];
 }
 
-/** `POST /v1/sessions/exchange`'s answer. */
+/** A short-lived signed assertion (a JWT, EdDSA) of the person: docs/api.md, "Assertions verified offline". */
+export interface SignedAssertion {
+  token: string;
+  expires_at: string;
+}
+
+/** `POST /v1/sessions/exchange`'s answer; `assertion` is null when the gateway issues none. */
 export interface ExchangeResponse {
   session: { token: string; expires_at: string };
   user: { id: string; github_id: string; login: string | null };
+  assertion: SignedAssertion | null;
 }
 
 /** `POST /v1/github-token`'s answer. */

@@ -24,6 +24,7 @@ const exchanged = () =>
   Response.json({
     session: { token: 'gws_x', expires_at: '2026-12-02T00:00:00.000Z' },
     user: { id: PERSON_ID, github_id: '1', login: 'octocat' },
+    assertion: null,
   });
 
 function clientWith(fetch: typeof globalThis.fetch, options: { retries?: number; timeoutMs?: number } = {}) {
