@@ -27,13 +27,16 @@ function unquote(value: string): string {
 
 /**
  * Serialises variables for `wrangler dev --env-file`. Values are double-quoted so `#` and spaces
- * survive; a value with a quote or a line break cannot be written safely and is refused.
+ * survive, single-quoted (taken literally) when they hold a double quote (a JSON setting such as
+ * ASSERTION_SIGNING_KEY); a value with both quotes or a line break cannot be written safely and is refused.
  */
 export function formatDevVars(vars: Record<string, string>): string {
   return Object.entries(vars)
     .map(([key, value]) => {
-      if (/["\r\n]/.test(value)) throw new Error(`${key} contains a quote or line break; set it another way.`);
-      return `${key}="${value}"`;
+      if (/[\r\n]/.test(value) || (value.includes('"') && value.includes("'"))) {
+        throw new Error(`${key} contains both quotes or a line break; set it another way.`);
+      }
+      return value.includes('"') ? `${key}='${value}'` : `${key}="${value}"`;
     })
     .join('\n');
 }

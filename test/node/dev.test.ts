@@ -123,7 +123,9 @@ describe('npm run dev', () => {
     writeFileSync(memberships, JSON.stringify({ memberships: [{ org: 'dev-org', team: 'dev-team', login: 'devon' }] }));
     const dev = startDev(devVarsFile, { GITHUB_STAND_IN_MEMBERSHIPS: memberships });
     await dev.waitFor('Gateway running');
-    expect(dev.output()).toContain('Generated TOKEN_ENCRYPTION_KEY, SESSION_SECRET for local use in .dev.vars');
+    expect(dev.output()).toContain(
+      'Generated TOKEN_ENCRYPTION_KEY, SESSION_SECRET, ASSERTION_SIGNING_KEY for local use in .dev.vars',
+    );
     expect(dev.output()).toContain('GitHub:    stand-in at http://127.0.0.1:');
     const membershipsPage = `http://127.0.0.1:${ports.GITHUB_STAND_IN_PORT}/_stand-in/memberships`;
     expect(dev.output()).toContain(`orgs:      ${membershipsPage}`);
@@ -148,6 +150,13 @@ describe('npm run dev', () => {
     const health = await fetch(`http://127.0.0.1:${ports.PORT}/health`);
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ status: 'ok', database: { reachable: true } });
+    // The generated assertion key reaches the Worker intact (a JSON value in .dev.vars): its JWKS lists it.
+    const jwks = (await (await fetch(`http://127.0.0.1:${ports.PORT}/.well-known/jwks.json`)).json()) as {
+      keys: { kid: string }[];
+    };
+    expect(jwks.keys.map((key) => key.kid)).toEqual([
+      (JSON.parse(readDevVars(devVarsFile).ASSERTION_SIGNING_KEY ?? '{}') as { kid: string }).kid,
+    ]);
 
     // Something to find again on the next start: the data directory is kept.
     const db = await openNodeDatabase(devDatabaseUrl());

@@ -10,7 +10,7 @@ const GROUPS: Record<string, string[]> = {
   db: ['migrate', 'migrate-dev', 'status', 'resolve'],
   users: ['whitelist', 'unwhitelist'],
   services: ['register', 'list', 'update', 'rename', 'rotate-key', 'deactivate', 'activate', 'delete'],
-  tokens: ['generate-key', 'encrypt', 'rotate', 'detect-legacy'],
+  tokens: ['generate-key', 'generate-assertion-key', 'encrypt', 'rotate', 'detect-legacy'],
   audit: ['query'],
 };
 

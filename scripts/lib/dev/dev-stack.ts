@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { generateAssertionKey } from '../../../src/crypto/assertion-keys.ts';
 import { generateMasterKey } from '../../../src/crypto/token-cipher.ts';
 import { isLoopbackHost } from '../../../src/validation/loopback.ts';
 import { formatDevVars, readDevVars, setDevVar } from '../dev-vars.ts';
@@ -148,7 +149,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       migrate({ session, migrationsDir: path.join(options.rootDir, 'migrations'), log: (line) => options.log(line) }),
     );
 
-    ensureLocalSecrets(options.devVarsFile, options.log);
+    await ensureLocalSecrets(options.devVarsFile, options.log);
     if (
       !options.externalDatabaseUrl &&
       recordDatabaseUrlForOperators(options.devVarsFile, databaseUrl, options.postgresPort)
@@ -228,11 +229,15 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
  * Secrets the Worker needs that a developer should not have to invent: made once, kept in the
  * git-ignored .dev.vars so the Worker and the operator scripts use the same ones.
  */
-function ensureLocalSecrets(devVarsFile: string, log: (line: string) => void): void {
+async function ensureLocalSecrets(devVarsFile: string, log: (line: string) => void): Promise<void> {
   const existing = readDevVars(devVarsFile);
   const missing: Record<string, string> = {};
   if (!existing.TOKEN_ENCRYPTION_KEY) missing.TOKEN_ENCRYPTION_KEY = generateMasterKey();
   if (!existing.SESSION_SECRET) missing.SESSION_SECRET = generateMasterKey();
+  // Local assertions, so a service developed against `npm run dev` gets them as in production.
+  if (existing.ASSERTION_SIGNING_KEY === undefined) {
+    missing.ASSERTION_SIGNING_KEY = JSON.stringify((await generateAssertionKey()).privateJwk);
+  }
   if (Object.keys(missing).length === 0) return;
   const header = existsSync(devVarsFile)
     ? ''

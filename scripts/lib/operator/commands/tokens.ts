@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { generateAssertionKey } from '../../../../src/crypto/assertion-keys.ts';
 import { generateMasterKey } from '../../../../src/crypto/token-cipher.ts';
 import { runCommand } from '../cli.ts';
 import {
@@ -19,6 +20,27 @@ export function addTokenCommands(program: Command): void {
     .action(() =>
       runCommand(async () => {
         console.log(generateMasterKey());
+        return 0;
+      }),
+    );
+
+  tokens
+    .command('generate-assertion-key')
+    .description(
+      'print a new Ed25519 key for assertions: line 1 the private JWK for ASSERTION_SIGNING_KEY, ' +
+        'line 2 its public JWK for ASSERTION_PREVIOUS_KEYS once it is rotated out',
+    )
+    .action(() =>
+      runCommand(async () => {
+        const { privateJwk, publicJwk } = await generateAssertionKey();
+        // The two JSON lines on stdout (`| head -1 | npx wrangler secret put ASSERTION_SIGNING_KEY`),
+        // what they are for on stderr.
+        console.log(JSON.stringify(privateJwk));
+        console.log(JSON.stringify(publicJwk));
+        console.error(
+          'Line 1 is the private key: npx wrangler secret put ASSERTION_SIGNING_KEY (paste it; never commit it).\n' +
+            'Line 2 is its public key (not secret): keep it for ASSERTION_PREVIOUS_KEYS when you rotate this key out (docs/deploy.md).',
+        );
         return 0;
       }),
     );
