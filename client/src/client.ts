@@ -124,7 +124,11 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
     async handleCallback(callbackUrl, checks) {
       const query = new URL(callbackUrl).searchParams;
       // The state first, on failures too: an error redirect not of this browser's sign-in says nothing.
-      if (!constantTimeEqual(query.get('state') ?? '', checks.state)) return { ok: false, reason: 'state_mismatch' };
+      // No state kept (no cookie: another browser) never matches, not even a callback without one.
+      const state = query.get('state');
+      if (checks.state === '' || state === null || !constantTimeEqual(state, checks.state)) {
+        return { ok: false, reason: 'state_mismatch' };
+      }
       const error = query.get('error');
       if (error !== null) {
         return {

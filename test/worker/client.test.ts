@@ -95,6 +95,14 @@ describe('the client against the Worker: sign-in', () => {
     expect(await client.handleCallback(back, { ...link, redirectUri: SERVICE_REDIRECT })).toMatchObject({ ok: true });
   });
 
+  it('no state kept (a browser without the sign-in cookie): state_mismatch, even for a callback without a state', async () => {
+    const client = clientFor();
+    const noState = new URL(SERVICE_REDIRECT);
+    noState.searchParams.set('code', 'a-login-code');
+    const nothingKept = { state: '', codeVerifier: '', redirectUri: SERVICE_REDIRECT };
+    expect(await client.handleCallback(noState, nothingKept)).toEqual({ ok: false, reason: 'state_mismatch' });
+  });
+
   it('a sign-in cancelled at GitHub: refused with access_denied and gateway_error github_denied', async () => {
     const client = clientFor();
     const link = await client.signInLink({ redirectUri: SERVICE_REDIRECT });
