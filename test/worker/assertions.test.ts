@@ -81,8 +81,8 @@ function verifyOffline(token: string, bindings: Bindings, currentDate?: Date) {
   });
 }
 
-function refresh(bindings: Bindings, session: string, key = service.key) {
-  return callWorker(bindings, '/v1/sessions/assertion', {
+function refresh(bindings: Bindings, session: string, key = service.key, origin = ISSUER) {
+  return callWorker(bindings, `${origin}/v1/sessions/assertion`, {
     method: 'POST',
     headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
     body: JSON.stringify({ session }),
@@ -139,6 +139,36 @@ describe('the assertion of POST /v1/sessions/exchange', () => {
     await expect(
       jwtVerify(token, remoteKeys(bindings), { issuer: ISSUER, audience: 'another-service' }),
     ).rejects.toBeInstanceOf(errors.JWTClaimValidationFailed);
+  });
+});
+
+describe('the claims iss and exp', () => {
+  it('never outlives its session: with SESSION_TTL_SECONDS 60, exp is the session expiry', async () => {
+    const bindings = { ...withKeys(first), SESSION_TTL_SECONDS: '60' };
+    const { assertion, session } = await exchange(bindings);
+    const { payload } = await verifyOffline(assertion?.token ?? '', bindings);
+    expect(payload.exp).toBe(Math.floor(Date.parse(session.expires_at) / 1000));
+    expect((payload.exp ?? 0) - (payload.iat ?? 0)).toBeLessThanOrEqual(60);
+  });
+
+  it('iss is the origin called on localhost without PUBLIC_URL; elsewhere without it, a 500 internal_error (the log says why)', async () => {
+    const { PUBLIC_URL: _unset, ...withoutUrl } = withKeys(first);
+    const { session } = await exchange(withKeys(first));
+    const local = await refresh(withoutUrl, session.token, service.key, 'http://127.0.0.1:8787');
+    const body = (await local.json()) as { assertion: { token: string } | null };
+    const { payload } = await jwtVerify(body.assertion?.token ?? '', remoteKeys(withoutUrl), {
+      issuer: 'http://127.0.0.1:8787',
+      audience: service.identifier,
+    });
+    expect(payload.iss).toBe('http://127.0.0.1:8787');
+
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const remote = await refresh(withoutUrl, session.token);
+    expect(remote.status).toBe(500);
+    expect(((await remote.json()) as { error: { code: string } }).error.code).toBe('internal_error');
+    expect(logged.mock.calls.map((call) => String(call[0])).join('\n')).toContain(
+      'ASSERTION_SIGNING_KEY is set but PUBLIC_URL is not',
+    );
   });
 });
 
