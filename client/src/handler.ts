@@ -4,14 +4,14 @@ import type { Person, Verdict } from './types.ts';
 
 /** Where the service keeps things in the person's browser, and where the routes are. */
 export interface SessionOptions {
-  /** The cookie holding the gateway session token (default `gateway_session`). */
+  /** The cookie holding the gateway session token (default `__Host-gateway_session` over https, else `gateway_session`). */
   sessionCookie?: string;
 }
 
 export interface SignInRoutesOptions extends SessionOptions {
   /** The redirect URI registered for the service: the callback route's full address. */
   redirectUri: string;
-  /** The cookie holding the sign-in's state and PKCE verifier for ten minutes (default `gateway_sign_in`). */
+  /** The cookie holding the sign-in's state and PKCE verifier for ten minutes (default `__Host-gateway_sign_in` over https, else `gateway_sign_in`). */
   signInCookie?: string;
   /** Where a signed-in person goes after the callback (default `/`). */
   afterSignIn?: string;
@@ -26,6 +26,16 @@ export interface HandlerOptions extends SignInRoutesOptions {
 
 const DEFAULT_SESSION_COOKIE = 'gateway_session';
 const DEFAULT_SIGN_IN_COOKIE = 'gateway_sign_in';
+
+/**
+ * A cookie's name: the one configured, else the default with the `__Host-` prefix over https, so
+ * a sibling subdomain cannot plant one (a planted state and verifier would sign the browser in
+ * as someone else).
+ */
+function cookieName(request: Request, configured: string | undefined, fallback: string): string {
+  if (configured !== undefined) return configured;
+  return new URL(request.url).protocol === 'https:' ? `__Host-${fallback}` : fallback;
+}
 /** The gateway's own sign-in lasts ten minutes: the state and verifier are worth no more. */
 const SIGN_IN_COOKIE_SECONDS = 600;
 
@@ -34,7 +44,7 @@ export function sessionOf(request: Request, options: SessionOptions = {}): strin
   const authorization = request.headers.get('authorization');
   const bearer = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
   if (bearer !== undefined) return bearer;
-  return cookieOf(request, options.sessionCookie ?? DEFAULT_SESSION_COOKIE);
+  return cookieOf(request, cookieName(request, options.sessionCookie, DEFAULT_SESSION_COOKIE));
 }
 
 /** Verifies the request's session: the verdict when valid, else a 401 JSON answer with the reason. */
@@ -59,7 +69,7 @@ export async function startSignIn(
   const link = await client.signInLink({ redirectUri: options.redirectUri });
   const cookie = setCookie(
     request,
-    options.signInCookie ?? DEFAULT_SIGN_IN_COOKIE,
+    cookieName(request, options.signInCookie, DEFAULT_SIGN_IN_COOKIE),
     `${link.state}.${link.codeVerifier}`,
     {
       maxAge: SIGN_IN_COOKIE_SECONDS,
@@ -77,7 +87,7 @@ export async function finishSignIn(
   request: Request,
   options: SignInRoutesOptions,
 ): Promise<Response> {
-  const signInCookie = options.signInCookie ?? DEFAULT_SIGN_IN_COOKIE;
+  const signInCookie = cookieName(request, options.signInCookie, DEFAULT_SIGN_IN_COOKIE);
   const [state = '', codeVerifier = ''] = (cookieOf(request, signInCookie) ?? '').split('.');
   const ended = setCookie(request, signInCookie, '', { maxAge: 0 });
   let outcome: Awaited<ReturnType<GatewayClient['handleCallback']>> | GatewayClientError;
@@ -97,7 +107,7 @@ export async function finishSignIn(
   headers.append('Set-Cookie', ended);
   headers.append(
     'Set-Cookie',
-    setCookie(request, options.sessionCookie ?? DEFAULT_SESSION_COOKIE, outcome.session.token, {
+    setCookie(request, cookieName(request, options.sessionCookie, DEFAULT_SESSION_COOKIE), outcome.session.token, {
       expires: new Date(outcome.session.expires_at),
     }),
   );

@@ -1,7 +1,13 @@
 import { Hono } from 'hono';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type GatewayVariables, gatewayCallback, gatewaySignIn, requireGatewaySession } from '../../client/src/hono.ts';
-import { createGatewayClient, createGatewayHandler, type GatewayClient, type Person } from '../../client/src/index.ts';
+import {
+  createGatewayClient,
+  createGatewayHandler,
+  type GatewayClient,
+  type Person,
+  startSignIn as startServiceSignIn,
+} from '../../client/src/index.ts';
 import { workerFetch } from '../support/worker/client-fetch.ts';
 import { SERVICE_REDIRECT } from '../support/worker/people.ts';
 import { type RegisteredService, registerService, whitelist } from '../support/worker/services.ts';
@@ -55,11 +61,11 @@ function neutralApp(): ServiceApp {
 async function signInAt(app: ServiceApp, login: string): Promise<{ callback: Response; cookie: string }> {
   const start = await app(new Request(`${APP}/auth/login`));
   expect(start.status).toBe(302);
-  const signInCookie = `gateway_sign_in=${cookiesOf(start).get('gateway_sign_in')}`;
+  const signInCookie = `__Host-gateway_sign_in=${cookiesOf(start).get('__Host-gateway_sign_in')}`;
   const started = await startSignIn(database.env, new URL(start.headers.get('location') ?? '').search);
   const back = await callbackAnswer(database.env, await authorizeAtGitHub(started.authorizeUrl, login), started.cookie);
   const callback = await app(new Request(back.headers.get('location') ?? '', { headers: { Cookie: signInCookie } }));
-  return { callback, cookie: `gateway_session=${cookiesOf(callback).get('gateway_session') ?? ''}` };
+  return { callback, cookie: `__Host-gateway_session=${cookiesOf(callback).get('__Host-gateway_session') ?? ''}` };
 }
 
 async function admittedPerson(prefix: string): Promise<string> {
@@ -78,11 +84,11 @@ describe.each([
     expect(callback.status).toBe(303);
     expect(callback.headers.get('location')).toBe('/');
     const set = callback.headers.getSetCookie();
-    expect(set.find((header) => header.startsWith('gateway_session='))).toMatch(
-      /^gateway_session=gws_[^;]+; Path=\/; HttpOnly; SameSite=Lax; Secure; Expires=/,
+    expect(set.find((header) => header.startsWith('__Host-gateway_session='))).toMatch(
+      /^__Host-gateway_session=gws_[^;]+; Path=\/; HttpOnly; SameSite=Lax; Secure; Expires=/,
     );
-    expect(set.find((header) => header.startsWith('gateway_sign_in='))).toContain('Max-Age=0');
-    expect(cookie).toMatch(/^gateway_session=gws_/);
+    expect(set.find((header) => header.startsWith('__Host-gateway_sign_in='))).toContain('Max-Age=0');
+    expect(cookie).toMatch(/^__Host-gateway_session=gws_/);
   });
 
   it('a signed-in request gets the person, by the session cookie or an Authorization header', async () => {
@@ -92,7 +98,7 @@ describe.each([
     const byCookie = await app(new Request(`${APP}/me`, { headers: { Cookie: cookie } }));
     expect(byCookie.status).toBe(200);
     expect(await byCookie.json()).toMatchObject({ login, whitelisted: true });
-    const token = cookie.slice('gateway_session='.length);
+    const token = cookie.slice('__Host-gateway_session='.length);
     const byHeader = await app(new Request(`${APP}/me`, { headers: { Authorization: `Bearer ${token}` } }));
     expect(await byHeader.json()).toMatchObject({ login });
   });
@@ -103,7 +109,7 @@ describe.each([
     expect(none.status).toBe(401);
     expect(await none.json()).toMatchObject({ error: { code: 'missing_session' } });
     const { cookie } = await signInAt(app, await admittedPerson('mw-out'));
-    await client.revoke(cookie.slice('gateway_session='.length));
+    await client.revoke(cookie.slice('__Host-gateway_session='.length));
     const revoked = await app(new Request(`${APP}/me`, { headers: { Cookie: cookie } }));
     expect(revoked.status).toBe(401);
     expect(await revoked.json()).toMatchObject({ error: { code: 'revoked_session' } });
@@ -122,6 +128,20 @@ describe.each([
     const callback = await app(new Request(back.headers.get('location') ?? ''));
     expect(callback.status).toBe(401);
     expect(await callback.text()).toContain('(state_mismatch)');
-    expect(callback.headers.getSetCookie().some((header) => header.startsWith('gateway_session='))).toBe(false);
+    expect(callback.headers.getSetCookie().some((header) => header.startsWith('__Host-gateway_session='))).toBe(false);
+  });
+});
+
+describe('the sign-in cookie', () => {
+  it('over http (a local service): gateway_sign_in, without Secure or the __Host- prefix, for 10 minutes', async () => {
+    const local = 'http://localhost:8080/auth/done';
+    const start = await startServiceSignIn(client, new Request('http://localhost:8080/auth/login'), {
+      redirectUri: local,
+    });
+    const [cookie = ''] = start.headers.getSetCookie();
+    expect(cookie).toMatch(
+      /^gateway_sign_in=[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Lax; Max-Age=600$/,
+    );
+    expect(new URL(start.headers.get('location') ?? '').searchParams.get('redirect_uri')).toBe(local);
   });
 });
