@@ -105,10 +105,11 @@ async function importAssertionKeys(
   signingSetting: string | undefined,
   previousSetting: string,
 ): Promise<AssertionKeys> {
+  // No signing key: no assertions, and no key to check one with (turning the feature off is immediate).
+  if (signingSetting === undefined) return { signing: null, jwks: { keys: [] } };
   const previous = (
     previousSetting.trim() === '' ? [] : (JSON.parse(previousSetting) as { x: string; kid: string }[])
   ).map(publicJwk);
-  if (signingSetting === undefined) return { signing: null, jwks: { keys: dedupeByKid(previous) } };
   const jwk = JSON.parse(signingSetting) as { d: string; x: string; kid: string };
   const privateKey = await crypto.subtle.importKey(
     'jwk',

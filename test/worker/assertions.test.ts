@@ -254,8 +254,8 @@ describe('POST /v1/sessions/assertion', () => {
 });
 
 describe('without ASSERTION_SIGNING_KEY', () => {
-  it('the exchange answers assertion null, the refresh too, and the JWKS is { keys: [] }', async () => {
-    const bindings = withKeys(null);
+  it('the exchange answers assertion null, the refresh too, and the JWKS is { keys: [] } even with ASSERTION_PREVIOUS_KEYS', async () => {
+    const bindings = withKeys(null, [first]);
     const { assertion, session } = await exchange(bindings);
     expect(assertion).toBeNull();
     expect(await (await refresh(bindings, session.token)).json()).toEqual({ valid: true, code: 'ok', assertion: null });
