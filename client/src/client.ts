@@ -1,4 +1,11 @@
+import {
+  type AssertedClaims,
+  type AssertionFallbackReason,
+  type AssertionRefusal,
+  checkAssertion,
+} from './assertion.ts';
 import type { GatewayClientError } from './errors.ts';
+import { KeySet } from './jwks.ts';
 import { constantTimeEqual, randomToken, s256Challenge } from './pkce.ts';
 import { postJson, type TransportOptions } from './transport.ts';
 import type {
@@ -29,8 +36,10 @@ export interface GatewayClientOptions {
   retries?: number;
   /** Seconds a verify verdict is reused in this process (default 0: off; at most 10). */
   cacheSeconds?: number;
-  /** The clock the verify cache reads (default Date.now). */
+  /** The clock the verify cache, assertion times and the key set's cache read (default Date.now). */
   now?: () => number;
+  /** The `iss` assertions must carry: the gateway's PUBLIC_URL (default the origin of `gatewayUrl`). */
+  issuer?: string;
 }
 
 /** A sign-in link, and what to keep (e.g. in a short-lived HttpOnly cookie) until the callback. */
@@ -68,6 +77,17 @@ export type SignInFailure =
     }
   | { ok: false; reason: 'state_mismatch' | 'missing_code' };
 
+/**
+ * What `verifyAssertion` found. `source: 'assertion'`: decided offline, by the assertion alone
+ * (valid, or refused: `bad_signature`, `wrong_issuer`, `wrong_audience`, `malformed_assertion`;
+ * or, without a session to fall back with, one of the fallback reasons). `source: 'online'`: the
+ * assertion could not say (`fallback` names why) and `POST /v1/verify` with the session answered.
+ */
+export type AssertionVerdict =
+  | ({ valid: true; source: 'assertion'; code: 'ok' } & AssertedClaims)
+  | { valid: false; source: 'assertion'; code: AssertionRefusal | AssertionFallbackReason }
+  | (Verdict & { source: 'online'; fallback: AssertionFallbackReason });
+
 export type PersonRef = { session: string; userId?: never } | { userId: string; session?: never };
 
 export interface GatewayClient {
@@ -76,6 +96,12 @@ export interface GatewayClient {
   handleCallback(callbackUrl: string | URL, checks: CallbackChecks): Promise<SignedIn | SignInFailure>;
   exchange(code: string, options: { redirectUri: string; codeVerifier?: string }): Promise<ExchangeResponse>;
   verify(person: PersonRef): Promise<Verdict>;
+  /**
+   * Checks an assertion offline; past its expiry, on a key the key set does not list (after one
+   * fetch of it again), or with no key set to be had, asks `POST /v1/verify` with `session` when
+   * given. A bad signature, issuer or audience is refused, never sent online.
+   */
+  verifyAssertion(token: string, options?: { session?: string }): Promise<AssertionVerdict>;
   githubToken(person: PersonRef): Promise<GitHubToken>;
   revoke(session: string): Promise<RevokeResponse>;
 }
@@ -90,7 +116,15 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
     timeoutMs: options.timeoutMs ?? 10_000,
     retries: Math.max(0, Math.floor(options.retries ?? 2)),
   };
-  const cache = new VerifyCache(options.cacheSeconds ?? 0, options.now ?? Date.now);
+  const now = options.now ?? Date.now;
+  const cache = new VerifyCache(options.cacheSeconds ?? 0, now);
+  const keys = new KeySet({
+    url: new URL('.well-known/jwks.json', base),
+    fetch: transport.fetch,
+    timeoutMs: transport.timeoutMs,
+    now,
+  });
+  const issuer = options.issuer ?? base.origin;
   const bodyOf = (person: PersonRef) =>
     person.session !== undefined ? { session: person.session } : { user_id: person.userId };
   const cacheKey = (person: PersonRef) =>
@@ -105,6 +139,15 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
       { code, redirect_uri: redirectUri, ...(codeVerifier === undefined ? {} : { code_verifier: codeVerifier }) },
       'before-handler-only',
     );
+
+  const verify: GatewayClient['verify'] = async (person) => {
+    const key = cacheKey(person);
+    const cached = cache.get(key);
+    if (cached !== undefined) return cached;
+    const verdict = await postJson<Verdict>(transport, 'v1/verify', bodyOf(person), 'reads');
+    cache.set(key, verdict);
+    return verdict;
+  };
 
   return {
     serviceId: options.serviceId,
@@ -147,13 +190,14 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
 
     exchange,
 
-    async verify(person) {
-      const key = cacheKey(person);
-      const cached = cache.get(key);
-      if (cached !== undefined) return cached;
-      const verdict = await postJson<Verdict>(transport, 'v1/verify', bodyOf(person), 'reads');
-      cache.set(key, verdict);
-      return verdict;
+    verify,
+
+    async verifyAssertion(token, { session } = {}) {
+      const checked = await checkAssertion(token, { issuer, audience: options.serviceId, keys, now });
+      if (checked.ok) return { valid: true, source: 'assertion', code: 'ok', ...checked.claims };
+      if ('refused' in checked) return { valid: false, source: 'assertion', code: checked.refused };
+      if (session === undefined) return { valid: false, source: 'assertion', code: checked.fallback };
+      return { ...(await verify({ session })), source: 'online', fallback: checked.fallback };
     },
 
     githubToken(person) {

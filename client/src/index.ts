@@ -1,4 +1,12 @@
 export {
+  type AssertedClaims,
+  type AssertedPerson,
+  type AssertionFallbackReason,
+  type AssertionRefusal,
+  CLOCK_SKEW_SECONDS,
+} from './assertion.ts';
+export {
+  type AssertionVerdict,
   type CallbackChecks,
   createGatewayClient,
   type ErrorOf,
@@ -20,5 +28,6 @@ export {
   sessionOf,
   startSignIn,
 } from './handler.ts';
+export { MAX_JWKS_SECONDS, UNKNOWN_KID_REFETCH_SECONDS } from './jwks.ts';
 export * from './types.ts';
 export { MAX_CACHE_SECONDS } from './verify-cache.ts';
