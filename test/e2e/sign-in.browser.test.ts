@@ -115,4 +115,33 @@ describe('signing in with a browser', () => {
     expect(await page.textContent('main')).toContain('Sign in with GitHub');
     await page.close();
   }, 60_000);
+
+  it('the example service: a cancelled sign-in shows error and gateway_error; signed in, "Sign out" revokes the session at the gateway', async () => {
+    // octocat was whitelisted by the first test.
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(demo.url);
+    await page.getByRole('link', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.waitForURL(`${demo.redirectUri}?**`);
+    expect(await page.textContent('#error')).toBe('access_denied');
+    expect(await page.textContent('#answer-gateway_error')).toBe('github_denied');
+
+    await page.getByRole('link', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in as octocat' }).click();
+    await expect.poll(() => page.locator('#who').textContent()).toBe('Signed in as octocat');
+    const session = (await context.cookies(demo.url)).find((cookie) => cookie.name === 'demo_session')?.value ?? '';
+    expect(session).toMatch(/^gws_/);
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await expect.poll(() => page.textContent('main')).toContain('You are not signed in.');
+    expect((await context.cookies(demo.url)).map((cookie) => cookie.name)).not.toContain('demo_session');
+    const verdict = await fetch(`${stack.workerUrl}/v1/verify`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${serviceKey}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ session }),
+    });
+    expect(((await verdict.json()) as { code: string }).code).toBe('revoked_session');
+    await context.close();
+  }, 60_000);
 });
