@@ -28,6 +28,6 @@ export {
   sessionOf,
   startSignIn,
 } from './handler.ts';
-export { MAX_JWKS_SECONDS, UNKNOWN_KID_REFETCH_SECONDS } from './jwks.ts';
+export { JWKS_RETRY_SECONDS, MAX_JWKS_SECONDS, UNKNOWN_KID_REFETCH_SECONDS } from './jwks.ts';
 export * from './types.ts';
 export { MAX_CACHE_SECONDS } from './verify-cache.ts';

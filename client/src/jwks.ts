@@ -11,6 +11,8 @@ export const MAX_JWKS_SECONDS = 300;
 const DEFAULT_JWKS_SECONDS = 60;
 /** At most one fetch in this long for a `kid` the kept key set does not list. */
 export const UNKNOWN_KID_REFETCH_SECONDS = 60;
+/** After a fetch that failed, the next is tried no sooner than this (meanwhile: the online verify). */
+export const JWKS_RETRY_SECONDS = 10;
 
 export interface KeySetOptions {
   url: URL;
@@ -33,6 +35,7 @@ export class KeySet {
   /** One fetch at a time: concurrent verifies share it. */
   private inFlight: Promise<KeptSet | null> | null = null;
   private lastFetchAt = Number.NEGATIVE_INFINITY;
+  private failedAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: KeySetOptions) {
     this.options = options;
@@ -40,6 +43,9 @@ export class KeySet {
 
   async keyFor(kid: string): Promise<KeyLookup> {
     const now = this.options.now();
+    // A key set that just failed is not asked again on every request: a down gateway gets the
+    // online verifies only.
+    if (this.kept === null && now - this.failedAt < JWKS_RETRY_SECONDS * 1000) return { missing: 'jwks_unavailable' };
     let set = this.kept !== null && this.kept.until > now ? this.kept : await this.refresh();
     if (set === null) return { missing: 'jwks_unavailable' };
     let key = set.keys.get(kid);
@@ -71,15 +77,10 @@ export class KeySet {
         headers: { Accept: 'application/json' },
         signal: AbortSignal.timeout(this.options.timeoutMs),
       });
-      if (!response.ok) {
-        this.kept = null;
-        return null;
-      }
+      if (!response.ok) return this.failed();
       body = await response.json();
     } catch {
-      // No key set: an old one is not used past its time (a key rotated out must stop verifying).
-      this.kept = null;
-      return null;
+      return this.failed();
     }
     const keys = new Map<string, CryptoKey>();
     const listed = (body as { keys?: unknown } | null)?.keys;
@@ -94,6 +95,13 @@ export class KeySet {
     const seconds = cacheSeconds(response.headers.get('cache-control'));
     this.kept = { keys, until: this.options.now() + seconds * 1000 };
     return this.kept;
+  }
+
+  /** No key set: an old one is not used past its time (a key rotated out must stop verifying). */
+  private failed(): null {
+    this.kept = null;
+    this.failedAt = this.options.now();
+    return null;
   }
 }
 

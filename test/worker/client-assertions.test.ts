@@ -3,6 +3,7 @@ import {
   CLOCK_SKEW_SECONDS,
   createGatewayClient,
   type GatewayClient,
+  JWKS_RETRY_SECONDS,
   UNKNOWN_KID_REFETCH_SECONDS,
 } from '../../client/src/index.ts';
 import type { Bindings } from '../../src/config.ts';
@@ -265,28 +266,40 @@ describe('client.verifyAssertion against the Worker', () => {
     expect(count('/.well-known/jwks.json')).toBe(2);
   });
 
-  it('a key set that cannot be fetched falls back online: jwks_unavailable', async () => {
+  it('a key set that cannot be fetched falls back online (jwks_unavailable), and is asked again only after JWKS_RETRY_SECONDS', async () => {
     const bindings = withKeys(first);
     const { client: signer } = clientOf(bindings);
     const { assertion, session } = await signedIn(signer, bindings);
     let verifies = 0;
+    let keySetFetches = 0;
+    let offset = 0;
     const fetchWorker = workerFetch(() => bindings);
     const client = createGatewayClient({
       gatewayUrl: 'https://gateway.test',
       serviceId: service.identifier,
       key: service.key,
+      now: () => Date.now() + offset,
       fetch: async (input, init) => {
         const path = new URL(new Request(input, init).url).pathname;
-        if (path === '/.well-known/jwks.json') throw new TypeError('fetch failed');
+        if (path === '/.well-known/jwks.json') {
+          keySetFetches++;
+          if (keySetFetches === 1) throw new TypeError('fetch failed');
+          if (keySetFetches === 2)
+            return Response.json({ error: { code: 'internal_error', message: '' } }, { status: 500 });
+        }
         if (path === '/v1/verify') verifies++;
         return fetchWorker(input, init);
       },
     });
-    expect(await client.verifyAssertion(assertion, { session: session.token })).toMatchObject({
-      valid: true,
-      source: 'online',
-      fallback: 'jwks_unavailable',
-    });
-    expect(verifies).toBe(1);
+    const online = { valid: true, source: 'online', fallback: 'jwks_unavailable' };
+    expect(await client.verifyAssertion(assertion, { session: session.token })).toMatchObject(online);
+    expect(await client.verifyAssertion(assertion, { session: session.token })).toMatchObject(online);
+    expect({ verifies, keySetFetches }).toEqual({ verifies: 2, keySetFetches: 1 });
+    offset = JWKS_RETRY_SECONDS * 1000;
+    expect(await client.verifyAssertion(assertion, { session: session.token })).toMatchObject(online);
+    expect(keySetFetches).toBe(2);
+    offset = 2 * JWKS_RETRY_SECONDS * 1000;
+    expect(await client.verifyAssertion(assertion)).toMatchObject({ valid: true, source: 'assertion' });
+    expect({ verifies, keySetFetches }).toEqual({ verifies: 3, keySetFetches: 3 });
   });
 });
