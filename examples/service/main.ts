@@ -4,7 +4,7 @@ import { listen, serveFetch } from './node-server.ts';
 /**
  * The example service, configured by its environment:
  *   GATEWAY_URL=http://localhost:8787 SERVICE_ID=demo SERVICE_KEY=gwk_… PORT=3000 node examples/service/main.ts
- * PUBLIC_URL (default http://localhost:PORT) and SERVICE_NAME are optional.
+ * PUBLIC_URL (default http://localhost:PORT), HOST (default 127.0.0.1) and SERVICE_NAME are optional.
  */
 function required(name: string): string {
   const value = process.env[name];
