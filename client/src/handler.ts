@@ -37,7 +37,11 @@ function cookieName(request: Request, configured: string | undefined, fallback: 
   return new URL(request.url).protocol === 'https:' ? `__Host-${fallback}` : fallback;
 }
 /** The gateway's own sign-in lasts ten minutes: the state and verifier are worth no more. */
-const SIGN_IN_COOKIE_SECONDS = 600;
+/**
+ * As long as the gateway's pending page (an hour): a person refused, then let in, continues from
+ * there with this same sign-in (its state and PKCE challenge), which needs this cookie still.
+ */
+const SIGN_IN_COOKIE_SECONDS = 3600;
 
 /** The session token a request carries: `Authorization: Bearer gws_…`, else the session cookie. */
 export function sessionOf(request: Request, options: SessionOptions = {}): string | null {
@@ -100,7 +104,10 @@ export async function finishSignIn(
   if (outcome instanceof GatewayClientError || !outcome.ok) {
     const answer = await (options.onFailure ?? defaultFailure)(outcome, request);
     const headers = new Headers(answer.headers);
-    headers.append('Set-Cookie', ended);
+    // A refusal of this very sign-in (its state checked) keeps the cookie: once let in, the
+    // gateway's pending page continues the same sign-in. Anything else ends it.
+    const refusedHere = !(outcome instanceof GatewayClientError) && outcome.reason === 'refused';
+    if (!refusedHere) headers.append('Set-Cookie', ended);
     return new Response(answer.body, { status: answer.status, statusText: answer.statusText, headers });
   }
   const headers = new Headers({ Location: options.afterSignIn ?? '/', 'Cache-Control': 'no-store' });

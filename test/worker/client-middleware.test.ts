@@ -8,6 +8,7 @@ import {
   type Person,
   startSignIn as startServiceSignIn,
 } from '../../client/src/index.ts';
+import { PENDING_COOKIE } from '../../src/sign-in/pending.ts';
 import { workerFetch } from '../support/worker/client-fetch.ts';
 import { SERVICE_REDIRECT } from '../support/worker/people.ts';
 import { type RegisteredService, registerService, whitelist } from '../support/worker/services.ts';
@@ -15,6 +16,7 @@ import {
   authorizeAtGitHub,
   callbackAnswer,
   cookiesOf,
+  pendingPage,
   signIn,
   startSignIn,
   uniqueLogin,
@@ -115,6 +117,34 @@ describe.each([
     expect(await revoked.json()).toMatchObject({ error: { code: 'revoked_session' } });
   });
 
+  it('refused, then let in: the sign-in cookie kept after the refusal lets the pending page continue the same sign-in', async () => {
+    const app = makeApp();
+    const login = uniqueLogin('mw-later');
+    const start = await app(new Request(`${APP}/auth/login`));
+    const signInCookie = `__Host-gateway_sign_in=${cookiesOf(start).get('__Host-gateway_sign_in')}`;
+    const started = await startSignIn(database.env, new URL(start.headers.get('location') ?? '').search);
+    const pending = await callbackAnswer(
+      database.env,
+      await authorizeAtGitHub(started.authorizeUrl, login),
+      started.cookie,
+    );
+    const pendingCookie = cookiesOf(pending).get(PENDING_COOKIE) ?? '';
+    const page = await (await pendingPage(database.env, pendingCookie)).text();
+    const backLink = (page.match(/href="([^"]+)">Back to/)?.[1] ?? '').replaceAll('&amp;', '&');
+    const refused = await app(new Request(backLink, { headers: { Cookie: signInCookie } }));
+    expect(refused.status).toBe(401);
+    expect(refused.headers.getSetCookie().some((header) => header.startsWith('__Host-gateway_sign_in='))).toBe(false);
+
+    await whitelist(database, login);
+    const continued = await pendingPage(database.env, pendingCookie);
+    expect(continued.status).toBe(303);
+    const again = await startSignIn(database.env, new URL(continued.headers.get('location') ?? '', APP).search);
+    const back = await callbackAnswer(database.env, await authorizeAtGitHub(again.authorizeUrl, login), again.cookie);
+    const callback = await app(new Request(back.headers.get('location') ?? '', { headers: { Cookie: signInCookie } }));
+    expect(callback.status).toBe(303);
+    expect(cookiesOf(callback).get('__Host-gateway_session')).toMatch(/^gws_/);
+  });
+
   it('a callback without the sign-in cookie (another browser): 401 state_mismatch, no session cookie', async () => {
     const app = makeApp();
     const start = await app(new Request(`${APP}/auth/login`));
@@ -133,14 +163,14 @@ describe.each([
 });
 
 describe('the sign-in cookie', () => {
-  it('over http (a local service): gateway_sign_in, without Secure or the __Host- prefix, for 10 minutes', async () => {
+  it('over http (a local service): gateway_sign_in, without Secure or the __Host- prefix, for an hour (as the pending page)', async () => {
     const local = 'http://localhost:8080/auth/done';
     const start = await startServiceSignIn(client, new Request('http://localhost:8080/auth/login'), {
       redirectUri: local,
     });
     const [cookie = ''] = start.headers.getSetCookie();
     expect(cookie).toMatch(
-      /^gateway_sign_in=[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Lax; Max-Age=600$/,
+      /^gateway_sign_in=[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Lax; Max-Age=3600$/,
     );
     expect(new URL(start.headers.get('location') ?? '').searchParams.get('redirect_uri')).toBe(local);
   });
