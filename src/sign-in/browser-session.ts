@@ -1,7 +1,5 @@
 import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
-import { membershipBounds } from '../admission/bounds.ts';
-import { decideAdmission } from '../admission/decide.ts';
 import { verifySessionToken } from '../crypto/session-tokens.ts';
 import { findSession, type SessionWithUser } from '../db/sessions.ts';
 import type { AppEnv } from '../http/context.ts';
@@ -31,11 +29,4 @@ export async function cookieSession(c: Context<AppEnv>): Promise<SessionWithUser
   const session = await findSession(c.var.database(), check.claims.sessionId);
   if (!session || session.revokedAt !== null || session.serviceId !== null) return null;
   return session;
-}
-
-/** The cookie's session, when its person is still admitted: who may see the signed-in landing. */
-export async function admittedSession(c: Context<AppEnv>): Promise<SessionWithUser | null> {
-  const session = await cookieSession(c);
-  if (!session) return null;
-  return decideAdmission(session.user.admission, membershipBounds(c.var.config)).admitted ? session : null;
 }
