@@ -76,6 +76,14 @@ async function lastSignInRecord(login: string) {
   });
 }
 
+/** A member of a new org, an org rule for it, and their sign-in through the service: admitted. */
+async function memberAdmittedByOrg(prefix: string) {
+  const [org, login] = [uniqueLogin('org'), uniqueLogin(prefix)];
+  await control().setMembership({ org, login });
+  await allow({ kind: 'org', org });
+  return { org, login, person: await admitted(login) };
+}
+
 /** Makes the person's last membership check (and its last attempt) `minutes` old. */
 function ageCheck(userId: string, minutes: { checked: number; attempted?: number }) {
   const at = (m: number) => new Date(Date.now() - m * 60_000);
@@ -228,10 +236,7 @@ describe('removing a login rule', () => {
 
 describe('the membership re-check after a verify', () => {
   it('refuses a person removed from the org while signed in, once their check is older than the fresh bound', async () => {
-    const [org, login] = [uniqueLogin('org'), uniqueLogin('leaver')];
-    await control().setMembership({ org, login });
-    await allow({ kind: 'org', org });
-    const person = await admitted(login);
+    const { org, login, person } = await memberAdmittedByOrg('leaver');
     await control().removeMembership({ org, login });
     // Within the fresh bound the last result stands, and nothing asks GitHub.
     expect(await verify(person.token)).toMatchObject({ valid: true, code: 'ok' });
@@ -255,10 +260,7 @@ describe('the membership re-check after a verify', () => {
   });
 
   it('keeps the last result while GitHub fails, refuses past the hard bound (membership_unverified), and admits again once a check succeeds', async () => {
-    const [org, login] = [uniqueLogin('org'), uniqueLogin('member')];
-    await control().setMembership({ org, login });
-    await allow({ kind: 'org', org });
-    const person = await admitted(login);
+    const { org, person } = await memberAdmittedByOrg('member');
     await control().startOutage({ status: 503, org });
     try {
       await ageCheck(person.userId, { checked: 11 });
@@ -280,10 +282,7 @@ describe('the membership re-check after a verify', () => {
   });
 
   it('refuses at once (membership_unverified) a person whose own token no longer works, not after the hard bound', async () => {
-    const [org, login] = [uniqueLogin('org'), uniqueLogin('revoker')];
-    await control().setMembership({ org, login });
-    await allow({ kind: 'org', org });
-    const person = await admitted(login);
+    const { person } = await memberAdmittedByOrg('revoker');
     // The token expired and its refresh token is gone (revoked): nothing can confirm them now.
     await expireToken(person.userId, { refreshToken: null });
     await ageCheck(person.userId, { checked: 11 });
@@ -310,10 +309,7 @@ describe('the membership re-check after a verify', () => {
   });
 
   it('refreshes an expired GitHub token before re-checking with it', async () => {
-    const [org, login] = [uniqueLogin('org'), uniqueLogin('member')];
-    await control().setMembership({ org, login });
-    await allow({ kind: 'org', org });
-    const person = await admitted(login);
+    const { person } = await memberAdmittedByOrg('member');
     await expireToken(person.userId);
     await ageCheck(person.userId, { checked: 11 });
     expect(await verify(person.token)).toMatchObject({ valid: true, code: 'ok' });
@@ -325,10 +321,7 @@ describe('the membership re-check after a verify', () => {
   });
 
   it('does not re-check again within 30 seconds of an attempt, whatever the number of verifies', async () => {
-    const [org, login] = [uniqueLogin('org'), uniqueLogin('member')];
-    await control().setMembership({ org, login });
-    await allow({ kind: 'org', org });
-    const person = await admitted(login);
+    const { org, person } = await memberAdmittedByOrg('member');
     await control().startOutage({ status: 503, org });
     try {
       await ageCheck(person.userId, { checked: 11 });
