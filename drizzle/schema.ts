@@ -4,7 +4,18 @@
 // Ids and timestamps have no database defaults since the 20251212003212_ sync migration, so the
 // application supplies them ($defaultFn). Timestamps are TIMESTAMP(3) without time zone holding UTC.
 import { sql } from 'drizzle-orm';
-import { boolean, foreignKey, index, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import {
+  boolean,
+  foreignKey,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
 
 const newId = () => crypto.randomUUID();
 const now = () => new Date();
@@ -60,6 +71,15 @@ export const serviceRegistry = pgTable(
      * and every lookup treats it as unknown.
      */
     deletedAt: utcTimestamp('deleted_at'),
+    /** Where the gateway POSTs the service's events (docs/api.md, "Events"); null: it gets none. */
+    eventsUrl: text('events_url'),
+    /** The events signing secret (`whsec_…`), encrypted with TOKEN_ENCRYPTION_KEY (docs/security.md). */
+    eventsSecret: text('events_secret'),
+    /** During a secret rotation's grace period: the previous secret, also signing until it expires. */
+    eventsPreviousSecret: text('events_previous_secret'),
+    eventsPreviousSecretExpiresAt: utcTimestamp('events_previous_secret_expires_at'),
+    /** Since when deliveries to the events URL fail without one succeeding; null while they succeed. */
+    eventsFailingSince: utcTimestamp('events_failing_since'),
   },
   (table) => [
     uniqueIndex('service_registry_service_identifier_key').on(table.serviceIdentifier),
@@ -267,6 +287,58 @@ export const membershipChecks = pgTable('membership_checks', {
   failure: text('failure'),
 });
 
+/**
+ * Events for services (src/events/): a transactional outbox. A row is written with the change it
+ * reports (a sign-out, a revocation, an admission that ended), then delivered after the response
+ * and retried with backoff until the service answers 2xx or the schedule ends (given_up_at).
+ * `body` is the exact JSON sent on every attempt; the row id is its `webhook-id`.
+ */
+export const serviceEvents = pgTable(
+  'service_events',
+  {
+    id: uuid('id').primaryKey().$defaultFn(newId),
+    serviceId: uuid('service_id')
+      .notNull()
+      .references(() => serviceRegistry.id, { onDelete: 'cascade', onUpdate: 'cascade' }),
+    /** `session.ended` or `admission.ended`. */
+    type: text('type').notNull(),
+    body: text('body').notNull(),
+    /** Set for events a sweep may find twice (a standing access that ran out): one row per key. */
+    dedupeKey: text('dedupe_key'),
+    createdAt: utcTimestamp('created_at').notNull().$defaultFn(now),
+    /** When the next attempt is due; an attempt claims the row by moving it forward. */
+    nextAttemptAt: utcTimestamp('next_attempt_at').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    deliveredAt: utcTimestamp('delivered_at'),
+    givenUpAt: utcTimestamp('given_up_at'),
+  },
+  (table) => [
+    uniqueIndex('service_events_dedupe_key_key').on(table.dedupeKey),
+    index('service_events_service_id_created_at_idx').on(table.serviceId, table.createdAt),
+    index('service_events_due_idx')
+      .on(table.nextAttemptAt)
+      .where(sql`${table.deliveredAt} IS NULL AND ${table.givenUpAt} IS NULL`),
+  ],
+);
+
+/** Each delivery attempt of an event: what the service answered, or why nothing came back. */
+export const serviceEventAttempts = pgTable(
+  'service_event_attempts',
+  {
+    id: uuid('id').primaryKey().$defaultFn(newId),
+    eventId: uuid('event_id')
+      .notNull()
+      .references(() => serviceEvents.id, { onDelete: 'cascade', onUpdate: 'cascade' }),
+    attemptedAt: utcTimestamp('attempted_at').notNull().$defaultFn(now),
+    /** The HTTP status the events URL answered; null when none came (timeout, refused connection). */
+    status: integer('status'),
+    /** Why it failed, in a few words (`timeout`, `connection_failed`, `status 503`); null on success. */
+    error: text('error'),
+    durationMs: integer('duration_ms').notNull(),
+  },
+  (table) => [index('service_event_attempts_event_id_idx').on(table.eventId)],
+);
+
 export type User = typeof users.$inferSelect;
 export type Service = typeof serviceRegistry.$inferSelect;
 export type NewService = typeof serviceRegistry.$inferInsert;
@@ -278,3 +350,5 @@ export type ChangeRecord = typeof changeRecords.$inferSelect;
 export type AdmissionRule = typeof admissionRules.$inferSelect;
 export type MembershipCheck = typeof membershipChecks.$inferSelect;
 export type NewChangeRecord = typeof changeRecords.$inferInsert;
+export type ServiceEvent = typeof serviceEvents.$inferSelect;
+export type ServiceEventAttempt = typeof serviceEventAttempts.$inferSelect;
