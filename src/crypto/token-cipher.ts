@@ -103,13 +103,25 @@ export function generateMasterKey(): string {
   return btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(MASTER_KEY_BYTES))));
 }
 
-export async function encryptToken(plaintext: string, keyring: TokenKeyring, context: TokenContext): Promise<string> {
+export function encryptToken(plaintext: string, keyring: TokenKeyring, context: TokenContext): Promise<string> {
+  return encryptValue(plaintext, keyring, additionalData(context));
+}
+
+/**
+ * The stored format above for any secret the gateway keeps (a GitHub token, a service's events
+ * secret): `aad` binds the value to where it lives, so a copy elsewhere fails to decrypt.
+ */
+export async function encryptValue(
+  plaintext: string,
+  keyring: TokenKeyring,
+  aad: Uint8Array<ArrayBuffer>,
+): Promise<string> {
   const salt = crypto.getRandomValues(new Uint8Array(SALT_BYTES));
   const iv = crypto.getRandomValues(new Uint8Array(IV_BYTES));
   const key = await deriveValueKey(keyring.current, salt, 'encrypt');
   const sealed = new Uint8Array(
     await crypto.subtle.encrypt(
-      { name: 'AES-GCM', iv, additionalData: additionalData(context), tagLength: TAG_BYTES * 8 },
+      { name: 'AES-GCM', iv, additionalData: aad, tagLength: TAG_BYTES * 8 },
       key,
       utf8(plaintext),
     ),
@@ -126,10 +138,16 @@ export interface DecryptedToken {
   keyIndex: number;
 }
 
-export async function decryptToken(
+export function decryptToken(stored: string, keyring: TokenKeyring, context: TokenContext): Promise<DecryptedToken> {
+  return decryptValue(stored, keyring, additionalData(context), `The ${context.field} of user ${context.userId}`);
+}
+
+/** Opens a value of `encryptValue`; `what` names it in the error when no key opens it. */
+export async function decryptValue(
   stored: string,
   keyring: TokenKeyring,
-  context: TokenContext,
+  aad: Uint8Array<ArrayBuffer>,
+  what: string,
 ): Promise<DecryptedToken> {
   const parts = parseEncryptedToken(stored);
   const sealed = new Uint8Array(parts.ciphertext.length + TAG_BYTES);
@@ -141,7 +159,7 @@ export async function decryptToken(
     let opened: ArrayBuffer;
     try {
       opened = await crypto.subtle.decrypt(
-        { name: 'AES-GCM', iv: parts.iv, additionalData: additionalData(context), tagLength: TAG_BYTES * 8 },
+        { name: 'AES-GCM', iv: parts.iv, additionalData: aad, tagLength: TAG_BYTES * 8 },
         key,
         sealed,
       );
@@ -156,7 +174,7 @@ export async function decryptToken(
   }
   throw new TokenCipherError(
     'undecryptable_token',
-    `The ${context.field} of user ${context.userId} does not decrypt with the current key or any of the ${keyring.previous.length} previous key(s): ` +
+    `${what} does not decrypt with the current key or any of the ${keyring.previous.length} previous key(s): ` +
       'it was written under a key that is no longer configured, or it was altered.',
   );
 }
