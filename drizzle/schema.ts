@@ -339,6 +339,30 @@ export const serviceEventAttempts = pgTable(
   (table) => [index('service_event_attempts_event_id_idx').on(table.eventId)],
 );
 
+/**
+ * Who may use the operator console (/console): one row per person granted it, from the command line
+ * (`gateway users grant-operator`) or by another operator. Kept apart from `users`, which the old
+ * system still reads and writes: no code of its can grant or copy the privilege. Revoking deletes
+ * the row; change_records keeps who granted and revoked it, when.
+ */
+export const operatorGrants = pgTable('operator_grants', {
+  userId: uuid('user_id')
+    .primaryKey()
+    .references(() => users.id, { onDelete: 'cascade', onUpdate: 'cascade' }),
+  grantedAt: utcTimestamp('granted_at').notNull().$defaultFn(now),
+});
+
+/**
+ * Pending sign-ups an operator dismissed in the console: hidden from its pending list until the
+ * person signs in again after `dismissed_at` (then they are asking again).
+ */
+export const pendingDismissals = pgTable('pending_dismissals', {
+  userId: uuid('user_id')
+    .primaryKey()
+    .references(() => users.id, { onDelete: 'cascade', onUpdate: 'cascade' }),
+  dismissedAt: utcTimestamp('dismissed_at').notNull().$defaultFn(now),
+});
+
 export type User = typeof users.$inferSelect;
 export type Service = typeof serviceRegistry.$inferSelect;
 export type NewService = typeof serviceRegistry.$inferInsert;
@@ -352,3 +376,4 @@ export type MembershipCheck = typeof membershipChecks.$inferSelect;
 export type NewChangeRecord = typeof changeRecords.$inferInsert;
 export type ServiceEvent = typeof serviceEvents.$inferSelect;
 export type ServiceEventAttempt = typeof serviceEventAttempts.$inferSelect;
+export type OperatorGrant = typeof operatorGrants.$inferSelect;
