@@ -1,5 +1,6 @@
 import type { Handler, MiddlewareHandler } from 'hono';
 import type { GatewayClient } from './client.ts';
+import { createGatewayEventsHandler, type GatewayEventsOptions } from './events-route.ts';
 import { authenticate, finishSignIn, type SessionOptions, type SignInRoutesOptions, startSignIn } from './handler.ts';
 import type { Person, Verdict } from './types.ts';
 
@@ -31,4 +32,14 @@ export function gatewaySignIn(client: GatewayClient, options: SignInRoutesOption
 /** The callback route at the redirect URI's path: `app.get('/auth/done', gatewayCallback(client, { redirectUri }))`. */
 export function gatewayCallback(client: GatewayClient, options: SignInRoutesOptions): Handler {
   return (c) => finishSignIn(client, c.req.raw, options);
+}
+
+/**
+ * The events route (docs/api.md, "Events pushed to your service"):
+ * `app.post('/gateway/events', gatewayEvents({ secret: env.GATEWAY_EVENTS_SECRET, onEvent }))`.
+ * 204 once `onEvent` took a verified event (or for one already taken); 400 or 401 JSON otherwise.
+ */
+export function gatewayEvents(options: GatewayEventsOptions): Handler {
+  const handle = createGatewayEventsHandler(options);
+  return (c) => handle(c.req.raw);
 }

@@ -19,6 +19,26 @@ export {
 } from './client.ts';
 export { GatewayClientError } from './errors.ts';
 export {
+  ADMISSION_ENDED_REASONS,
+  type AdmissionEndedEvent,
+  type AdmissionEndedReason,
+  EVENT_TOLERANCE_SECONDS,
+  type EventCheck,
+  type EventDelivery,
+  type EventPerson,
+  type EventRefusal,
+  type EventReplayStore,
+  type GatewayEvent,
+  MAX_REMEMBERED_EVENTS,
+  MemoryReplayStore,
+  SESSION_ENDED_REASONS,
+  type SessionEndedEvent,
+  type SessionEndedReason,
+  type VerifyEventOptions,
+  verifyEvent,
+} from './events.ts';
+export { createGatewayEventsHandler, type GatewayEventsOptions } from './events-route.ts';
+export {
   authenticate,
   createGatewayHandler,
   finishSignIn,

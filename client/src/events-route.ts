@@ -1,0 +1,60 @@
+import {
+  checkEvent,
+  type EventRefusal,
+  type EventReplayStore,
+  eventSecretBytes,
+  type GatewayEvent,
+  MemoryReplayStore,
+} from './events.ts';
+
+export interface GatewayEventsOptions {
+  /** The events secret (`whsec_…`), or several while you rotate it on your side: any one may sign. */
+  secret: string | readonly string[];
+  /**
+   * Called once per verified event, before the answer: keep it quick (the gateway waits 10 s).
+   * When it throws, the error propagates (your framework answers 500), the id is not remembered,
+   * and the gateway sends the event again.
+   */
+  onEvent: (event: GatewayEvent, delivery: { id: string; request: Request }) => void | Promise<void>;
+  /** Where the ids of events taken are kept (default: this handler's own memory). */
+  replays?: EventReplayStore;
+  /** The clock, in milliseconds (default `Date.now`). */
+  now?: () => number;
+}
+
+/** The answer to each refusal: 401 for what is not the gateway's (or not now), 400 for what is not a delivery. */
+const REFUSALS: Record<Exclude<EventRefusal, 'replayed'>, { status: number; message: string }> = {
+  missing_headers: { status: 400, message: 'webhook-id, webhook-timestamp and webhook-signature are all needed.' },
+  bad_signature: { status: 401, message: 'No webhook-signature matches the events secret.' },
+  timestamp_out_of_range: { status: 401, message: 'webhook-timestamp is more than 5 minutes from this clock.' },
+  malformed_body: { status: 400, message: 'The body is not an event this service knows.' },
+};
+
+/**
+ * The events route for any framework that speaks Request and Response: 204 once `onEvent` took a
+ * verified event; 204 without calling it again for an id already taken (so the gateway stops
+ * sending it); otherwise 400 or 401 `{ error: { code, message } }`, the code being the refusal.
+ */
+export function createGatewayEventsHandler(options: GatewayEventsOptions): (request: Request) => Promise<Response> {
+  // A wrong secret is a setting to fix: refused here, at start, rather than at every delivery.
+  eventSecretBytes(options.secret);
+  const replays = options.replays ?? new MemoryReplayStore({ now: options.now });
+  const now = options.now ?? Date.now;
+  return async (request) => {
+    if (request.method !== 'POST') {
+      return Response.json(
+        { error: { code: 'method_not_allowed', message: 'Events are delivered with POST.' } },
+        { status: 405, headers: { Allow: 'POST' } },
+      );
+    }
+    const checked = await checkEvent(request, options.secret, { replays, now });
+    if (!checked.ok) {
+      if (checked.reason === 'replayed') return new Response(null, { status: 204 });
+      const { status, message } = REFUSALS[checked.reason];
+      return Response.json({ error: { code: checked.reason, message } }, { status });
+    }
+    await options.onEvent(checked.event, { id: checked.id, request });
+    await replays.remember(checked.id, checked.rememberUntil);
+    return new Response(null, { status: 204 });
+  };
+}
