@@ -38,7 +38,15 @@ async function scratchProject(name: string): Promise<string> {
 describe('the client as a service installs it: npm pack, then a scratch project that is not this one', () => {
   it('the tarball holds the built package only: package.json and dist (JavaScript and declarations)', () => {
     expect(files).toContain('package.json');
-    expect(files).toEqual(expect.arrayContaining(['dist/index.js', 'dist/index.d.ts', 'dist/hono.js']));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'dist/index.js',
+        'dist/index.d.ts',
+        'dist/hono.js',
+        'dist/events.js',
+        'dist/events-route.js',
+      ]),
+    );
     expect(files.filter((path) => path !== 'package.json' && !path.startsWith('dist/'))).toEqual([]);
   });
 
@@ -65,5 +73,34 @@ console.log(JSON.stringify({ ...link, middleware: typeof requireGatewaySession(c
       code_challenge_method: 'S256',
     });
     expect(link.middleware).toBe('function');
+  });
+
+  it('installed from the tarball, verifyEvent and the gatewayEvents route check an event signed with node:crypto', async () => {
+    const project = await scratchProject('an-events-receiver');
+    await writeFile(
+      join(project, 'events.mjs'),
+      `import { createHmac, randomBytes } from 'node:crypto';
+import { verifyEvent } from '@edge-github-gateway/client';
+import { gatewayEvents } from '@edge-github-gateway/client/hono';
+const key = randomBytes(32);
+const secret = 'whsec_' + key.toString('base64');
+const id = 'msg_' + randomBytes(16).toString('hex');
+const timestamp = String(Math.floor(Date.now() / 1000));
+const body = JSON.stringify({ type: 'admission.ended', timestamp: new Date().toISOString(),
+  data: { user: { id: 'u1', github_id: '1', login: 'octocat' }, reason: 'not_whitelisted' } });
+const signature = 'v1,' + createHmac('sha256', key).update(id + '.' + timestamp + '.' + body).digest('base64');
+const headers = { 'webhook-id': id, 'webhook-timestamp': timestamp, 'webhook-signature': signature };
+const checked = await verifyEvent({ headers, body }, secret);
+const again = await verifyEvent({ headers, body }, secret);
+console.log(JSON.stringify({ ok: checked.ok, type: checked.event?.type, again, route: typeof gatewayEvents({ secret, onEvent() {} }) }));
+`,
+    );
+    const { stdout } = await run(process.execPath, ['events.mjs'], { cwd: project });
+    expect(JSON.parse(stdout)).toEqual({
+      ok: true,
+      type: 'admission.ended',
+      again: { ok: false, reason: 'replayed' },
+      route: 'function',
+    });
   });
 });
