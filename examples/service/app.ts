@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { gatewayEvents } from '../../client/src/hono.ts';
 import {
   createGatewayClient,
   type GatewayClient,
@@ -7,6 +8,7 @@ import {
   type SignInFailure,
   sessionOf,
 } from '../../client/src/index.ts';
+import { EventRecord, type ReceivedEvent, sessionIdOf } from './event-record.ts';
 
 /** What the example needs to know: docs/api.md, "An example service". */
 export interface ExampleConfig {
@@ -20,15 +22,20 @@ export interface ExampleConfig {
   publicUrl: string;
   /** What the pages call the service (SERVICE_NAME, default the service id). */
   name?: string;
+  /** The events signing secret, `whsec_…` (GATEWAY_EVENTS_SECRET): with it, events are taken at EVENTS_PATH. */
+  eventsSecret?: string;
 }
 
 /** The callback's path: `${publicUrl}/auth/done` is the redirect URI to register. */
 export const CALLBACK_PATH = '/auth/done';
+/** Where the gateway POSTs events: `${publicUrl}/gateway/events` is the events URL to register. */
+export const EVENTS_PATH = '/gateway/events';
 
 /**
  * A small service signing people in through the gateway with the client library: a home page
  * that verifies the session on each request, `/login`, the callback at `/auth/done`, and a
- * `POST /logout` that revokes the session.
+ * `POST /logout` that revokes the session. With an events secret, it takes the gateway's events at
+ * `POST /gateway/events`, refuses the sessions they end without asking verify, and lists them at `/events`.
  */
 export function createExampleApp(config: ExampleConfig): Hono {
   const client = createGatewayClient({
@@ -46,15 +53,33 @@ export function createExampleApp(config: ExampleConfig): Hono {
     sessionCookie: `${prefix}${config.serviceId}_session`,
     signInCookie: `${prefix}${config.serviceId}_sign_in`,
   };
-  const page = (body: string) => htmlPage(name, body);
+  const record = new EventRecord();
+  const eventsLink = config.eventsSecret ? '<p><a href="/events">Events from the gateway</a></p>' : '';
+  const page = (body: string) => htmlPage(name, body + eventsLink);
   const signedOut = (note?: string) =>
     `<h1>${escapeHtml(name)} service</h1><p>You are not signed in.${note ? ` ${escapeHtml(note)}` : ''}</p><p><a href="/login">Sign in</a></p>`;
 
   const app = new Hono();
 
+  if (config.eventsSecret) {
+    // Verified (signature, time, replay) before onEvent; a 204 tells the gateway it arrived.
+    app.post(
+      EVENTS_PATH,
+      gatewayEvents({ secret: config.eventsSecret, onEvent: (event, { id }) => record.take(id, event) }),
+    );
+    app.get('/events', (c) => c.html(htmlPage(name, eventsPage(name, record.events())), 200, NO_STORE));
+  }
+
   app.get('/', async (c) => {
     const session = sessionOf(c.req.raw, cookies);
     if (session === null) return c.html(page(signedOut()), 200, NO_STORE);
+    const sessionId = sessionIdOf(session);
+    const endedBecause = sessionId === null ? null : record.endedBecause(sessionId);
+    if (endedBecause !== null) {
+      // The gateway said so (a verified event): no need to ask verify.
+      c.header('Set-Cookie', cookie(cookies.sessionCookie, '', publicUrl, 0));
+      return c.html(page(signedOut(`Your session ended (${endedBecause}, the gateway told us).`)), 200, NO_STORE);
+    }
     const verdict = await verifyOrError(client, session);
     if (verdict instanceof GatewayClientError) {
       return c.html(
@@ -70,6 +95,7 @@ export function createExampleApp(config: ExampleConfig): Hono {
       c.header('Set-Cookie', cookie(cookies.sessionCookie, '', publicUrl, 0));
       return c.html(page(signedOut(`Your session ended (${verdict.code}).`)), 200, NO_STORE);
     }
+    if (sessionId !== null) record.sawSession(verdict.user.id, sessionId);
     const who = verdict.user.login ?? `GitHub user ${verdict.user.github_id}`;
     return c.html(
       page(
@@ -113,6 +139,8 @@ export function createExampleApp(config: ExampleConfig): Hono {
     // A redirect, never a page here: reloading a page at this address would send the used code
     // again, and a second exchange of a code revokes the session it issued.
     c.header('Set-Cookie', cookie(cookies.signInCookie, '', publicUrl, 0), { append: true });
+    const sessionId = sessionIdOf(outcome.session.token);
+    if (sessionId !== null) record.sawSession(outcome.user.id, sessionId);
     const seconds = Math.max(0, Math.floor((Date.parse(outcome.session.expires_at) - Date.now()) / 1000));
     c.header('Set-Cookie', cookie(cookies.sessionCookie, outcome.session.token, publicUrl, seconds), { append: true });
     c.header('Cache-Control', 'no-store');
@@ -191,6 +219,26 @@ function cookieOf(request: Request, name: string): string | null {
     if (eq > 0 && pair.slice(0, eq).trim() === name) return decodeURIComponent(pair.slice(eq + 1).trim());
   }
   return null;
+}
+
+/** The recent events, newest first: what happened, to whom, and which sessions (their ids' first 8 characters). */
+function eventsPage(name: string, events: readonly ReceivedEvent[]): string {
+  const rows = events
+    .map(({ id, receivedAt, event }) => {
+      const sessions =
+        event.type === 'session.ended' ? event.data.session_ids.map((one) => one.slice(0, 8)).join(' ') : 'all';
+      const who = event.data.user.login ?? `GitHub user ${event.data.user.github_id}`;
+      return (
+        `<tr data-type="${escapeHtml(event.type)}" data-reason="${escapeHtml(event.data.reason)}">` +
+        `<td>${escapeHtml(receivedAt.toISOString())}</td><td>${escapeHtml(event.type)}</td><td>${escapeHtml(event.data.reason)}</td>` +
+        `<td>${escapeHtml(who)}</td><td>${escapeHtml(sessions)}</td><td><code>${escapeHtml(id)}</code></td></tr>`
+      );
+    })
+    .join('');
+  const table = events.length
+    ? `<table id="events"><thead><tr><th>received</th><th>event</th><th>reason</th><th>person</th><th>sessions</th><th>webhook-id</th></tr></thead><tbody>${rows}</tbody></table>`
+    : '<p id="no-events">No events yet.</p>';
+  return `<h1>${escapeHtml(name)} service: events from the gateway</h1><p>Each one verified (its signature, its time, not seen before) before it is listed.</p>${table}<p><a href="/">Home</a></p>`;
 }
 
 function htmlPage(title: string, body: string): string {
