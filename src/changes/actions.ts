@@ -13,11 +13,22 @@ export const CHANGE_ACTIONS = [
   'services:activate',
   'services:deactivate',
   'services:delete',
+  /** An events URL set (details: url, previous_url, whether a secret was made; never the secret). */
+  'services:events-set',
+  /** Events turned off (details: the url, how many undelivered events were given up). */
+  'services:events-clear',
+  /** A new events secret (details: grace_seconds, force, previous_secret_expires_at). */
+  'services:events-rotate-secret',
   /** The cutover's standing access for a `github:token` service (details: how many people, until when). */
   'services:grant-standing-access',
   /** An admission rule made (details: kind, what it names) or removed. */
   'users:allow',
   'users:deny',
+  /** The operator console's grant given or taken (details: github_id, login). */
+  'users:grant-operator',
+  'users:revoke-operator',
+  /** A pending sign-up hidden from the console's list until the person signs in again. */
+  'users:dismiss-pending',
 ] as const;
 
 export const SIGN_IN_ACTIONS = [

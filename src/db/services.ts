@@ -1,6 +1,7 @@
 import { and, asc, eq, isNull, lt, or, sql } from 'drizzle-orm';
 import { loginCodes, type NewService, type Service, serviceRegistry, sessions } from '../../drizzle/schema.ts';
 import type { Database, Queryable } from './client.ts';
+import { eventsSummaryColumns } from './service-event-endpoints.ts';
 
 /** A service as authentication and sign-in need it. */
 export type ServiceRecord = Pick<
@@ -131,7 +132,9 @@ export type ServiceSummaryRow = Pick<
   | 'previousKeyExpiresAt'
   | 'keyId'
   | 'createdAt'
->;
+  | 'eventsUrl'
+  | 'eventsFailingSince'
+> & { eventsUndelivered: number };
 
 const summaryColumns = {
   id: serviceRegistry.id,
@@ -144,6 +147,8 @@ const summaryColumns = {
   previousKeyExpiresAt: serviceRegistry.previousKeyExpiresAt,
   keyId: serviceRegistry.keyId,
   createdAt: serviceRegistry.createdAt,
+  // The events endpoint of docs/api.md (URL, failing since, undelivered), in the same statement.
+  ...eventsSummaryColumns,
 };
 
 /** Every service, by identifier. */

@@ -15,8 +15,8 @@ import { declareRoute } from './declared-router.ts';
  * declarations carry the scope for the document only.
  */
 export const ADMIN_SCOPE = 'admin' satisfies Scope;
-const tags = ['admin'];
-const security = serviceKeySecurity(ADMIN_SCOPE);
+export const tags = ['admin'];
+export const security = serviceKeySecurity(ADMIN_SCOPE);
 
 export const newService = z.object({
   id: z.string().max(100),
@@ -75,7 +75,7 @@ export const newAdmissionRule = z
   });
 
 /** Text Postgres can store: it refuses NUL, which would otherwise turn a bad filter into a 500. */
-const storableText = (max: number) =>
+export const storableText = (max: number) =>
   z
     .string()
     .max(max)
@@ -105,8 +105,21 @@ export const peopleFilters = z.object({
   cursor: storableText(200).optional(),
 });
 
+/** A service's events as every listing shows them (docs/api.md, "Events pushed to your service"). */
+export const serviceEvents = z
+  .object({
+    url: z.string(),
+    failing_since: z
+      .string()
+      .nullable()
+      .meta({ description: 'The first failed attempt since the last successful delivery; null while they succeed.' }),
+    undelivered: z.number().int().meta({ description: 'Its events neither delivered nor given up.' }),
+  })
+  .nullable()
+  .meta({ id: 'ServiceEvents', description: 'Where its events go; null: it gets none.' });
+
 /** A service by its id in the path. */
-const serviceIdParams = z.object({
+export const serviceIdParams = z.object({
   id: z.string().meta({ description: 'The service id (`npx gateway services list` shows them).' }),
 });
 
@@ -121,6 +134,7 @@ const service = z
     previous_key_expires_at: z.string().nullable(),
     last_used_at: z.string().nullable(),
     created_at: z.string(),
+    events: serviceEvents,
   })
   .meta({ id: 'Service' });
 
@@ -229,7 +243,7 @@ const ruleIdParams = z.object({
   id: z.string().meta({ description: 'The rule id (`npx gateway users rules` shows them).' }),
 });
 
-const unknownService = errorResponse(['unknown_service'], 'There is no such service.');
+export const unknownService = errorResponse(['unknown_service'], 'There is no such service.');
 
 export const listServicesRoute = declareRoute({
   method: 'get',

@@ -7,6 +7,7 @@ import { auditEntryJson } from '../audit/entry-json.ts';
 import { queryAudit } from '../audit/query.ts';
 import { adminCallOrigin } from '../changes/http-origin.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
+import { deliverAfterResponse } from '../events/start-delivery.ts';
 import type { AppEnv } from '../http/context.ts';
 import { requireService } from '../http/service-auth.ts';
 import {
@@ -39,6 +40,7 @@ import {
   updateServiceRoute,
   whitelistRoute,
 } from './admin.routes.ts';
+import { serveEventsRoutes } from './admin-events.ts';
 import { serve } from './declared-router.ts';
 
 /** A service id from the path. One Postgres could not store (it contains NUL) names no service. */
@@ -146,10 +148,18 @@ serve(adminRoutes, rotateKeyRoute, async (c) => {
   );
 });
 
+serveEventsRoutes(adminRoutes, serviceIdFrom);
+
 serve(adminRoutes, whitelistRoute, async (c) => {
   const body = c.req.valid('json');
   const person = body.login ? { login: body.login } : { githubId: body.github_id ?? '' };
-  const changed = await setWhitelisted(c.var.database(), person, body.allowed, adminCallOrigin(c));
+  const changed = await setWhitelisted(
+    c.var.database(),
+    person,
+    body.allowed,
+    adminCallOrigin(c),
+    membershipBounds(c.var.config),
+  );
   if (!changed)
     throw new GatewayError(
       'unknown_user',
@@ -157,6 +167,7 @@ serve(adminRoutes, whitelistRoute, async (c) => {
       'No such person has signed in yet; they must sign in once first.',
     );
   c.var.audit.userId = changed.id;
+  deliverAfterResponse(c, changed.eventIds);
   return c.json(
     {
       id: changed.id,

@@ -13,6 +13,12 @@ import {
   updateServiceRoute,
   whitelistRoute,
 } from './admin.routes.ts';
+import {
+  clearEventsRoute,
+  eventDeliveriesRoute,
+  rotateEventsSecretRoute,
+  setEventsRoute,
+} from './admin-events.routes.ts';
 import { ASSET_ROUTES } from './assets.routes.ts';
 import { routingPath } from './declared-router.ts';
 import { healthRoute, livenessRoute } from './health.routes.ts';
@@ -49,6 +55,10 @@ export const API_ROUTES: readonly RouteConfig[] = [
   updateServiceRoute,
   deleteServiceRoute,
   rotateKeyRoute,
+  setEventsRoute,
+  clearEventsRoute,
+  rotateEventsSecretRoute,
+  eventDeliveriesRoute,
   listPeopleRoute,
   whitelistRoute,
   listAdmissionRulesRoute,

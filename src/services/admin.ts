@@ -18,6 +18,7 @@ import { GatewayError } from '../errors/gateway-error.ts';
 import { escapeControl } from '../validation/control-characters.ts';
 import { displayName } from '../validation/operator-input.ts';
 import { firstIssueMessage } from '../validation/zod-issues.ts';
+import { type EventsSummary, eventsSummaryOf } from './events-summary.ts';
 import { ServiceInputError, validateRedirectUri, validateScopes } from './register-service.ts';
 
 /** What operators see of a service: never its key or hash. */
@@ -32,6 +33,8 @@ export interface ServiceSummary {
   previousKeyExpiresAt: Date | null;
   legacyKey: boolean;
   createdAt: Date;
+  /** Where its events go (docs/api.md, "Events pushed to your service"); null: it gets none. */
+  events: EventsSummary | null;
 }
 
 function toSummary(row: ServiceSummaryRow): ServiceSummary {
@@ -46,6 +49,7 @@ function toSummary(row: ServiceSummaryRow): ServiceSummary {
     previousKeyExpiresAt: row.previousKeyExpiresAt,
     createdAt: row.createdAt,
     legacyKey: row.keyId === null,
+    events: eventsSummaryOf(row),
   };
 }
 

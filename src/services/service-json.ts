@@ -1,4 +1,5 @@
 import type { ServiceSummary } from './admin.ts';
+import { eventsJson } from './events-summary.ts';
 
 /**
  * A service as the admin API answers it and `gateway services list --json` prints it
@@ -15,5 +16,6 @@ export function serviceJson(service: ServiceSummary) {
     previous_key_expires_at: service.previousKeyExpiresAt?.toISOString() ?? null,
     last_used_at: service.lastUsedAt?.toISOString() ?? null,
     created_at: service.createdAt.toISOString(),
+    events: service.events ? eventsJson(service.events) : null,
   };
 }
