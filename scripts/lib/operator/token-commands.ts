@@ -29,7 +29,7 @@ export interface ReencryptionFlags {
 const LEGACY_SAMPLE = 100;
 
 /** TOKEN_ENCRYPTION_KEY and TOKEN_ENCRYPTION_PREVIOUS_KEYS, as the Worker has them. */
-async function configuredKeyring() {
+export async function configuredKeyring() {
   const currentKey = readSetting('TOKEN_ENCRYPTION_KEY', { rootDir });
   if (!currentKey) {
     throw new MissingSettingError(

@@ -23,12 +23,13 @@ import { jsonForTerminal, numberFlag, rootDir, runCommand, UsageError } from '..
 import { withOperatorDatabase } from '../operator-database.ts';
 import { operatorOrigin } from '../operator-origin.ts';
 import { MissingSettingError, readSetting } from '../settings.ts';
+import { addServiceEventsCommands } from './services-events.ts';
 import { collect, count, formatTable, usageLine } from './shared.ts';
 
 const MAX_HOURS = MAX_GRACE_SECONDS / 3600;
 const DEFAULT_HOURS = DEFAULT_GRACE_SECONDS / 3600;
 
-function serviceRow(service: ServiceSummary): string[] {
+function serviceRow(service: ServiceSummary, now: Date): string[] {
   const key = service.legacyKey
     ? 'old-system key'
     : service.previousKeyExpiresAt
@@ -41,8 +42,24 @@ function serviceRow(service: ServiceSummary): string[] {
     service.scopes.join(',') || '(none)',
     service.lastUsedAt?.toISOString() ?? 'never',
     service.redirectUris.join(' ') || '(none)',
+    eventsCell(service, now),
     ...(key ? [key] : []),
   ];
+}
+
+/** An hour of failed deliveries is what docs/api.md says the operator is told of. */
+const FAILING_REPORTED_AFTER_MS = 3_600_000;
+
+function failingLong(service: ServiceSummary, now: Date): boolean {
+  const since = service.events?.failingSince;
+  return since !== undefined && since !== null && now.getTime() - since.getTime() >= FAILING_REPORTED_AFTER_MS;
+}
+
+function eventsCell(service: ServiceSummary, now: Date): string {
+  const { events } = service;
+  if (!events) return '(none)';
+  if (!events.failingSince) return `ok, ${events.undelivered} undelivered`;
+  return `${failingLong(service, now) ? 'FAILING' : 'failing'} since ${events.failingSince.toISOString()}, ${events.undelivered} undelivered`;
 }
 
 interface UpdateFlags {
@@ -102,7 +119,8 @@ async function confirmed(question: string): Promise<boolean> {
 
 /** `gateway services ...`: the services that verify people through the gateway, and their keys. */
 export function addServiceCommands(program: Command): void {
-  const services = program.command('services').description('services: register, list, change, keys');
+  const services = program.command('services').description('services: register, list, change, keys, events');
+  addServiceEventsCommands(services);
 
   services
     .command('register')
@@ -150,6 +168,7 @@ export function addServiceCommands(program: Command): void {
     .action((flags: { json: boolean }) =>
       runCommand(async () => {
         const all = await withOperatorDatabase(({ db }) => listServices(db));
+        const now = new Date();
         if (flags.json) {
           console.log(jsonForTerminal({ services: all.map(serviceJson) }));
           return 0;
@@ -161,8 +180,17 @@ export function addServiceCommands(program: Command): void {
         // Every cell is escaped (formatTable): a name or address planted in the database (the old
         // system's rows, a direct write) cannot forge a row such as "scopes: admin".
         console.log(
-          formatTable(['ID', 'NAME', 'STATE', 'SCOPES', 'LAST USED', 'REDIRECT URIS', 'KEY'], all.map(serviceRow)),
+          formatTable(
+            ['ID', 'NAME', 'STATE', 'SCOPES', 'LAST USED', 'REDIRECT URIS', 'EVENTS', 'KEY'],
+            all.map((service) => serviceRow(service, now)),
+          ),
         );
+        for (const service of all.filter((s) => failingLong(s, now)))
+          console.log(
+            escapeControl(
+              `${service.identifier}: its events have failed to deliver for over an hour; \`npx gateway services events show --id ${service.identifier}\` shows why.`,
+            ),
+          );
         console.log(`\n${count(all.length, 'service')}.`);
         return 0;
       }),
