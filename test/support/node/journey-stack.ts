@@ -4,8 +4,11 @@ import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { type DevStack, startDevStack } from '../../../scripts/lib/dev/dev-stack.ts';
 import { findFreePort } from '../../../scripts/lib/dev/ports.ts';
+import { readDevVars } from '../../../scripts/lib/dev-vars.ts';
 import { openNodeDatabase } from '../../../scripts/lib/node-database.ts';
+import { loadTokenKeyring } from '../../../src/crypto/token-cipher.ts';
 import { registerService } from '../../../src/services/register-service.ts';
+import { setEventsUrl } from '../../../src/services/service-events-endpoint.ts';
 import { setWhitelisted } from '../../../src/users/whitelist.ts';
 import { TEST_OPERATOR } from '../change-origin.ts';
 import { launchChromium } from './browser.ts';
@@ -14,7 +17,8 @@ import { type DemoService, startDemoService } from './demo-service.ts';
 
 /**
  * The whole gateway as `npm run dev` wires it (wrangler dev, the bridge, the stand-in GitHub) on a
- * database of its own, two registered demo services a person can sign in to, and a Chromium.
+ * database of its own, two registered demo services a person can sign in to, each with its events
+ * URL registered (as `gateway services events set` does) and its secret handed to it, and a Chromium.
  */
 export interface JourneyStack {
   stack: DevStack;
@@ -50,17 +54,22 @@ export async function startJourneyStack(): Promise<JourneyStack> {
     log: () => {},
   });
   const keys = new Map<string, string>();
+  const eventsSecrets = new Map<string, string>();
   const demo = await startDemoService({
     gatewayUrl: stack.workerUrl,
     serviceId: 'demo',
     key: () => keys.get('demo') ?? '',
+    eventsSecret: () => eventsSecrets.get('demo'),
   });
   const wiki = await startDemoService({
     gatewayUrl: stack.workerUrl,
     serviceId: 'wiki',
     name: 'Wiki',
     key: () => keys.get('wiki') ?? '',
+    eventsSecret: () => eventsSecrets.get('wiki'),
   });
+  // The key the stack generated for the Worker, to seal the events secrets as the Worker opens them.
+  const keyring = await loadTokenKeyring(readDevVars(devVarsFile).TOKEN_ENCRYPTION_KEY ?? '');
   const database = await openNodeDatabase(databaseUrl);
   try {
     for (const [identifier, displayName, service] of [
@@ -73,6 +82,9 @@ export async function startJourneyStack(): Promise<JourneyStack> {
         TEST_OPERATOR,
       );
       keys.set(identifier, registered.key);
+      const events = await setEventsUrl(database.db, keyring, identifier, service.eventsUrl, TEST_OPERATOR);
+      if (events.secret === null) throw new Error(`${identifier} had an events secret already`);
+      eventsSecrets.set(identifier, events.secret);
     }
   } finally {
     await database.close();
