@@ -11,6 +11,7 @@ import { wantsHtml } from './http/wants-html.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { assetRoutes } from './routes/assets.ts';
 import { methodNotAllowedPage, notFoundPage } from './routes/browser-errors.ts';
+import { consoleRoutes } from './routes/console.ts';
 import { healthRoutes } from './routes/health.ts';
 import { jwksRoutes } from './routes/jwks.ts';
 import { openApiRoutes } from './routes/openapi.ts';
@@ -52,6 +53,7 @@ export function createApp(): Hono<AppEnv> {
   app.route('/', verifyRoutes);
   app.route('/', adminRoutes);
   app.route('/', openApiRoutes);
+  app.route('/', consoleRoutes);
 
   // A browser asking for a page gets the HTML 404 page; everyone else the JSON error.
   app.notFound((c) => (wantsHtml(c) ? notFoundPage(c) : handleNotFound(c)));

@@ -23,6 +23,20 @@ ul.sessions { padding-left: 1.2rem; }
 ul.sessions li { margin-bottom: 0.75rem; }
 ul.sessions form { margin-top: 0.25rem; }
 form + form, form + p.hint + form { margin-top: 0.75rem; }
+body.console main { max-width: 64rem; align-self: stretch; }
+body.console header.site { display: flex; flex-wrap: wrap; align-items: center; gap: 0.5rem 1.5rem; }
+body.console header.site nav a { color: inherit; }
+body.console header.site nav a[aria-current="page"] { font-weight: 600; }
+body.console p.viewer { margin: 0 0 0 auto; }
+button.secondary { background: Canvas; color: CanvasText; }
+img.avatar { width: 2rem; height: 2rem; border-radius: 50%; vertical-align: middle; margin-right: 0.5rem; }
+ul.people { list-style: none; padding: 0; }
+ul.people li { padding: 0.75rem 0; border-bottom: 1px solid color-mix(in srgb, CanvasText 20%, Canvas); }
+ul.people form { display: inline-block; margin: 0.5rem 0.5rem 0 0; }
+div.table { overflow-x: auto; }
+table { border-collapse: collapse; width: 100%; }
+caption { text-align: left; font-size: 0.9rem; padding-bottom: 0.5rem; }
+th, td { text-align: left; padding: 0.4rem 0.75rem 0.4rem 0; border-bottom: 1px solid color-mix(in srgb, CanvasText 20%, Canvas); vertical-align: middle; }
 `;
 
 /**
