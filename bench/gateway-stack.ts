@@ -11,6 +11,7 @@ import { migrate } from '../scripts/lib/migrations/engine.ts';
 import { withMigrationSession } from '../scripts/lib/migrations/session.ts';
 import { ensureDatabase, type NodeDatabase, openNodeDatabase } from '../scripts/lib/node-database.ts';
 import { startWsBridge, type WsBridge } from '../scripts/lib/ws-bridge.ts';
+import { generateAssertionKey } from '../src/crypto/assertion-keys.ts';
 import { generateMasterKey } from '../src/crypto/token-cipher.ts';
 import { type BuiltWorker, buildWorker } from './build.ts';
 
@@ -27,7 +28,8 @@ export interface GatewayStack {
   github: StandInGitHub;
   worker: BuiltWorker;
   migrationMs: number;
-  secrets: { TOKEN_ENCRYPTION_KEY: string; SESSION_SECRET: string };
+  /** The Worker's secrets; with an assertion key, so the exchange and the refresh sign assertions as deployed. */
+  secrets: { TOKEN_ENCRYPTION_KEY: string; SESSION_SECRET: string; ASSERTION_SIGNING_KEY: string };
   /** Faults to inject into the database server (the fault tests): shut it down and start it again, or freeze it. */
   faults: DatabaseFaults;
   stop(): Promise<void>;
@@ -96,7 +98,11 @@ export async function startGatewayStack(): Promise<GatewayStack> {
     github,
     worker,
     migrationMs,
-    secrets: { TOKEN_ENCRYPTION_KEY: generateMasterKey(), SESSION_SECRET: generateMasterKey() },
+    secrets: {
+      TOKEN_ENCRYPTION_KEY: generateMasterKey(),
+      SESSION_SECRET: generateMasterKey(),
+      ASSERTION_SIGNING_KEY: JSON.stringify((await generateAssertionKey()).privateJwk),
+    },
     faults,
     stop: async () => {
       await database.close();
@@ -185,7 +191,7 @@ export async function startWorker(stack: GatewayStack, options: WorkerOptions): 
 }
 
 /** workerd processes started by this process (Miniflare runs one per instance). */
-function childWorkerdPids(): number[] {
+export function childWorkerdPids(): number[] {
   return readdirSync('/proc')
     .filter((entry) => /^\d+$/.test(entry))
     .map(Number)
@@ -196,7 +202,7 @@ function childWorkerdPids(): number[] {
 }
 
 /** utime + stime from /proc/<pid>/stat: the runtime itself does not report CPU time per request. */
-function processCpuMs(pid: number): number {
+export function processCpuMs(pid: number): number {
   const stat = readStat(pid);
   return stat ? ((stat.userTicks + stat.systemTicks) * 1000) / CLOCK_TICKS_PER_SECOND : Number.NaN;
 }

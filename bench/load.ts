@@ -81,3 +81,21 @@ export async function runSequential(base: URL, scenario: Scenario, count: number
   }
   return failures;
 }
+
+/** `count` requests one after another, each timed: the round trip one caller sees with no load. */
+export async function timeSequential(base: URL, scenario: Scenario, count: number): Promise<number[]> {
+  const times: number[] = [];
+  for (let index = 0; index < count; index += 1) {
+    const body = typeof scenario.body === 'function' ? scenario.body() : scenario.body;
+    const started = performance.now();
+    const response = await fetch(new URL(scenario.path, base), {
+      method: scenario.method,
+      headers: scenario.headers ?? {},
+      ...(body ? { body } : {}),
+    });
+    await response.arrayBuffer();
+    if (!response.ok) throw new Error(`${scenario.name}: ${response.status} while timing it`);
+    times.push(performance.now() - started);
+  }
+  return times.sort((a, b) => a - b);
+}

@@ -5,8 +5,10 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { BETTER_AUTH_KEYS, startBetterAuth } from './better-auth.ts';
 import { seedLoginCodes, startGatewayStack, startWorker } from './gateway-stack.ts';
-import { CONNECTIONS, type LoadResult, runLoad, runSequential, type Scenario } from './load.ts';
+import { CONNECTIONS, type LoadResult, runLoad, runSequential, type Scenario, timeSequential } from './load.ts';
+import { measureOfflineVerify, type OfflineVerifyFigures } from './offline-verify.ts';
 import { seedBenchData } from './seed.ts';
 import { measureTokenCipher } from './token-cipher.ts';
 
@@ -16,14 +18,34 @@ interface ScenarioReport extends LoadResult {
   /** Per request, on the response path, measured sequentially with the audit consumer off. */
   connectionsPerRequest: number;
   framesPerRequest: number;
-  /** Service key derivations (PBKDF2) per request, counted from the Worker's own debug events. */
+  /** Service key derivations (PBKDF2) per request, counted from the Worker's own debug events (NaN: not the gateway). */
   keyDerivationsPerRequest: number;
 }
+
+/** The client's offline verify against the gateway's warm one (issue 18). */
+interface OfflineVerifyReport extends OfflineVerifyFigures {
+  /** A warm verify's round trip one at a time on loopback (no load), p50. */
+  gatewayWarmVerifySequentialP50Ms: number;
+  /** How many offline verifies fit in that round trip, and in a warm verify's workerd CPU under load. */
+  ratioToWarmVerifyRoundTrip: number;
+  ratioToWarmVerifyCpu: number;
+}
+
+/** better-auth's API-key verify against the gateway's verify, by req/s under the same load (issue 19). */
+interface PeerRatios {
+  scenario: string;
+  toWarmVerify: number;
+  toColdVerify: number;
+}
+
+const SEQUENTIAL_TIMINGS = 200;
 
 const PROBE_REQUESTS = 100;
 const stack = await startGatewayStack();
 const reports: ScenarioReport[] = [];
 let startupMs = 0;
+let offlineVerify: OfflineVerifyReport | null = null;
+const peerRatios: PeerRatios[] = [];
 try {
   // Two Workers: the cache on (10 s, the default) and off, each without the audit consumer for the
   // cost probe, then with it for the load.
@@ -98,6 +120,37 @@ try {
   await probeWarm.stop();
   await probeCold.stop();
 
+  // better-auth's API-key verify (bench/better-auth.ts), probed the same way, then loaded like the gateway.
+  const betterAuth = await startBetterAuth(stack);
+  let nextKey = 0;
+  const betterAuthScenarios: Scenario[] = [
+    {
+      name: 'better-auth API key, one key',
+      method: 'POST',
+      path: '/verify',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ key: betterAuth.keys[0] }),
+    },
+    {
+      name: `better-auth API key, ${BETTER_AUTH_KEYS} keys in turn`,
+      method: 'POST',
+      path: '/verify',
+      headers: { 'Content-Type': 'application/json' },
+      body: () => JSON.stringify({ key: betterAuth.keys[nextKey++ % betterAuth.keys.length] }),
+    },
+  ];
+  for (const scenario of betterAuthScenarios) {
+    await runSequential(betterAuth.url, scenario, 10);
+    const before = { ...stack.bridge.stats };
+    const failures = await runSequential(betterAuth.url, scenario, PROBE_REQUESTS);
+    if (failures > 0) throw new Error(`${scenario.name}: ${failures} of ${PROBE_REQUESTS} probe requests failed`);
+    costs.set(scenario.name, {
+      connections: (stack.bridge.stats.connectionsOpened - before.connectionsOpened) / PROBE_REQUESTS,
+      frames: (stack.bridge.stats.clientFrames - before.clientFrames) / PROBE_REQUESTS,
+      keyDerivations: Number.NaN,
+    });
+  }
+
   const warm = await startWorker(stack, { cacheSeconds: 10, auditConsumer: true });
   const cold = await startWorker(stack, { cacheSeconds: 0, auditConsumer: true });
   // Not a scenario of its own: warm verify once more without Miniflare's rate limiter, whose
@@ -112,6 +165,7 @@ try {
       worker: unlimited,
       costOf: warmVerify.name,
     },
+    ...betterAuthScenarios.map((scenario) => ({ scenario, worker: betterAuth, costOf: scenario.name })),
   ];
   let ceiling = 0;
   for (const { scenario, worker, costOf } of runs) {
@@ -130,9 +184,42 @@ try {
       `${scenario.name.padEnd(36)} ${String(result.requestsPerSecond).padStart(6)} req/s  p50 ${result.p50Ms} ms  p99 ${result.p99Ms} ms  ` +
         `errors ${result.errors + result.non2xx}  x${(result.requestsPerSecond / ceiling).toFixed(2)} of ceiling  ` +
         `db: ${cost.connections.toFixed(2)} conn, ${cost.frames.toFixed(2)} frames / request  ` +
-        `PBKDF2 ${cost.keyDerivations.toFixed(2)} / request  workerd CPU ${result.cpuMsPerRequest} ms / request`,
+        `PBKDF2 ${figure(cost.keyDerivations)} / request  workerd CPU ${result.cpuMsPerRequest} ms / request`,
     );
   }
+  const reportOf = (name: string) => {
+    const found = reports.find((report) => report.name === name);
+    if (!found) throw new Error(`no report for ${name}`);
+    return found;
+  };
+  const warmReport = reportOf(warmVerify.name);
+  const coldReport = reportOf('verify, cold (cache off)');
+  for (const scenario of betterAuthScenarios) {
+    const peer = reportOf(scenario.name);
+    peerRatios.push({
+      scenario: scenario.name,
+      toWarmVerify: ratio(peer.requestsPerSecond, warmReport.requestsPerSecond),
+      toColdVerify: ratio(peer.requestsPerSecond, coldReport.requestsPerSecond),
+    });
+  }
+  await betterAuth.stop();
+
+  // The client's offline verify inside workerd, against an assertion the warm Worker signs, and
+  // the warm verify's round trip one at a time, for what a service saves per request.
+  const offline = await measureOfflineVerify({
+    gatewayUrl: warm.url,
+    serviceId: data.serviceIdentifier,
+    serviceKey: data.serviceKey,
+    sessionToken: data.sessionToken,
+  });
+  const roundTrips = await timeSequential(warm.url, warmVerify, SEQUENTIAL_TIMINGS);
+  const roundTripP50Ms = roundTrips[Math.floor(roundTrips.length / 2)] ?? Number.NaN;
+  offlineVerify = {
+    ...offline,
+    gatewayWarmVerifySequentialP50Ms: Math.round(roundTripP50Ms * 100) / 100,
+    ratioToWarmVerifyRoundTrip: Math.round((roundTripP50Ms * 1000) / offline.p50Microseconds),
+    ratioToWarmVerifyCpu: Math.round((warmReport.cpuMsPerRequest * 1000) / offline.p50Microseconds),
+  };
   await warm.stop();
   await cold.stop();
   await unlimited.stop();
@@ -157,6 +244,8 @@ const results = {
   workerStartupMs: startupMs,
   migrationsFullHistoryMs: stack.migrationMs,
   tokenCipher,
+  offlineVerify,
+  peerRatios,
 };
 writeFileSync('bench/results.json', `${JSON.stringify(results, null, 2)}\n`);
 writePerformanceTable(results);
@@ -166,18 +255,50 @@ console.log(
 console.log(
   `token encrypt ${tokenCipher.encryptMicroseconds} µs, decrypt ${tokenCipher.decryptMicroseconds} µs inside workerd`,
 );
+if (offlineVerify) {
+  console.log(
+    `offline verify (client, inside workerd) p50 ${offlineVerify.p50Microseconds} µs, p99 ${offlineVerify.p99Microseconds} µs; ` +
+      `${offlineVerify.ratioToWarmVerifyRoundTrip}x a warm verify's round trip, ${offlineVerify.ratioToWarmVerifyCpu}x its workerd CPU`,
+  );
+}
+for (const peer of peerRatios) {
+  console.log(`${peer.scenario}: x${peer.toWarmVerify} of warm verify, x${peer.toColdVerify} of cold verify (req/s)`);
+}
 console.log('written to bench/results.json and docs/performance.md');
 
 function round(value: number): number {
   return Math.round(value * 10) / 10;
 }
 
+function ratio(value: number, of: number): number {
+  return Math.round((value / of) * 100) / 100;
+}
+
+/** A per-request cost, or n/a where it is not counted (PBKDF2 for a Worker that is not the gateway). */
+function figure(value: number): string {
+  return Number.isNaN(value) ? 'n/a' : value.toFixed(2);
+}
+
 /** Rewrites the generated part of docs/performance.md (between the bench markers). */
 function writePerformanceTable(figures: typeof results): void {
   const rows = figures.scenarios.map(
     (s) =>
-      `| ${s.name} | ${s.requestsPerSecond} | ${s.p50Ms} | ${s.p99Ms} | ${s.errors + s.non2xx} | ${s.ratioToCeiling} | ${s.connectionsPerRequest.toFixed(2)} | ${s.framesPerRequest.toFixed(2)} | ${s.keyDerivationsPerRequest.toFixed(2)} | ${s.cpuMsPerRequest} |`,
+      `| ${s.name} | ${s.requestsPerSecond} | ${s.p50Ms} | ${s.p99Ms} | ${s.errors + s.non2xx} | ${s.ratioToCeiling} | ${figure(s.connectionsPerRequest)} | ${figure(s.framesPerRequest)} | ${figure(s.keyDerivationsPerRequest)} | ${s.cpuMsPerRequest} |`,
   );
+  const offline = figures.offlineVerify;
+  const offlineLine = offline
+    ? `Offline assertion verify (the client's \`verifyAssertion\` inside workerd, key set fetched ${offline.keySetFetches} time and kept): ` +
+      `p50 ${offline.p50Microseconds} µs, p99 ${offline.p99Microseconds} µs per verify over ${offline.batches} batches of ${offline.verifiesPerBatch} ` +
+      `(each batch timed ${offline.clock} the isolate and divided by its size; the other clock's p50 ${offline.crossCheckP50Microseconds} µs); ` +
+      `a warm verify's round trip one at a time is ${offline.gatewayWarmVerifySequentialP50Ms} ms p50 (${offline.ratioToWarmVerifyRoundTrip}x an offline verify) ` +
+      `and its workerd CPU under load ${offline.ratioToWarmVerifyCpu}x.`
+    : '';
+  const peerLine = figures.peerRatios
+    .map(
+      (peer) =>
+        `${peer.scenario}: x${peer.toWarmVerify} of the warm verify's req/s, x${peer.toColdVerify} of the cold one's.`,
+    )
+    .join(' ');
   const table = [
     '<!-- bench:start (generated by npm run bench; edits here are overwritten) -->',
     `Run ${figures.date.slice(0, 10)} on ${figures.machine.cores} cores (${figures.machine.cpu}), Node ${figures.machine.node}, ${figures.machine.workerd}; ${figures.concurrency} connections, 10 s after a 3 s warm-up.`,
@@ -189,6 +310,10 @@ function writePerformanceTable(figures: typeof results): void {
     `Bundle ${figures.bundle.rawKiB} KiB raw, ${figures.bundle.gzipKiB} KiB gzip. Worker start-up (Miniflare to first answer) ${figures.workerStartupMs} ms. ` +
       `Full migration history on an empty database ${figures.migrationsFullHistoryMs} ms. Token encrypt ${figures.tokenCipher.encryptMicroseconds} µs, ` +
       `decrypt ${figures.tokenCipher.decryptMicroseconds} µs inside workerd.`,
+    '',
+    offlineLine,
+    '',
+    peerLine,
     '<!-- bench:end -->',
   ].join('\n');
   const doc = readFileSync('docs/performance.md', 'utf8');

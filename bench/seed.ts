@@ -11,6 +11,8 @@ const REDIRECT = 'https://bench.example.com/cb';
 export interface BenchData {
   serviceKey: string;
   serviceId: string;
+  /** The id the operator registered it by (`--id`): an assertion's audience. */
+  serviceIdentifier: string;
   sessionToken: string;
   userId: string;
 }
@@ -49,5 +51,11 @@ export async function seedBenchData(stack: GatewayStack, workerUrl: URL): Promis
     body: JSON.stringify({ code, redirect_uri: REDIRECT }),
   });
   const body = (await exchange.json()) as { session: { token: string }; user: { id: string } };
-  return { serviceKey: service.key, serviceId: service.id, sessionToken: body.session.token, userId: body.user.id };
+  return {
+    serviceKey: service.key,
+    serviceId: service.id,
+    serviceIdentifier: 'bench',
+    sessionToken: body.session.token,
+    userId: body.user.id,
+  };
 }
