@@ -48,6 +48,7 @@ export default defineConfig({
                 TEST_RATE_LIMIT: String(RATE_LIMIT_IN_TESTS),
                 TEST_CLIENT_RATE_LIMIT: String(CLIENT_RATE_LIMIT_IN_TESTS),
                 TEST_BLACKHOLE_PORT: String(inject('blackholePort')),
+                TEST_EVENTS_RECEIVERS: inject('eventsReceiversUrl'),
               },
             },
           })),

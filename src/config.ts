@@ -137,12 +137,14 @@ export type ConfigBindings = { [Name in keyof z.input<typeof configSchema>]?: st
 
 /**
  * Everything the Worker is bound to: generated vars and bindings plus the settings above. The audit
- * queue and the rate limiters are optional: without a queue audit rows are written directly, and
- * without a limiter there is no limit (local setups that lack them).
+ * and events queues and the rate limiters are optional: without a queue audit rows are written
+ * directly and events delivered directly, and without a limiter there is no limit (local setups
+ * that lack them).
  */
-export type Bindings = Omit<Env, 'AUDIT_QUEUE' | 'SERVICE_RATE_LIMIT' | 'CLIENT_RATE_LIMIT'> &
+export type Bindings = Omit<Env, 'AUDIT_QUEUE' | 'EVENTS_QUEUE' | 'SERVICE_RATE_LIMIT' | 'CLIENT_RATE_LIMIT'> &
   Omit<ConfigBindings, keyof Env> & {
     AUDIT_QUEUE?: Queue;
+    EVENTS_QUEUE?: Queue;
     SERVICE_RATE_LIMIT?: RateLimit;
     CLIENT_RATE_LIMIT?: RateLimit;
   };

@@ -5,6 +5,7 @@ import type { TokenKeyring } from '../crypto/token-cipher.ts';
 import { findLiveRules } from '../db/admission-rules.ts';
 import type { Database } from '../db/client.ts';
 import { claimMembershipCheck, saveMembershipCheck } from '../db/membership-checks.ts';
+import { emitAdmissionEnded } from '../events/emit.ts';
 import { fetchProfile, type GitHubAppCredentials, GitHubError } from '../github/client.ts';
 import type { MembershipFailure } from '../github/memberships.ts';
 import type { Logger } from '../http/logger.ts';
@@ -19,6 +20,11 @@ export interface RecheckDeps {
   keyring: () => Promise<TokenKeyring>;
   github: GitHubAppCredentials;
   log: Logger;
+  /**
+   * Starts delivering the events a re-check wrote (`admission.ended`); awaited, since the re-check
+   * itself already runs after the response. Without it they wait for the sweep.
+   */
+  deliver?: (eventIds: string[]) => Promise<void>;
 }
 
 /** Re-checks running in this isolate, by person: a second verify joins the first one's. */
@@ -68,18 +74,20 @@ async function runRecheck(deps: RecheckDeps, userId: string): Promise<void> {
     return;
   }
   const admittedByRuleId = result.kind === 'member' ? result.ruleId : null;
-  await deps.db.transaction(async (tx) => {
+  const eventIds = await deps.db.transaction(async (tx) => {
     const { previousRuleId } = await saveMembershipCheck(tx, userId, { answered: true, admittedByRuleId, askedAt });
-    if (previousRuleId !== null && admittedByRuleId === null) {
-      const ended = rules.find((rule) => rule.id === previousRuleId);
-      await recordChange(tx, GATEWAY_ORIGIN, {
-        action: 'admission:ended',
-        subjectUserId: userId,
-        code: 'not_a_member',
-        details: { rule_id: previousRuleId, ...(ended ? { admits: describeRule(ended) } : {}) },
-      });
-    }
+    if (previousRuleId === null || admittedByRuleId !== null) return [];
+    const ended = rules.find((rule) => rule.id === previousRuleId);
+    await recordChange(tx, GATEWAY_ORIGIN, {
+      action: 'admission:ended',
+      subjectUserId: userId,
+      code: 'not_a_member',
+      details: { rule_id: previousRuleId, ...(ended ? { admits: describeRule(ended) } : {}) },
+    });
+    // The services they signed in through learn it too (docs/api.md, "Events pushed to your service").
+    return emitAdmissionEnded(tx, { userId, reason: 'not_a_member' });
   });
+  if (eventIds.length > 0) await deps.deliver?.(eventIds);
 }
 
 /** The person's memberships, with their own token (refreshed if due) and their login now. */

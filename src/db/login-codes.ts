@@ -86,7 +86,7 @@ export async function useLoginCode(
  * the expiry index finds them.
  */
 export async function voidUnexchangedLoginCodes(
-  db: Database,
+  db: Queryable,
   userId: string,
   which: { serviceId: string } | 'all',
   now = new Date(),

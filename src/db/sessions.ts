@@ -92,7 +92,7 @@ export async function findSession(db: Database, sessionId: string): Promise<Sess
  * was (for the audit row) when it was live, null when there was nothing to revoke.
  */
 export async function revokeSession(
-  db: Database,
+  db: Queryable,
   sessionId: string,
   serviceId?: string | null,
   now = new Date(),
@@ -180,7 +180,7 @@ export async function listServiceAccess(
  * revoked.
  */
 export async function revokePersonSessions(
-  db: Database,
+  db: Queryable,
   userId: string,
   which: { serviceId: string } | 'all',
   now = new Date(),

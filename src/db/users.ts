@@ -58,7 +58,7 @@ export async function upsertGitHubUser(
 export type AdmittablePerson = SignedInUser & { admission: AdmissionFacts };
 
 /** The person and their admission facts in one round trip. */
-export async function findUserById(db: Database, id: string): Promise<AdmittablePerson | null> {
+export async function findUserById(db: Queryable, id: string): Promise<AdmittablePerson | null> {
   const [row] = await db
     .select({ ...signedInColumns, ...admissionFactColumns() })
     .from(users)

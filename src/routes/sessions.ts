@@ -4,6 +4,8 @@ import { verifySessionToken } from '../crypto/session-tokens.ts';
 import { primaryReads } from '../db/lookup-reads.ts';
 import { revokeSession } from '../db/sessions.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
+import { emitSessionEnded } from '../events/emit.ts';
+import { deliverAfterResponse } from '../events/start-delivery.ts';
 import type { AppEnv } from '../http/context.ts';
 import { callingService } from '../http/service-auth.ts';
 import { assertionJson, assertionSigner, signAssertion } from '../sessions/assertions.ts';
@@ -100,8 +102,17 @@ serve(sessionRoutes, revokeRoute, async (c) => {
   const body = c.req.valid('json');
   const check = await verifySessionToken(body.session, (await c.var.sessionKeys()).tokenChecking, new Date(0));
   if (!check.ok) throw new GatewayError(check.code, 'input', 'That is not a session token this gateway issued.');
-  const revoked = await revokeSession(c.var.database(), check.claims.sessionId, callingService(c).id);
-  forgetSession(check.claims.sessionId);
+  const serviceId = callingService(c).id;
+  const sessionId = check.claims.sessionId;
+  // The revoke and the service's `session.ended` event commit together; it is sent after the response.
+  const { revoked, events } = await c.var.database().transaction(async (tx) => {
+    const revoked = await revokeSession(tx, sessionId, serviceId);
+    if (!revoked) return { revoked, events: [] };
+    const ended = { userId: revoked.userId, sessions: [{ id: sessionId, serviceId }], reason: 'revoked' as const };
+    return { revoked, events: await emitSessionEnded(tx, ended) };
+  });
+  forgetSession(sessionId);
+  deliverAfterResponse(c, events);
   if (revoked) c.var.audit.userId = revoked.userId;
   return c.json({ revoked: revoked !== null }, 200);
 });

@@ -3,6 +3,7 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { membershipBounds } from '../admission/bounds.ts';
 import { browserOrigin } from '../changes/http-origin.ts';
 import { findServiceById } from '../db/services.ts';
+import { deliverAfterResponse } from '../events/start-delivery.ts';
 import type { AppEnv } from '../http/context.ts';
 import { readSmallForm } from '../http/form-body.ts';
 import { isSameOriginRequest } from '../http/same-origin.ts';
@@ -167,6 +168,7 @@ export const signInRoutes = new Hono<AppEnv>()
         db: c.var.database(),
         standingAccessSeconds: c.var.config.STANDING_ACCESS_SECONDS,
         origin: (userId) => browserOrigin(c, userId),
+        deliver: (eventIds) => deliverAfterResponse(c, eventIds),
       },
       await cookieSession(c),
       { service: form.get('service'), everywhere: form.get('everywhere') === '1' },

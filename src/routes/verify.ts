@@ -3,6 +3,7 @@ import type * as z from 'zod';
 import { membershipBounds } from '../admission/bounds.ts';
 import { recheckMembership } from '../admission/recheck-membership.ts';
 import { type LookupReads, primaryReads } from '../db/lookup-reads.ts';
+import { deliveryDeps, startDelivery } from '../events/start-delivery.ts';
 import type { AppEnv } from '../http/context.ts';
 import { callingService } from '../http/service-auth.ts';
 import { gitHubCredentials } from '../sign-in/github-credentials.ts';
@@ -45,7 +46,13 @@ export async function verifyPerson(
 function recheckAfterResponse(c: Context<AppEnv>, due: { userId: string; seenAttemptedAt: Date | null }): void {
   c.var.background(
     recheckMembership(
-      { db: c.var.database(), keyring: c.var.tokenKeyring, github: gitHubCredentials(c.var.config), log: c.var.log },
+      {
+        db: c.var.database(),
+        keyring: c.var.tokenKeyring,
+        github: gitHubCredentials(c.var.config),
+        log: c.var.log,
+        deliver: (eventIds) => startDelivery({ queue: c.env.EVENTS_QUEUE, deps: deliveryDeps(c) }, eventIds),
+      },
       due.userId,
       due.seenAttemptedAt,
     ),

@@ -3,6 +3,7 @@ import { recordChange } from '../changes/record.ts';
 import type { Database } from '../db/client.ts';
 import { UUID_PATTERN } from '../db/ids.ts';
 import { listServiceAccess, revokePersonSessions, revokeSession, type SessionWithUser } from '../db/sessions.ts';
+import { emitSessionEnded } from '../events/emit.ts';
 import { forgetSession } from '../verify/cached-lookups.ts';
 
 /** What the landing's sign-out buttons ask for: one service's access, everywhere, or just here. */
@@ -22,7 +23,8 @@ export type SignedOut =
  * Signs a person out. `session` is the browser cookie's own session, whitelisted or not:
  * un-whitelisting someone must not stop their sign-out from ending what they hold
  * (docs/security.md, incident sequence). Every revoked session is also dropped from this
- * isolate's verify cache.
+ * isolate's verify cache. The services whose sessions ended get a `session.ended` event, written
+ * in the sign-out's transaction.
  */
 export async function signOut(
   deps: {
@@ -30,6 +32,8 @@ export async function signOut(
     standingAccessSeconds: number;
     /** Where the request came from, as this person: each sign-out is recorded. */
     origin: (userId: string) => ChangeOrigin;
+    /** Starts the delivery of the events the sign-out wrote (after the response: it never waits for a service). */
+    deliver: (eventIds: string[]) => void;
   },
   session: SessionWithUser | null,
   request: SignOutRequest,
@@ -39,17 +43,23 @@ export async function signOut(
   if (request.service !== null) {
     let left: string | null = null;
     if (session && UUID_PATTERN.test(request.service)) {
-      const revoked = await revokePersonSessions(deps.db, session.user.id, { serviceId: request.service });
-      for (const { id } of revoked) forgetSession(id);
-      // A service id that names no service (a hand-made form) revoked nothing and is no one's: not recorded.
-      if (revoked.length > 0)
-        await recordChange(deps.db, deps.origin(session.user.id), {
+      const serviceId = request.service;
+      const { revoked, events } = await deps.db.transaction(async (tx) => {
+        const revoked = await revokePersonSessions(tx, session.user.id, { serviceId });
+        // A service id that names no service (a hand-made form) revoked nothing and is no one's: not recorded.
+        if (revoked.length === 0) return { revoked, events: [] };
+        await recordChange(tx, deps.origin(session.user.id), {
           action: 'sign-out:service',
           subjectUserId: session.user.id,
-          subjectServiceId: request.service,
+          subjectServiceId: serviceId,
           details: { sessions_ended: revoked.length },
         });
-      left = request.service;
+        const events = await emitSessionEnded(tx, { userId: session.user.id, sessions: revoked, reason: 'signed_out' });
+        return { revoked, events };
+      });
+      for (const { id } of revoked) forgetSession(id);
+      deps.deliver(events);
+      left = serviceId;
     }
     return { kind: 'left_service', serviceId: left };
   }
@@ -67,12 +77,21 @@ export async function signOut(
   // Every session of this person's, live or expired: at every service, and here. The count is
   // of what the landing listed: the services that still had access.
   const servicesSignedOut = (await listServiceAccess(deps.db, session.user.id, deps.standingAccessSeconds)).length;
-  const revoked = await revokePersonSessions(deps.db, session.user.id, 'all');
-  for (const { id } of revoked) forgetSession(id);
-  await recordChange(deps.db, deps.origin(session.user.id), {
-    action: 'sign-out:everywhere',
-    subjectUserId: session.user.id,
-    details: { sessions_ended: revoked.length, services_signed_out: servicesSignedOut },
+  const { revoked, events } = await deps.db.transaction(async (tx) => {
+    const revoked = await revokePersonSessions(tx, session.user.id, 'all');
+    await recordChange(tx, deps.origin(session.user.id), {
+      action: 'sign-out:everywhere',
+      subjectUserId: session.user.id,
+      details: { sessions_ended: revoked.length, services_signed_out: servicesSignedOut },
+    });
+    const events = await emitSessionEnded(tx, {
+      userId: session.user.id,
+      sessions: revoked,
+      reason: 'signed_out_everywhere',
+    });
+    return { revoked, events };
   });
+  for (const { id } of revoked) forgetSession(id);
+  deps.deliver(events);
   return { kind: 'signed_out', servicesSignedOut };
 }

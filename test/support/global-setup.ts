@@ -13,6 +13,7 @@ import { openNodeDatabase } from '../../scripts/lib/node-database.ts';
 import { startWsBridge } from '../../scripts/lib/ws-bridge.ts';
 import { generateMasterKey } from '../../src/crypto/token-cipher.ts';
 import { runPrefix, templateDatabaseName, withDatabase } from './database-names.ts';
+import { startEventsReceivers } from './events-receiver.ts';
 import { STAND_IN_OPTIONS } from './stand-in-options.ts';
 
 /**
@@ -58,6 +59,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     ],
   });
   const github = await startStandInGitHub(STAND_IN_OPTIONS);
+  const eventsReceivers = await startEventsReceivers();
   project.provide('adminDatabaseUrl', adminUrl);
   project.provide('templateDatabase', template);
   project.provide('wsProxy', bridge.proxyAddress);
@@ -67,11 +69,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('tokenEncryptionKey', generateMasterKey());
   project.provide('sessionSecret', generateMasterKey());
   project.provide('githubUrl', github.url);
+  project.provide('eventsReceiversUrl', eventsReceivers.url);
 
   return async () => {
     await bridge.close();
     await blackhole.close();
     await github.close();
+    await eventsReceivers.close();
     if (server) {
       await server.stop();
       return;

@@ -18,6 +18,8 @@ declare module 'vitest' {
     sessionSecret: string;
     /** Base URL of the stand-in GitHub (OAuth and API) on loopback. */
     githubUrl: string;
+    /** The control API of the loopback events receivers (test/support/events-receiver.ts). */
+    eventsReceiversUrl: string;
   }
 }
 

@@ -12,6 +12,8 @@ declare namespace Cloudflare {
     /** CLIENT_RATE_LIMIT with TEST_CLIENT_RATE_LIMIT a minute, for the tests of the per-address budget. */
     LOW_CLIENT_RATE_LIMIT: RateLimit;
     TEST_BLACKHOLE_PORT: string;
+    /** The control API of the loopback events receivers (test/support/events-receiver.ts). */
+    TEST_EVENTS_RECEIVERS: string;
     TOKEN_ENCRYPTION_KEY: string;
     SESSION_SECRET: string;
     GITHUB_CLIENT_ID: string;

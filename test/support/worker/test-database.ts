@@ -30,8 +30,9 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   }
   const url = withDatabase(env.TEST_ADMIN_DATABASE_URL, name);
   // Without AUDIT_QUEUE the Worker writes audit rows directly (after the response), into this
-  // file's database; the queue would deliver them with the configured bindings, elsewhere.
-  const { AUDIT_QUEUE: _queue, ...bindings } = env;
+  // file's database; the queue would deliver them with the configured bindings, elsewhere. The
+  // same for EVENTS_QUEUE: without it, events are attempted directly.
+  const { AUDIT_QUEUE: _queue, EVENTS_QUEUE: _events, ...bindings } = env;
   return {
     env: { ...bindings, DATABASE_URL: url },
     url,

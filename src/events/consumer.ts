@@ -1,0 +1,65 @@
+import type { Bindings } from '../config.ts';
+import { readConfig } from '../config.ts';
+import { loadTokenKeyring } from '../crypto/token-cipher.ts';
+import { localBridgeOf, openDatabase } from '../db/client.ts';
+import { createLogger, describeError } from '../http/logger.ts';
+import { type DeliveryDeps, type DeliveryOutcome, deliverEvent } from './deliver.ts';
+import type { EventsQueueMessage } from './start-delivery.ts';
+
+/** The queue's name in wrangler.toml: the Worker's `queue` handler sends its batches here. */
+export const EVENTS_QUEUE_NAME = 'gateway-events';
+/** How long the queue waits before redelivering a message whose attempt could not run (the database). */
+export const EVENTS_RETRY_DELAY_SECONDS = 10;
+/** The longest delay a queue message can be given (Cloudflare Queues: 12 hours). */
+const MAX_QUEUE_DELAY_SECONDS = 43_200;
+
+/**
+ * The events queue's consumer: one attempt per message, all of a batch at once (a slow service
+ * never holds up another's). A delivered, given-up or already-finished event is acked; a failed
+ * one is retried with the delay until its next scheduled attempt, so the queue carries the
+ * schedule the database keeps (and the sweep finds whatever the queue drops).
+ */
+export async function consumeEventsBatch(
+  batch: MessageBatch<EventsQueueMessage>,
+  env: Bindings,
+  now: () => Date = () => new Date(),
+): Promise<void> {
+  const config = readConfig(env);
+  const log = createLogger({ queue: batch.queue }, config.ok ? config.config.LOG_LEVEL : 'info');
+  if (!config.ok) {
+    log.error('config.invalid', { problems: config.problems });
+    batch.retryAll({ delaySeconds: EVENTS_RETRY_DELAY_SECONDS });
+    return;
+  }
+  const { config: settings } = config;
+  const handle = openDatabase({ url: settings.DATABASE_URL, wsProxy: localBridgeOf(settings) });
+  const deps: DeliveryDeps = {
+    db: handle.db,
+    keyring: () => loadTokenKeyring(settings.TOKEN_ENCRYPTION_KEY, settings.TOKEN_ENCRYPTION_PREVIOUS_KEYS),
+    log,
+  };
+  try {
+    await Promise.all(
+      batch.messages.map(async (message) => {
+        try {
+          const at = now();
+          settle(message, await deliverEvent(deps, message.body.eventId, at), at);
+        } catch (error) {
+          log.warn('events.message_retry', { eventId: message.body.eventId, error: describeError(error) });
+          message.retry({ delaySeconds: EVENTS_RETRY_DELAY_SECONDS });
+        }
+      }),
+    );
+  } finally {
+    await handle.end();
+  }
+}
+
+function settle(message: Message<EventsQueueMessage>, outcome: DeliveryOutcome, at: Date): void {
+  if (outcome.kind === 'failed' || outcome.kind === 'not_due') {
+    const seconds = Math.ceil((outcome.nextAttemptAt.getTime() - at.getTime()) / 1000);
+    message.retry({ delaySeconds: Math.min(Math.max(seconds, 1), MAX_QUEUE_DELAY_SECONDS) });
+    return;
+  }
+  message.ack();
+}

@@ -1,0 +1,40 @@
+import type { Context } from 'hono';
+import type { AppEnv } from '../http/context.ts';
+import { describeError } from '../http/logger.ts';
+import { type DeliveryDeps, deliverEvent } from './deliver.ts';
+
+/** What the events queue carries: the outbox row to attempt (the row keeps everything else). */
+export interface EventsQueueMessage {
+  eventId: string;
+}
+
+/**
+ * Starts the delivery of events just committed: through EVENTS_QUEUE when bound (the consumer
+ * attempts them, and retries on schedule), else a first attempt right here; either way the
+ * sweep finds any that are left (src/events/sweep.ts). Never throws: a failure here only delays.
+ */
+export async function startDelivery(
+  target: { queue?: Queue | undefined; deps: DeliveryDeps },
+  eventIds: string[],
+): Promise<void> {
+  if (eventIds.length === 0) return;
+  try {
+    if (target.queue) {
+      await target.queue.sendBatch(eventIds.map((eventId) => ({ body: { eventId } satisfies EventsQueueMessage })));
+      return;
+    }
+    await Promise.all(eventIds.map((eventId) => deliverEvent(target.deps, eventId)));
+  } catch (error) {
+    target.deps.log.warn('events.delivery_deferred', { events: eventIds.length, error: describeError(error) });
+  }
+}
+
+/** The request's way to start delivery: after the response, on the request's database pool. */
+export function deliverAfterResponse(c: Context<AppEnv>, eventIds: string[]): void {
+  if (eventIds.length === 0) return;
+  c.var.background(startDelivery({ queue: c.env.EVENTS_QUEUE, deps: deliveryDeps(c) }, eventIds));
+}
+
+export function deliveryDeps(c: Context<AppEnv>): DeliveryDeps {
+  return { db: c.var.database(), keyring: c.var.tokenKeyring, log: c.var.log };
+}

@@ -1,0 +1,99 @@
+import type { Bindings } from '../config.ts';
+import { readConfig } from '../config.ts';
+import { loadTokenKeyring } from '../crypto/token-cipher.ts';
+import { localBridgeOf, openDatabase } from '../db/client.ts';
+import { findEndedStandingAccess, findFailingServices, findOverdueEvents } from '../db/service-events.ts';
+import { createLogger, describeError, type Logger } from '../http/logger.ts';
+import { type DeliveryDeps, deliverEvent } from './deliver.ts';
+import { emitStandingAccessExpired } from './emit.ts';
+import { startDelivery } from './start-delivery.ts';
+
+/** At most this many overdue events are attempted per sweep: a backlog drains over several minutes. */
+export const SWEEP_ATTEMPT_LIMIT = 50;
+/** With a queue, an event is the sweep's only once this overdue: the queue's own message had its chance. */
+const QUEUE_GRACE_MS = 60_000;
+/** How far back a sweep looks for standing access that ran out (missed sweeps within it are caught up). */
+const STANDING_LOOKBACK_MS = 60 * 60_000;
+/** A service failing this long is reported at every sweep. */
+export const FAILING_REPORT_AFTER_MS = 60 * 60_000;
+
+/**
+ * The once-a-minute sweep (the Worker's `scheduled` handler, `now` its scheduled time): each of
+ * its three jobs runs even if another fails.
+ */
+export async function runEventsSweep(env: Bindings, now: Date): Promise<void> {
+  const config = readConfig(env);
+  const log = createLogger({ job: 'events.sweep' }, config.ok ? config.config.LOG_LEVEL : 'info');
+  if (!config.ok) {
+    log.error('config.invalid', { problems: config.problems });
+    return;
+  }
+  const { config: settings } = config;
+  const handle = openDatabase({ url: settings.DATABASE_URL, wsProxy: localBridgeOf(settings) });
+  const deps: DeliveryDeps = {
+    db: handle.db,
+    keyring: () => loadTokenKeyring(settings.TOKEN_ENCRYPTION_KEY, settings.TOKEN_ENCRYPTION_PREVIOUS_KEYS),
+    log,
+  };
+  try {
+    await job(log, 'overdue', () => attemptOverdue(deps, now, env.EVENTS_QUEUE !== undefined));
+    await job(log, 'standing_access', () =>
+      writeStandingAccessExpired(deps, env.EVENTS_QUEUE, settings.STANDING_ACCESS_SECONDS, now),
+    );
+    await job(log, 'failing', () => reportFailingServices(deps, now));
+  } finally {
+    await handle.end();
+  }
+}
+
+async function job(log: Logger, name: string, work: () => Promise<void>): Promise<void> {
+  try {
+    await work();
+  } catch (error) {
+    log.error('events.sweep_failed', { job: name, error: describeError(error) });
+  }
+}
+
+/**
+ * Attempts the events whose attempt is due and that no one took: a queue message lost, an attempt
+ * that died, or no queue at all (then every due event is the sweep's). Bounded per run; at once,
+ * so one slow service does not hold up the others.
+ */
+async function attemptOverdue(deps: DeliveryDeps, now: Date, queued: boolean): Promise<void> {
+  // Without a queue, due at `now` included (the bound is exclusive).
+  const dueBefore = new Date(now.getTime() + (queued ? -QUEUE_GRACE_MS : 1));
+  const ids = await findOverdueEvents(deps.db, dueBefore, SWEEP_ATTEMPT_LIMIT);
+  const outcomes = await Promise.allSettled(ids.map((id) => deliverEvent(deps, id, now)));
+  for (const [index, outcome] of outcomes.entries())
+    if (outcome.status === 'rejected')
+      deps.log.warn('events.attempt_failed', { eventId: ids[index], error: describeError(outcome.reason) });
+}
+
+/** `session.ended` `standing_access_expired` for standing access that ran out since the last sweeps. */
+async function writeStandingAccessExpired(
+  deps: DeliveryDeps,
+  queue: Queue | undefined,
+  standingAccessSeconds: number,
+  now: Date,
+): Promise<void> {
+  const ended = await findEndedStandingAccess(
+    deps.db,
+    standingAccessSeconds,
+    new Date(now.getTime() - STANDING_LOOKBACK_MS),
+    now,
+  );
+  const ids = await emitStandingAccessExpired(deps.db, ended);
+  if (queue) await startDelivery({ queue, deps }, ids);
+  else await Promise.allSettled(ids.map((id) => deliverEvent(deps, id, now)));
+}
+
+/** Logs every service whose deliveries have failed for over an hour: the operator's signal. */
+async function reportFailingServices(deps: DeliveryDeps, now: Date): Promise<void> {
+  const failing = await findFailingServices(deps.db, new Date(now.getTime() - FAILING_REPORT_AFTER_MS));
+  for (const service of failing)
+    deps.log.warn('events.service_failing', {
+      serviceId: service.id,
+      service: service.identifier,
+      failingSince: service.failingSince.toISOString(),
+    });
+}
