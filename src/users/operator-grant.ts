@@ -1,7 +1,7 @@
 import type { ChangeOrigin } from '../changes/origin.ts';
 import { recordChange } from '../changes/record.ts';
 import type { Database, Queryable } from '../db/client.ts';
-import { deleteOperatorGrant, insertOperatorGrant } from '../db/operator-grants.ts';
+import { deleteOperatorGrant, findOperatorIds, insertOperatorGrant } from '../db/operator-grants.ts';
 import { lockPersonByGitHubId, type PersonIds } from '../db/person-by-github-id.ts';
 import { findGitHubIdsByLogin } from '../db/users.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
@@ -66,4 +66,9 @@ async function findPerson(db: Queryable, person: PersonRef): Promise<PersonIds |
   const grantee = await lockPersonByGitHubId(db, only);
   // The login must still be theirs: a sign-in in between may have moved it to someone else.
   return grantee && grantee.githubLogin?.toLowerCase() === person.login.toLowerCase() ? grantee : null;
+}
+
+/** Which of these people hold the operator grant (for a page of `gateway users list`). */
+export function operatorsAmong(db: Queryable, userIds: string[]): Promise<Set<string>> {
+  return findOperatorIds(db, userIds);
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { listPeople, MAX_PEOPLE_PAGE, type Person } from '../../../../src/users/list-people.ts';
+import { operatorsAmong, setOperatorGrant } from '../../../../src/users/operator-grant.ts';
 import { personJson } from '../../../../src/users/person-json.ts';
 import { type PersonRef, setWhitelisted } from '../../../../src/users/whitelist.ts';
 import { setWhitelistedEach, type WhitelistOutcome } from '../../../../src/users/whitelist-people.ts';
@@ -19,6 +20,7 @@ export function addUserCommands(program: Command): void {
     .description('who may sign in: the people who signed in, the whitelist, admission rules');
   addListCommand(users);
   addRuleCommands(users);
+  addOperatorGrantCommands(users);
   for (const allowed of [true, false]) {
     users
       .command(allowed ? 'whitelist' : 'unwhitelist')
@@ -48,6 +50,53 @@ export function addUserCommands(program: Command): void {
               `${refused.length} of ${outcomes.length} refused (above); ${done === 0 ? 'no one was changed' : `${count(done, 'other was', 'others were')} done`}.`,
             );
           return refused.length > 0 ? 1 : 0;
+        }),
+      );
+  }
+}
+
+/**
+ * `gateway users grant-operator` / `revoke-operator`: who may use the operator console (/console).
+ * One person, by login or --github-id; the first operator is granted this way.
+ */
+function addOperatorGrantCommands(users: Command): void {
+  for (const granted of [true, false]) {
+    users
+      .command(granted ? 'grant-operator' : 'revoke-operator')
+      .description(
+        granted
+          ? 'let a person use the operator console (/console) while they are admitted; a login two people carry is refused: use the id'
+          : 'take the operator console away from a person (within VERIFY_CACHE_SECONDS)',
+      )
+      .usage('<github-login> | --github-id <id>')
+      .argument('[github-login]', "the person's GitHub login")
+      .option('--github-id <id>', 'their numeric GitHub id (when a login is ambiguous)')
+      .action((login: string | undefined, flags: { githubId?: string }, command: Command) =>
+        runCommand(async () => {
+          const usage = usageLine(command);
+          const people = peopleFrom(login ? [login] : [], flags.githubId ? [flags.githubId] : [], usage);
+          const [person] = people;
+          if (!person || people.length > 1)
+            throw new UsageError(`Name one person, by GitHub login or --github-id.\nUsage: ${usage}`);
+          const origin = operatorOrigin();
+          const outcome = await withOperatorDatabase(({ db }) => setOperatorGrant(db, person, granted, origin));
+          if (!outcome) {
+            const nobody =
+              'login' in person ? `No one called ${person.login}` : `No one with GitHub id ${person.githubId}`;
+            console.error(`${nobody} has signed in yet. Ask them to sign in once, then run this again.`);
+            return 1;
+          }
+          const id = `GitHub id ${escapeControl(outcome.githubUserId)}`;
+          const who = outcome.githubLogin === null ? id : `${escapeControl(outcome.githubLogin)} (${id})`;
+          if (!outcome.changed)
+            console.log(`${who} ${granted ? 'is already an operator' : 'was not an operator'}; nothing changed.`);
+          else
+            console.log(
+              granted
+                ? `${who} may now use the operator console at /console, while they are admitted.`
+                : `${who} may no longer use the operator console.`,
+            );
+          return 0;
         }),
       );
   }
@@ -107,9 +156,15 @@ function addListCommand(users: Command): void {
         const usage = usageLine(command);
         const limit = numberFlag(flags.limit, { name: 'limit', min: 1, max: MAX_PEOPLE_PAGE, unit: 'people', usage });
         const bounds = operatorMembershipBounds();
-        const page = await withOperatorDatabase(({ db }) =>
-          listPeople(db, { pending: flags.pending, limit, ...(flags.cursor ? { cursor: flags.cursor } : {}) }, bounds),
-        );
+        const { page, operators } = await withOperatorDatabase(async ({ db }) => {
+          const listed = await listPeople(
+            db,
+            { pending: flags.pending, limit, ...(flags.cursor ? { cursor: flags.cursor } : {}) },
+            bounds,
+          );
+          const ids = listed.people.map((person) => person.id);
+          return { page: listed, operators: flags.json ? new Set<string>() : await operatorsAmong(db, ids) };
+        });
         if (flags.json) {
           console.log(jsonForTerminal({ people: page.people.map(personJson), next_cursor: page.nextCursor }));
           return 0;
@@ -122,7 +177,7 @@ function addListCommand(users: Command): void {
         console.log(
           formatTable(
             ['LOGIN', 'GITHUB ID', 'USER ID', 'ADMITTED', 'LAST SIGN-IN', 'LIVE SESSIONS'],
-            page.people.map(personRow),
+            page.people.map((person) => personRow(person, operators.has(person.id))),
           ),
         );
         const pending = page.people.filter((person) => person.admittedBy === null).length;
@@ -140,12 +195,13 @@ function addListCommand(users: Command): void {
     );
 }
 
-function personRow(person: Person): string[] {
+function personRow(person: Person, operator: boolean): string[] {
   return [
     person.login ?? '(unknown)',
     person.githubId,
     person.id,
-    admissionCell(person),
+    // The console's grant, beside why they are admitted: it works only while they are.
+    operator ? `${admissionCell(person)}; console operator` : admissionCell(person),
     person.lastSignInAt?.toISOString() ?? 'unknown',
     person.sessions.length === 0
       ? '-'
