@@ -29,7 +29,7 @@ import { collect, count, formatTable, usageLine } from './shared.ts';
 const MAX_HOURS = MAX_GRACE_SECONDS / 3600;
 const DEFAULT_HOURS = DEFAULT_GRACE_SECONDS / 3600;
 
-function serviceRow(service: ServiceSummary, now: Date): string[] {
+function serviceRow(service: ServiceSummary, now: Date, withEvents: boolean): string[] {
   const key = service.legacyKey
     ? 'old-system key'
     : service.previousKeyExpiresAt
@@ -42,8 +42,9 @@ function serviceRow(service: ServiceSummary, now: Date): string[] {
     service.scopes.join(',') || '(none)',
     service.lastUsedAt?.toISOString() ?? 'never',
     service.redirectUris.join(' ') || '(none)',
-    eventsCell(service, now),
-    ...(key ? [key] : []),
+    key,
+    // Only when some service has events: a table without them keeps its old columns.
+    ...(withEvents ? [eventsCell(service, now)] : []),
   ];
 }
 
@@ -57,7 +58,7 @@ function failingLong(service: ServiceSummary, now: Date): boolean {
 
 function eventsCell(service: ServiceSummary, now: Date): string {
   const { events } = service;
-  if (!events) return '(none)';
+  if (!events) return '';
   if (!events.failingSince) return `ok, ${events.undelivered} undelivered`;
   return `${failingLong(service, now) ? 'FAILING' : 'failing'} since ${events.failingSince.toISOString()}, ${events.undelivered} undelivered`;
 }
@@ -169,6 +170,7 @@ export function addServiceCommands(program: Command): void {
       runCommand(async () => {
         const all = await withOperatorDatabase(({ db }) => listServices(db));
         const now = new Date();
+        const withEvents = all.some((service) => service.events !== null);
         if (flags.json) {
           console.log(jsonForTerminal({ services: all.map(serviceJson) }));
           return 0;
@@ -181,8 +183,8 @@ export function addServiceCommands(program: Command): void {
         // system's rows, a direct write) cannot forge a row such as "scopes: admin".
         console.log(
           formatTable(
-            ['ID', 'NAME', 'STATE', 'SCOPES', 'LAST USED', 'REDIRECT URIS', 'EVENTS', 'KEY'],
-            all.map((service) => serviceRow(service, now)),
+            ['ID', 'NAME', 'STATE', 'SCOPES', 'LAST USED', 'REDIRECT URIS', 'KEY', ...(withEvents ? ['EVENTS'] : [])],
+            all.map((service) => serviceRow(service, now, withEvents)),
           ),
         );
         for (const service of all.filter((s) => failingLong(s, now)))
