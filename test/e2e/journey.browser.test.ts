@@ -113,6 +113,63 @@ describe("the person's journey", () => {
   });
 });
 
+describe('events pushed to the example service', () => {
+  /** On the stand-in's authorize page: a login it does not offer, typed in. */
+  async function authorizeAs(page: Page, login: string): Promise<void> {
+    await expect.poll(() => h1(page)).toBe('Stand-in GitHub');
+    await page.getByLabel('Or another login').fill(login);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  }
+
+  it('"Sign out of every service" on the gateway: Demo lists the verified session.ended within seconds, and refuses its own session itself', async () => {
+    const login = 'ada-events';
+    const { context, page } = await freshPage();
+    // Signed in to Demo through the client library alone (examples/service), once let in.
+    await page.goto(journey.demo.url);
+    await page.getByRole('link', { name: 'Sign in' }).click();
+    await authorizeAs(page, login);
+    await expect.poll(() => h1(page)).toBe('Access pending');
+    await journey.whitelist(login);
+    await page.reload();
+    await authorizeAs(page, login);
+    await expect.poll(() => page.locator('#who').textContent()).toBe(`Signed in as ${login}`);
+    const session = (await context.cookies(journey.demo.url)).find((cookie) => cookie.name === 'demo_session');
+    const sessionId = /^gws_([^.]+)\./.exec(decodeURIComponent(session?.value ?? ''))?.[1] ?? '';
+    expect(sessionId).not.toBe('');
+
+    await page.goto(journey.stack.workerUrl);
+    await page.getByRole('link', { name: 'Sign in with GitHub' }).click();
+    await authorizeAs(page, login);
+    await expect.poll(() => h1(page)).toBe('Signed in');
+    await page.getByRole('button', { name: 'Sign out of every service' }).click();
+    await expect.poll(() => h1(page)).toBe('Signed out');
+
+    // The gateway sends the event after its response: Demo's events page shows it once verified.
+    const events = await context.newPage();
+    const row = events.locator('#events tr[data-type="session.ended"][data-reason="signed_out_everywhere"]', {
+      hasText: login,
+    });
+    await expect
+      .poll(
+        async () => {
+          await events.goto(`${journey.demo.url}/events`);
+          return row.count();
+        },
+        { timeout: 15_000, interval: 250 },
+      )
+      .toBe(1);
+    expect(await row.textContent()).toContain(sessionId.slice(0, 8));
+
+    await page.goto(journey.demo.url);
+    expect(await page.textContent('main')).toContain(
+      'Your session ended (signed_out_everywhere, the gateway told us).',
+    );
+    await page.goto(journey.demo.url);
+    expect(await page.getByRole('link', { name: 'Sign in' }).count()).toBe(1);
+    await context.close();
+  });
+});
+
 describe("the stand-in GitHub's authorize page in Chromium", () => {
   it("checks the login field against GitHub's login rule (Chromium accepts its pattern)", async () => {
     const { context, page } = await freshPage();

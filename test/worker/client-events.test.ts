@@ -3,12 +3,25 @@ import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
 import { gatewayEvents } from '../../client/src/hono.ts';
 import {
+  ADMISSION_ENDED_REASONS,
+  type AdmissionEndedReason,
   createGatewayEventsHandler,
   EVENT_TOLERANCE_SECONDS,
   type GatewayEvent,
   MemoryReplayStore,
+  SESSION_ENDED_REASONS,
+  type SessionEndedReason,
   verifyEvent,
 } from '../../client/src/index.ts';
+import { eventsSecretKeyBytes, generateEventsSecret } from '../../src/crypto/events-secret.ts';
+import {
+  admissionEndedBody,
+  type AdmissionEndedReason as GatewayAdmissionEndedReason,
+  type SessionEndedReason as GatewaySessionEndedReason,
+  sessionEndedBody,
+} from '../../src/events/event-body.ts';
+import { webhookSignature } from '../../src/events/sign.ts';
+import { webhookId } from '../../src/events/webhook-id.ts';
 
 /** Secrets as the gateway prints them: whsec_ and the base64 of 32 random bytes. */
 function newSecret(): string {
@@ -340,3 +353,38 @@ for (const [label, routeOf] of [
     });
   });
 }
+
+/** The client's reasons are the gateway's, both ways: a reason added on one side fails the typecheck. */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const sessionReasonsAgree: Same<SessionEndedReason, GatewaySessionEndedReason> = true;
+const admissionReasonsAgree: Same<AdmissionEndedReason, GatewayAdmissionEndedReason> = true;
+
+describe("verifyEvent and the gateway's own deliveries", () => {
+  it("every event body the gateway writes, signed by the gateway's signer with two secrets, verifies with either", async () => {
+    expect([sessionReasonsAgree, admissionReasonsAgree]).toEqual([true, true]);
+    const [current, previous] = [generateEventsSecret(), generateEventsSecret()];
+    const keys = [current, previous].map((secret) => eventsSecretKeyBytes(secret) as Uint8Array<ArrayBuffer>);
+    const person = { id: crypto.randomUUID(), githubUserId: '583231', githubLogin: 'octocat' };
+    const at = new Date(NOW);
+    const bodies = [
+      ...SESSION_ENDED_REASONS.map((reason) => sessionEndedBody(person, [crypto.randomUUID()], reason, at)),
+      ...ADMISSION_ENDED_REASONS.map((reason) => admissionEndedBody(person, reason, at)),
+    ];
+    for (const body of bodies) {
+      const id = webhookId(crypto.randomUUID());
+      const timestamp = Math.floor(NOW / 1000);
+      const headers = {
+        'webhook-id': id,
+        'webhook-timestamp': String(timestamp),
+        'webhook-signature': await webhookSignature({ id, timestamp, body }, keys),
+      };
+      for (const secret of [current, previous]) {
+        expect(await verifyEvent({ headers, body }, secret, fresh())).toEqual({
+          ok: true,
+          id,
+          event: JSON.parse(body),
+        });
+      }
+    }
+  });
+});
