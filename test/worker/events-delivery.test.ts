@@ -8,12 +8,21 @@ import {
 import { asc, eq } from 'drizzle-orm';
 import { Webhook } from 'standardwebhooks';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { serviceEventAttempts, serviceEvents, serviceRegistry, sessions } from '../../drizzle/schema.ts';
+import {
+  membershipChecks,
+  serviceEventAttempts,
+  serviceEvents,
+  serviceRegistry,
+  sessions,
+} from '../../drizzle/schema.ts';
+import { standInControl } from '../../scripts/lib/dev/stand-in-github-control.ts';
+import { allowByRule } from '../../src/admission/manage-rules.ts';
 import { generateEventsSecret, sealEventsSecret } from '../../src/crypto/events-secret.ts';
 import { loadTokenKeyring } from '../../src/crypto/token-cipher.ts';
 import { insertRule } from '../../src/db/admission-rules.ts';
 import type { EventsQueueMessage } from '../../src/events/start-delivery.ts';
 import worker from '../../src/index.ts';
+import { TEST_OPERATOR } from '../support/change-origin.ts';
 import { callAdmin } from '../support/worker/call-worker.ts';
 import { type EventsReceiver, newEventsReceiver } from '../support/worker/events-receiver.ts';
 import { callService, gatewayCookie, postSignOut, SERVICE_REDIRECT } from '../support/worker/people.ts';
@@ -298,6 +307,33 @@ describe('admission.ended', () => {
 
     expect(await eventsOf(billing.id)).toEqual([]);
     expect(await billing.receiver.received()).toEqual([]);
+  });
+  it('not_a_member: a membership re-check after a verify that finds them gone from the admitting org sends the event', async () => {
+    const billing = await serviceWithEvents();
+    const [org, login] = [uniqueLogin('org'), uniqueLogin('member')];
+    const control = standInControl(database.env.GITHUB_API_URL ?? '');
+    await control.setMembership({ org, login });
+    const github = { apiUrl: database.env.GITHUB_API_URL ?? '', oauthUrl: database.env.GITHUB_OAUTH_URL ?? '' };
+    await database.use((db) => allowByRule({ db, github }, { kind: 'org', org }, TEST_OPERATOR));
+    const session = await signInThrough(billing, login);
+    await control.removeMembership({ org, login });
+    // The last check is older than the fresh bound (10 minutes): the next verify re-checks after its answer.
+    const old = new Date(Date.now() - 11 * 60_000);
+    await database.use((db) =>
+      db
+        .update(membershipChecks)
+        .set({ checkedAt: old, attemptedAt: old })
+        .where(eq(membershipChecks.userId, session.userId)),
+    );
+
+    await callService(database, '/v1/verify', billing.key, { session: session.token });
+
+    const delivery = await onlyDelivery(billing);
+    expect(JSON.parse(delivery.body)).toEqual({
+      type: 'admission.ended',
+      timestamp: expect.any(String),
+      data: { user: person(login, session), reason: 'not_a_member' },
+    });
   });
 });
 
