@@ -129,6 +129,8 @@ export const signInRoutes = new Hono<AppEnv>()
         github: gitHubCredentials(config),
         log: c.var.log,
         membership: membershipBounds(config),
+        // The page does not wait for a service: what a re-check here ends is sent after the response.
+        deliver: async (eventIds) => deliverAfterResponse(c, eventIds),
       },
       pending,
     );
