@@ -138,4 +138,28 @@ describe('gateway services events', { timeout: 120_000 }, () => {
     expect(list.output).toContain('billing: its events have failed to deliver for over an hour');
     expect(list.output).not.toContain('other: its events have failed');
   });
+
+  it('tokens rotate re-seals events secrets (current and previous) written under a previous key, so that key can go', async () => {
+    const { url, env, gateway } = await setUp();
+    await gateway('services', 'events', 'set', '--id', 'billing', '--url', 'https://billing.example.com/ev');
+    const rotated = await gateway('services', 'events', 'rotate-secret', '--id', 'billing', '--grace-seconds', '600');
+    const secret = rotated.output.match(SECRET)?.[0] ?? '';
+    const before = await rowOf(url, 'billing');
+    const newKey = generateMasterKey();
+    const run = await runOperatorCommand('gateway', ['tokens', 'rotate'], {
+      ...env,
+      TOKEN_ENCRYPTION_KEY: newKey,
+      TOKEN_ENCRYPTION_PREVIOUS_KEYS: env.TOKEN_ENCRYPTION_KEY,
+    });
+    expect(run.code).toBe(0);
+    expect(run.output).toContain('Events secrets: 2 secrets, 2 re-encrypted under the current key.');
+    expect(run.output).not.toMatch(SECRET);
+    const after = await rowOf(url, 'billing');
+    const onlyNew = await loadTokenKeyring(newKey);
+    const oldKeyring = await loadTokenKeyring(env.TOKEN_ENCRYPTION_KEY);
+    expect((await openEventsSecret(after.eventsSecret ?? '', onlyNew, after.id)).plaintext).toBe(secret);
+    expect((await openEventsSecret(after.eventsPreviousSecret ?? '', onlyNew, after.id)).plaintext).toBe(
+      (await openEventsSecret(before.eventsPreviousSecret ?? '', oldKeyring, before.id)).plaintext,
+    );
+  });
 });

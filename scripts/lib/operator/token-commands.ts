@@ -13,7 +13,14 @@ import {
 } from './legacy-detection.ts';
 import { startProgress } from './progress.ts';
 import { MissingSettingError, readSetting } from './settings.ts';
-import { countUsers, formatReport, type ReencryptionMode, reencryptTokens } from './token-reencryption.ts';
+import {
+  countUsers,
+  formatEventsSecretsReport,
+  formatReport,
+  type ReencryptionMode,
+  reencryptEventsSecrets,
+  reencryptTokens,
+} from './token-reencryption.ts';
 
 const MAX_BATCH = 5_000;
 
@@ -81,7 +88,18 @@ export async function runReencryptionCommand(
       onProgress: (rowsDone) => progress.update(rowsDone),
     }).finally(() => progress.finish());
     console.log(formatReport(report, mode, dryRun));
-    return report.failed > 0 ? 1 : 0;
+    // A rotation also re-seals the services' events secrets, so that the old key can go.
+    const events =
+      mode === 'rotate'
+        ? await reencryptEventsSecrets({
+            db: database.db,
+            keyring,
+            dryRun,
+            log: flags.verbose ? (line) => console.log(line) : () => {},
+          })
+        : null;
+    if (events) console.log(formatEventsSecretsReport(events, dryRun));
+    return report.failed > 0 || (events?.failed ?? 0) > 0 ? 1 : 0;
   } catch (error) {
     throw (await explainDatabaseFailure(error, url)) ?? error;
   } finally {

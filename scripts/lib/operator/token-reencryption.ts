@@ -1,5 +1,6 @@
-import { asc, gt, sql } from 'drizzle-orm';
-import { users } from '../../../drizzle/schema.ts';
+import { and, asc, eq, gt, isNotNull, or, sql } from 'drizzle-orm';
+import { serviceRegistry, users } from '../../../drizzle/schema.ts';
+import { openEventsSecret, sealEventsSecret } from '../../../src/crypto/events-secret.ts';
 import {
   decryptToken,
   encryptToken,
@@ -369,4 +370,96 @@ export function formatReport(report: ReencryptionReport, mode: ReencryptionMode,
 /** Every plaintext token this pass met is encrypted now (a dry run: it met none). */
 function noPlaintextLeft(report: ReencryptionReport, dryRun: boolean): boolean {
   return report.failed === 0 && report.changedMeanwhile === 0 && (!dryRun || report.encrypted === 0);
+}
+
+/** What `tokens rotate` did to the services' events secrets (docs/api.md, "Events pushed to your service"). */
+export interface EventsSecretsReport {
+  /** Secrets stored (current and previous ones of a rotation's grace period). */
+  secrets: number;
+  /** Written (or, in a dry run, that would be) under the current key. */
+  reencrypted: number;
+  /** No configured key opens them, or the new value did not open again: left as they were. */
+  failed: number;
+  /** Services another writer changed between our read and our write (run again to check them). */
+  changedMeanwhile: number;
+}
+
+/**
+ * Re-seals under the current key every events secret (current and previous) that needs a previous
+ * key, so the old key can be dropped: a secret is opened, sealed again for the same service row,
+ * opened again under the current key alone and compared, then written only over the values read.
+ * The services are few (one row each), so one read holds them all. Never logs a secret.
+ */
+export async function reencryptEventsSecrets(options: {
+  db: Database;
+  keyring: TokenKeyring;
+  dryRun: boolean;
+  log: (line: string) => void;
+}): Promise<EventsSecretsReport> {
+  const report: EventsSecretsReport = { secrets: 0, reencrypted: 0, failed: 0, changedMeanwhile: 0 };
+  const rows = await options.db
+    .select({
+      id: serviceRegistry.id,
+      current: serviceRegistry.eventsSecret,
+      previous: serviceRegistry.eventsPreviousSecret,
+    })
+    .from(serviceRegistry)
+    .where(or(isNotNull(serviceRegistry.eventsSecret), isNotNull(serviceRegistry.eventsPreviousSecret)))
+    .orderBy(asc(serviceRegistry.id));
+  const resealed = async (stored: string | null, serviceId: string, which: string): Promise<string | undefined> => {
+    if (stored === null) return undefined;
+    report.secrets += 1;
+    try {
+      const opened = await openEventsSecret(stored, options.keyring, serviceId);
+      if (opened.keyIndex === 0) return undefined;
+      const sealed = await sealEventsSecret(opened.plaintext, options.keyring, serviceId);
+      const check = await openEventsSecret(sealed, { current: options.keyring.current, previous: [] }, serviceId);
+      if (check.plaintext !== opened.plaintext) throw new Error('round trip');
+      return sealed;
+    } catch {
+      report.failed += 1;
+      options.log(
+        `  service ${serviceId} ${which} events secret: no configured key opens it, or it did not survive the round trip`,
+      );
+      return undefined;
+    }
+  };
+  for (const row of rows) {
+    const current = await resealed(row.current, row.id, 'current');
+    const previous = await resealed(row.previous, row.id, 'previous');
+    const changes = Number(current !== undefined) + Number(previous !== undefined);
+    if (changes === 0) continue;
+    if (!options.dryRun) {
+      const written = await options.db
+        .update(serviceRegistry)
+        .set({
+          ...(current !== undefined ? { eventsSecret: current } : {}),
+          ...(previous !== undefined ? { eventsPreviousSecret: previous } : {}),
+        })
+        .where(
+          and(
+            eq(serviceRegistry.id, row.id),
+            sql`${serviceRegistry.eventsSecret} is not distinct from ${row.current}`,
+            sql`${serviceRegistry.eventsPreviousSecret} is not distinct from ${row.previous}`,
+          ),
+        )
+        .returning({ id: serviceRegistry.id });
+      if (written.length === 0) {
+        report.changedMeanwhile += 1;
+        continue;
+      }
+    }
+    report.reencrypted += changes;
+  }
+  return report;
+}
+
+export function formatEventsSecretsReport(report: EventsSecretsReport, dryRun: boolean): string {
+  return [
+    `Events secrets: ${count(report.secrets, 'secret')}, ${report.reencrypted} ${dryRun ? 'would be ' : ''}re-encrypted under the current key` +
+      `${report.failed > 0 ? `, ${report.failed} failed (left as they were: \`--verbose\` names the services)` : ''}.`,
+    ...(report.changedMeanwhile > 0
+      ? [`  ${count(report.changedMeanwhile, 'service')} changed by another writer meanwhile; run again to check them`]
+      : []),
+  ].join('\n');
 }
