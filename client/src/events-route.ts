@@ -11,7 +11,8 @@ export interface GatewayEventsOptions {
   /** The events secret (`whsec_…`), or several while you rotate it on your side: any one may sign. */
   secret: string | readonly string[];
   /**
-   * Called once per verified event, before the answer: keep it quick (the gateway waits 10 s).
+   * Called once per verified event of a type this version knows, before the answer (one of a newer
+   * type is acknowledged without it): keep it quick (the gateway waits 10 s).
    * When it throws, the error propagates (your framework answers 500), the id is not remembered,
    * and the gateway sends the event again.
    */
@@ -27,7 +28,7 @@ const REFUSALS: Record<Exclude<EventRefusal, 'replayed'>, { status: number; mess
   missing_headers: { status: 400, message: 'webhook-id, webhook-timestamp and webhook-signature are all needed.' },
   bad_signature: { status: 401, message: 'No webhook-signature matches the events secret.' },
   timestamp_out_of_range: { status: 401, message: 'webhook-timestamp is more than 5 minutes from this clock.' },
-  malformed_body: { status: 400, message: 'The body is not an event this service knows.' },
+  malformed_body: { status: 400, message: 'The body is not an event: JSON with a type, and the fields of its type.' },
 };
 
 /**
@@ -53,7 +54,9 @@ export function createGatewayEventsHandler(options: GatewayEventsOptions): (requ
       const { status, message } = REFUSALS[checked.reason];
       return Response.json({ error: { code: checked.reason, message } }, { status });
     }
-    await options.onEvent(checked.event, { id: checked.id, request });
+    // A type this version does not know (a newer gateway's) is taken and skipped, not refused:
+    // refusing it would have the gateway send it again for a day and report the service failing.
+    if (checked.event !== null) await options.onEvent(checked.event, { id: checked.id, request });
     await replays.remember(checked.id, checked.rememberUntil);
     return new Response(null, { status: 204 });
   };

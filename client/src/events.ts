@@ -16,8 +16,12 @@ export const SESSION_ENDED_REASONS = [
   'standing_access_expired',
 ] as const;
 export const ADMISSION_ENDED_REASONS = ['not_whitelisted', 'not_a_member'] as const;
-export type SessionEndedReason = (typeof SESSION_ENDED_REASONS)[number];
-export type AdmissionEndedReason = (typeof ADMISSION_ENDED_REASONS)[number];
+/**
+ * The reasons this version knows; a newer gateway may send others (`string & {}` keeps the known
+ * ones suggested while taking any), and the event still means what its type says.
+ */
+export type SessionEndedReason = (typeof SESSION_ENDED_REASONS)[number] | (string & {});
+export type AdmissionEndedReason = (typeof ADMISSION_ENDED_REASONS)[number] | (string & {});
 
 /** The person an event is about. */
 export interface EventPerson {
@@ -50,7 +54,13 @@ export type EventRefusal =
   | 'replayed'
   | 'malformed_body';
 
-export type EventCheck = { ok: true; id: string; event: GatewayEvent } | { ok: false; reason: EventRefusal };
+/**
+ * A verified delivery: `event` is null for a type this version does not know (a newer gateway's),
+ * which is signed and fresh all the same: acknowledge it, and skip it by its `type`.
+ */
+export type EventCheck =
+  | { ok: true; id: string; type: string; event: GatewayEvent | null }
+  | { ok: false; reason: EventRefusal };
 
 /**
  * Where the ids of verified events are kept, so that the same message is not taken twice. The
@@ -127,7 +137,8 @@ const defaultReplays = new MemoryReplayStore();
  * `replayed`). Checks, in order: the three `webhook-*` headers are there (`missing_headers`), one
  * `v1,` signature matches one of `secrets` (`bad_signature`; other versions are ignored), the
  * timestamp is whole seconds within 5 minutes of now (`timestamp_out_of_range`), the id was not
- * taken before (`replayed`), the body is one of the events this version knows (`malformed_body`).
+ * taken before (`replayed`), the body is an event (`malformed_body`: not JSON, no `type`, or a type
+ * this version knows without its fields); a type it does not know is `event: null`.
  * A secret that is not `whsec_` and base64 throws a TypeError: a setting to fix, not a delivery to refuse.
  */
 export async function verifyEvent(
@@ -138,7 +149,7 @@ export async function verifyEvent(
   const replays = options.replays ?? defaultReplays;
   const checked = await checkEvent(delivery, secrets, { replays, now: options.now ?? Date.now });
   if (checked.ok) await replays.remember(checked.id, checked.rememberUntil);
-  return checked.ok ? { ok: true, id: checked.id, event: checked.event } : checked;
+  return checked.ok ? { ok: true, id: checked.id, type: checked.type, event: checked.event } : checked;
 }
 
 /** verifyEvent without remembering the id: the route helpers remember it once onEvent succeeded. */
@@ -146,7 +157,10 @@ export async function checkEvent(
   delivery: EventDelivery,
   secrets: string | readonly string[],
   options: { replays: EventReplayStore; now: () => number },
-): Promise<{ ok: true; id: string; event: GatewayEvent; rememberUntil: Date } | { ok: false; reason: EventRefusal }> {
+): Promise<
+  | { ok: true; id: string; type: string; event: GatewayEvent | null; rememberUntil: Date }
+  | { ok: false; reason: EventRefusal }
+> {
   const keys = await hmacKeys(secrets);
   const headers = delivery.headers instanceof Headers ? delivery.headers : new Headers(definedOf(delivery.headers));
   const id = headers.get('webhook-id');
@@ -176,9 +190,10 @@ export async function checkEvent(
     return { ok: false, reason: 'timestamp_out_of_range' };
   if (await options.replays.has(id)) return { ok: false, reason: 'replayed' };
 
-  const event = eventOf(body);
-  if (event === null) return { ok: false, reason: 'malformed_body' };
-  return { ok: true, id, event, rememberUntil: new Date((seconds + EVENT_TOLERANCE_SECONDS) * 1000 + 1000) };
+  const parsed = eventOf(body);
+  if (parsed === null) return { ok: false, reason: 'malformed_body' };
+  const rememberUntil = new Date((seconds + EVENT_TOLERANCE_SECONDS) * 1000 + 1000);
+  return { ok: true, id, type: parsed.type, event: parsed.event, rememberUntil };
 }
 
 /** The key bytes of `whsec_…` secrets; a TypeError for anything else (never echoing the secret). */
@@ -204,32 +219,30 @@ function hmacKeys(secrets: string | readonly string[]): Promise<CryptoKey[]> {
   );
 }
 
-function eventOf(body: Uint8Array): GatewayEvent | null {
+/** The body's type, and the event when it is one this version knows; null when it is not an event at all. */
+function eventOf(body: Uint8Array): { type: string; event: GatewayEvent | null } | null {
   let parsed: unknown;
   try {
     parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(body));
   } catch {
     return null;
   }
-  if (!isObject(parsed) || typeof parsed.timestamp !== 'string' || !isObject(parsed.data)) return null;
+  if (!isObject(parsed) || typeof parsed.type !== 'string' || parsed.type === '') return null;
+  const { type } = parsed;
+  if (type !== 'session.ended' && type !== 'admission.ended') return { type, event: null };
+  if (typeof parsed.timestamp !== 'string' || !isObject(parsed.data)) return null;
   const { data } = parsed;
   const user = personOf(data.user);
-  if (user === null) return null;
-  if (parsed.type === 'session.ended') {
+  if (user === null || typeof data.reason !== 'string') return null;
+  if (type === 'session.ended') {
     const ids = data.session_ids;
     if (!Array.isArray(ids) || !ids.every((one) => typeof one === 'string')) return null;
-    if (!isOneOf(SESSION_ENDED_REASONS, data.reason)) return null;
     return {
-      type: 'session.ended',
-      timestamp: parsed.timestamp,
-      data: { user, session_ids: ids, reason: data.reason },
+      type,
+      event: { type, timestamp: parsed.timestamp, data: { user, session_ids: ids, reason: data.reason } },
     };
   }
-  if (parsed.type === 'admission.ended') {
-    if (!isOneOf(ADMISSION_ENDED_REASONS, data.reason)) return null;
-    return { type: 'admission.ended', timestamp: parsed.timestamp, data: { user, reason: data.reason } };
-  }
-  return null;
+  return { type, event: { type, timestamp: parsed.timestamp, data: { user, reason: data.reason } } };
 }
 
 function personOf(value: unknown): EventPerson | null {
@@ -240,10 +253,6 @@ function personOf(value: unknown): EventPerson | null {
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function isOneOf<T extends string>(list: readonly T[], value: unknown): value is T {
-  return typeof value === 'string' && (list as readonly string[]).includes(value);
 }
 
 async function bodyOf(delivery: EventDelivery): Promise<Uint8Array> {

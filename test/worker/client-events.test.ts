@@ -4,13 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { gatewayEvents } from '../../client/src/hono.ts';
 import {
   ADMISSION_ENDED_REASONS,
-  type AdmissionEndedReason,
   createGatewayEventsHandler,
   EVENT_TOLERANCE_SECONDS,
   type GatewayEvent,
   MemoryReplayStore,
   SESSION_ENDED_REASONS,
-  type SessionEndedReason,
   verifyEvent,
 } from '../../client/src/index.ts';
 import { eventsSecretKeyBytes, generateEventsSecret } from '../../src/crypto/events-secret.ts';
@@ -81,8 +79,13 @@ describe('verifyEvent: deliveries signed as Standard Webhooks', () => {
     const now = delivery([secret], { at: Date.now() });
     expect(new Webhook(secret).verify(now.body, now.headers)).toEqual(SESSION_ENDED);
     const checked = await verifyEvent(message, secret, fresh());
-    expect(checked).toEqual({ ok: true, id: message.headers['webhook-id'], event: SESSION_ENDED });
-    if (checked.ok && checked.event.type === 'session.ended') expect(checked.event.data.session_ids).toHaveLength(1);
+    expect(checked).toEqual({
+      ok: true,
+      id: message.headers['webhook-id'],
+      type: 'session.ended',
+      event: SESSION_ENDED,
+    });
+    if (checked.ok && checked.event?.type === 'session.ended') expect(checked.event.data.session_ids).toHaveLength(1);
   });
 
   it('an admission.ended verifies, from a Request as well as from headers and body', async () => {
@@ -96,6 +99,7 @@ describe('verifyEvent: deliveries signed as Standard Webhooks', () => {
     expect(await verifyEvent(request, secret, fresh())).toEqual({
       ok: true,
       id: message.headers['webhook-id'],
+      type: 'admission.ended',
       event: ADMISSION_ENDED,
     });
   });
@@ -241,14 +245,15 @@ describe('verifyEvent: deliveries signed as Standard Webhooks', () => {
     });
   });
 
-  it('malformed_body for a signed body that is not JSON, not an event type it knows, or lacks a field', async () => {
+  it('malformed_body for a signed body that is not JSON, has no type, or lacks a field of a type it knows', async () => {
     const secret = newSecret();
     const bodies = [
       'not json',
       '[]',
-      JSON.stringify({ ...SESSION_ENDED, type: 'session.started' }),
+      JSON.stringify({ ...SESSION_ENDED, type: undefined }),
+      JSON.stringify({ ...SESSION_ENDED, type: '' }),
       JSON.stringify({ ...SESSION_ENDED, data: { ...SESSION_ENDED.data, session_ids: undefined } }),
-      JSON.stringify({ ...SESSION_ENDED, data: { ...SESSION_ENDED.data, reason: 'bored' } }),
+      JSON.stringify({ ...SESSION_ENDED, data: { ...SESSION_ENDED.data, reason: 7 } }),
       JSON.stringify({ ...ADMISSION_ENDED, data: { reason: 'not_a_member' } }),
       JSON.stringify({ ...ADMISSION_ENDED, timestamp: 12 }),
     ];
@@ -258,6 +263,20 @@ describe('verifyEvent: deliveries signed as Standard Webhooks', () => {
         reason: 'malformed_body',
       });
     }
+  });
+
+  it("a newer gateway's event type verifies with event null and its type; a reason it does not list is kept", async () => {
+    const secret = newSecret();
+    const newer = delivery([secret], { body: JSON.stringify({ ...SESSION_ENDED, type: 'session.started' }) });
+    expect(await verifyEvent(newer, secret, fresh())).toEqual({
+      ok: true,
+      id: newer.headers['webhook-id'],
+      type: 'session.started',
+      event: null,
+    });
+    const reason = { ...SESSION_ENDED, data: { ...SESSION_ENDED.data, reason: 'signed_out_by_operator' } };
+    const checked = await verifyEvent(delivery([secret], { body: JSON.stringify(reason) }), secret, fresh());
+    expect(checked.ok && checked.event).toEqual(reason);
   });
 
   it('a secret that is not whsec_ and base64 throws a TypeError that does not show it', async () => {
@@ -334,6 +353,15 @@ for (const [label, routeOf] of [
       expect(calls).toBe(0);
     });
 
+    it("answers 204 to a newer gateway's event type without calling onEvent, so the gateway does not send it again", async () => {
+      const secret = newSecret();
+      let calls = 0;
+      const route = routeOf({ secret, now: clock, onEvent: () => void calls++ });
+      const newer = delivery([secret], { body: JSON.stringify({ ...SESSION_ENDED, type: 'person.renamed' }) });
+      expect((await route(post(newer))).status).toBe(204);
+      expect(calls).toBe(0);
+    });
+
     it('an onEvent that throws leaves the id unremembered: the gateway sending the event again reaches onEvent again', async () => {
       const secret = newSecret();
       let calls = 0;
@@ -354,10 +382,10 @@ for (const [label, routeOf] of [
   });
 }
 
-/** The client's reasons are the gateway's, both ways: a reason added on one side fails the typecheck. */
+/** The client's known reasons are the gateway's, both ways: a reason added on one side fails the typecheck. */
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const sessionReasonsAgree: Same<SessionEndedReason, GatewaySessionEndedReason> = true;
-const admissionReasonsAgree: Same<AdmissionEndedReason, GatewayAdmissionEndedReason> = true;
+const sessionReasonsAgree: Same<(typeof SESSION_ENDED_REASONS)[number], GatewaySessionEndedReason> = true;
+const admissionReasonsAgree: Same<(typeof ADMISSION_ENDED_REASONS)[number], GatewayAdmissionEndedReason> = true;
 
 describe("verifyEvent and the gateway's own deliveries", () => {
   it("every event body the gateway writes, signed by the gateway's signer with two secrets, verifies with either", async () => {
@@ -382,6 +410,7 @@ describe("verifyEvent and the gateway's own deliveries", () => {
         expect(await verifyEvent({ headers, body }, secret, fresh())).toEqual({
           ok: true,
           id,
+          type: JSON.parse(body).type,
           event: JSON.parse(body),
         });
       }
