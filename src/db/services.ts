@@ -1,7 +1,7 @@
 import { and, asc, eq, isNull, lt, or, sql } from 'drizzle-orm';
 import { loginCodes, type NewService, type Service, serviceRegistry, sessions } from '../../drizzle/schema.ts';
 import type { Database, Queryable } from './client.ts';
-import { eventsSummaryColumns } from './service-event-endpoints.ts';
+import { eventsSummaryColumns, giveUpUndeliveredEvents } from './service-event-endpoints.ts';
 
 /** A service as authentication and sign-in need it. */
 export type ServiceRecord = Pick<
@@ -286,7 +286,8 @@ export async function editServiceLists(
 /**
  * Deletes a service as far as its audit rows allow: the row stays (service_audit_logs references
  * it, ON DELETE RESTRICT) marked deleted, inactive and with no key; its sessions and login codes
- * are removed. Null when there is no such (undeleted) service.
+ * are removed, its events URL and secrets cleared and its undelivered events given up. Null when
+ * there is no such (undeleted) service.
  */
 export async function markServiceDeleted(
   db: Queryable,
@@ -305,12 +306,19 @@ export async function markServiceDeleted(
         previousKeyId: null,
         previousKeyHash: null,
         previousKeyExpiresAt: null,
+        // Its events secrets go with its keys, and nothing more is sent to it.
+        eventsUrl: null,
+        eventsSecret: null,
+        eventsPreviousSecret: null,
+        eventsPreviousSecretExpiresAt: null,
+        eventsFailingSince: null,
       })
       .where(and(eq(serviceRegistry.serviceIdentifier, identifier), notDeleted))
       .returning(summaryColumns);
     if (!row) return null;
     await tx.delete(sessions).where(eq(sessions.serviceId, row.id));
     await tx.delete(loginCodes).where(eq(loginCodes.serviceId, row.id));
+    await giveUpUndeliveredEvents(tx, row.id, now);
     return row;
   });
 }

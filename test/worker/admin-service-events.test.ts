@@ -118,6 +118,32 @@ describe('the admin API: a service events URL and secret', () => {
     }
   });
 
+  it('deleting a service drops its events URL and both secrets and gives up its undelivered events', async () => {
+    const service = await registerService(database, { identifier: 'ev-gone' });
+    await setEvents('ev-gone');
+    expect((await adminCall('POST', '/v1/admin/services/ev-gone/events/rotate-secret', {})).status).toBe(200);
+    await database.use((db) =>
+      db.insert(serviceEvents).values({
+        serviceId: service.id,
+        type: 'session.ended',
+        body: '{}',
+        nextAttemptAt: new Date(),
+      }),
+    );
+    expect((await adminCall('DELETE', '/v1/admin/services/ev-gone')).status).toBe(200);
+    const row = await storedRow('ev-gone');
+    expect([row.eventsUrl, row.eventsSecret, row.eventsPreviousSecret, row.eventsPreviousSecretExpiresAt]).toEqual([
+      null,
+      null,
+      null,
+      null,
+    ]);
+    const events = await database.use((db) =>
+      db.select().from(serviceEvents).where(eq(serviceEvents.serviceId, service.id)),
+    );
+    expect(events.map((event) => event.givenUpAt)).toEqual([expect.any(Date)]);
+  });
+
   it('rotate-secret: a new secret, the old one kept for the grace period; again during it is 409 unless force', async () => {
     const service = await registerService(database, { identifier: 'ev-rotate' });
     const first = (await setEvents('ev-rotate')).secret;
