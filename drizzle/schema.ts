@@ -160,7 +160,11 @@ export const sessions = pgTable(
     revokedAt: utcTimestamp('revoked_at'),
     createdAt: utcTimestamp('created_at').notNull().$defaultFn(now),
   },
-  (table) => [index('sessions_user_id_idx').on(table.userId)],
+  (table) => [
+    index('sessions_user_id_idx').on(table.userId),
+    // The events sweep finds, once a minute, the standing access that ran out in the last hour.
+    index('sessions_expires_at_idx').on(table.expiresAt),
+  ],
 );
 
 /**
@@ -315,6 +319,10 @@ export const serviceEvents = pgTable(
   (table) => [
     uniqueIndex('service_events_dedupe_key_key').on(table.dedupeKey),
     index('service_events_service_id_created_at_idx').on(table.serviceId, table.createdAt),
+    // What a service listing counts as `undelivered`, without reading its delivered history.
+    index('service_events_undelivered_service_id_idx')
+      .on(table.serviceId)
+      .where(sql`${table.deliveredAt} IS NULL AND ${table.givenUpAt} IS NULL`),
     index('service_events_due_idx')
       .on(table.nextAttemptAt)
       .where(sql`${table.deliveredAt} IS NULL AND ${table.givenUpAt} IS NULL`),
