@@ -98,13 +98,18 @@ export function describeRule(rule: AdmissionRule): string {
   }
 }
 
-/** Who a rule's `created_by` / `removed_by` names: the operator, or the admin API's service. */
+/**
+ * Who a rule's `created_by` / `removed_by` names: the operator (a command), the admin API's
+ * service, or the person (an operator in the console) by user id, as a service is by its id.
+ */
 export function ruleAuthor(origin: ChangeOrigin): string {
   switch (origin.actor.kind) {
     case 'operator':
       return origin.actor.name;
     case 'service':
       return `service:${origin.actor.serviceId}`;
+    case 'person':
+      return origin.actor.userId ? `person:${origin.actor.userId}` : 'gateway';
     default:
       return 'gateway';
   }

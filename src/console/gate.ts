@@ -47,6 +47,14 @@ export async function consoleOperator(c: Context<AppEnv>): Promise<ConsoleOperat
   return { sessionId: session.id, userId: session.user.id, login: session.user.githubLogin };
 }
 
+/**
+ * Drops this isolate's cached grant of the person: a revoke from the console then takes effect
+ * here at once (other isolates notice within VERIFY_CACHE_SECONDS).
+ */
+export function forgetOperatorGrant(userId: string): void {
+  grants.delete(userId);
+}
+
 async function cachedGrant(c: Context<AppEnv>, userId: string, ttlSeconds: number): Promise<boolean> {
   if (ttlSeconds > 0) {
     const hit = grants.get(userId);

@@ -1,67 +1,34 @@
 import { html } from 'hono/html';
 import type { AdmissionRefusal } from '../admission/decide.ts';
+import { type AdmissionRule, describeRule } from '../admission/rule.ts';
 import type { Person } from '../users/list-people.ts';
 import type { PendingSignUp } from '../users/pending-sign-ups.ts';
-import { GITHUB_ID_PATTERN } from '../validation/github-identity.ts';
 import type { Branding } from './branding.ts';
+import {
+  avatar,
+  buttonForm,
+  CONSOLE_PATHS,
+  type ConsoleViewer,
+  consoleLayout,
+  csrfField,
+  flashLine,
+  when,
+} from './console-layout.ts';
 import type { Page } from './layout.ts';
 import { errorPage } from './pages.ts';
 
-/** The console's paths (docs/api.md, "The gateway's own pages"). */
-export const CONSOLE_PATHS = {
-  root: '/console',
-  people: '/console/people',
-  letIn: '/console/people/let-in',
-  dismiss: '/console/people/dismiss',
-} as const;
-
-/** The operator a console page is for, and the CSRF token its forms carry. */
-export interface ConsoleViewer {
-  login: string | null;
-  csrfToken: string;
-}
-
-/** The console's pages: the pages' head (stylesheet, local-time script, no inline anything), a nav, the operator. */
-function consoleLayout(branding: Branding, viewer: ConsoleViewer, title: string, body: Page): Page {
-  const logo = branding.logoUrl ? html`<img src="${branding.logoUrl}" alt="" height="32">` : '';
-  return html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="same-origin">
-<meta name="robots" content="noindex">
-<title>${title} · Console · ${branding.name}</title>
-<link rel="icon" href="/favicon.svg" type="image/svg+xml">
-<link rel="stylesheet" href="/assets/gateway.css">
-<script src="/assets/local-time.js" defer></script>
-</head>
-<body class="console">
-<header class="site"><a class="home" href="/">${logo}${branding.name}</a>
-<nav aria-label="Console"><a href="${CONSOLE_PATHS.people}" aria-current="page">People</a></nav>
-<p class="viewer">Operator: <strong>${viewer.login ?? 'you'}</strong></p></header>
-<main>
-${body}
-</main>
-</body>
-</html>`;
-}
-
-/** What the last POST did, shown once on the page it redirected (303) to. */
-export type PeopleFlash =
-  | { kind: 'let_in'; login: string }
-  | { kind: 'already_in'; login: string }
-  | { kind: 'dismissed'; login: string }
-  | { kind: 'not_found'; githubId: string }
-  | null;
+export { CONSOLE_PATHS, type ConsoleViewer } from './console-layout.ts';
 
 export interface PeoplePageInput {
   pending: PendingSignUp[];
   /** More pending people than the page shows. */
   morePending: boolean;
-  everyone: Person[];
+  /** Everyone else, each with whether they hold the operator grant. */
+  everyone: (Person & { operator: boolean })[];
   moreEveryone: boolean;
-  flash: PeopleFlash;
+  rules: AdmissionRule[];
+  /** The one line after a POST's 303, already checked against the lists. */
+  flash: Page | null;
 }
 
 export function consolePeoplePage(branding: Branding, viewer: ConsoleViewer, input: PeoplePageInput): Page {
@@ -75,60 +42,69 @@ ${input.pending.map((each) => pendingItem(each, viewer.csrfToken))}</ul>`;
       ? html`<p>No one else has signed in yet.</p>`
       : html`<div class="table"><table>
 <caption>Everyone else who has signed in, newest sign-in first</caption>
-<thead><tr><th scope="col">Person</th><th scope="col">Admitted</th><th scope="col">Last sign-in</th><th scope="col">Live sessions</th></tr></thead>
+<thead><tr><th scope="col">Person</th><th scope="col">Admitted</th><th scope="col">Last sign-in</th><th scope="col">Live sessions</th><th scope="col">Console</th></tr></thead>
 <tbody>
-${input.everyone.map(personRow)}</tbody>
+${input.everyone.map((person) => personRow(person, viewer))}</tbody>
 </table></div>`;
   return consoleLayout(
     branding,
     viewer,
+    'people',
     'People',
     html`${flashLine(input.flash)}<h1>People</h1>
 <h2 id="pending">Waiting to be let in</h2>
 <p class="hint">People who signed in and whom nothing admits yet. “Let in” adds them to the whitelist; “Dismiss” hides them here until they sign in again.</p>
 ${pending}${input.morePending ? html`<p class="hint">More are waiting: <code>npx gateway users list --pending</code> lists them all.</p>` : ''}
 <h2 id="everyone">Everyone else</h2>
-${everyone}${input.moreEveryone ? html`<p class="hint">More people: <code>npx gateway users list</code> lists them all.</p>` : ''}`,
+${everyone}${input.moreEveryone ? html`<p class="hint">More people: <code>npx gateway users list</code> lists them all.</p>` : ''}
+${rulesSection(input.rules, viewer.csrfToken)}`,
   );
-}
-
-function flashLine(flash: PeopleFlash) {
-  if (!flash) return '';
-  return html`<p class="notice" role="status">${flashText(flash)}</p>
-`;
-}
-
-function flashText(flash: NonNullable<PeopleFlash>) {
-  switch (flash.kind) {
-    case 'let_in':
-      return html`<strong>${flash.login}</strong> is let in.`;
-    case 'already_in':
-      return html`<strong>${flash.login}</strong> was already let in; nothing changed.`;
-    case 'dismissed':
-      return html`<strong>${flash.login}</strong> is dismissed until they sign in again.`;
-    case 'not_found':
-      return html`No one with GitHub id ${flash.githubId} has signed in.`;
-  }
 }
 
 function pendingItem({ person, goingTo }: PendingSignUp, csrfToken: string) {
   const name = person.login ?? `GitHub id ${person.githubId}`;
   const destination = goingTo ? html`on the way to <strong>${goingTo}</strong>` : html`to this gateway`;
   const signedIn = person.lastSignInAt ? html`, signed in ${when(person.lastSignInAt)}` : '';
+  const who = { github_id: person.githubId };
   return html`<li>${avatar(person.githubId)}<span class="who"><strong>${name}</strong> (GitHub id ${person.githubId})${signedIn}, ${destination}</span>
-<form method="post" action="${CONSOLE_PATHS.letIn}">${hidden(csrfToken, person.githubId)}<button type="submit">Let in ${name}</button></form>
-<form method="post" action="${CONSOLE_PATHS.dismiss}">${hidden(csrfToken, person.githubId)}<button type="submit" class="secondary">Dismiss ${name}</button></form></li>
+${buttonForm(CONSOLE_PATHS.letIn, csrfToken, who, `Let in ${name}`)}
+${buttonForm(CONSOLE_PATHS.dismiss, csrfToken, who, `Dismiss ${name}`, true)}</li>
 `;
 }
 
-function hidden(csrfToken: string, githubId: string) {
-  return html`<input type="hidden" name="csrf" value="${csrfToken}"><input type="hidden" name="github_id" value="${githubId}">`;
-}
-
-function personRow(person: Person) {
+function personRow(person: Person & { operator: boolean }, viewer: ConsoleViewer) {
   const name = person.login ?? `GitHub id ${person.githubId}`;
-  const live = person.sessions.reduce((sum, at) => sum + at.live, 0);
-  return html`<tr><td>${avatar(person.githubId)}${name}</td><td>${admittedText(person)}</td><td>${person.lastSignInAt ? when(person.lastSignInAt) : 'unknown'}</td><td>${live}</td></tr>
+  const who = { github_id: person.githubId };
+  const live = person.sessions.filter((each) => each.live > 0);
+  const sessions =
+    live.length === 0
+      ? 'none'
+      : html`<ul class="live">${live.map(
+          (each) =>
+            html`<li>${each.service ?? 'this gateway'}: ${each.live}, until ${when(each.latestExpiresAt)}${
+              each.service === null
+                ? ''
+                : buttonForm(
+                    CONSOLE_PATHS.signOut,
+                    viewer.csrfToken,
+                    { ...who, service: each.service },
+                    `Sign ${name} out of ${each.service}`,
+                    true,
+                  )
+            }</li>`,
+        )}</ul>${buttonForm(CONSOLE_PATHS.signOut, viewer.csrfToken, { ...who, everywhere: '1' }, `Sign ${name} out everywhere`, true)}`;
+  const operator = person.operator
+    ? html`Operator ${buttonForm(CONSOLE_PATHS.operator, viewer.csrfToken, { ...who, grant: 'false' }, `Remove ${name}’s console access`, true)}`
+    : person.admittedBy === null
+      ? 'No'
+      : buttonForm(
+          CONSOLE_PATHS.operator,
+          viewer.csrfToken,
+          { ...who, grant: 'true' },
+          `Make ${name} an operator`,
+          true,
+        );
+  return html`<tr><td>${avatar(person.githubId)}${name}</td><td>${admittedText(person)}</td><td>${person.lastSignInAt ? when(person.lastSignInAt) : 'unknown'}</td><td>${sessions}</td><td>${operator}</td></tr>
 `;
 }
 
@@ -145,19 +121,29 @@ function admittedText(person: Person): string {
   return `Yes: ${by.admits}`;
 }
 
-/**
- * GitHub's avatar of the person, by their numeric id (never a login, which can move to someone
- * else). The pages' CSP allows exactly that origin for images (src/pages/layout.ts). Decorative:
- * the login is written next to it.
- */
-function avatar(githubId: string) {
-  if (!GITHUB_ID_PATTERN.test(githubId)) return '';
-  return html`<img class="avatar" src="https://avatars.githubusercontent.com/u/${githubId}?s=64" alt="" width="32" height="32">`;
-}
-
-function when(moment: Date) {
-  const utc = `${moment.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-  return html`<time datetime="${moment.toISOString()}" title="${utc}">${utc}</time>`;
+function rulesSection(rules: AdmissionRule[], csrfToken: string) {
+  const list =
+    rules.length === 0
+      ? html`<p>No rules: only the whitelist admits people.</p>`
+      : html`<div class="table"><table>
+<caption>The live admission rules, oldest first</caption>
+<thead><tr><th scope="col">Admits</th><th scope="col">Kind</th><th scope="col">Made by</th><th scope="col">Made</th><th scope="col"><span class="visually-hidden">Remove</span></th></tr></thead>
+<tbody>
+${rules.map(
+  (rule) =>
+    html`<tr><td>${describeRule(rule)}</td><td>${rule.kind}</td><td>${rule.createdBy}</td><td>${when(rule.createdAt)}</td><td>${buttonForm(CONSOLE_PATHS.removeRule, csrfToken, { rule_id: rule.id }, `Remove the rule admitting ${describeRule(rule)}`, true)}</td></tr>
+`,
+)}</tbody>
+</table></div>`;
+  return html`<h2 id="rules">Admission rules</h2>
+<p class="hint">Besides the whitelist: the members of a GitHub organization or team, or one person by login (kept by GitHub id: a rename moves nothing).</p>
+${list}
+<form method="post" action="${CONSOLE_PATHS.addRule}" class="fields">${csrfField(csrfToken)}
+<label for="rule-kind">Admit</label>
+<select id="rule-kind" name="kind"><option value="org">the members of the organization</option><option value="team">the members of the team (ORG/TEAM-SLUG)</option><option value="login">the person with the login</option></select>
+<label for="rule-target">Organization, team or login</label>
+<input id="rule-target" name="target" required maxlength="140" autocomplete="off">
+<button type="submit">Add the rule</button></form>`;
 }
 
 /** A console POST refused by its CSRF checks (HTTP 403): nothing was changed. */

@@ -239,7 +239,7 @@ const admissionRule = z
   .meta({ id: 'AdmissionRule' });
 
 /** A rule by its id in the path. */
-const ruleIdParams = z.object({
+export const ruleIdParams = z.object({
   id: z.string().meta({ description: 'The rule id (`npx gateway users rules` shows them).' }),
 });
 

@@ -8,6 +8,7 @@ import { STYLESHEET_ROUTE } from './sign-in.routes.ts';
 export const ASSET_ROUTES = {
   stylesheet: STYLESHEET_ROUTE,
   localTimeScript: { method: 'get', path: '/assets/local-time.js' },
+  copyScript: { method: 'get', path: '/assets/copy.js' },
   favicon: { method: 'get', path: '/favicon.svg' },
   faviconIco: { method: 'get', path: '/favicon.ico' },
 } as const;

@@ -1,30 +1,49 @@
 import { type Context, Hono } from 'hono';
-import { membershipBounds } from '../admission/bounds.ts';
-import { browserOrigin } from '../changes/http-origin.ts';
-import { isAcceptedConsolePost } from '../console/csrf.ts';
-import { type ConsoleOperator, consoleOperator } from '../console/gate.ts';
-import { consoleCsrfToken } from '../crypto/console-csrf.ts';
+import { auditPage } from '../console/audit.ts';
+import { consoleOperator } from '../console/gate.ts';
+import type { ConsoleHandler } from '../console/handler.ts';
+import {
+  addRule,
+  changeOperatorGrant,
+  dismiss,
+  letIn,
+  peoplePage,
+  removeRuleByConsole,
+  signPersonOut,
+} from '../console/people.ts';
+import {
+  changeState,
+  confirmDelete,
+  editService,
+  register,
+  removeService,
+  rename,
+  rotateKey,
+  servicesPage,
+} from '../console/services.ts';
 import type { AppEnv } from '../http/context.ts';
-import { readSmallForm } from '../http/form-body.ts';
-import { brandingOf } from '../pages/branding.ts';
-import { CONSOLE_PATHS, consolePeoplePage, consoleRefusedPage, type PeopleFlash } from '../pages/console.ts';
-import { listPeople, type Person } from '../users/list-people.ts';
-import { dismissPendingSignUp, listPendingSignUps } from '../users/pending-sign-ups.ts';
-import { setWhitelisted } from '../users/whitelist.ts';
-import { GITHUB_ID_PATTERN } from '../validation/github-identity.ts';
+import { CONSOLE_PATHS } from '../pages/console-layout.ts';
 import { pageErrorHandler } from './page-errors.ts';
-
-/** How many people each list of the People page shows; the command lists the rest. */
-const PEOPLE_SHOWN = 100;
-
-type ConsoleHandler = (c: Context<AppEnv>, operator: ConsoleOperator) => Promise<Response>;
 
 /** The console's pages, by method and path: looked up only once the gate has let the operator in. */
 const CONSOLE_PAGES: Record<string, ConsoleHandler> = {
   [`GET ${CONSOLE_PATHS.root}`]: async (c) => c.redirect(CONSOLE_PATHS.people, 302),
   [`GET ${CONSOLE_PATHS.people}`]: peoplePage,
-  [`POST ${CONSOLE_PATHS.letIn}`]: (c, operator) => changePerson(c, operator, letIn),
-  [`POST ${CONSOLE_PATHS.dismiss}`]: (c, operator) => changePerson(c, operator, dismiss),
+  [`POST ${CONSOLE_PATHS.letIn}`]: letIn,
+  [`POST ${CONSOLE_PATHS.dismiss}`]: dismiss,
+  [`POST ${CONSOLE_PATHS.signOut}`]: signPersonOut,
+  [`POST ${CONSOLE_PATHS.operator}`]: changeOperatorGrant,
+  [`POST ${CONSOLE_PATHS.addRule}`]: addRule,
+  [`POST ${CONSOLE_PATHS.removeRule}`]: removeRuleByConsole,
+  [`GET ${CONSOLE_PATHS.services}`]: servicesPage,
+  [`POST ${CONSOLE_PATHS.register}`]: register,
+  [`POST ${CONSOLE_PATHS.rotateKey}`]: rotateKey,
+  [`POST ${CONSOLE_PATHS.serviceState}`]: changeState,
+  [`POST ${CONSOLE_PATHS.rename}`]: rename,
+  [`POST ${CONSOLE_PATHS.editService}`]: editService,
+  [`GET ${CONSOLE_PATHS.deleteService}`]: confirmDelete,
+  [`POST ${CONSOLE_PATHS.deleteService}`]: removeService,
+  [`GET ${CONSOLE_PATHS.audit}`]: auditPage,
 };
 
 /**
@@ -49,75 +68,3 @@ async function gated(c: Context<AppEnv>): Promise<Response> {
   if (!handler) return c.notFound();
   return handler(c, operator);
 }
-
-async function peoplePage(c: Context<AppEnv>, operator: ConsoleOperator): Promise<Response> {
-  const { config } = c.var;
-  const db = c.var.database();
-  const bounds = membershipBounds(config);
-  const now = new Date();
-  const pending = await listPendingSignUps(db, bounds, PEOPLE_SHOWN, now);
-  const all = await listPeople(db, { pending: false, limit: PEOPLE_SHOWN }, bounds, now);
-  const pendingIds = new Set(pending.pending.map((each) => each.person.id));
-  const everyone = all.people.filter((person) => !pendingIds.has(person.id));
-  const csrfToken = await consoleCsrfToken(operator.sessionId, config.SESSION_SECRET);
-  return c.html(
-    consolePeoplePage(
-      brandingOf(config),
-      { login: operator.login, csrfToken },
-      {
-        pending: pending.pending,
-        morePending: pending.more,
-        everyone,
-        moreEveryone: all.nextCursor !== null,
-        flash: flashOf(c, everyone),
-      },
-    ),
-  );
-}
-
-/**
- * The one line after a POST's 303 (`?done=<kind>&github_id=<id>`), said only when the lists agree
- * with it: a link made elsewhere cannot make the page claim a change that did not happen.
- */
-function flashOf(c: Context<AppEnv>, everyone: Person[]): PeopleFlash {
-  const done = c.req.query('done');
-  const githubId = c.req.query('github_id') ?? '';
-  if (!done || !GITHUB_ID_PATTERN.test(githubId)) return null;
-  if (done === 'not_found') return { kind: 'not_found', githubId };
-  const person = everyone.find((each) => each.githubId === githubId);
-  const login = person?.login ?? `GitHub id ${githubId}`;
-  if ((done === 'let_in' || done === 'already_in') && person && person.admittedBy !== null)
-    return { kind: done, login };
-  // Dismissed: no longer in the pending list, so listed with everyone else.
-  if (done === 'dismissed' && person && person.admittedBy === null) return { kind: 'dismissed', login };
-  return null;
-}
-
-type PersonChange = (c: Context<AppEnv>, operator: ConsoleOperator, githubId: string) => Promise<string>;
-
-/**
- * A POST about one person (`github_id`): refused with a 403 page, changing nothing, unless it
- * passes the CSRF checks; then done, and 303 back to the People page (a reload does not post again).
- */
-async function changePerson(c: Context<AppEnv>, operator: ConsoleOperator, change: PersonChange): Promise<Response> {
-  const form = await readSmallForm(c);
-  if (!(await isAcceptedConsolePost(c, operator, form)))
-    return c.html(consoleRefusedPage(brandingOf(c.var.config)), 403);
-  const githubId = form.get('github_id') ?? '';
-  const done = GITHUB_ID_PATTERN.test(githubId) ? await change(c, operator, githubId) : 'not_found';
-  const query = new URLSearchParams({ done, github_id: GITHUB_ID_PATTERN.test(githubId) ? githubId : '0' });
-  return c.redirect(`${CONSOLE_PATHS.people}?${query}`, 303);
-}
-
-/** "Let in": the whitelist, as `gateway users whitelist --github-id` does, recorded with the operator as actor. */
-const letIn: PersonChange = async (c, operator, githubId) => {
-  // By GitHub id, never ambiguous (a login may be).
-  const changed = await setWhitelisted(c.var.database(), { githubId }, true, browserOrigin(c, operator.userId));
-  if (!changed) return 'not_found';
-  return changed.changed ? 'let_in' : 'already_in';
-};
-
-const dismiss: PersonChange = async (c, operator, githubId) => {
-  const dismissed = await dismissPendingSignUp(c.var.database(), githubId, browserOrigin(c, operator.userId));
-  return dismissed ? 'dismissed' : 'not_found';
-};

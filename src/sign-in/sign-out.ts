@@ -43,23 +43,8 @@ export async function signOut(
   if (request.service !== null) {
     let left: string | null = null;
     if (session && UUID_PATTERN.test(request.service)) {
-      const serviceId = request.service;
-      const { revoked, events } = await deps.db.transaction(async (tx) => {
-        const revoked = await revokePersonSessions(tx, session.user.id, { serviceId });
-        // A service id that names no service (a hand-made form) revoked nothing and is no one's: not recorded.
-        if (revoked.length === 0) return { revoked, events: [] };
-        await recordChange(tx, deps.origin(session.user.id), {
-          action: 'sign-out:service',
-          subjectUserId: session.user.id,
-          subjectServiceId: serviceId,
-          details: { sessions_ended: revoked.length },
-        });
-        const events = await emitSessionEnded(tx, { userId: session.user.id, sessions: revoked, reason: 'signed_out' });
-        return { revoked, events };
-      });
-      for (const { id } of revoked) forgetSession(id);
-      deps.deliver(events);
-      left = serviceId;
+      await signPersonOutOfService(deps, session.user.id, request.service);
+      left = request.service;
     }
     return { kind: 'left_service', serviceId: left };
   }
@@ -74,24 +59,55 @@ export async function signOut(
     });
     return { kind: 'signed_out', servicesSignedOut: 0 };
   }
-  // Every session of this person's, live or expired: at every service, and here. The count is
-  // of what the landing listed: the services that still had access.
-  const servicesSignedOut = (await listServiceAccess(deps.db, session.user.id, deps.standingAccessSeconds)).length;
+  const servicesSignedOut = await signPersonOutEverywhere(deps, session.user.id);
+  return { kind: 'signed_out', servicesSignedOut };
+}
+
+type SignOutDeps = Parameters<typeof signOut>[0];
+
+/**
+ * Ends every session of this person's at one service (a UUID), live or expired (which also ends
+ * its standing access), with its change record and `session.ended` events in one transaction.
+ * The person's own "Sign out of <service>", and the operator console's for them. Returns how many
+ * sessions ended: 0 (a service id that names none of theirs) is not recorded.
+ */
+export async function signPersonOutOfService(deps: SignOutDeps, userId: string, serviceId: string): Promise<number> {
   const { revoked, events } = await deps.db.transaction(async (tx) => {
-    const revoked = await revokePersonSessions(tx, session.user.id, 'all');
-    await recordChange(tx, deps.origin(session.user.id), {
-      action: 'sign-out:everywhere',
-      subjectUserId: session.user.id,
-      details: { sessions_ended: revoked.length, services_signed_out: servicesSignedOut },
+    const revoked = await revokePersonSessions(tx, userId, { serviceId });
+    // A service id that names no service (a hand-made form) revoked nothing and is no one's: not recorded.
+    if (revoked.length === 0) return { revoked, events: [] };
+    await recordChange(tx, deps.origin(userId), {
+      action: 'sign-out:service',
+      subjectUserId: userId,
+      subjectServiceId: serviceId,
+      details: { sessions_ended: revoked.length },
     });
-    const events = await emitSessionEnded(tx, {
-      userId: session.user.id,
-      sessions: revoked,
-      reason: 'signed_out_everywhere',
-    });
+    const events = await emitSessionEnded(tx, { userId, sessions: revoked, reason: 'signed_out' });
     return { revoked, events };
   });
   for (const { id } of revoked) forgetSession(id);
   deps.deliver(events);
-  return { kind: 'signed_out', servicesSignedOut };
+  return revoked.length;
+}
+
+/**
+ * Ends every session of this person's, live or expired: at every service, and here, with its
+ * change record and events. Returns the count of what the landing listed: the services that
+ * still had access.
+ */
+export async function signPersonOutEverywhere(deps: SignOutDeps, userId: string): Promise<number> {
+  const servicesSignedOut = (await listServiceAccess(deps.db, userId, deps.standingAccessSeconds)).length;
+  const { revoked, events } = await deps.db.transaction(async (tx) => {
+    const revoked = await revokePersonSessions(tx, userId, 'all');
+    await recordChange(tx, deps.origin(userId), {
+      action: 'sign-out:everywhere',
+      subjectUserId: userId,
+      details: { sessions_ended: revoked.length, services_signed_out: servicesSignedOut },
+    });
+    const events = await emitSessionEnded(tx, { userId, sessions: revoked, reason: 'signed_out_everywhere' });
+    return { revoked, events };
+  });
+  for (const { id } of revoked) forgetSession(id);
+  deps.deliver(events);
+  return servicesSignedOut;
 }
