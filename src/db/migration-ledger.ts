@@ -6,7 +6,7 @@ import type { Queryable } from './client.ts';
  * test/node/latest-migration.test.ts keeps it equal to that folder's last migration, so adding a
  * migration without bumping this fails the suite.
  */
-export const LATEST_MIGRATION = '20261201175810_operator_console';
+export const LATEST_MIGRATION = '20261201181612_events_indexes';
 
 export type LedgerState =
   /** The latest migration is applied and none failed. */
