@@ -12,6 +12,7 @@ export const MAX_REMEMBERED_EVENTS = 10_000;
 export const SESSION_ENDED_REASONS = [
   'signed_out',
   'signed_out_everywhere',
+  'signed_out_by_operator',
   'revoked',
   'standing_access_expired',
 ] as const;

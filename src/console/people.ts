@@ -150,6 +150,7 @@ export const signPersonOut = aboutPerson(async (c, operator, githubId, form) => 
     standingAccessSeconds: c.var.config.STANDING_ACCESS_SECONDS,
     origin: () => consoleOrigin(c, operator),
     deliver: (eventIds: string[]) => deliverAfterResponse(c, eventIds),
+    endedBy: 'operator' as const,
   };
   const service = single(form, 'service');
   if (single(form, 'everywhere') === '1' && service === undefined) {

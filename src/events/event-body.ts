@@ -4,7 +4,12 @@ import type { EventPerson } from '../db/service-events.ts';
  * The bodies of the events pushed to services, exactly as docs/api.md ("Events pushed to your
  * service") spells them: `{"type","timestamp","data"}`, the person as `{id, github_id, login}`.
  */
-export type SessionEndedReason = 'signed_out' | 'signed_out_everywhere' | 'revoked' | 'standing_access_expired';
+export type SessionEndedReason =
+  | 'signed_out'
+  | 'signed_out_everywhere'
+  | 'signed_out_by_operator'
+  | 'revoked'
+  | 'standing_access_expired';
 export type AdmissionEndedReason = 'not_whitelisted' | 'not_a_member';
 
 export type EventType = 'session.ended' | 'admission.ended';

@@ -63,7 +63,10 @@ export async function signOut(
   return { kind: 'signed_out', servicesSignedOut };
 }
 
-type SignOutDeps = Parameters<typeof signOut>[0];
+type SignOutDeps = Parameters<typeof signOut>[0] & {
+  /** Who ended them: the person (default), or an operator in the console (the events' reason says so). */
+  endedBy?: 'person' | 'operator';
+};
 
 /**
  * Ends every session of this person's at one service (a UUID), live or expired (which also ends
@@ -82,7 +85,8 @@ export async function signPersonOutOfService(deps: SignOutDeps, userId: string, 
       subjectServiceId: serviceId,
       details: { sessions_ended: revoked.length },
     });
-    const events = await emitSessionEnded(tx, { userId, sessions: revoked, reason: 'signed_out' });
+    const reason = deps.endedBy === 'operator' ? 'signed_out_by_operator' : 'signed_out';
+    const events = await emitSessionEnded(tx, { userId, sessions: revoked, reason });
     return { revoked, events };
   });
   for (const { id } of revoked) forgetSession(id);
@@ -104,7 +108,8 @@ export async function signPersonOutEverywhere(deps: SignOutDeps, userId: string)
       subjectUserId: userId,
       details: { sessions_ended: revoked.length, services_signed_out: servicesSignedOut },
     });
-    const events = await emitSessionEnded(tx, { userId, sessions: revoked, reason: 'signed_out_everywhere' });
+    const reason = deps.endedBy === 'operator' ? 'signed_out_by_operator' : 'signed_out_everywhere';
+    const events = await emitSessionEnded(tx, { userId, sessions: revoked, reason });
     return { revoked, events };
   });
   for (const { id } of revoked) forgetSession(id);

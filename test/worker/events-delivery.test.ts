@@ -22,6 +22,7 @@ import { loadTokenKeyring } from '../../src/crypto/token-cipher.ts';
 import { insertRule } from '../../src/db/admission-rules.ts';
 import type { EventsQueueMessage } from '../../src/events/start-delivery.ts';
 import worker from '../../src/index.ts';
+import { signPersonOutEverywhere, signPersonOutOfService } from '../../src/sign-in/sign-out.ts';
 import { TEST_OPERATOR } from '../support/change-origin.ts';
 import { callAdmin } from '../support/worker/call-worker.ts';
 import { type EventsReceiver, newEventsReceiver } from '../support/worker/events-receiver.ts';
@@ -226,6 +227,37 @@ describe('session.ended', () => {
     // Revoking it again ends nothing: no second event.
     await callService(database, '/v1/sessions/revoke', billing.key, { session: session.token });
     expect(await eventsOf(billing.id)).toHaveLength(1);
+  });
+
+  it('signed_out_by_operator: an operator signing a person out of one service, or everywhere, says so', async () => {
+    const [billing, wiki] = [await serviceWithEvents(), await serviceWithEvents()];
+    const login = await newPerson('operated');
+    const atBilling = await signInThrough(billing, login);
+    const atWiki = await signInThrough(wiki, login);
+    const written: string[] = [];
+    const deps = (db: Parameters<Parameters<typeof database.use>[0]>[0]) => ({
+      db,
+      standingAccessSeconds: 3600,
+      origin: () => TEST_OPERATOR,
+      deliver: (ids: string[]) => void written.push(...ids),
+      endedBy: 'operator' as const,
+    });
+    await database.use((db) => signPersonOutOfService(deps(db), atBilling.userId, billing.id));
+    await database.use((db) => signPersonOutEverywhere(deps(db), atBilling.userId));
+    expect(written).toHaveLength(2);
+    // Delivered by the sweep: what the console's after-response delivery would have sent.
+    await sweepAt(new Date());
+    for (const [service, session] of [
+      [billing, atBilling],
+      [wiki, atWiki],
+    ] as const) {
+      const delivery = await onlyDelivery(service);
+      expect(JSON.parse(delivery.body).data).toEqual({
+        user: person(login, session),
+        session_ids: [session.sessionId],
+        reason: 'signed_out_by_operator',
+      });
+    }
   });
 
   it('standing_access_expired: two sweeps after the standing access ran out write one event, sent once with the time it ended', async () => {
