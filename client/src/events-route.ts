@@ -4,6 +4,7 @@ import {
   type EventReplayStore,
   eventSecretBytes,
   type GatewayEvent,
+  MAX_EVENT_BODY_BYTES,
   MemoryReplayStore,
 } from './events.ts';
 
@@ -14,13 +15,16 @@ export interface GatewayEventsOptions {
    * Called once per verified event of a type this version knows, before the answer (one of a newer
    * type is acknowledged without it): keep it quick (the gateway waits 10 s).
    * When it throws, the error propagates (your framework answers 500), the id is not remembered,
-   * and the gateway sends the event again.
+   * and the gateway sends the event again. Two copies of one event arriving at the same moment
+   * (a retry crossing a slow answer) can both reach it: make it idempotent.
    */
   onEvent: (event: GatewayEvent, delivery: { id: string; request: Request }) => void | Promise<void>;
   /** Where the ids of events taken are kept (default: this handler's own memory). */
   replays?: EventReplayStore;
   /** The clock, in milliseconds (default `Date.now`). */
   now?: () => number;
+  /** Bodies longer than this are refused unread with 413 (default MAX_EVENT_BODY_BYTES, 256 KiB). */
+  maxBodyBytes?: number;
 }
 
 /** The answer to each refusal: 401 for what is not the gateway's (or not now), 400 for what is not a delivery. */
@@ -29,6 +33,7 @@ const REFUSALS: Record<Exclude<EventRefusal, 'replayed'>, { status: number; mess
   bad_signature: { status: 401, message: 'No webhook-signature matches the events secret.' },
   timestamp_out_of_range: { status: 401, message: 'webhook-timestamp is more than 5 minutes from this clock.' },
   malformed_body: { status: 400, message: 'The body is not an event: JSON with a type, and the fields of its type.' },
+  body_too_large: { status: 413, message: 'The body is longer than this route reads.' },
 };
 
 /**
@@ -41,6 +46,7 @@ export function createGatewayEventsHandler(options: GatewayEventsOptions): (requ
   eventSecretBytes(options.secret);
   const replays = options.replays ?? new MemoryReplayStore({ now: options.now });
   const now = options.now ?? Date.now;
+  const maxBodyBytes = options.maxBodyBytes ?? MAX_EVENT_BODY_BYTES;
   return async (request) => {
     if (request.method !== 'POST') {
       return Response.json(
@@ -48,7 +54,7 @@ export function createGatewayEventsHandler(options: GatewayEventsOptions): (requ
         { status: 405, headers: { Allow: 'POST' } },
       );
     }
-    const checked = await checkEvent(request, options.secret, { replays, now });
+    const checked = await checkEvent(request, options.secret, { replays, now, maxBodyBytes });
     if (!checked.ok) {
       if (checked.reason === 'replayed') return new Response(null, { status: 204 });
       const { status, message } = REFUSALS[checked.reason];

@@ -8,6 +8,11 @@
 export const EVENT_TOLERANCE_SECONDS = 300;
 /** Ids kept by the default replay store at most; the oldest goes first past it, so memory stays bounded. */
 export const MAX_REMEMBERED_EVENTS = 10_000;
+/**
+ * The largest body read by default (256 KiB): far above any event the gateway sends, and read
+ * before its signature can be checked, so an unsigned flood cannot make the process hold more.
+ */
+export const MAX_EVENT_BODY_BYTES = 256 * 1024;
 
 export const SESSION_ENDED_REASONS = [
   'signed_out',
@@ -53,7 +58,8 @@ export type EventRefusal =
   | 'bad_signature'
   | 'timestamp_out_of_range'
   | 'replayed'
-  | 'malformed_body';
+  | 'malformed_body'
+  | 'body_too_large';
 
 /**
  * A verified delivery: `event` is null for a type this version does not know (a newer gateway's),
@@ -85,6 +91,8 @@ export interface VerifyEventOptions {
   replays?: EventReplayStore;
   /** The clock, in milliseconds (default `Date.now`). */
   now?: () => number;
+  /** Bodies longer than this are refused unread (`body_too_large`; default MAX_EVENT_BODY_BYTES). */
+  maxBodyBytes?: number;
 }
 
 /**
@@ -148,7 +156,11 @@ export async function verifyEvent(
   options: VerifyEventOptions = {},
 ): Promise<EventCheck> {
   const replays = options.replays ?? defaultReplays;
-  const checked = await checkEvent(delivery, secrets, { replays, now: options.now ?? Date.now });
+  const checked = await checkEvent(delivery, secrets, {
+    replays,
+    now: options.now ?? Date.now,
+    maxBodyBytes: options.maxBodyBytes ?? MAX_EVENT_BODY_BYTES,
+  });
   if (checked.ok) await replays.remember(checked.id, checked.rememberUntil);
   return checked.ok ? { ok: true, id: checked.id, type: checked.type, event: checked.event } : checked;
 }
@@ -157,7 +169,7 @@ export async function verifyEvent(
 export async function checkEvent(
   delivery: EventDelivery,
   secrets: string | readonly string[],
-  options: { replays: EventReplayStore; now: () => number },
+  options: { replays: EventReplayStore; now: () => number; maxBodyBytes: number },
 ): Promise<
   | { ok: true; id: string; type: string; event: GatewayEvent | null; rememberUntil: Date }
   | { ok: false; reason: EventRefusal }
@@ -168,12 +180,16 @@ export async function checkEvent(
   const timestamp = headers.get('webhook-timestamp');
   const signatures = headers.get('webhook-signature');
   if (!id || !timestamp || !signatures) return { ok: false, reason: 'missing_headers' };
-  const body = await bodyOf(delivery);
+  const body = await bodyOf(delivery, options.maxBodyBytes);
+  if (body === null) return { ok: false, reason: 'body_too_large' };
 
   // The signature first: nothing about an unsigned message is looked at, or answered.
   const signed = concat(new TextEncoder().encode(`${id}.${timestamp}.`), body);
+  // Space-separated, as the specification says; a header sent twice arrives joined by ", ", so a
+  // comma ending a part is that join, never part of a signature (base64 has no comma).
   const offered = signatures
-    .split(' ')
+    .split(/\s+/)
+    .map((part) => part.replace(/,$/, ''))
     .filter((part) => part.startsWith('v1,'))
     .map((part) => base64Bytes(part.slice(3)))
     .filter((bytes): bytes is Uint8Array<ArrayBuffer> => bytes !== null);
@@ -256,9 +272,38 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-async function bodyOf(delivery: EventDelivery): Promise<Uint8Array> {
-  if (delivery instanceof Request) return new Uint8Array(await delivery.arrayBuffer());
-  return typeof delivery.body === 'string' ? new TextEncoder().encode(delivery.body) : delivery.body;
+/** The raw body, or null past `limit` bytes: a Request's is read only that far (its Content-Length first). */
+async function bodyOf(delivery: EventDelivery, limit: number): Promise<Uint8Array | null> {
+  if (!(delivery instanceof Request)) {
+    const body = typeof delivery.body === 'string' ? new TextEncoder().encode(delivery.body) : delivery.body;
+    return body.length > limit ? null : body;
+  }
+  const declared = Number(delivery.headers.get('content-length') ?? '0');
+  if (declared > limit) {
+    await delivery.body?.cancel();
+    return null;
+  }
+  if (!delivery.body) return new Uint8Array(0);
+  const reader = delivery.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    length += value.length;
+    if (length > limit) {
+      await reader.cancel();
+      return null;
+    }
+    chunks.push(value);
+  }
+  const body = new Uint8Array(length);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return body;
 }
 
 function definedOf(headers: Record<string, string | undefined>): Record<string, string> {

@@ -265,6 +265,49 @@ describe('verifyEvent: deliveries signed as Standard Webhooks', () => {
     }
   });
 
+  it('a webhook-signature header sent twice (joined by ", ") still verifies by either signature', async () => {
+    const secret = newSecret();
+    const message = delivery([secret]);
+    const good = message.headers['webhook-signature'] ?? '';
+    const other = delivery([newSecret()], { id: message.headers['webhook-id'] }).headers['webhook-signature'] ?? '';
+    for (const joined of [`${good}, ${other}`, `${other}, ${good}`]) {
+      const headers = new Headers(message.headers);
+      headers.set('webhook-signature', joined);
+      const checked = await verifyEvent({ headers, body: message.body }, secret, fresh());
+      expect([joined === `${good}, ${other}` ? 'good first' : 'good second', checked.ok]).toEqual([
+        joined === `${good}, ${other}` ? 'good first' : 'good second',
+        true,
+      ]);
+    }
+  });
+
+  it('body_too_large for a body past maxBodyBytes, by its Content-Length or as it streams, before any signature check', async () => {
+    const secret = newSecret();
+    const message = delivery([secret]);
+    const small = { ...fresh(), maxBodyBytes: message.body.length - 1 };
+    expect(await verifyEvent(message, secret, small)).toEqual({ ok: false, reason: 'body_too_large' });
+    expect(await verifyEvent(post(message), secret, small)).toEqual({ ok: false, reason: 'body_too_large' });
+    // A streamed body without Content-Length: read up to the limit, not further.
+    let pulled = 0;
+    const endless = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulled++;
+        controller.enqueue(new Uint8Array(64 * 1024).fill(0x20));
+      },
+    });
+    const streamed = new Request('https://billing.example.com/gateway/events', {
+      method: 'POST',
+      headers: message.headers,
+      body: endless,
+      // @ts-expect-error: a streamed request body needs duplex in Node's and workerd's fetch types
+      duplex: 'half',
+    });
+    expect(await verifyEvent(streamed, secret, fresh())).toEqual({ ok: false, reason: 'body_too_large' });
+    expect(pulled).toBeLessThan(10);
+    // At the limit it is read and checked as usual.
+    expect((await verifyEvent(message, secret, { ...fresh(), maxBodyBytes: message.body.length })).ok).toBe(true);
+  });
+
   it("a newer gateway's event type verifies with event null and its type; a reason it does not list is kept", async () => {
     const secret = newSecret();
     const newer = delivery([secret], { body: JSON.stringify({ ...SESSION_ENDED, type: 'session.started' }) });
@@ -333,7 +376,7 @@ for (const [label, routeOf] of [
       expect(taken).toHaveLength(1);
     });
 
-    it('answers 401 bad_signature and 401 timestamp_out_of_range, 400 missing_headers and 400 malformed_body, as JSON errors, without calling onEvent', async () => {
+    it('answers 401 bad_signature and 401 timestamp_out_of_range, 400 missing_headers and 400 malformed_body, 413 body_too_large, as JSON errors, without calling onEvent', async () => {
       const secret = newSecret();
       let calls = 0;
       const route = routeOf({ secret, now: clock, onEvent: () => void calls++ });
@@ -342,6 +385,7 @@ for (const [label, routeOf] of [
         [post(delivery([secret], { at: NOW - 10 * 60_000 })), 401, 'timestamp_out_of_range'],
         [post({ headers: {}, body: '{}' }), 400, 'missing_headers'],
         [post(delivery([secret], { body: '{"type":"session.ended"}' })), 400, 'malformed_body'],
+        [post(delivery([secret], { body: ' '.repeat(300 * 1024) })), 413, 'body_too_large'],
       ];
       for (const [request, status, code] of cases) {
         const answer = await route(request);
