@@ -5,6 +5,10 @@ import { refusedByClientBudget, requireClientBudget } from '../http/client-budge
 import type { AppEnv } from '../http/context.ts';
 import { endpointRoute, routeKey } from '../http/matched-route.ts';
 import { type AuditEvent, insertAuditEvents } from './audit-event.ts';
+import { AuditBatcher } from './batch.ts';
+
+// One per isolate: the attempts of every request it serves travel to the queue together.
+const batcher = new AuditBatcher();
 
 /** The action name of each route, by `routeKey` (`PATCH /v1/admin/services/:id`): the route table's. */
 export type AuditActions = ReadonlyMap<string, string>;
@@ -25,9 +29,10 @@ function actionOf(c: Context<AppEnv>, actions: AuditActions): string {
  * Leaves exactly one audit row per service call, allowed or refused, whatever refused it (a bad
  * key, a missing scope, the rate limit, a bad body), except a call the per-address budget refused:
  * that one caused no database work, and writing its row would be some (it is counted in a log line
- * instead, src/http/client-budget.ts). The row is sent to the audit queue after the response (no
- * round trip on the response path); without a queue (some local setups) it is written directly,
- * still after the response.
+ * instead, src/http/client-budget.ts). The row goes to the audit queue after the response (no
+ * round trip on the response path), in a batch with the isolate's other attempts of the same few
+ * milliseconds (src/audit/batch.ts); without a queue (some local setups) the batch is written
+ * directly, still after the response.
  */
 export function auditServiceCalls(actions: AuditActions): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
@@ -42,7 +47,7 @@ export function auditServiceCalls(actions: AuditActions): MiddlewareHandler<AppE
   };
 }
 
-/** Queues (or writes) the call's one audit row. */
+/** Queues (or writes) the call's one audit row, in the isolate's current batch. */
 function record(c: Context<AppEnv>, at: string, action: string): void {
   const facts = c.var.audit;
   const error = c.error;
@@ -66,8 +71,13 @@ function record(c: Context<AppEnv>, at: string, action: string): void {
     ipAddress: c.req.header('CF-Connecting-IP') ?? null,
     userAgent: c.req.header('User-Agent') ?? null,
   };
-  const queue = c.env.AUDIT_QUEUE;
-  c.var.background(queue ? queue.send(event) : insertAuditEvents(c.var.database(), [event]));
+  c.var.background(
+    batcher.add(event, {
+      queue: c.env.AUDIT_QUEUE,
+      writeDirectly: (events) => insertAuditEvents(c.var.database(), events),
+      log: c.var.log,
+    }),
+  );
 }
 
 /**
