@@ -20,8 +20,9 @@ export const SESSION_ENDED_REASONS = [
   'signed_out_by_operator',
   'revoked',
   'standing_access_expired',
+  'code_reused',
 ] as const;
-export const ADMISSION_ENDED_REASONS = ['not_whitelisted', 'not_a_member'] as const;
+export const ADMISSION_ENDED_REASONS = ['not_whitelisted', 'not_a_member', 'membership_unverified'] as const;
 /**
  * The reasons this version knows; a newer gateway may send others (`string & {}` keeps the known
  * ones suggested while taking any), and the event still means what its type says.

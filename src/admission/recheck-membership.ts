@@ -5,6 +5,7 @@ import type { TokenKeyring } from '../crypto/token-cipher.ts';
 import { findLiveRules } from '../db/admission-rules.ts';
 import type { Database } from '../db/client.ts';
 import { claimMembershipCheck, saveMembershipCheck } from '../db/membership-checks.ts';
+import { findUserById } from '../db/users.ts';
 import { emitAdmissionEnded } from '../events/emit.ts';
 import { fetchProfile, type GitHubAppCredentials, GitHubError } from '../github/client.ts';
 import type { MembershipFailure } from '../github/memberships.ts';
@@ -70,7 +71,12 @@ async function runRecheck(deps: RecheckDeps, userId: string): Promise<void> {
     // GitHub down keeps the last answer until the hard bound; the person's own token refused
     // (revoked, refresh refused) ends it now: they could otherwise keep it by revoking the app.
     const forget = TOKEN_FAILURES.has(result.failure);
-    await saveMembershipCheck(deps.db, userId, { answered: false, failure: result.failure, forget });
+    if (!forget) {
+      await saveMembershipCheck(deps.db, userId, { answered: false, failure: result.failure, forget });
+      return;
+    }
+    const forgotten = await forgetMembership(deps.db, userId, result.failure);
+    if (forgotten.length > 0) await deps.deliver?.(forgotten);
     return;
   }
   const admittedByRuleId = result.kind === 'member' ? result.ruleId : null;
@@ -88,6 +94,29 @@ async function runRecheck(deps: RecheckDeps, userId: string): Promise<void> {
     return emitAdmissionEnded(tx, { userId, reason: 'not_a_member' });
   });
   if (eventIds.length > 0) await deps.deliver?.(eventIds);
+}
+
+/**
+ * Forgets the person's last membership answer (their own token is refused). When that answer was
+ * all that admitted them, their admission ends now (verify answers `membership_unverified`):
+ * recorded as `admission:ended`, and the services they signed in through get `admission.ended`,
+ * in the same transaction. Returns the events written.
+ */
+async function forgetMembership(db: Database, userId: string, failure: MembershipFailure): Promise<string[]> {
+  return db.transaction(async (tx) => {
+    const before = (await findUserById(tx, userId))?.admission;
+    await saveMembershipCheck(tx, userId, { answered: false, failure, forget: true });
+    const admittedOnlyByMembership =
+      before && !before.isWhitelisted && before.loginRuleId === null && before.admittedByRuleId !== null;
+    if (!before || !admittedOnlyByMembership || before.checkedAt === null) return [];
+    await recordChange(tx, GATEWAY_ORIGIN, {
+      action: 'admission:ended',
+      subjectUserId: userId,
+      code: 'membership_unverified',
+      details: { rule_id: before.admittedByRuleId, failure },
+    });
+    return emitAdmissionEnded(tx, { userId, reason: 'membership_unverified' });
+  });
 }
 
 /** The person's memberships, with their own token (refreshed if due) and their login now. */

@@ -26,6 +26,13 @@ export async function createLoginCode(
 
 export type ConsumedLoginCode = Pick<LoginCode, 'serviceId' | 'userId' | 'redirectUri' | 'expiresAt' | 'codeChallenge'>;
 
+/** The session a replayed code's first use made, revoked by the replay. */
+export interface ReplayRevokedSession {
+  sessionId: string;
+  userId: string;
+  serviceId: string;
+}
+
 export type LoginCodeUse =
   | { kind: 'granted'; grant: ConsumedLoginCode }
   /** The same service presented the code again within its lifetime: someone else has it. */
@@ -43,12 +50,14 @@ export type LoginCodeUse =
  * exchange is still creating the session inserts it revoked, and the first exchange's insert then
  * fails on the id (`createSession` reports that as a conflict). Only the owning service can cause
  * this, and only within the code's minute: a link opened again hours later revokes nothing.
+ * `onReplay` runs in the revoke's transaction (its `session.ended` event commits with it).
  */
 export async function useLoginCode(
   db: Database,
   code: string,
   use: { sessionId: string; serviceId: string },
   now = new Date(),
+  onReplay?: (tx: Queryable, revoked: ReplayRevokedSession) => Promise<void>,
 ): Promise<LoginCodeUse> {
   const codeHash = toHex(await sha256(code));
   const [row] = await db
@@ -63,7 +72,8 @@ export async function useLoginCode(
       codeChallenge: loginCodes.codeChallenge,
     });
   if (row) return { kind: 'granted', grant: row };
-  const revoked = await db.execute<{ id: string }>(sql`
+  const revokedSession = await db.transaction(async (tx) => {
+    const revoked = await tx.execute<{ id: string; user_id: string; service_id: string }>(sql`
     insert into ${sessions} (id, user_id, service_id, expires_at, revoked_at, created_at)
     select session_id, user_id, service_id, used_at, used_at, used_at
       from ${loginCodes}
@@ -74,8 +84,11 @@ export async function useLoginCode(
        gt(loginCodes.expiresAt, now),
      )}
     on conflict (id) do update set revoked_at = excluded.revoked_at where ${sessions.revokedAt} is null
-    returning id`);
-  const revokedSession = revoked.rows[0]?.id;
+    returning id, user_id, service_id`);
+    const [row] = revoked.rows;
+    if (row && onReplay) await onReplay(tx, { sessionId: row.id, userId: row.user_id, serviceId: row.service_id });
+    return row?.id;
+  });
   return revokedSession ? { kind: 'replayed', revokedSession } : { kind: 'unknown' };
 }
 

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, isNotNull, isNull, lt, lte, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull, isNull, lt, lte, sql } from 'drizzle-orm';
 import { serviceEventAttempts, serviceEvents, serviceRegistry, sessions, users } from '../../drizzle/schema.ts';
 import type { Queryable } from './client.ts';
 
@@ -197,15 +197,27 @@ export async function giveUpEvent(db: Queryable, eventId: string, now: Date): Pr
   await db.update(serviceEvents).set({ givenUpAt: now }).where(eq(serviceEvents.id, eventId));
 }
 
-/** Pending events due before `dueBefore`, oldest due first, at most `limit`. */
-export async function findOverdueEvents(db: Queryable, dueBefore: Date, limit: number): Promise<string[]> {
-  const rows = await db
-    .select({ id: serviceEvents.id })
-    .from(serviceEvents)
-    .where(and(pending, lt(serviceEvents.nextAttemptAt, dueBefore)))
-    .orderBy(asc(serviceEvents.nextAttemptAt))
-    .limit(limit);
-  return rows.map((row) => row.id);
+/**
+ * Pending events due before `dueBefore`, at most `limit`, and at most `perService` of one service:
+ * each service's oldest due first, taken round by round (every service's oldest, then every
+ * service's second...), so one service's backlog never crowds another's events out of a sweep.
+ */
+export async function findOverdueEvents(
+  db: Queryable,
+  dueBefore: Date,
+  limit: number,
+  perService: number,
+): Promise<string[]> {
+  const result = await db.execute<{ id: string }>(sql`
+    SELECT id FROM (
+      SELECT ${serviceEvents.id} AS id, ${serviceEvents.nextAttemptAt} AS next_attempt_at,
+             row_number() OVER (PARTITION BY ${serviceEvents.serviceId} ORDER BY ${serviceEvents.nextAttemptAt}) AS turn
+        FROM ${serviceEvents}
+       WHERE ${and(pending, lt(serviceEvents.nextAttemptAt, dueBefore))}) due
+     WHERE turn <= ${perService}
+     ORDER BY turn, next_attempt_at
+     LIMIT ${limit}`);
+  return result.rows.map((row) => row.id);
 }
 
 /** A service's standing access to a person that ran out: its latest session, unrevoked, and when it ended. */

@@ -4,6 +4,7 @@ import { loadTokenKeyring } from '../crypto/token-cipher.ts';
 import { localBridgeOf, openDatabase } from '../db/client.ts';
 import { createLogger, describeError } from '../http/logger.ts';
 import { type DeliveryDeps, type DeliveryOutcome, deliverEvent } from './deliver.ts';
+import { DELIVERIES_IN_FLIGHT, runPooled } from './pool.ts';
 import type { EventsQueueMessage } from './start-delivery.ts';
 
 /** The queue's name in wrangler.toml: the Worker's `queue` handler sends its batches here. */
@@ -14,8 +15,9 @@ export const EVENTS_RETRY_DELAY_SECONDS = 10;
 const MAX_QUEUE_DELAY_SECONDS = 43_200;
 
 /**
- * The events queue's consumer: one attempt per message, all of a batch at once (a slow service
- * never holds up another's). A delivered, given-up or already-finished event is acked; a failed
+ * The events queue's consumer: one attempt per message, at most DELIVERIES_IN_FLIGHT of a batch
+ * at once (wrangler.toml's max_batch_size is that too: a slow service's hanging delivery never
+ * makes a healthy one's time out in the connection queue). A delivered, given-up or already-finished event is acked; a failed
  * one is retried with the delay until its next scheduled attempt, so the queue carries the
  * schedule the database keeps (and the sweep finds whatever the queue drops).
  */
@@ -39,25 +41,24 @@ export async function consumeEventsBatch(
     log,
   };
   try {
-    await Promise.all(
-      batch.messages.map(async (message) => {
-        try {
-          const at = now();
-          settle(message, await deliverEvent(deps, message.body.eventId, at), at);
-        } catch (error) {
-          log.warn('events.message_retry', { eventId: message.body.eventId, error: describeError(error) });
-          message.retry({ delaySeconds: EVENTS_RETRY_DELAY_SECONDS });
-        }
-      }),
-    );
+    // A few at a time (src/events/pool.ts): a message waiting its turn has no timeout running.
+    await runPooled(batch.messages, DELIVERIES_IN_FLIGHT, async (message) => {
+      try {
+        settle(message, await deliverEvent(deps, message.body.eventId, now()));
+      } catch (error) {
+        log.warn('events.message_retry', { eventId: message.body.eventId, error: describeError(error) });
+        message.retry({ delaySeconds: EVENTS_RETRY_DELAY_SECONDS });
+      }
+    });
   } finally {
     await handle.end();
   }
 }
 
-function settle(message: Message<EventsQueueMessage>, outcome: DeliveryOutcome, at: Date): void {
+/** Acks the message, or retries it when its event's next attempt comes (counted from the clock now). */
+function settle(message: Message<EventsQueueMessage>, outcome: DeliveryOutcome): void {
   if (outcome.kind === 'failed' || outcome.kind === 'not_due') {
-    const seconds = Math.ceil((outcome.nextAttemptAt.getTime() - at.getTime()) / 1000);
+    const seconds = Math.ceil((outcome.nextAttemptAt.getTime() - Date.now()) / 1000);
     message.retry({ delaySeconds: Math.min(Math.max(seconds, 1), MAX_QUEUE_DELAY_SECONDS) });
     return;
   }

@@ -2,7 +2,7 @@ import { eventsSecretKeyBytes, openEventsSecret } from '../crypto/events-secret.
 import type { TokenKeyring } from '../crypto/token-cipher.ts';
 import type { Queryable } from '../db/client.ts';
 import { type ClaimedEvent, claimEvent, giveUpEvent, recordAttempt } from '../db/service-events.ts';
-import type { Logger } from '../http/logger.ts';
+import { describeError, type Logger } from '../http/logger.ts';
 import { nextAttemptAfter } from './schedule.ts';
 import { webhookSignature } from './sign.ts';
 import { webhookId } from './webhook-id.ts';
@@ -30,39 +30,73 @@ export type DeliveryOutcome =
 /**
  * One attempt at an event: claim it (so no one else sends it meanwhile), sign it with the
  * service's secret (and the previous one during its grace period), POST it without following a
- * redirect, and record what came of it. `now` is the attempt's time (the sweep passes its
- * scheduled time).
+ * redirect, and record what came of it. `dueAt` only decides whether it is due (the sweep passes
+ * its scheduled time); the lease, the signature's timestamp and the attempt's time are the clock's
+ * at that moment, so a late sweep neither signs a stale `webhook-timestamp` nor holds a short lease.
  */
-export async function deliverEvent(deps: DeliveryDeps, eventId: string, now = new Date()): Promise<DeliveryOutcome> {
-  const claim = await claimEvent(deps.db, eventId, now, new Date(now.getTime() + CLAIM_LEASE_MS));
+export async function deliverEvent(deps: DeliveryDeps, eventId: string, dueAt = new Date()): Promise<DeliveryOutcome> {
+  const claim = await claimEvent(deps.db, eventId, dueAt, new Date(Date.now() + CLAIM_LEASE_MS));
   if (claim.kind !== 'claimed') return claim;
   const event = claim.event;
-  const keys = event.url ? await signingKeys(deps, event, now) : [];
-  if (!event.url || keys.length === 0) {
+  let signed: Signed;
+  try {
+    signed = await sign(deps, event);
+  } catch (error) {
+    // The secret does not open (TOKEN_ENCRYPTION_KEY changed without its previous key kept), or
+    // signing failed: an attempt that failed, on the schedule like any other, never a loop.
+    deps.log.warn('events.secret_unreadable', { eventId, serviceId: event.serviceId, error: describeError(error) });
+    return finish(deps, event, { status: null, error: 'secret_unreadable' }, new Date(), 0);
+  }
+  if (!event.url || signed.keys.length === 0) {
     // Nowhere to send it, or nothing to sign it with: it can never be delivered as it stands.
     deps.log.warn('events.undeliverable', { eventId, serviceId: event.serviceId });
-    await giveUpEvent(deps.db, eventId, now);
+    await giveUpEvent(deps.db, eventId, signed.at);
     return { kind: 'given_up' };
   }
-  const id = webhookId(event.id);
-  const timestamp = Math.floor(now.getTime() / 1000);
-  const signature = await webhookSignature({ id, timestamp, body: event.body }, keys);
   const started = Date.now();
-  const answer = await post(event.url, event.body, {
-    'webhook-id': id,
-    'webhook-timestamp': String(timestamp),
-    'webhook-signature': signature,
-  });
+  const answer = await post(event.url, event.body, signed.headers);
+  return finish(deps, event, answer, signed.at, Date.now() - started);
+}
+
+interface Signed {
+  keys: Uint8Array<ArrayBuffer>[];
+  headers: Record<string, string>;
+  at: Date;
+}
+
+/** The event's headers, signed now (the clock at the POST). */
+async function sign(deps: DeliveryDeps, event: ClaimedEvent): Promise<Signed> {
+  const at = new Date();
+  const keys = event.url ? await signingKeys(deps, event, at) : [];
+  if (keys.length === 0) return { keys, headers: {}, at };
+  const id = webhookId(event.id);
+  const timestamp = Math.floor(at.getTime() / 1000);
+  const signature = await webhookSignature({ id, timestamp, body: event.body }, keys);
+  return {
+    keys,
+    headers: { 'webhook-id': id, 'webhook-timestamp': String(timestamp), 'webhook-signature': signature },
+    at,
+  };
+}
+
+/** Records the attempt made at `attemptedAt` and says what comes next. */
+async function finish(
+  deps: DeliveryDeps,
+  event: ClaimedEvent,
+  answer: { status: number | null; error: string | null },
+  attemptedAt: Date,
+  durationMs: number,
+): Promise<DeliveryOutcome> {
   const attempts = event.attempts + 1;
   const delivered = answer.error === null;
-  const nextAttemptAt = delivered ? null : nextAttemptAfter(attempts, now);
+  const nextAttemptAt = delivered ? null : nextAttemptAfter(attempts, attemptedAt);
   await recordAttempt(deps.db, {
-    eventId,
+    eventId: event.id,
     serviceId: event.serviceId,
-    attemptedAt: now,
+    attemptedAt,
     status: answer.status,
     error: answer.error,
-    durationMs: Date.now() - started,
+    durationMs,
     delivered,
     attempts,
     nextAttemptAt,

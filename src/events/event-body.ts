@@ -9,8 +9,9 @@ export type SessionEndedReason =
   | 'signed_out_everywhere'
   | 'signed_out_by_operator'
   | 'revoked'
-  | 'standing_access_expired';
-export type AdmissionEndedReason = 'not_whitelisted' | 'not_a_member';
+  | 'standing_access_expired'
+  | 'code_reused';
+export type AdmissionEndedReason = 'not_whitelisted' | 'not_a_member' | 'membership_unverified';
 
 export type EventType = 'session.ended' | 'admission.ended';
 

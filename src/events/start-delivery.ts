@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import type { AppEnv } from '../http/context.ts';
 import { describeError } from '../http/logger.ts';
 import { type DeliveryDeps, deliverEvent } from './deliver.ts';
+import { DELIVERIES_IN_FLIGHT, runPooled } from './pool.ts';
 
 /** What the events queue carries: the outbox row to attempt (the row keeps everything else). */
 export interface EventsQueueMessage {
@@ -23,10 +24,22 @@ export async function startDelivery(
       await target.queue.sendBatch(eventIds.map((eventId) => ({ body: { eventId } satisfies EventsQueueMessage })));
       return;
     }
-    await Promise.all(eventIds.map((eventId) => deliverEvent(target.deps, eventId)));
+    await deliverPooled(target.deps, eventIds);
   } catch (error) {
     target.deps.log.warn('events.delivery_deferred', { events: eventIds.length, error: describeError(error) });
   }
+}
+
+/**
+ * Attempts these events here, at most DELIVERIES_IN_FLIGHT at once (the others wait their turn
+ * without their delivery timeout running); one that cannot be attempted is logged and left to the
+ * sweep. `dueAt` decides only what is due (the sweep's scheduled time).
+ */
+export async function deliverPooled(deps: DeliveryDeps, eventIds: string[], dueAt?: Date): Promise<void> {
+  const outcomes = await runPooled(eventIds, DELIVERIES_IN_FLIGHT, (eventId) => deliverEvent(deps, eventId, dueAt));
+  for (const [index, outcome] of outcomes.entries())
+    if (outcome.status === 'rejected')
+      deps.log.warn('events.attempt_failed', { eventId: eventIds[index], error: describeError(outcome.reason) });
 }
 
 /** The request's way to start delivery: after the response, on the request's database pool. */

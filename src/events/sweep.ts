@@ -4,22 +4,28 @@ import { loadTokenKeyring } from '../crypto/token-cipher.ts';
 import { localBridgeOf, openDatabase } from '../db/client.ts';
 import { findEndedStandingAccess, findFailingServices, findOverdueEvents } from '../db/service-events.ts';
 import { createLogger, describeError, type Logger } from '../http/logger.ts';
-import { type DeliveryDeps, deliverEvent } from './deliver.ts';
+import type { DeliveryDeps } from './deliver.ts';
 import { emitStandingAccessExpired } from './emit.ts';
-import { startDelivery } from './start-delivery.ts';
+import { deliverPooled, startDelivery } from './start-delivery.ts';
 
 /** At most this many overdue events are attempted per sweep: a backlog drains over several minutes. */
 export const SWEEP_ATTEMPT_LIMIT = 50;
+/** Of which at most this many of one service: one service's backlog never takes a whole sweep. */
+export const SWEEP_PER_SERVICE_LIMIT = 10;
 /** With a queue, an event is the sweep's only once this overdue: the queue's own message had its chance. */
 const QUEUE_GRACE_MS = 60_000;
-/** How far back a sweep looks for standing access that ran out (missed sweeps within it are caught up). */
-const STANDING_LOOKBACK_MS = 60 * 60_000;
+/**
+ * How far back a sweep looks for standing access that ran out: sweeps missed within it (a cron or
+ * database outage) are caught up, and the dedupe key keeps a second look from writing twice.
+ */
+const STANDING_LOOKBACK_MS = 24 * 60 * 60_000;
 /** A service failing this long is reported at every sweep. */
 export const FAILING_REPORT_AFTER_MS = 60 * 60_000;
 
 /**
- * The once-a-minute sweep (the Worker's `scheduled` handler, `now` its scheduled time): each of
- * its three jobs runs even if another fails.
+ * The once-a-minute sweep (the Worker's `scheduled` handler, `now` its scheduled time, which only
+ * decides what is due: each attempt signs and leases with the clock, src/events/deliver.ts): each
+ * of its three jobs runs even if another fails.
  */
 export async function runEventsSweep(env: Bindings, now: Date): Promise<void> {
   const config = readConfig(env);
@@ -36,7 +42,7 @@ export async function runEventsSweep(env: Bindings, now: Date): Promise<void> {
     log,
   };
   try {
-    await job(log, 'overdue', () => attemptOverdue(deps, now, env.EVENTS_QUEUE !== undefined));
+    await job(log, 'overdue', () => attemptOverdue(deps, env.EVENTS_QUEUE, now));
     await job(log, 'standing_access', () =>
       writeStandingAccessExpired(deps, env.EVENTS_QUEUE, settings.STANDING_ACCESS_SECONDS, now),
     );
@@ -55,18 +61,17 @@ async function job(log: Logger, name: string, work: () => Promise<void>): Promis
 }
 
 /**
- * Attempts the events whose attempt is due and that no one took: a queue message lost, an attempt
- * that died, or no queue at all (then every due event is the sweep's). Bounded per run; at once,
- * so one slow service does not hold up the others.
+ * The events whose attempt is due and that no one took: a queue message lost, an attempt that
+ * died, or no queue at all (then every due event is the sweep's). Bounded per run and per service.
+ * With the queue bound they go to it (the consumer attempts them, and carries their schedule);
+ * without, the sweep attempts them itself, a few at a time (src/events/pool.ts).
  */
-async function attemptOverdue(deps: DeliveryDeps, now: Date, queued: boolean): Promise<void> {
+async function attemptOverdue(deps: DeliveryDeps, queue: Queue | undefined, now: Date): Promise<void> {
   // Without a queue, due at `now` included (the bound is exclusive).
-  const dueBefore = new Date(now.getTime() + (queued ? -QUEUE_GRACE_MS : 1));
-  const ids = await findOverdueEvents(deps.db, dueBefore, SWEEP_ATTEMPT_LIMIT);
-  const outcomes = await Promise.allSettled(ids.map((id) => deliverEvent(deps, id, now)));
-  for (const [index, outcome] of outcomes.entries())
-    if (outcome.status === 'rejected')
-      deps.log.warn('events.attempt_failed', { eventId: ids[index], error: describeError(outcome.reason) });
+  const dueBefore = new Date(now.getTime() + (queue ? -QUEUE_GRACE_MS : 1));
+  const ids = await findOverdueEvents(deps.db, dueBefore, SWEEP_ATTEMPT_LIMIT, SWEEP_PER_SERVICE_LIMIT);
+  if (queue) await startDelivery({ queue, deps }, ids);
+  else await deliverPooled(deps, ids, now);
 }
 
 /** `session.ended` `standing_access_expired` for standing access that ran out since the last sweeps. */
@@ -84,7 +89,7 @@ async function writeStandingAccessExpired(
   );
   const ids = await emitStandingAccessExpired(deps.db, ended);
   if (queue) await startDelivery({ queue, deps }, ids);
-  else await Promise.allSettled(ids.map((id) => deliverEvent(deps, id, now)));
+  else await deliverPooled(deps, ids, now);
 }
 
 /** Logs every service whose deliveries have failed for over an hour: the operator's signal. */

@@ -34,6 +34,7 @@ serve(sessionRoutes, exchangeRoute, async (c) => {
       onPerson: (userId) => {
         c.var.audit.userId = userId;
       },
+      deliver: (eventIds) => deliverAfterResponse(c, eventIds),
     },
     {
       serviceId: service.id,

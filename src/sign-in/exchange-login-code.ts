@@ -6,6 +6,7 @@ import { useLoginCode } from '../db/login-codes.ts';
 import { createSession, SessionIdTakenError } from '../db/sessions.ts';
 import { findUserById } from '../db/users.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
+import { emitSessionEnded } from '../events/emit.ts';
 import type { Logger } from '../http/logger.ts';
 import { forgetSession } from '../verify/cached-lookups.ts';
 
@@ -38,6 +39,8 @@ export interface ExchangeDeps {
   membership: MembershipBounds;
   /** Told whose code it was, once that is known (the audit row names them, even on a refusal). */
   onPerson?: (userId: string) => void;
+  /** Starts delivering the events the exchange wrote (a replay's `session.ended`) after the response. */
+  deliver?: (eventIds: string[]) => void;
 }
 
 export interface ExchangeRequest {
@@ -60,11 +63,25 @@ export interface ExchangedSession {
 export async function exchangeLoginCode(deps: ExchangeDeps, request: ExchangeRequest): Promise<ExchangedSession> {
   const { db, log } = deps;
   const sessionId = crypto.randomUUID();
-  const use = await useLoginCode(db, request.code, { sessionId, serviceId: request.serviceId });
+  const events: string[] = [];
+  const use = await useLoginCode(
+    db,
+    request.code,
+    { sessionId, serviceId: request.serviceId },
+    new Date(),
+    (tx, ended) =>
+      // The service learns that session ended, with the revoke (RFC 6749 section 4.1.2).
+      emitSessionEnded(tx, {
+        userId: ended.userId,
+        sessions: [{ id: ended.sessionId, serviceId: ended.serviceId }],
+        reason: 'code_reused',
+      }).then((ids) => void events.push(...ids)),
+  );
   if (use.kind === 'replayed') {
     // Someone else holds this code too: the session its first use issued is not to be trusted.
     forgetSession(use.revokedSession);
     log.warn('login_code.replayed', { serviceId: request.serviceId, revokedSession: use.revokedSession });
+    deps.deliver?.(events);
   }
   const granted = use.kind === 'granted' ? use.grant : null;
   // Unknown, used, expired, or another service's: one answer, so codes cannot be probed.

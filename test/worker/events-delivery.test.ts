@@ -14,12 +14,15 @@ import {
   serviceEvents,
   serviceRegistry,
   sessions,
+  users,
 } from '../../drizzle/schema.ts';
 import { standInControl } from '../../scripts/lib/dev/stand-in-github-control.ts';
 import { allowByRule } from '../../src/admission/manage-rules.ts';
 import { generateEventsSecret, sealEventsSecret } from '../../src/crypto/events-secret.ts';
 import { loadTokenKeyring } from '../../src/crypto/token-cipher.ts';
 import { insertRule } from '../../src/db/admission-rules.ts';
+import { insertEvents } from '../../src/db/service-events.ts';
+import { runPooled } from '../../src/events/pool.ts';
 import type { EventsQueueMessage } from '../../src/events/start-delivery.ts';
 import worker from '../../src/index.ts';
 import { signPersonOutEverywhere, signPersonOutOfService } from '../../src/sign-in/sign-out.ts';
@@ -122,6 +125,47 @@ function failingSince(serviceId: string) {
           .where(eq(serviceRegistry.id, serviceId))
       )[0]?.at ?? null,
   );
+}
+
+/** Events written straight to the outbox for the service, due at `dueAt` (the sweep's to send). */
+function outboxEvents(serviceId: string, dueAt: Date, count = 1): Promise<string[]> {
+  return database.use((db) =>
+    insertEvents(
+      db,
+      Array.from({ length: count }, () => ({
+        serviceId,
+        type: 'session.ended',
+        body: JSON.stringify({ type: 'session.ended', timestamp: dueAt.toISOString(), data: {} }),
+        createdAt: dueAt,
+      })),
+    ),
+  );
+}
+
+/** Gives up every pending event of the service, so later sweeps of this file leave it alone. */
+function giveUpAll(serviceId: string) {
+  return database.use((db) =>
+    db.update(serviceEvents).set({ givenUpAt: new Date() }).where(eq(serviceEvents.serviceId, serviceId)),
+  );
+}
+
+/** A queue binding that keeps what it is sent (the events queue as the sweep sees it). */
+function recordingQueue(): { queue: Queue; sent: string[] } {
+  const sent: string[] = [];
+  const keep = (body: unknown) => void sent.push((body as EventsQueueMessage).eventId);
+  const queue = {
+    send: async (body: unknown) => keep(body),
+    sendBatch: async (messages: Iterable<{ body: unknown }>) => {
+      for (const message of messages) keep(message.body);
+    },
+  } as unknown as Queue;
+  return { queue, sent };
+}
+
+/** How many requests these receivers have got so far, together. */
+async function receivedBy(services: EventsService[]): Promise<number> {
+  const counts = await Promise.all(services.map(async (service) => (await service.receiver.received()).length));
+  return counts.reduce((sum, count) => sum + count, 0);
 }
 
 /** Runs the Worker's scheduled handler (the events sweep) as if at `at`. */
@@ -289,6 +333,57 @@ describe('session.ended', () => {
       }),
     );
   });
+  it('code_reused: a login code presented a second time by its service ends the session of its first use, and the service gets session.ended for it', async () => {
+    const billing = await serviceWithEvents();
+    const login = await newPerson('reused');
+    const back = await signIn(
+      database.env,
+      login,
+      `?service=${billing.identifier}&redirect_uri=${encodeURIComponent(SERVICE_REDIRECT)}`,
+    );
+    const code = new URL(back.headers.get('location') ?? '').searchParams.get('code');
+    const exchange = () =>
+      callService(database, '/v1/sessions/exchange', billing.key, { code, redirect_uri: SERVICE_REDIRECT });
+    const first = (await (await exchange()).json()) as {
+      session: { token: string };
+      user: { id: string; github_id: string };
+    };
+    const sessionId = first.session.token.slice('gws_'.length, first.session.token.indexOf('.'));
+
+    expect((await exchange()).status).toBe(400);
+
+    const delivery = await onlyDelivery(billing);
+    expect(JSON.parse(delivery.body)).toEqual({
+      type: 'session.ended',
+      timestamp: expect.any(String),
+      data: {
+        user: { id: first.user.id, github_id: first.user.github_id, login },
+        session_ids: [sessionId],
+        reason: 'code_reused',
+      },
+    });
+  });
+
+  it('standing_access_expired: a sweep after an outage of two hours still sends the event for standing access that ran out while it was down', async () => {
+    const billing = await serviceWithEvents();
+    const login = await newPerson('outage');
+    const session = await signInThrough(billing, login);
+    const bindings = { ...database.env, STANDING_ACCESS_SECONDS: '3600' };
+    // Standing access (1 hour here) ran out two hours ago, and no sweep has run since.
+    const expiredAt = new Date(Date.now() - 3 * 3_600_000);
+    await database.use((db) =>
+      db.update(sessions).set({ expiresAt: expiredAt }).where(eq(sessions.id, session.sessionId)),
+    );
+
+    await sweepAt(new Date(), bindings);
+
+    const delivery = await onlyDelivery(billing);
+    expect(JSON.parse(delivery.body)).toEqual({
+      type: 'session.ended',
+      timestamp: new Date(expiredAt.getTime() + 3_600_000).toISOString(),
+      data: { user: person(login, session), session_ids: [session.sessionId], reason: 'standing_access_expired' },
+    });
+  });
 });
 
 describe('admission.ended', () => {
@@ -367,6 +462,36 @@ describe('admission.ended', () => {
       data: { user: person(login, session), reason: 'not_a_member' },
     });
   });
+  it("membership_unverified: a re-check that finds the person's own GitHub token no longer works, while an org admitted them, sends the event", async () => {
+    const billing = await serviceWithEvents();
+    const [org, login] = [uniqueLogin('org'), uniqueLogin('member')];
+    const control = standInControl(database.env.GITHUB_API_URL ?? '');
+    await control.setMembership({ org, login });
+    const github = { apiUrl: database.env.GITHUB_API_URL ?? '', oauthUrl: database.env.GITHUB_OAUTH_URL ?? '' };
+    await database.use((db) => allowByRule({ db, github }, { kind: 'org', org }, TEST_OPERATOR));
+    const session = await signInThrough(billing, login);
+    // The token expired and its refresh token is gone (revoked): nothing can confirm the membership now.
+    const old = new Date(Date.now() - 11 * 60_000);
+    await database.use(async (db) => {
+      await db
+        .update(users)
+        .set({ expiresAt: new Date(Date.now() - 60_000), refreshToken: null })
+        .where(eq(users.id, session.userId));
+      await db
+        .update(membershipChecks)
+        .set({ checkedAt: old, attemptedAt: old })
+        .where(eq(membershipChecks.userId, session.userId));
+    });
+
+    await callService(database, '/v1/verify', billing.key, { session: session.token });
+
+    const delivery = await onlyDelivery(billing);
+    expect(JSON.parse(delivery.body)).toEqual({
+      type: 'admission.ended',
+      timestamp: expect.any(String),
+      data: { user: person(login, session), reason: 'membership_unverified' },
+    });
+  });
 });
 
 describe('delivery', () => {
@@ -391,7 +516,8 @@ describe('delivery', () => {
     await sweepAt(firstSweep);
     const [afterSecond] = await eventsOf(billing.id);
     expect(afterSecond).toMatchObject({ attempts: 2, deliveredAt: null });
-    expect(afterSecond?.nextAttemptAt).toEqual(new Date(firstSweep.getTime() + 5 * 60_000));
+    const second = (await attemptsOf(event.id))[1];
+    expect((afterSecond?.nextAttemptAt.getTime() ?? 0) - (second?.attemptedAt.getTime() ?? 0)).toBe(5 * 60_000);
     expect(await failingSince(billing.id)).toEqual(failed?.attemptedAt);
 
     await billing.receiver.open();
@@ -411,9 +537,12 @@ describe('delivery', () => {
       [204, null],
     ]);
     expect(await failingSince(billing.id)).toBeNull();
-    // The same webhook-id on every attempt, signed at the attempt's time.
+    // The same webhook-id on every attempt, signed at the attempt's time (the clock's, not the sweep's).
     expect(received[0]?.headers['webhook-id']).toBe(`msg_${event.id.replaceAll('-', '')}`);
-    expect(received[0]?.headers['webhook-timestamp']).toBe(String(Math.floor((firstSweep.getTime() + 301_000) / 1000)));
+    const third = (await attemptsOf(event.id))[2];
+    expect(received[0]?.headers['webhook-timestamp']).toBe(
+      String(Math.floor((third?.attemptedAt.getTime() ?? 0) / 1000)),
+    );
     const at = new Date(Number(received[0]?.headers['webhook-timestamp']) * 1000);
     expect(received[0]?.headers['webhook-signature']).toBe(
       new Webhook(billing.secret).sign(received[0]?.headers['webhook-id'] ?? '', at, received[0]?.body ?? ''),
@@ -525,6 +654,115 @@ describe('delivery', () => {
     expect(() => new Webhook(billing.secret).verify(delivery.body, delivery.headers)).not.toThrow();
   });
 
+  it('an events secret the keyring cannot open is a failed attempt (secret_unreadable) on the schedule, sets failing_since, and warns with the service id', async () => {
+    const billing = await serviceWithEvents();
+    const keyring = await loadTokenKeyring(database.env.TOKEN_ENCRYPTION_KEY ?? '', '');
+    // Sealed for another row: it does not open for this service (as after a key change).
+    const foreign = await sealEventsSecret(generateEventsSecret(), keyring, crypto.randomUUID());
+    await database.use((db) =>
+      db.update(serviceRegistry).set({ eventsSecret: foreign }).where(eq(serviceRegistry.id, billing.id)),
+    );
+    const login = await newPerson('unreadable');
+    const session = await signInThrough(billing, login);
+    const warnings: string[] = [];
+    const spy = vi.spyOn(console, 'warn').mockImplementation((...args: unknown[]) => {
+      warnings.push(args.map(String).join(' '));
+    });
+    try {
+      await callService(database, '/v1/sessions/revoke', billing.key, { session: session.token });
+    } finally {
+      spy.mockRestore();
+    }
+
+    const [event] = await eventsOf(billing.id);
+    expect(event).toMatchObject({ attempts: 1, deliveredAt: null, givenUpAt: null });
+    const [attempt] = await attemptsOf(event?.id ?? '');
+    expect(attempt).toMatchObject({ status: null, error: 'secret_unreadable' });
+    expect((event?.nextAttemptAt.getTime() ?? 0) - (attempt?.attemptedAt.getTime() ?? 0)).toBe(5_000);
+    expect(await failingSince(billing.id)).toEqual(attempt?.attemptedAt);
+    const warned = warnings.filter((line) => line.includes('events.secret_unreadable'));
+    expect(warned).toHaveLength(1);
+    expect(warned[0]).toContain(billing.id);
+    expect(warned[0]).not.toContain(foreign);
+    expect(await billing.receiver.received()).toEqual([]);
+  });
+
+  it("one service's backlog of overdue events does not stop a sweep from sending another service's", async () => {
+    const [crowded, other] = [await serviceWithEvents(), await serviceWithEvents()];
+    // More than a sweep attempts, all older than the other service's event.
+    await outboxEvents(crowded.id, new Date(Date.now() - 3_600_000), 60);
+    await outboxEvents(other.id, new Date(Date.now() - 1_000));
+    try {
+      await sweepAt(new Date());
+      expect(await other.receiver.received()).toHaveLength(1);
+      expect((await crowded.receiver.received()).length).toBeLessThan(60);
+    } finally {
+      await giveUpAll(crowded.id);
+    }
+  });
+
+  it('a sweep keeps at most 5 deliveries in flight: the others wait their turn, and are sent once one ends', async () => {
+    const services = await Promise.all(Array.from({ length: 7 }, () => serviceWithEvents()));
+    for (const service of services) {
+      await service.receiver.answer({ status: 204, hang: true });
+      await outboxEvents(service.id, new Date(Date.now() - 1_000));
+    }
+    const sweep = sweepAt(new Date());
+    await vi.waitFor(async () => expect(await receivedBy(services)).toBeGreaterThanOrEqual(5), { timeout: 5_000 });
+    expect(await receivedBy(services)).toBe(5);
+    for (const service of services) {
+      await service.receiver.answer({ status: 204 });
+      await service.receiver.release();
+    }
+    await sweep;
+    expect(await receivedBy(services)).toBe(7);
+    for (const service of services) expect((await eventsOf(service.id))[0]?.deliveredAt).not.toBeNull();
+  });
+
+  it('runs pooled work at most the limit at once, each item exactly once', async () => {
+    let running = 0;
+    let most = 0;
+    const done: number[] = [];
+    await runPooled(
+      Array.from({ length: 12 }, (_, index) => index),
+      5,
+      async (item) => {
+        running += 1;
+        most = Math.max(most, running);
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        running -= 1;
+        done.push(item);
+      },
+    );
+    expect(most).toBe(5);
+    expect(done.sort((a, b) => a - b)).toEqual(Array.from({ length: 12 }, (_, index) => index));
+  });
+
+  it('a late sweep signs with the clock at the POST, not with its scheduled time', async () => {
+    const billing = await serviceWithEvents();
+    await outboxEvents(billing.id, new Date(Date.now() - 20 * 60_000));
+    // The cron ran ten minutes late: its scheduled time is ten minutes ago.
+    await sweepAt(new Date(Date.now() - 10 * 60_000));
+
+    const delivery = await onlyDelivery(billing);
+    expect(Math.abs(Number(delivery.headers['webhook-timestamp']) * 1000 - Date.now())).toBeLessThan(60_000);
+    const [event] = await eventsOf(billing.id);
+    const [attempt] = await attemptsOf(event?.id ?? '');
+    expect(Math.abs((attempt?.attemptedAt.getTime() ?? 0) - Date.now())).toBeLessThan(60_000);
+  });
+
+  it('with EVENTS_QUEUE bound, a sweep sends the overdue events to the queue and posts none itself', async () => {
+    const billing = await serviceWithEvents();
+    const [eventId] = await outboxEvents(billing.id, new Date(Date.now() - 5 * 60_000));
+    const { queue, sent } = recordingQueue();
+
+    await sweepAt(new Date(), { ...database.env, EVENTS_QUEUE: queue });
+
+    expect(sent).toContain(eventId);
+    expect(await billing.receiver.received()).toEqual([]);
+    await giveUpAll(billing.id);
+  });
+
   it('logs events.service_failing (warn, with the service id and failing_since) at each sweep once a service has failed for over an hour', async () => {
     const billing = await serviceWithEvents();
     await billing.receiver.answer({ status: 503 });
@@ -624,5 +862,24 @@ describe('the events queue consumer', () => {
     expect(retry).toHaveBeenCalledWith({ delaySeconds: 10 });
     vi.restoreAllMocks();
     expect(await other.service.receiver.received()).toEqual([]);
+  });
+
+  it('attempts at most 5 messages of a batch at once; the others are sent once one ends', async () => {
+    const services = await Promise.all(Array.from({ length: 7 }, () => serviceWithEvents()));
+    const ids: string[] = [];
+    for (const service of services) {
+      await service.receiver.answer({ status: 204, hang: true });
+      ids.push(...(await outboxEvents(service.id, new Date(Date.now() - 1_000))));
+    }
+    const batch = batchOf(ids);
+    const consumed = worker.queue(batch, database.env, createExecutionContext());
+    await vi.waitFor(async () => expect(await receivedBy(services)).toBeGreaterThanOrEqual(5), { timeout: 5_000 });
+    expect(await receivedBy(services)).toBe(5);
+    for (const service of services) {
+      await service.receiver.answer({ status: 204 });
+      await service.receiver.release();
+    }
+    await consumed;
+    expect(await receivedBy(services)).toBe(7);
   });
 });
