@@ -123,6 +123,8 @@ export interface WorkerOptions {
   /** The Worker's LOG_LEVEL (default warn) and a listener for its log lines (each a JSON event). */
   logLevel?: 'debug' | 'warn' | 'error';
   onLogLine?: (line: string) => void;
+  /** Open workerd's inspector (Chrome DevTools protocol) on this loopback port, for a CPU profile. */
+  inspectorPort?: number;
 }
 
 export interface RunningWorker {
@@ -143,6 +145,7 @@ export async function startWorker(stack: GatewayStack, options: WorkerOptions): 
       host: '127.0.0.1',
       port: await findFreePort(),
       name: 'gateway',
+      ...(options.inspectorPort === undefined ? {} : { inspectorPort: options.inspectorPort }),
       scriptPath: stack.worker.scriptPath,
       // Module names are relative to this root; the default (the working directory) breaks for a bundle in /tmp.
       modulesRoot: path.dirname(stack.worker.scriptPath),
