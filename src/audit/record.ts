@@ -49,7 +49,7 @@ export function auditServiceCalls(actions: AuditActions): MiddlewareHandler<AppE
 
 /** Queues (or writes) the call's one audit row, in the isolate's current batch. */
 function record(c: Context<AppEnv>, at: string, action: string): void {
-  const facts = c.var.audit;
+  const facts = c.get('audit');
   const error = c.error;
   const code =
     error instanceof GatewayError
@@ -62,20 +62,20 @@ function record(c: Context<AppEnv>, at: string, action: string): void {
   const event: AuditEvent = {
     id: crypto.randomUUID(),
     at,
-    serviceId: c.var.service?.id ?? facts.serviceId ?? null,
+    serviceId: c.get('service')?.id ?? facts.serviceId ?? null,
     userId: facts.userId ?? null,
     action,
     success: code === 'ok' && c.res.status < 400,
     code,
-    requestId: c.var.requestId,
+    requestId: c.get('requestId'),
     ipAddress: c.req.header('CF-Connecting-IP') ?? null,
     userAgent: c.req.header('User-Agent') ?? null,
   };
-  c.var.background(
+  c.get('background')(
     batcher.add(event, {
       queue: c.env.AUDIT_QUEUE,
-      writeDirectly: (events) => insertAuditEvents(c.var.database(), events),
-      log: c.var.log,
+      writeDirectly: (events) => insertAuditEvents(c.get('database')(), events),
+      log: c.get('log'),
     }),
   );
 }

@@ -55,7 +55,7 @@ async function drawSlot(c: Context<AppEnv>): Promise<boolean> {
   const bucket = clientBucket(c.req.header('CF-Connecting-IP'), c.req.header('CF-Worker'));
   if ((await limiter.limit({ key: bucket })).success) return true;
   refused.add(c.req.raw);
-  noteRefusal(c.var.log, bucket, Date.now());
+  noteRefusal(c.get('log'), bucket, Date.now());
   return false;
 }
 

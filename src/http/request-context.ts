@@ -40,7 +40,7 @@ export function requestContext(): MiddlewareHandler<AppEnv> {
     const pending: Promise<unknown>[] = [];
     c.set('background', (work) => {
       pending.push(
-        work.catch((error: unknown) => c.var.log.error('background.failed', { error: describeError(error) })),
+        work.catch((error: unknown) => c.get('log').error('background.failed', { error: describeError(error) })),
       );
     });
 
@@ -63,7 +63,7 @@ export function requestContext(): MiddlewareHandler<AppEnv> {
             },
             primary: database,
             onReplicaSkipped: (reason, detail) =>
-              c.var.log.warn('database.replica_skipped', {
+              c.get('log').warn('database.replica_skipped', {
                 reason,
                 ...(reason === 'lagging' ? (detail as object) : { error: describeError(detail) }),
               }),

@@ -68,7 +68,7 @@ export function requireService(scope?: Scope, options: { staleReads?: boolean } 
 }
 
 async function authenticatedService(c: Context<AppEnv>, staleReads: boolean): Promise<AuthenticatedService> {
-  const lookup = staleReads ? c.var.staleReads : primaryReads(c.var.database);
+  const lookup = staleReads ? c.get('staleReads') : primaryReads(c.get('database'));
   const bearer = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header('Authorization') ?? '')?.[1] ?? null;
   const serviceIdentifier = c.req.header('X-Gateway-Service') ?? null;
   // The presented key itself is the cache key: it is already in this request's memory, and a
@@ -76,7 +76,7 @@ async function authenticatedService(c: Context<AppEnv>, staleReads: boolean): Pr
   // With the cache off (0) nothing is read from it, not even what a call under another setting left.
   // What a replica confirmed is cached apart from what the primary did.
   const cacheKey =
-    bearer && c.var.config.VERIFY_CACHE_SECONDS > 0
+    bearer && c.get('config').VERIFY_CACHE_SECONDS > 0
       ? `${lookup.viaReplica ? 'replica' : 'primary'}\n${bearer}\n${serviceIdentifier ?? ''}`
       : null;
   const cached = cacheKey ? verifiedKeys.get(cacheKey) : undefined;
@@ -86,19 +86,19 @@ async function authenticatedService(c: Context<AppEnv>, staleReads: boolean): Pr
   // budget before any lookup or hash: a real service needs one per key per isolate per cache
   // period, someone guessing keys one per guess, and the guesses spend only their own budget.
   await requireClientBudget(c);
-  const result = await authenticateService(c.var.database(), { key: bearer, serviceIdentifier }, new Date(), {
+  const result = await authenticateService(c.get('database')(), { key: bearer, serviceIdentifier }, new Date(), {
     lookup,
   });
   if (!result.ok) {
-    c.var.audit.serviceId = result.serviceId;
+    c.get('audit').serviceId = result.serviceId;
     const { code, message } = MESSAGES[result.code];
     throw new GatewayError(code, 'unauthorized', message, {
       headers: { 'WWW-Authenticate': 'Bearer realm="gateway"' },
     });
   }
   // One key derivation (PBKDF2, or bcrypt for an old-system key) happened: the benchmark counts these.
-  c.var.log.debug('service_key.verified', { serviceId: result.service.id });
-  if (cacheKey) verifiedKeys.set(cacheKey, result.service, c.var.config.VERIFY_CACHE_SECONDS * 1000);
+  c.get('log').debug('service_key.verified', { serviceId: result.service.id });
+  if (cacheKey) verifiedKeys.set(cacheKey, result.service, c.get('config').VERIFY_CACHE_SECONDS * 1000);
   return result.service;
 }
 
@@ -107,7 +107,7 @@ function touchLastUsed(c: Context<AppEnv>, serviceId: string): void {
   const now = Date.now();
   if (now - (lastTouched.get(serviceId) ?? 0) < LAST_USED_RESOLUTION_MS) return;
   lastTouched.set(serviceId, now);
-  c.var.background(touchServiceLastUsed(c.var.database(), serviceId, new Date(now)));
+  c.get('background')(touchServiceLastUsed(c.get('database')(), serviceId, new Date(now)));
 }
 
 /**
@@ -115,7 +115,7 @@ function touchLastUsed(c: Context<AppEnv>, serviceId: string): void {
  * reaching it without one is a wiring bug, answered as one (500), never as some other service.
  */
 export function callingService(c: Context<AppEnv>): AuthenticatedService {
-  const service = c.var.service;
+  const service = c.get('service');
   if (!service) throw new Error('callingService() on a route without requireService()');
   return service;
 }

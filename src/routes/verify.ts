@@ -22,19 +22,19 @@ export async function verifyPerson(
   body: z.infer<typeof personBody>,
   read: LookupReads,
 ): Promise<VerifyOutcome> {
-  const ttl = c.var.config.VERIFY_CACHE_SECONDS;
-  const membership = membershipBounds(c.var.config);
+  const ttl = c.get('config').VERIFY_CACHE_SECONDS;
+  const membership = membershipBounds(c.get('config'));
   const outcome = body.session
     ? await verifySession(body.session, {
-        signingKeys: (await c.var.sessionKeys()).tokenChecking,
+        signingKeys: (await c.get('sessionKeys')()).tokenChecking,
         serviceId: callingService(c).id,
         findSession: (id) => cachedSession(read, id, ttl),
         checkToken: cachedTokenCheck(ttl),
         membership,
       })
     : await verifyUser(body.user_id ?? '', { findUser: (id) => cachedUser(read, id, ttl), membership });
-  c.var.audit.code = outcome.code;
-  c.var.audit.userId = outcome.person?.id ?? null;
+  c.get('audit').code = outcome.code;
+  c.get('audit').userId = outcome.person?.id ?? null;
   if (outcome.recheck) recheckAfterResponse(c, outcome.recheck);
   return outcome;
 }
@@ -44,13 +44,13 @@ export async function verifyPerson(
  * (it settles before the request's database pools close).
  */
 function recheckAfterResponse(c: Context<AppEnv>, due: { userId: string; seenAttemptedAt: Date | null }): void {
-  c.var.background(
+  c.get('background')(
     recheckMembership(
       {
-        db: c.var.database(),
-        keyring: c.var.tokenKeyring,
-        github: gitHubCredentials(c.var.config),
-        log: c.var.log,
+        db: c.get('database')(),
+        keyring: c.get('tokenKeyring'),
+        github: gitHubCredentials(c.get('config')),
+        log: c.get('log'),
         deliver: (eventIds) => startDelivery({ queue: c.env.EVENTS_QUEUE, deps: deliveryDeps(c) }, eventIds),
       },
       due.userId,
@@ -63,7 +63,7 @@ function recheckAfterResponse(c: Context<AppEnv>, due: { userId: string; seenAtt
 export const verifyRoutes = new Hono<AppEnv>();
 
 serve(verifyRoutes, verifyRoute, async (c) => {
-  const outcome = await verifyPerson(c, c.req.valid('json'), c.var.staleReads);
+  const outcome = await verifyPerson(c, c.req.valid('json'), c.get('staleReads'));
   const person = outcome.person;
   return c.json(
     {
@@ -83,13 +83,13 @@ serve(verifyRoutes, githubTokenRoute, async (c) => {
   const body = c.req.valid('json');
   const token = await handOutGitHubToken(
     {
-      db: c.var.database(),
-      keyring: c.var.tokenKeyring,
-      github: gitHubCredentials(c.var.config),
-      log: c.var.log,
-      standingAccessSeconds: c.var.config.STANDING_ACCESS_SECONDS,
+      db: c.get('database')(),
+      keyring: c.get('tokenKeyring'),
+      github: gitHubCredentials(c.get('config')),
+      log: c.get('log'),
+      standingAccessSeconds: c.get('config').STANDING_ACCESS_SECONDS,
       // On the primary: a token goes out only to a person the primary says is signed in and allowed.
-      verifyOnPrimary: () => verifyPerson(c, body, primaryReads(c.var.database)),
+      verifyOnPrimary: () => verifyPerson(c, body, primaryReads(c.get('database'))),
     },
     { serviceId: callingService(c).id, userId: body.user_id },
   );
