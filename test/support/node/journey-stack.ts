@@ -12,6 +12,7 @@ import { setEventsUrl } from '../../../src/services/service-events-endpoint.ts';
 import { setWhitelisted } from '../../../src/users/whitelist.ts';
 import { TEST_OPERATOR } from '../change-origin.ts';
 import { launchChromium } from './browser.ts';
+import { runOperatorCommand } from './commands.ts';
 import { createDatabase } from './databases.ts';
 import { type DemoService, startDemoService } from './demo-service.ts';
 
@@ -30,6 +31,11 @@ export interface JourneyStack {
   whitelist(login: string): Promise<void>;
   /** Takes it back, as `gateway users unwhitelist` does. */
   unwhitelist(login: string): Promise<void>;
+  /**
+   * Runs `gateway ARGS...` as its own process against the stack's database, as an operator would
+   * (`gateway users grant-operator LOGIN`); its output, or an error with it when it exits non-zero.
+   */
+  gateway(...args: string[]): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -106,6 +112,11 @@ export async function startJourneyStack(): Promise<JourneyStack> {
     wiki,
     whitelist: (login) => setWhitelist(login, true),
     unwhitelist: (login) => setWhitelist(login, false),
+    gateway: async (...args) => {
+      const { code, output } = await runOperatorCommand('gateway', args, { DATABASE_URL: databaseUrl });
+      if (code !== 0) throw new Error(`gateway ${args.join(' ')} exited with ${code}:\n${output}`);
+      return output;
+    },
     close: async () => {
       await browser.close();
       await demo.close();
