@@ -40,14 +40,22 @@ th, td { text-align: left; padding: 0.4rem 0.75rem 0.4rem 0; border-bottom: 1px 
 body.console ul.status { list-style: none; display: flex; flex-wrap: wrap; gap: 0 1.25rem; margin: 0; padding: 0; width: 100%; font-size: 0.85rem; }
 body.console ul.status li.bad { font-weight: 600; color: #cf222e; }
 body.console section.service { border-top: 1px solid color-mix(in srgb, CanvasText 20%, Canvas); padding-top: 0.5rem; }
-body.console dl { display: grid; grid-template-columns: max-content 1fr; gap: 0.25rem 1rem; }
+body.console dl { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: 0.25rem 1rem; }
 body.console dt { font-weight: 600; }
 body.console dd { margin: 0; overflow-wrap: anywhere; }
 body.console ul.values, body.console ul.live { list-style: none; padding: 0; margin: 0; }
 body.console ul.values form, body.console ul.live form, body.console form.inline { display: inline-block; margin: 0.25rem 0.5rem 0.25rem 0; }
-body.console form.fields, body.console form.filters { display: grid; gap: 0.25rem; max-width: 32rem; }
+body.console form.fields, body.console form.filters { display: grid; grid-template-columns: minmax(0, 1fr); gap: 0.25rem; max-width: 32rem; }
 body.console form.filters { margin-bottom: 1rem; }
-body.console input, body.console select, body.console textarea { font: inherit; padding: 0.3rem 0.4rem; }
+body.console input, body.console select, body.console textarea { font: inherit; padding: 0.3rem 0.4rem; max-width: 100%; box-sizing: border-box; }
+body.console button { overflow-wrap: break-word; }
+/* A phone scrolls a wide table in its own box rather than squeezing its columns a word wide. */
+body.console div.table > table { min-width: 44rem; }
+body.console td:first-child { white-space: nowrap; }
+@media (max-width: 40rem) {
+  body.console dl { grid-template-columns: minmax(0, 1fr); }
+  body.console dd { margin-bottom: 0.5rem; }
+}
 body.console input.key { width: 100%; font-family: ui-monospace, monospace; }
 body.console td button, body.console dd button, body.console .actions button { padding: 0.3rem 0.7rem; }
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
