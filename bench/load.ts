@@ -46,12 +46,26 @@ export async function runLoad(
   };
 }
 
-function fire(base: URL, scenario: Scenario, seconds: number): Promise<autocannon.Result> {
+/**
+ * Exactly `amount` requests at the same concurrency, every one waited for: a count of attempts
+ * answered that other counts (audit rows) can be compared with, which a timed run cannot give
+ * (it stops with requests in flight).
+ */
+export async function runCount(
+  base: URL,
+  scenario: Scenario,
+  amount: number,
+): Promise<{ answered: number; errors: number; non2xx: number }> {
+  const result = await fire(base, scenario, { amount });
+  return { answered: result.requests.total, errors: result.errors + result.timeouts, non2xx: result.non2xx };
+}
+
+function fire(base: URL, scenario: Scenario, length: number | { amount: number }): Promise<autocannon.Result> {
   const body = scenario.body;
   return autocannon({
     url: new URL(scenario.path, base).toString(),
     connections: CONNECTIONS,
-    duration: seconds,
+    ...(typeof length === 'number' ? { duration: length } : { amount: length.amount }),
     method: scenario.method,
     headers: scenario.headers ?? {},
     ...(typeof body === 'function'

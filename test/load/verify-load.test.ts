@@ -1,13 +1,16 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GatewayStack, type RunningWorker, startGatewayStack, startWorker } from '../../bench/gateway-stack.ts';
-import { runLoad, type Scenario } from '../../bench/load.ts';
+import { runCount, runLoad, type Scenario } from '../../bench/load.ts';
 import { type BenchData, seedBenchData } from '../../bench/seed.ts';
 
 // `npm run test:load`: the benchmark's verify scenarios held for a minute on loopback (it stops
-// by itself), checking that nothing fails and nothing is left open afterwards.
+// by itself), checking that nothing fails and nothing is left open afterwards; before that, a
+// counted burst of verifies at the same concurrency, checking one audit row per attempt answered.
 
 const SECONDS_EACH = 30;
+/** Attempts in the counted bursts: the warm verify's, then the cold verify's (a database round trip each). */
+const COUNTED = { warm: 6400, cold: 640 };
 
 let stack: GatewayStack;
 let warm: RunningWorker;
@@ -45,7 +48,45 @@ async function settled(read: () => number | Promise<number>, target: number, tim
   return value;
 }
 
+async function verifyAuditRows(): Promise<number> {
+  const result = await stack.database.db.execute<{ count: number }>(
+    sql`select count(*)::int as count from service_audit_logs where service_id = ${data.serviceId} and action = 'verify'`,
+  );
+  return result.rows[0]?.count ?? -1;
+}
+
+/** Waits until the count stops short of `target` no longer (the queue consumer writes in batches), then reads it. */
+async function auditRowsReaching(target: number, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let rows = await verifyAuditRows();
+  while (rows < target && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    rows = await verifyAuditRows();
+  }
+  // A moment more, so a row written twice would show as more than the target.
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  return verifyAuditRows();
+}
+
 describe(`verify under load for ${2 * SECONDS_EACH} s`, () => {
+  it('writes exactly one audit row per verify answered at 64 connections, warm and cold (through the batched queue)', async () => {
+    const verify: Scenario = {
+      name: 'verify',
+      method: 'POST',
+      path: '/v1/verify',
+      headers: { Authorization: `Bearer ${data.serviceKey}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ session: data.sessionToken }),
+    };
+    const before = await verifyAuditRows();
+    const warmBurst = await runCount(warm.url, verify, COUNTED.warm);
+    expect(warmBurst).toEqual({ answered: COUNTED.warm, errors: 0, non2xx: 0 });
+    expect(await auditRowsReaching(before + COUNTED.warm, 60_000)).toBe(before + COUNTED.warm);
+    const coldBurst = await runCount(cold.url, verify, COUNTED.cold);
+    expect(coldBurst).toEqual({ answered: COUNTED.cold, errors: 0, non2xx: 0 });
+    const total = before + COUNTED.warm + COUNTED.cold;
+    expect(await auditRowsReaching(total, 60_000)).toBe(total);
+  }, 240_000);
+
   it('answers every call with 200 and leaves no database connection open', async () => {
     const before = { bridge: stack.bridge.stats.connectionsOpen, backends: await otherBackends() };
     const verify: Scenario = {
