@@ -1,9 +1,8 @@
 import type { Bindings } from '../config.ts';
 import { readConfig } from '../config.ts';
-import { loadTokenKeyring } from '../crypto/token-cipher.ts';
-import { localBridgeOf, openDatabase } from '../db/client.ts';
 import { createLogger, describeError } from '../http/logger.ts';
-import { type DeliveryDeps, type DeliveryOutcome, deliverEvent } from './deliver.ts';
+import { type DeliveryOutcome, deliverEvent } from './deliver.ts';
+import { withDeliveryDeps } from './delivery-deps.ts';
 import { DELIVERIES_IN_FLIGHT, runPooled } from './pool.ts';
 import type { EventsQueueMessage } from './start-delivery.ts';
 
@@ -33,26 +32,17 @@ export async function consumeEventsBatch(
     batch.retryAll({ delaySeconds: EVENTS_RETRY_DELAY_SECONDS });
     return;
   }
-  const { config: settings } = config;
-  const handle = openDatabase({ url: settings.DATABASE_URL, wsProxy: localBridgeOf(settings) });
-  const deps: DeliveryDeps = {
-    db: handle.db,
-    keyring: () => loadTokenKeyring(settings.TOKEN_ENCRYPTION_KEY, settings.TOKEN_ENCRYPTION_PREVIOUS_KEYS),
-    log,
-  };
-  try {
+  await withDeliveryDeps(config.config, log, (deps) =>
     // A few at a time (src/events/pool.ts): a message waiting its turn has no timeout running.
-    await runPooled(batch.messages, DELIVERIES_IN_FLIGHT, async (message) => {
+    runPooled(batch.messages, DELIVERIES_IN_FLIGHT, async (message) => {
       try {
         settle(message, await deliverEvent(deps, message.body.eventId, now()));
       } catch (error) {
         log.warn('events.message_retry', { eventId: message.body.eventId, error: describeError(error) });
         message.retry({ delaySeconds: EVENTS_RETRY_DELAY_SECONDS });
       }
-    });
-  } finally {
-    await handle.end();
-  }
+    }),
+  );
 }
 
 /** Acks the message, or retries it when its event's next attempt comes (counted from the clock now). */

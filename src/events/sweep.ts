@@ -1,10 +1,9 @@
 import type { Bindings } from '../config.ts';
 import { readConfig } from '../config.ts';
-import { loadTokenKeyring } from '../crypto/token-cipher.ts';
-import { localBridgeOf, openDatabase } from '../db/client.ts';
 import { findEndedStandingAccess, findFailingServices, findOverdueEvents } from '../db/service-events.ts';
 import { createLogger, describeError, type Logger } from '../http/logger.ts';
 import type { DeliveryDeps } from './deliver.ts';
+import { withDeliveryDeps } from './delivery-deps.ts';
 import { emitStandingAccessExpired } from './emit.ts';
 import { deliverPooled, startDelivery } from './start-delivery.ts';
 
@@ -35,21 +34,13 @@ export async function runEventsSweep(env: Bindings, now: Date): Promise<void> {
     return;
   }
   const { config: settings } = config;
-  const handle = openDatabase({ url: settings.DATABASE_URL, wsProxy: localBridgeOf(settings) });
-  const deps: DeliveryDeps = {
-    db: handle.db,
-    keyring: () => loadTokenKeyring(settings.TOKEN_ENCRYPTION_KEY, settings.TOKEN_ENCRYPTION_PREVIOUS_KEYS),
-    log,
-  };
-  try {
+  await withDeliveryDeps(settings, log, async (deps) => {
     await job(log, 'overdue', () => attemptOverdue(deps, env.EVENTS_QUEUE, now));
     await job(log, 'standing_access', () =>
       writeStandingAccessExpired(deps, env.EVENTS_QUEUE, settings.STANDING_ACCESS_SECONDS, now),
     );
     await job(log, 'failing', () => reportFailingServices(deps, now));
-  } finally {
-    await handle.end();
-  }
+  });
 }
 
 async function job(log: Logger, name: string, work: () => Promise<void>): Promise<void> {

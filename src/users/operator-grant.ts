@@ -4,28 +4,15 @@ import type { Database, Queryable } from '../db/client.ts';
 import { deleteOperatorGrant, findOperatorIds, insertOperatorGrant } from '../db/operator-grants.ts';
 import { lockPersonByGitHubId, type PersonIds } from '../db/person-by-github-id.ts';
 import { findGitHubIdsByLogin } from '../db/users.ts';
-import { GatewayError } from '../errors/gateway-error.ts';
-import type { PersonRef } from './whitelist.ts';
-
-/** How many GitHub ids an ambiguous-login message lists. */
-const MAX_LISTED = 10;
+import { AmbiguousLoginError, MAX_LISTED, type PersonRef } from './whitelist.ts';
 
 /** The person after the change; `changed` is false when they were in that state already. */
 export type OperatorGrantChange = PersonIds & { changed: boolean };
 
 /** Several people carry the login (as for the whitelist): nothing changes, the operator names one by id. */
-export class AmbiguousOperatorLoginError extends GatewayError<'ambiguous_login'> {
-  readonly githubIds: string[];
-
+export class AmbiguousOperatorLoginError extends AmbiguousLoginError {
   constructor(login: string, githubIds: string[]) {
-    const listed = githubIds.slice(0, MAX_LISTED);
-    const more = githubIds.length > MAX_LISTED ? ', and more' : '';
-    super(
-      'ambiguous_login',
-      'conflict',
-      `The login ${login} belongs to ${githubIds.length > MAX_LISTED ? `more than ${MAX_LISTED}` : githubIds.length} people here (GitHub ids ${listed.join(', ')}${more}): GitHub logins can be renamed and reused. Name the person by GitHub id instead.`,
-    );
-    this.githubIds = listed;
+    super(login, githubIds, 'Name the person by GitHub id instead.');
   }
 }
 

@@ -8,7 +8,7 @@ import { emitAdmissionEnded } from '../events/emit.ts';
 import { membershipFreshSeconds, membershipHardSeconds } from '../validation/membership-seconds.ts';
 
 /** How many GitHub ids an ambiguous-login message lists. */
-const MAX_LISTED = 10;
+export const MAX_LISTED = 10;
 
 export type PersonRef = { login: string } | { githubId: string };
 
@@ -26,18 +26,19 @@ const DEFAULT_BOUNDS: MembershipBounds = {
 
 /**
  * More than one person carries this login: data from before logins were kept unique (the old
- * system's rows, or people who have not signed in since a rename). The operator must say who.
+ * system's rows, or people who have not signed in since a rename). The operator must say who;
+ * `instead` says how, for the change that was asked for.
  */
 export class AmbiguousLoginError extends GatewayError<'ambiguous_login'> {
   readonly githubIds: string[];
 
-  constructor(login: string, githubIds: string[]) {
+  constructor(login: string, githubIds: string[], instead = 'Whitelist by GitHub id instead.') {
     const listed = githubIds.slice(0, MAX_LISTED);
     const more = githubIds.length > MAX_LISTED ? ', and more' : '';
     super(
       'ambiguous_login',
       'conflict',
-      `The login ${login} belongs to ${githubIds.length > MAX_LISTED ? `more than ${MAX_LISTED}` : githubIds.length} people here (GitHub ids ${listed.join(', ')}${more}): GitHub logins can be renamed and reused. Whitelist by GitHub id instead.`,
+      `The login ${login} belongs to ${githubIds.length > MAX_LISTED ? `more than ${MAX_LISTED}` : githubIds.length} people here (GitHub ids ${listed.join(', ')}${more}): GitHub logins can be renamed and reused. ${instead}`,
     );
     this.githubIds = listed;
   }
