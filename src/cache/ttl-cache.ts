@@ -34,6 +34,11 @@ export class TtlCache<Value> {
     this.#entries.delete(key);
   }
 
+  /** Drops every entry whose value matches: a scan, for rare events (a key rotated or deleted). */
+  deleteWhere(matches: (value: Value) => boolean): void {
+    for (const [key, entry] of this.#entries) if (matches(entry.value)) this.#entries.delete(key);
+  }
+
   clear(): void {
     this.#entries.clear();
   }

@@ -18,6 +18,8 @@ export interface ChangeOrigin {
   requestId: string | null;
   /** A command: the host it ran on. */
   host: string | null;
+  /** The way in, when the actor alone does not tell it: a person acting in the operator console. Kept in the details. */
+  via?: 'console';
 }
 
 /** An HTTP request's origin, from its headers (the same ones the access rows record). */

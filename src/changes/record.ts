@@ -41,7 +41,7 @@ export async function recordChange(db: Queryable, origin: ChangeOrigin, facts: C
     userAgent: origin.userAgent,
     host: origin.host,
     requestId: origin.requestId,
-    details: facts.details ?? {},
+    details: origin.via ? { ...facts.details, via: origin.via } : (facts.details ?? {}),
     createdAt: new Date(),
   });
 }

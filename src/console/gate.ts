@@ -7,6 +7,7 @@ import { verifySessionToken } from '../crypto/session-tokens.ts';
 import { primaryReads } from '../db/lookup-reads.ts';
 import { hasOperatorGrant } from '../db/operator-grants.ts';
 import type { AppEnv } from '../http/context.ts';
+import { describeError } from '../http/logger.ts';
 import { SESSION_COOKIE } from '../sign-in/browser-session.ts';
 import { cachedSession } from '../verify/cached-lookups.ts';
 
@@ -25,25 +26,47 @@ export interface ConsoleOperator {
 const grants = new TtlCache<boolean>();
 
 /**
+ * How old a console session may be (its created_at): an operator signs in again after this, even
+ * when their gateway session lasts longer (ASVS 3.3.2).
+ */
+export const CONSOLE_SESSION_MAX_AGE_MS = 12 * 3600_000;
+
+/**
  * Who may use the console, asked on every request: a gateway session (the landing's cookie:
- * signed, unexpired, not revoked, the gateway's own), whose person is admitted now by the very
- * decision verify makes (whitelist, login rule, a membership check within its bounds), and who
- * holds the operator grant. The session, the person's admission facts and the grant are read from
- * the primary through the isolate caches, so each is at most VERIFY_CACHE_SECONDS old (0: none
- * is cached). Null for anyone else, whatever the reason: the caller answers them as an unknown path.
+ * signed, unexpired, not revoked, the gateway's own, created less than 12 hours ago), whose person
+ * is admitted now by the very decision verify makes (whitelist, login rule, a membership check
+ * within its bounds), and who holds the operator grant. A page view reads the session, the
+ * person's admission facts and the grant from the primary through the isolate caches, so each is
+ * at most VERIFY_CACHE_SECONDS old (0: none is cached); any other method (a POST, which changes
+ * something) reads all three from the primary afresh, so a removed grant, admission or session
+ * stops every change at once. Null for anyone else, whatever the reason, a database that cannot be
+ * reached included (logged): the caller answers them as an unknown path.
  */
 export async function consoleOperator(c: Context<AppEnv>): Promise<ConsoleOperator | null> {
+  try {
+    return await operatorOf(c, c.req.method !== 'GET' && c.req.method !== 'HEAD');
+  } catch (error) {
+    // Even an outage must not tell a visitor that something is here (a 503 page would).
+    c.var.log.error('console.gate_failed', { method: c.req.method, path: c.req.path, error: describeError(error) });
+    return null;
+  }
+}
+
+async function operatorOf(c: Context<AppEnv>, fresh: boolean): Promise<ConsoleOperator | null> {
   const token = getCookie(c, SESSION_COOKIE);
   if (!token) return null;
   const check = await verifySessionToken(token, (await c.var.sessionKeys()).tokenChecking);
   if (!check.ok) return null;
   const { config } = c.var;
-  const ttlSeconds = config.VERIFY_CACHE_SECONDS;
+  // 0: read without the cache (src/verify/cached-lookups.ts).
+  const ttlSeconds = fresh ? 0 : config.VERIFY_CACHE_SECONDS;
   const session = await cachedSession(primaryReads(c.var.database), check.claims.sessionId, ttlSeconds);
   if (!session || session.serviceId !== null || session.revokedAt !== null) return null;
-  if (session.expiresAt.getTime() <= Date.now()) return null;
+  const now = Date.now();
+  if (session.expiresAt.getTime() <= now) return null;
+  if (now - session.createdAt.getTime() >= CONSOLE_SESSION_MAX_AGE_MS) return null;
   if (!decideAdmission(session.user.admission, membershipBounds(config)).admitted) return null;
-  if (!(await cachedGrant(c, session.user.id, ttlSeconds))) return null;
+  if (!(await grantOf(c, session.user.id, fresh, config.VERIFY_CACHE_SECONDS))) return null;
   return { sessionId: session.id, userId: session.user.id, login: session.user.githubLogin };
 }
 
@@ -55,8 +78,9 @@ export function forgetOperatorGrant(userId: string): void {
   grants.delete(userId);
 }
 
-async function cachedGrant(c: Context<AppEnv>, userId: string, ttlSeconds: number): Promise<boolean> {
-  if (ttlSeconds > 0) {
+/** The grant, from this isolate's cache unless `fresh`; a fresh answer also replaces the cached one. */
+async function grantOf(c: Context<AppEnv>, userId: string, fresh: boolean, ttlSeconds: number): Promise<boolean> {
+  if (ttlSeconds > 0 && !fresh) {
     const hit = grants.get(userId);
     if (hit !== undefined) return hit;
   }

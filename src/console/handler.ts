@@ -28,9 +28,13 @@ export async function viewerOf(c: Context<AppEnv>, operator: ConsoleOperator): P
   return { login: operator.login, csrfToken, status };
 }
 
-/** A console change's origin: the operator, as the person they are, and where they came from. */
+/**
+ * A console change's origin: the operator, as the person they are, where they came from, and
+ * `via: 'console'` in the record's details (an operator's sign-out of a person is told apart from
+ * the person's own).
+ */
 export function consoleOrigin(c: Context<AppEnv>, operator: ConsoleOperator): ChangeOrigin {
-  return browserOrigin(c, operator.userId);
+  return { ...browserOrigin(c, operator.userId), via: 'console' };
 }
 
 /** The form's fields through the admin API's schema: a field that does not fit is a 400 naming it. */
@@ -70,16 +74,26 @@ export function consolePost(
       return outcome instanceof Response ? outcome : c.redirect(outcome.redirect, 303);
     } catch (error) {
       if (!(error instanceof GatewayError) || !SHOWN_KINDS.has(error.kind)) throw error;
-      const page = consoleErrorPage(
-        brandingOf(c.var.config),
-        await viewerOf(c, operator),
-        section,
-        error.message,
-        error.code,
-      );
-      return c.html(page, statusOf(error));
+      return consoleErrorAnswer(c, operator, section, error);
     }
   };
+}
+
+/** The console's "Not done" page for a refused input or state, with the error's status and message. */
+export async function consoleErrorAnswer(
+  c: Context<AppEnv>,
+  operator: ConsoleOperator,
+  section: Section,
+  error: GatewayError,
+): Promise<Response> {
+  const page = consoleErrorPage(
+    brandingOf(c.var.config),
+    await viewerOf(c, operator),
+    section,
+    error.message,
+    error.code,
+  );
+  return c.html(page, statusOf(error));
 }
 
 /** A form field that is given once, or not at all (a repeated field is refused, not guessed at). */

@@ -11,13 +11,14 @@ import type { AppEnv } from '../http/context.ts';
 import { brandingOf } from '../pages/branding.ts';
 import { CONSOLE_PATHS, consolePeoplePage } from '../pages/console.ts';
 import type { Page } from '../pages/layout.ts';
-import { newAdmissionRule, ruleIdParams } from '../routes/admin.routes.ts';
+import { newAdmissionRule, ruleIdParams, storableText } from '../routes/admin.routes.ts';
 import { signPersonOutEverywhere, signPersonOutOfService } from '../sign-in/sign-out.ts';
 import { listPeople, type Person } from '../users/list-people.ts';
 import { operatorsAmong, setOperatorGrant } from '../users/operator-grant.ts';
 import { dismissPendingSignUp, listPendingSignUps } from '../users/pending-sign-ups.ts';
 import { setWhitelisted } from '../users/whitelist.ts';
 import { GITHUB_ID_PATTERN } from '../validation/github-identity.ts';
+import { flashRedirect, signedFlash } from './flash.ts';
 import type { ConsoleOperator } from './gate.ts';
 import { forgetOperatorGrant } from './gate.ts';
 import { type ConsoleHandler, consoleOrigin, consolePost, parseWith, refuse, single, viewerOf } from './handler.ts';
@@ -50,7 +51,7 @@ export const peoplePage: ConsoleHandler = async (c, operator) => {
       moreEveryone: all.nextCursor !== null,
       rules,
       flash: flashOf(
-        c,
+        await signedFlash(c, operator),
         everyone,
         rules.map((rule) => rule.id),
       ),
@@ -60,24 +61,25 @@ export const peoplePage: ConsoleHandler = async (c, operator) => {
 
 /**
  * The one line after a POST's 303 (`?done=<kind>&github_id=<id>`, or `&rule_id=`), said only when
- * the lists agree with it: a link made elsewhere cannot make the page claim a change that did not happen.
+ * the console signed it for this session (src/console/flash.ts) and the lists agree with it: a
+ * link made elsewhere cannot make the page claim a change that did not happen.
  */
-function flashOf(c: Context<AppEnv>, everyone: ListedPerson[], liveRuleIds: string[]): Page | null {
-  const done = c.req.query('done');
-  if (!done) return null;
-  const ruleId = c.req.query('rule_id') ?? '';
+function flashOf(query: URLSearchParams | null, everyone: ListedPerson[], liveRuleIds: string[]): Page | null {
+  const done = query?.get('done');
+  if (!query || !done) return null;
+  const ruleId = query.get('rule_id') ?? '';
   if (done === 'rule_removed' && UUID_PATTERN.test(ruleId) && !liveRuleIds.includes(ruleId))
     return html`The rule is removed: the people it admitted are refused from their next check.`;
   if ((done === 'rule_added' || done === 'rule_exists') && liveRuleIds.includes(ruleId))
     return done === 'rule_added' ? html`The rule is added.` : html`That rule was already there; nothing changed.`;
-  const githubId = c.req.query('github_id') ?? '';
+  const githubId = query.get('github_id') ?? '';
   if (!GITHUB_ID_PATTERN.test(githubId)) return null;
   if (done === 'not_found') return html`No one with GitHub id ${githubId} has signed in.`;
   const person = everyone.find((each) => each.githubId === githubId);
   if (!person) return null;
   const login = html`<strong>${person.login ?? `GitHub id ${githubId}`}</strong>`;
   const admitted = person.admittedBy !== null;
-  const service = c.req.query('service') ?? '';
+  const service = query.get('service') ?? '';
   const liveAt = (at: string | null) => person.sessions.some((each) => each.service === at && each.live > 0);
   switch (done) {
     case 'let_in':
@@ -102,8 +104,13 @@ function flashOf(c: Context<AppEnv>, everyone: ListedPerson[], liveRuleIds: stri
   }
 }
 
-function peopleDone(done: string, fields: Record<string, string>): { redirect: string } {
-  return { redirect: `${CONSOLE_PATHS.people}?${new URLSearchParams({ done, ...fields })}` };
+function peopleDone(
+  c: Context<AppEnv>,
+  operator: ConsoleOperator,
+  done: string,
+  fields: Record<string, string>,
+): Promise<{ redirect: string }> {
+  return flashRedirect(c, operator, CONSOLE_PATHS.people, { done, ...fields });
 }
 
 type PersonChange = (
@@ -117,7 +124,7 @@ type PersonChange = (
 function aboutPerson(change: PersonChange): ConsoleHandler {
   return consolePost('people', async (c, operator, form) => {
     const githubId = single(form, 'github_id') ?? '';
-    if (!GITHUB_ID_PATTERN.test(githubId)) return peopleDone('not_found', { github_id: '0' });
+    if (!GITHUB_ID_PATTERN.test(githubId)) return peopleDone(c, operator, 'not_found', { github_id: '0' });
     return change(c, operator, githubId, form);
   });
 }
@@ -126,13 +133,13 @@ function aboutPerson(change: PersonChange): ConsoleHandler {
 export const letIn = aboutPerson(async (c, operator, githubId) => {
   // By GitHub id, never ambiguous (a login may be).
   const changed = await setWhitelisted(c.var.database(), { githubId }, true, consoleOrigin(c, operator));
-  if (!changed) return peopleDone('not_found', { github_id: githubId });
-  return peopleDone(changed.changed ? 'let_in' : 'already_in', { github_id: githubId });
+  if (!changed) return peopleDone(c, operator, 'not_found', { github_id: githubId });
+  return peopleDone(c, operator, changed.changed ? 'let_in' : 'already_in', { github_id: githubId });
 });
 
 export const dismiss = aboutPerson(async (c, operator, githubId) => {
   const dismissed = await dismissPendingSignUp(c.var.database(), githubId, consoleOrigin(c, operator));
-  return peopleDone(dismissed ? 'dismissed' : 'not_found', { github_id: githubId });
+  return peopleDone(c, operator, dismissed ? 'dismissed' : 'not_found', { github_id: githubId });
 });
 
 /**
@@ -144,7 +151,7 @@ export const signPersonOut = aboutPerson(async (c, operator, githubId, form) => 
   const db = c.var.database();
   // Outside a transaction the row lock ends with the statement: this only finds the person.
   const person = await lockPersonByGitHubId(db, githubId);
-  if (!person) return peopleDone('not_found', { github_id: githubId });
+  if (!person) return peopleDone(c, operator, 'not_found', { github_id: githubId });
   const deps = {
     db,
     standingAccessSeconds: c.var.config.STANDING_ACCESS_SECONDS,
@@ -152,16 +159,16 @@ export const signPersonOut = aboutPerson(async (c, operator, githubId, form) => 
     deliver: (eventIds: string[]) => deliverAfterResponse(c, eventIds),
     endedBy: 'operator' as const,
   };
-  const service = single(form, 'service');
+  const service = parseWith(storableText(100).optional(), single(form, 'service'));
   if (single(form, 'everywhere') === '1' && service === undefined) {
     await signPersonOutEverywhere(deps, person.id);
-    return peopleDone('signed_out_everywhere', { github_id: githubId });
+    return peopleDone(c, operator, 'signed_out_everywhere', { github_id: githubId });
   }
   if (service === undefined) refuse('invalid_body', 'Say which service to sign them out of, or everywhere.');
   const found = await findServiceSummaryByIdentifier(db, service);
   if (!found) refuse('unknown_service', `There is no service "${service}".`);
   await signPersonOutOfService(deps, person.id, found.id);
-  return peopleDone('signed_out_service', { github_id: githubId, service });
+  return peopleDone(c, operator, 'signed_out_service', { github_id: githubId, service });
 });
 
 /**
@@ -173,9 +180,9 @@ export const changeOperatorGrant = aboutPerson(async (c, operator, githubId, for
   const grant = single(form, 'grant');
   if (grant !== 'true' && grant !== 'false') refuse('invalid_body', 'grant: true or false.');
   const changed = await setOperatorGrant(c.var.database(), { githubId }, grant === 'true', consoleOrigin(c, operator));
-  if (!changed) return peopleDone('not_found', { github_id: githubId });
+  if (!changed) return peopleDone(c, operator, 'not_found', { github_id: githubId });
   forgetOperatorGrant(changed.id);
-  return peopleDone(grant === 'true' ? 'operator_granted' : 'operator_revoked', { github_id: githubId });
+  return peopleDone(c, operator, grant === 'true' ? 'operator_granted' : 'operator_revoked', { github_id: githubId });
 });
 
 /** "Add the rule": `kind` (org, team, login) and `target`, through the admin API's schema and GitHub's lookups. */
@@ -190,12 +197,12 @@ export const addRule = consolePost('people', async (c, operator, form) => {
     parseRuleTarget(body),
     consoleOrigin(c, operator),
   );
-  return peopleDone(made ? 'rule_added' : 'rule_exists', { rule_id: rule.id, admits: describeRule(rule) });
+  return peopleDone(c, operator, made ? 'rule_added' : 'rule_exists', { rule_id: rule.id, admits: describeRule(rule) });
 });
 
 /** "Remove the rule admitting …": by its id, kept for the record. */
 export const removeRuleByConsole = consolePost('people', async (c, operator, form) => {
   const { id } = parseWith(ruleIdParams, { id: single(form, 'rule_id') });
   const rule = await removeRule(c.var.database(), { id }, consoleOrigin(c, operator));
-  return peopleDone('rule_removed', { rule_id: rule.id });
+  return peopleDone(c, operator, 'rule_removed', { rule_id: rule.id });
 });

@@ -1,9 +1,15 @@
 import type { Context } from 'hono';
 import { html } from 'hono/html';
 import type { AppEnv } from '../http/context.ts';
+import { forgetVerifiedKeys } from '../http/service-auth.ts';
 import { brandingOf } from '../pages/branding.ts';
 import { CONSOLE_PATHS } from '../pages/console-layout.ts';
-import { consoleDeleteConfirmPage, consoleKeyPage, consoleServicesPage } from '../pages/console-services.ts';
+import {
+  consoleDeleteConfirmPage,
+  consoleKeyPage,
+  consoleServicesPage,
+  OLD_SYSTEM_KEY_ID,
+} from '../pages/console-services.ts';
 import type { Page } from '../pages/layout.ts';
 import { newService, rotation, serviceChange, storableText } from '../routes/admin.routes.ts';
 import {
@@ -18,8 +24,18 @@ import {
   UnknownServiceError,
 } from '../services/admin.ts';
 import { registerService } from '../services/register-service.ts';
+import { flashRedirect, signedFlash } from './flash.ts';
 import type { ConsoleOperator } from './gate.ts';
-import { type ConsoleHandler, consoleOrigin, consolePost, parseWith, refuse, single, viewerOf } from './handler.ts';
+import {
+  type ConsoleHandler,
+  consoleErrorAnswer,
+  consoleOrigin,
+  consolePost,
+  parseWith,
+  refuse,
+  single,
+  viewerOf,
+} from './handler.ts';
 
 /** A service's id from a form or query: text Postgres can store (NUL names no service). */
 const serviceId = storableText(100);
@@ -29,15 +45,18 @@ export const servicesPage: ConsoleHandler = async (c, operator) => {
   return c.html(
     consoleServicesPage(brandingOf(c.var.config), await viewerOf(c, operator), {
       services,
-      flash: flashOf(c, services),
+      flash: flashOf(await signedFlash(c, operator), services),
     }),
   );
 };
 
-/** The line after a POST's 303 (`?done=<kind>&service=<id>`), said only when the list bears it out. */
-function flashOf(c: Context<AppEnv>, services: ServiceSummary[]): Page | null {
-  const done = c.req.query('done');
-  const id = c.req.query('service') ?? '';
+/**
+ * The line after a POST's 303 (`?done=<kind>&service=<id>`), said only when the console signed it
+ * for this session (src/console/flash.ts) and the list bears it out.
+ */
+function flashOf(query: URLSearchParams | null, services: ServiceSummary[]): Page | null {
+  const done = query?.get('done');
+  const id = query?.get('service') ?? '';
   if (!done || !id) return null;
   const service = services.find((each) => each.identifier === id);
   if (done === 'deleted') return service ? null : html`<strong>${id}</strong> is deleted.`;
@@ -59,8 +78,13 @@ function flashOf(c: Context<AppEnv>, services: ServiceSummary[]): Page | null {
   }
 }
 
-function servicesDone(done: string, identifier: string): { redirect: string } {
-  return { redirect: `${CONSOLE_PATHS.services}?${new URLSearchParams({ done, service: identifier })}` };
+function servicesDone(
+  c: Context<AppEnv>,
+  operator: ConsoleOperator,
+  done: string,
+  identifier: string,
+): Promise<{ redirect: string }> {
+  return flashRedirect(c, operator, CONSOLE_PATHS.services, { done, service: identifier });
 }
 
 /** The answer that shows a new key: this response only (200, never cached), never a redirect. */
@@ -100,31 +124,42 @@ export const register = consolePost('services', async (c, operator, form) => {
     key: created.key,
     what: 'registered',
     previousKeyExpiresAt: null,
+    cacheSeconds: c.var.config.VERIFY_CACHE_SECONDS,
   });
 });
 
 /** Whole hours, as `--grace-hours` takes them. */
 const GRACE_HOURS = /^[0-9]{1,4}$/;
 
-/** "Rotate the key": the old key works for `grace_hours` (24; 0 ends it now); `force` during an earlier grace. */
+/**
+ * "Rotate the key": the old key works for `grace_hours` (24; 0 ends it now); `force` during an
+ * earlier grace. `key_id` is the key the form was shown for (ROTATION_KEY_FIELD): a form sent
+ * again once that key is rotated ("Back", "Confirm resubmission") is refused (409) and rotates
+ * nothing. This isolate forgets the service's verified keys at once.
+ */
 export const rotateKey = consolePost('services', async (c, operator, form) => {
   const id = parseWith(serviceId, single(form, 'id'));
+  const shownFor = single(form, 'key_id');
+  if (shownFor === undefined) refuse('invalid_body', 'Rotate a key from its form on the services page.');
   const hours = single(form, 'grace_hours') ?? '24';
   if (!GRACE_HOURS.test(hours)) refuse('invalid_body', 'grace_hours: whole hours, from 0 to 720.');
   const body = parseWith(rotation, { grace_seconds: Number(hours) * 3600, force: single(form, 'force') === 'true' });
   const rotated = await rotateServiceKey(c.var.database(), id, body.grace_seconds, new Date(), {
     force: body.force,
     origin: consoleOrigin(c, operator),
+    expectedKeyId: shownFor === OLD_SYSTEM_KEY_ID ? null : shownFor,
   }).catch((error: unknown) => {
     if (error instanceof RotationInProgressError)
       error.message += ' Tick “even during an earlier rotation’s grace” to rotate anyway and end it now.';
     throw error;
   });
+  forgetVerifiedKeys(rotated.serviceId);
   return keyAnswer(c, operator, {
     identifier: id,
     key: rotated.key,
     what: 'rotated',
     previousKeyExpiresAt: rotated.previousKeyExpiresAt,
+    cacheSeconds: c.var.config.VERIFY_CACHE_SECONDS,
   });
 });
 
@@ -134,15 +169,17 @@ export const changeState = consolePost('services', async (c, operator, form) => 
   const active = single(form, 'active');
   if (active !== 'true' && active !== 'false') refuse('invalid_body', 'active: true or false.');
   const body = parseWith(serviceChange, { active: active === 'true' });
-  await setServiceActive(c.var.database(), id, body.active ?? false, consoleOrigin(c, operator));
-  return servicesDone(body.active ? 'activated' : 'deactivated', id);
+  const changed = await setServiceActive(c.var.database(), id, body.active ?? false, consoleOrigin(c, operator));
+  // A deactivated key is refused here at once (other instances within VERIFY_CACHE_SECONDS).
+  forgetVerifiedKeys(changed.id);
+  return servicesDone(c, operator, body.active ? 'activated' : 'deactivated', id);
 });
 
 export const rename = consolePost('services', async (c, operator, form) => {
   const id = parseWith(serviceId, single(form, 'id'));
   const body = parseWith(serviceChange, { name: single(form, 'name') ?? '' });
   await renameService(c.var.database(), id, body.name ?? '', consoleOrigin(c, operator));
-  return servicesDone('renamed', id);
+  return servicesDone(c, operator, 'renamed', id);
 });
 
 const EDITS = ['add_scope', 'remove_scope', 'add_redirect_uri', 'remove_redirect_uri'] as const;
@@ -167,14 +204,14 @@ export const editService = consolePost('services', async (c, operator, form) => 
     },
     consoleOrigin(c, operator),
   );
-  return servicesDone(written ? 'updated' : 'unchanged', id);
+  return servicesDone(c, operator, written ? 'updated' : 'unchanged', id);
 });
 
 /** "Delete X…" (GET): the confirmation step, which posts the deletion. */
 export const confirmDelete: ConsoleHandler = async (c, operator) => {
   const id = c.req.query('id') ?? '';
   const service = (await listServices(c.var.database())).find((each) => each.identifier === id);
-  if (!service) throw new UnknownServiceError(id);
+  if (!service) return consoleErrorAnswer(c, operator, 'services', new UnknownServiceError(id));
   return c.html(consoleDeleteConfirmPage(brandingOf(c.var.config), await viewerOf(c, operator), service));
 };
 
@@ -182,6 +219,7 @@ export const confirmDelete: ConsoleHandler = async (c, operator) => {
 export const removeService = consolePost('services', async (c, operator, form) => {
   const id = parseWith(serviceId, single(form, 'id'));
   if (single(form, 'confirm') !== 'yes') refuse('invalid_body', 'Delete a service from its confirmation page.');
-  await deleteService(c.var.database(), id, consoleOrigin(c, operator));
-  return servicesDone('deleted', id);
+  const deleted = await deleteService(c.var.database(), id, consoleOrigin(c, operator));
+  forgetVerifiedKeys(deleted.id);
+  return servicesDone(c, operator, 'deleted', id);
 });

@@ -28,7 +28,7 @@ export class SessionIdTakenError extends GatewayError<'session_id_taken'> {
   }
 }
 
-export type SessionWithUser = Pick<Session, 'id' | 'serviceId' | 'expiresAt' | 'revokedAt'> & {
+export type SessionWithUser = Pick<Session, 'id' | 'serviceId' | 'expiresAt' | 'revokedAt' | 'createdAt'> & {
   user: AdmittablePerson;
 };
 
@@ -75,6 +75,7 @@ export async function findSession(db: Database, sessionId: string): Promise<Sess
       serviceId: sessions.serviceId,
       expiresAt: sessions.expiresAt,
       revokedAt: sessions.revokedAt,
+      sessionCreatedAt: sessions.createdAt,
       ...signedInColumns,
       ...admissionFactColumns(),
     })
@@ -83,8 +84,8 @@ export async function findSession(db: Database, sessionId: string): Promise<Sess
     .leftJoin(...membershipCheckJoin)
     .where(eq(sessions.id, sessionId));
   if (!row) return null;
-  const { sessionId: id, serviceId, expiresAt, revokedAt, ...person } = row;
-  return { id, serviceId, expiresAt, revokedAt, user: admittablePerson(person) };
+  const { sessionId: id, serviceId, expiresAt, revokedAt, sessionCreatedAt: createdAt, ...person } = row;
+  return { id, serviceId, expiresAt, revokedAt, createdAt, user: admittablePerson(person) };
 }
 
 /**

@@ -30,6 +30,9 @@ const MESSAGES: Record<ServiceAuthFailure, { code: string; message: string }> = 
 
 /** Verified keys, by what was presented: one PBKDF2 per key per isolate per cache period. */
 const verifiedKeys = new TtlCache<AuthenticatedService>();
+/** Forgets this isolate's verified keys of a service: its rotation or deletion made here is seen here at once. */
+export const forgetVerifiedKeys = (serviceId: string) =>
+  verifiedKeys.deleteWhere((service) => service.id === serviceId);
 /** When this isolate last recorded each service's last_used_at. */
 const lastTouched = new Map<string, number>();
 const LAST_USED_RESOLUTION_MS = 60_000;

@@ -16,6 +16,12 @@ import type { Page } from './layout.ts';
 /** The copy button's script (src/pages/assets.ts): progressive enhancement of the readonly key field. */
 export const COPY_SCRIPT_PATH = ASSET_ROUTES.copyScript.path;
 
+/**
+ * The rotation form's `key_id` for a key from the old system, which has no key id (a real one is
+ * 12 characters, so never this).
+ */
+export const OLD_SYSTEM_KEY_ID = 'old-system';
+
 export interface ServicesPageInput {
   services: ServiceSummary[];
   flash: Page | null;
@@ -73,7 +79,7 @@ function serviceSection(service: ServiceSummary, csrfToken: string) {
 </dl>
 <div class="actions">
 ${buttonForm(CONSOLE_PATHS.serviceState, csrfToken, { ...id, active: service.isActive ? 'false' : 'true' }, `${service.isActive ? 'Deactivate' : 'Activate'} ${service.identifier}`, true)}
-<form method="post" action="${CONSOLE_PATHS.rotateKey}" class="inline">${csrfField(csrfToken)}<input type="hidden" name="id" value="${service.identifier}">
+<form method="post" action="${CONSOLE_PATHS.rotateKey}" class="inline">${csrfField(csrfToken)}<input type="hidden" name="id" value="${service.identifier}"><input type="hidden" name="key_id" value="${service.keyId ?? OLD_SYSTEM_KEY_ID}">
 <label for="grace-${service.identifier}">Old key works for (hours)</label>
 <input id="grace-${service.identifier}" name="grace_hours" inputmode="numeric" pattern="[0-9]+" value="24" size="4">
 <label><input type="checkbox" name="force" value="true"> even during an earlier rotation’s grace</label>
@@ -110,7 +116,14 @@ function editableList(service: ServiceSummary, kind: 'scope' | 'redirect_uri', v
 export function consoleKeyPage(
   branding: Branding,
   viewer: ConsoleViewer,
-  input: { identifier: string; key: string; what: 'registered' | 'rotated'; previousKeyExpiresAt: Date | null },
+  input: {
+    identifier: string;
+    key: string;
+    what: 'registered' | 'rotated';
+    previousKeyExpiresAt: Date | null;
+    /** VERIFY_CACHE_SECONDS: how long another instance may still accept a key it verified. */
+    cacheSeconds: number;
+  },
 ): Page {
   const said =
     input.what === 'registered'
@@ -118,7 +131,9 @@ export function consoleKeyPage(
       : html`The key of <strong>${input.identifier}</strong> is rotated${
           input.previousKeyExpiresAt
             ? html`; the old key works until ${when(input.previousKeyExpiresAt)}`
-            : '; the old key no longer works'
+            : input.cacheSeconds > 0
+              ? `; the old key is refused from now on: at once on this instance, and everywhere within ${input.cacheSeconds} seconds`
+              : '; the old key no longer works'
         }.`;
   return consoleLayout(
     branding,

@@ -32,6 +32,8 @@ export interface ServiceSummary {
   lastUsedAt: Date | null;
   previousKeyExpiresAt: Date | null;
   legacyKey: boolean;
+  /** The lookup part of the current key (`gwk_<keyId>_…`, not a secret); null for an old-system key. */
+  keyId: string | null;
   createdAt: Date;
   /** Where its events go (docs/api.md, "Events pushed to your service"); null: it gets none. */
   events: EventsSummary | null;
@@ -49,6 +51,7 @@ function toSummary(row: ServiceSummaryRow): ServiceSummary {
     previousKeyExpiresAt: row.previousKeyExpiresAt,
     createdAt: row.createdAt,
     legacyKey: row.keyId === null,
+    keyId: row.keyId,
     events: eventsSummaryOf(row),
   };
 }
@@ -227,6 +230,17 @@ export class RotationInProgressError extends GatewayError<'rotation_in_progress'
   }
 }
 
+/** The key to rotate is no longer the service's current one: it was rotated since (a form sent twice). */
+export class KeyChangedError extends GatewayError<'key_changed'> {
+  constructor(identifier: string) {
+    super(
+      'key_changed',
+      'conflict',
+      `The key of ${escapeControl(identifier)} was rotated since this form was shown; nothing changed. Rotate it again from the services page if you mean to.`,
+    );
+  }
+}
+
 /**
  * A new key for the service; the current one keeps working for `graceSeconds` (0 ends it now), so
  * the service can switch without downtime. Returns the new key: the only time it is shown.
@@ -238,8 +252,17 @@ export async function rotateServiceKey(
   identifier: string,
   graceSeconds = DEFAULT_GRACE_SECONDS,
   now = new Date(),
-  { force = false, origin }: { force?: boolean; origin: ChangeOrigin },
-): Promise<{ key: string; previousKeyExpiresAt: Date | null }> {
+  {
+    force = false,
+    origin,
+    expectedKeyId,
+  }: {
+    force?: boolean;
+    origin: ChangeOrigin;
+    /** Only if the current key is still this one (its key id; null: an old-system key), else KeyChangedError. */
+    expectedKeyId?: string | null;
+  },
+): Promise<{ key: string; previousKeyExpiresAt: Date | null; serviceId: string }> {
   if (!Number.isInteger(graceSeconds) || graceSeconds < 0 || graceSeconds > MAX_GRACE_SECONDS) {
     throw new ServiceInputError(
       `The grace period is a whole number of seconds, at most ${MAX_GRACE_SECONDS / 86_400} days.`,
@@ -247,6 +270,7 @@ export async function rotateServiceKey(
   }
   const current = await findServiceKeysByIdentifier(db, identifier);
   if (!current) throw new UnknownServiceError(identifier);
+  if (expectedKeyId !== undefined && current.keyId !== expectedKeyId) throw new KeyChangedError(identifier);
   const graceEndsAt = current.previousKeyHash === null ? null : current.previousKeyExpiresAt;
   if (graceEndsAt && graceEndsAt.getTime() > now.getTime() && !force)
     throw new RotationInProgressError(identifier, graceEndsAt);
@@ -278,8 +302,8 @@ export async function rotateServiceKey(
       });
     return replaced;
   });
-  if (!written) return rotateServiceKey(db, identifier, graceSeconds, now, { force, origin });
-  return { key: fresh.key, previousKeyExpiresAt };
+  if (!written) return rotateServiceKey(db, identifier, graceSeconds, now, { force, origin, expectedKeyId });
+  return { key: fresh.key, previousKeyExpiresAt, serviceId: current.id };
 }
 
 /** Applies the change and writes its record in one transaction. */

@@ -213,7 +213,7 @@ describe('the operator console in Chromium', () => {
     await section.getByRole('button', { name: 'Rotate the key of ledger' }).click();
     await expect.poll(() => h1(op.page)).toBe('The new key');
     expect(await op.page.getByRole('status').textContent()).toBe(
-      'The key of ledger is rotated; the old key no longer works.',
+      `The key of ledger is rotated; the old key is refused from now on: at once on this instance, and everywhere within ${VERIFY_CACHE_SECONDS} seconds.`,
     );
     const rotated = await op.page.getByLabel('The key of ledger').inputValue();
     expect(rotated).not.toBe(key);

@@ -110,7 +110,7 @@ describe('the People page: sessions, sign-outs, rules and operators', () => {
     expect(answer.status).toBe(303);
     expect(await liveSessions(person.userId)).toEqual([]);
     expect(await changesAbout('sign-out:service', { userId: person.userId })).toEqual([
-      { actorKind: 'person', actorUserId: operator.userId, details: { sessions_ended: 1 } },
+      { actorKind: 'person', actorUserId: operator.userId, details: { sessions_ended: 1, via: 'console' } },
     ]);
     const after = await (await web.get(answer.headers.get('Location') ?? '', operator.cookie)).text();
     expect(after).toContain(`<strong>${person.login}</strong> is signed out of ${service.identifier}.`);
@@ -253,7 +253,7 @@ describe('the Services page', () => {
     const operator = await web.signedInOperator();
     const service = await registerService(database);
     const rotated = await web.submit(operator, '/console/services/rotate-key', {
-      id: service.identifier,
+      ...(await web.rotationForm(operator, service.identifier)),
       grace_hours: '2',
     });
     expect(rotated.status).toBe(200);
@@ -262,14 +262,15 @@ describe('the Services page', () => {
     expect(page).toContain('the old key works until <time');
     const key = shownKey(page);
     expect([(await verifyStatus(key)) !== 401, (await verifyStatus(service.key)) !== 401]).toEqual([true, true]);
+    // From the page shown after the first rotation: a second rotation, not the first form sent again.
     const again = await web.submit(operator, '/console/services/rotate-key', {
-      id: service.identifier,
+      ...(await web.rotationForm(operator, service.identifier)),
       grace_hours: '2',
     });
     expect(again.status).toBe(409);
     expect(await again.text()).toContain('Tick “even during an earlier rotation’s grace” to rotate anyway');
     const bad = await web.submit(operator, '/console/services/rotate-key', {
-      id: service.identifier,
+      ...(await web.rotationForm(operator, service.identifier)),
       grace_hours: '1.5',
     });
     expect(bad.status).toBe(400);

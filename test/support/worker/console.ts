@@ -79,5 +79,19 @@ export function consoleClient(database: TestDatabase) {
     return post(path, operator.cookie, { csrf: await csrfOf(operator), ...form }, SAME_ORIGIN, env);
   }
 
-  return { userIdOf, signedInOperator, get, csrfOf, post, submit };
+  /**
+   * The hidden fields of a service's rotation form on the Services page (its id and the `key_id`
+   * of the key it was shown for), as the browser posts them.
+   */
+  async function rotationForm(operator: ConsoleOperatorSession, identifier: string): Promise<Record<string, string>> {
+    const page = await (await get('/console/services', operator.cookie)).text();
+    const form = page
+      .slice(page.indexOf('action="/console/services/rotate-key"', page.indexOf(`<code>${identifier}</code>`)))
+      .split('</form>')[0];
+    const keyId = /name="key_id" value="([^"]*)"/.exec(form ?? '')?.[1];
+    if (keyId === undefined) throw new Error('the rotation form carries no key_id');
+    return { id: identifier, key_id: keyId };
+  }
+
+  return { userIdOf, signedInOperator, get, csrfOf, post, submit, rotationForm };
 }
