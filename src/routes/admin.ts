@@ -9,7 +9,7 @@ import { adminCallOrigin } from '../changes/http-origin.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
 import { deliverAfterResponse } from '../events/start-delivery.ts';
 import type { AppEnv } from '../http/context.ts';
-import { requireService } from '../http/service-auth.ts';
+import { forgetVerifiedKeys, requireService } from '../http/service-auth.ts';
 import {
   deleteService,
   editServiceAccess,
@@ -119,6 +119,8 @@ serve(adminRoutes, updateServiceRoute, async (c) => {
     );
   }
   if (body.active !== undefined) service = await setServiceActive(db, id, body.active, origin);
+  // A deactivated key is refused here at once (other instances within VERIFY_CACHE_SECONDS).
+  if (body.active === false && service) forgetVerifiedKeys(service.id);
   if (!service)
     throw new GatewayError(
       'invalid_body',
@@ -130,6 +132,7 @@ serve(adminRoutes, updateServiceRoute, async (c) => {
 
 serve(adminRoutes, deleteServiceRoute, async (c) => {
   const deleted = await deleteService(c.var.database(), serviceIdFrom(c.req.valid('param').id), adminCallOrigin(c));
+  forgetVerifiedKeys(deleted.id);
   return c.json({ ...serviceJson(deleted), deleted_at: deleted.deletedAt.toISOString() }, 200);
 });
 
@@ -142,6 +145,8 @@ serve(adminRoutes, rotateKeyRoute, async (c) => {
     new Date(),
     { force: body.force, origin: adminCallOrigin(c) },
   ).catch(withForceHint);
+  // The old key (if its grace is 0) is refused here at once; elsewhere within VERIFY_CACHE_SECONDS.
+  forgetVerifiedKeys(rotated.serviceId);
   return c.json(
     { key: rotated.key, previous_key_expires_at: rotated.previousKeyExpiresAt?.toISOString() ?? null },
     200,

@@ -22,6 +22,25 @@ const verifyStatus = async (key: string) =>
   (await callService(database, '/v1/verify', key, { user_id: crypto.randomUUID() })).status;
 
 describe('the admin API (scope admin)', () => {
+  it('a rotation with no grace, a deactivation and a deletion refuse the old key at once on the instance that made them, even with a verify cache', async () => {
+    const cached = { ...database, env: { ...database.env, VERIFY_CACHE_SECONDS: '60' } };
+    const call = (method: string, path: string, body?: unknown) => callAdmin(cached.env, admin.key, method, path, body);
+    const statusOf = async (key: string) =>
+      (await callService(cached, '/v1/verify', key, { user_id: crypto.randomUUID() })).status;
+    for (const [id, change] of [
+      ['cache-rotated', () => call('POST', '/v1/admin/services/cache-rotated/rotate-key', { grace_seconds: 0 })],
+      ['cache-paused', () => call('PATCH', '/v1/admin/services/cache-paused', { active: false })],
+      ['cache-deleted', () => call('DELETE', '/v1/admin/services/cache-deleted')],
+    ] as const) {
+      const created = await call('POST', '/v1/admin/services', { id, name: id, scopes: ['users:verify'] });
+      const { key } = (await created.json()) as { key: string };
+      // This isolate has verified the key and would trust it for 60 s.
+      expect([id, await statusOf(key)]).toEqual([id, 200]);
+      expect((await change()).status).toBe(200);
+      expect([id, await statusOf(key)]).toEqual([id, 401]);
+    }
+  });
+
   it('registers, lists, reconfigures, rotates and deactivates a service', async () => {
     const created = await adminCall('POST', '/v1/admin/services', {
       id: 'made-by-api',
