@@ -379,13 +379,37 @@ describe('the Audit page', () => {
     expect(page).toContain('value="2026-12-01T10:00"');
   });
 
-  it('pages with the cursor: the next page’s link keeps the filters', async () => {
+  it('pages with the cursor: the next page’s link keeps the filters and shows the older rows', async () => {
     const operator = await web.signedInOperator();
-    const page = await (await web.get('/console/audit?kind=sign-in', operator.cookie)).text();
-    const next = /<a href="([^"]+)" rel="next">/.exec(page)?.[1]?.replaceAll('&amp;', '&');
-    if (!next) return; // fewer than a page of sign-ins in this database
+    const service = await registerService(database);
+    // More sign-in records of one service than a page shows (50), one per second back in time.
+    const start = Date.now() - 3600_000;
+    await database.use((db) =>
+      db.insert(changeRecords).values(
+        Array.from({ length: 55 }, (_, index) => ({
+          id: crypto.randomUUID(),
+          kind: 'sign-in',
+          action: 'sign-in:refused',
+          success: false,
+          code: 'not_whitelisted',
+          actorKind: 'operator',
+          actorName: TEST_OPERATOR.actor.kind === 'operator' ? TEST_OPERATOR.actor.name : 'test',
+          subjectServiceId: service.id,
+          details: {},
+          createdAt: new Date(start - index * 1000),
+        })),
+      ),
+    );
+    const filtered = `/console/audit?kind=sign-in&service=${service.identifier}`;
+    const first = await (await web.get(filtered, operator.cookie)).text();
+    const rowsOf = (page: string) => page.match(/<tr>\s*<td><time/g)?.length ?? 0;
+    expect(rowsOf(first)).toBe(50);
+    const next = /<a href="([^"]+)" rel="next">/.exec(first)?.[1]?.replaceAll('&amp;', '&');
     expect(next).toContain('kind=sign-in');
-    expect((await web.get(next, operator.cookie)).status).toBe(200);
+    expect(next).toContain(`service=${service.identifier}`);
+    const second = await (await web.get(next ?? '', operator.cookie)).text();
+    expect(rowsOf(second)).toBe(5);
+    expect(second).not.toMatch(/rel="next"/);
   });
 });
 
