@@ -17,6 +17,18 @@ const port = (name: string, fallback: number) => {
   return value;
 };
 
+/** DEV_SWEEP_SECONDS: how often the events sweep runs locally (1-3600 s, default 60, as the cron). */
+const sweepSeconds = () => {
+  const value = Number(env.DEV_SWEEP_SECONDS ?? 60);
+  if (!Number.isInteger(value) || value < 1 || value > 3600) {
+    console.error(
+      `DEV_SWEEP_SECONDS must be a whole number of seconds from 1 to 3600, got "${env.DEV_SWEEP_SECONDS}".`,
+    );
+    process.exit(2);
+  }
+  return value;
+};
+
 const log = (line: string) => console.log(`[dev] ${line}`);
 const devVarsFile = path.resolve(rootDir, env.DEV_VARS_FILE ?? '.dev.vars');
 const postgresPort = port('PGPORT', 54329);
@@ -61,6 +73,7 @@ const stackStarted: Promise<DevStack | undefined> = startDevStack({
   // A local URL that a dev stack wrote into .dev.vars is this stack's own Postgres, still to be
   // started (and its URL replaced), not another server.
   externalDatabaseUrl: externalDatabaseUrlOf(env.DATABASE_URL, readDevVars(devVarsFile).DATABASE_URL, postgresPort),
+  sweepEverySeconds: sweepSeconds(),
   log,
 }).catch((error: unknown) => {
   console.error(`[dev] ${error instanceof Error ? error.message : String(error)}`);
@@ -83,11 +96,13 @@ console.log(`
     database:  ${shownDatabaseUrl}
     GitHub:    ${stack.standInGitHubUrl ? `stand-in at ${stack.standInGitHubUrl} (no GitHub App configured; pick any login)` : 'the GitHub App in .dev.vars'}
 ${stack.standInGitHubUrl ? `    orgs:      ${stack.standInGitHubUrl}/_stand-in/memberships (who is in which org and team)\n` : ''}
-  First sign-in shows "Access pending". Let yourself in, then sign in again:
+  First sign-in shows "Access pending". Let yourself in (and into the operator console at
+  /console), then sign in again:
     ${operatorEnv}npm run users:whitelist -- <your-login>
+    ${operatorEnv}npx gateway users grant-operator <your-login>
 
-  Register a service that signs people in through the gateway:
-    ${operatorEnv}npm run services:register -- --id demo --name Demo --redirect-uri http://localhost:3000/callback
+  Register a service that signs people in through the gateway (the example service's return address):
+    ${operatorEnv}npm run services:register -- --id demo --name Demo --redirect-uri http://localhost:3000/auth/done
 
   Ctrl-C stops the Worker, the bridge, the stand-in GitHub and Postgres.
 `);

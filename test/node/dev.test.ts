@@ -10,6 +10,8 @@ import { PASSWORD_FILE } from '../../scripts/lib/dev/local-postgres.ts';
 import { findFreePort } from '../../scripts/lib/dev/ports.ts';
 import { readDevVars } from '../../scripts/lib/dev-vars.ts';
 import { openNodeDatabase } from '../../scripts/lib/node-database.ts';
+import { generateEventsSecret, sealEventsSecret } from '../../src/crypto/events-secret.ts';
+import { loadTokenKeyring } from '../../src/crypto/token-cipher.ts';
 import { type RunningChild, runScript } from '../support/node/child.ts';
 import { portOpen } from '../support/node/port-open.ts';
 
@@ -169,6 +171,40 @@ describe('npm run dev', () => {
     for (const port of Object.values(ports)) expect(await portOpen(port)).toBe(false);
     // The bridge secret and the stand-in's client secret in it were for that run only.
     expect(existsSync(wranglerEnvFile())).toBe(false);
+  }, 90_000);
+
+  it('fires the events sweep, which wrangler dev never does: an event an operator command wrote is attempted', async () => {
+    const dev = startDev(devVarsFile, { DEV_SWEEP_SECONDS: '1' });
+    await dev.waitFor('Gateway running');
+    // A service whose events URL nothing answers, and an event for it overdue by two minutes, as
+    // `gateway users unwhitelist` leaves one (the command cannot sign it: only the Worker's sweep
+    // sends it; with the dev stack's local queue the sweep takes what is a minute overdue).
+    const serviceId = crypto.randomUUID();
+    const eventId = crypto.randomUUID();
+    const keyring = await loadTokenKeyring(readDevVars(devVarsFile).TOKEN_ENCRYPTION_KEY ?? '');
+    const sealed = await sealEventsSecret(generateEventsSecret(), keyring, serviceId);
+    const closed = `http://127.0.0.1:${await findFreePort()}/events`;
+    const db = await openNodeDatabase(devDatabaseUrl());
+    try {
+      await db.db.execute(sql`insert into service_registry
+        (id, service_identifier, display_name, api_key_hash, created_at, updated_at, events_url, events_secret)
+        values (${serviceId}, 'swept', 'Swept', 'unused', now(), now(), ${closed}, ${sealed})`);
+      await db.db.execute(sql`insert into service_events (id, service_id, type, body, created_at, next_attempt_at)
+        values (${eventId}, ${serviceId}, 'admission.ended', '{}', now(), now() - interval '2 minutes')`);
+      let attempts = 0;
+      for (let tries = 0; tries < 40 && attempts === 0; tries++) {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        const result = await db.db.execute(
+          sql`select count(*)::int as n from service_event_attempts where event_id = ${eventId}`,
+        );
+        attempts = Number((result.rows[0] as { n: number } | undefined)?.n ?? 0);
+      }
+      expect(attempts).toBeGreaterThan(0);
+    } finally {
+      await db.close();
+    }
+    dev.child.kill('SIGTERM');
+    expect(await dev.exited).toBe(0);
   }, 90_000);
 
   it('keeps the data between runs and clears a stale lock left by a killed server', async () => {

@@ -33,6 +33,11 @@ export interface DevStackOptions {
   devVarsFile: string;
   /** DATABASE_URL from the environment or .dev.vars: use that server instead of a local one. */
   externalDatabaseUrl?: string | undefined;
+  /**
+   * How often the stack fires the Worker's scheduled handler (the events sweep), which wrangler
+   * dev never does on its own: wrangler.toml's cron runs only when deployed. Default 60 s, as the cron.
+   */
+  sweepEverySeconds?: number | undefined;
   log: (line: string) => void;
 }
 
@@ -214,6 +219,8 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     // localhost, not 127.0.0.1: browsers accept Secure cookies over plain http only from localhost.
     const workerUrl = `http://localhost:${options.workerPort}`;
     await waitForHealthy(`http://127.0.0.1:${options.workerPort}/health`, exited);
+    const sweeps = fireScheduledEvery(options.workerPort, options.sweepEverySeconds ?? 60);
+    stoppers.push(() => clearInterval(sweeps));
     // wrangler's own hint is dropped (wrangler-output.ts); this is the check `npm run types` agrees with.
     void workerTypesUpToDate(options.rootDir, wranglerEntryOf(options.rootDir)).then((upToDate) => {
       if (!upToDate) options.log('worker-configuration.d.ts is out of date with wrangler.toml: run `npm run types`.');
@@ -282,6 +289,22 @@ function startWrangler(options: DevStackOptions, envFile: string): ChildProcess 
   forwardLines(child.stdout, process.stdout, (line) => filter.keep(line));
   forwardLines(child.stderr, process.stderr, (line) => filter.keep(line));
   return child;
+}
+
+/**
+ * Fires the Worker's `scheduled` handler through Miniflare's local trigger, as the deployed cron
+ * (`* * * * *`) would: events written by operator commands, retries and standing access that ran
+ * out are swept locally too. A trigger that fails (the Worker reloading) waits for the next one.
+ */
+function fireScheduledEvery(workerPort: number, seconds: number): NodeJS.Timeout {
+  const trigger = `http://127.0.0.1:${workerPort}/cdn-cgi/local/scheduled?cron=${encodeURIComponent('* * * * *')}`;
+  const timer = setInterval(() => {
+    void fetch(trigger, { signal: AbortSignal.timeout(30_000) })
+      .then((answer) => answer.body?.cancel())
+      .catch(() => {});
+  }, seconds * 1000);
+  timer.unref();
+  return timer;
 }
 
 function stopChild(child: ChildProcess): Promise<void> {
