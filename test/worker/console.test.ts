@@ -4,6 +4,7 @@ import { changeRecords, users } from '../../drizzle/schema.ts';
 import { setOperatorGrant } from '../../src/users/operator-grant.ts';
 import { TEST_OPERATOR } from '../support/change-origin.ts';
 import { callWorker } from '../support/worker/call-worker.ts';
+import { CONSOLE_ORIGIN, consoleClient } from '../support/worker/console.ts';
 import { gatewayCookie } from '../support/worker/people.ts';
 import { whitelist } from '../support/worker/services.ts';
 import { signIn, uniqueLogin } from '../support/worker/sign-in-flow.ts';
@@ -14,26 +15,18 @@ beforeAll(async () => {
   database = await createTestDatabase();
   // Every test here sees changes at once, except the one that drives the cache bound itself.
   database.env = { ...database.env, VERIFY_CACHE_SECONDS: '0' };
+  web = consoleClient(database);
 });
 
-const ORIGIN = 'https://gateway.test';
+/** The console as a browser uses it (test/support/worker/console.ts), against this file's database. */
+let web: ReturnType<typeof consoleClient>;
+const signedInOperator = (env?: TestDatabase['env']) => web.signedInOperator(env);
+const get = (...args: Parameters<typeof web.get>) => web.get(...args);
+const csrfOf = (...args: Parameters<typeof web.csrfOf>) => web.csrfOf(...args);
+const post = (...args: Parameters<typeof web.post>) => web.post(...args);
+
+const ORIGIN = CONSOLE_ORIGIN;
 const HTML = { Accept: 'text/html' };
-
-interface Operator {
-  login: string;
-  cookie: string;
-  userId: string;
-}
-
-/** A whitelisted person signed in to the gateway's landing, holding the operator grant. */
-async function signedInOperator(env = database.env): Promise<Operator> {
-  const login = uniqueLogin('op');
-  await signIn(env, login);
-  await whitelist(database, login);
-  const cookie = await gatewayCookie({ ...database, env }, login);
-  await database.use((db) => setOperatorGrant(db, { login }, true, TEST_OPERATOR));
-  return { login, cookie, userId: await userIdOf(login) };
-}
 
 /** Someone who signed in and was not let in: waiting on the access-pending page. */
 async function pendingPerson(prefix = 'waiting'): Promise<{ login: string; githubId: string; userId: string }> {
@@ -46,47 +39,11 @@ async function pendingPerson(prefix = 'waiting'): Promise<{ login: string; githu
   return { login, githubId: row.githubId, userId: row.id };
 }
 
-async function userIdOf(login: string): Promise<string> {
-  const [row] = await database.use((db) => db.select({ id: users.id }).from(users).where(eq(users.githubLogin, login)));
-  return row?.id ?? '';
-}
-
 async function isWhitelisted(userId: string): Promise<boolean> {
   const [row] = await database.use((db) =>
     db.select({ on: users.isWhitelisted }).from(users).where(eq(users.id, userId)),
   );
   return row?.on ?? false;
-}
-
-function get(path: string, cookie: string | null, env = database.env, headers: Record<string, string> = HTML) {
-  return callWorker(env, path, { headers: { ...headers, ...(cookie ? { Cookie: cookie } : {}) }, redirect: 'manual' });
-}
-
-/** The CSRF token the console's forms carry for this operator's session, as the page shows it. */
-async function csrfOf(operator: Operator): Promise<string> {
-  const page = await (await get('/console/people', operator.cookie)).text();
-  const match = /name="csrf" value="([^"]+)"/.exec(page);
-  if (!match?.[1]) throw new Error('the People page carries no CSRF token');
-  return match[1];
-}
-
-function post(
-  path: string,
-  cookie: string | null,
-  form: Record<string, string>,
-  headers: Record<string, string> = { 'Sec-Fetch-Site': 'same-origin', Origin: ORIGIN },
-) {
-  return callWorker(database.env, path, {
-    method: 'POST',
-    headers: {
-      ...HTML,
-      ...headers,
-      'Content-Type': 'application/x-www-form-urlencoded',
-      ...(cookie ? { Cookie: cookie } : {}),
-    },
-    body: new URLSearchParams(form).toString(),
-    redirect: 'manual',
-  });
 }
 
 /** What an unknown path answers, to compare the console's refusals with. */

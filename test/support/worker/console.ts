@@ -37,8 +37,11 @@ export function consoleClient(database: TestDatabase) {
     return { login, cookie, userId: await userIdOf(login) };
   }
 
-  function get(path: string, cookie: string | null, env = database.env) {
-    return callWorker(env, path, { headers: { ...HTML, ...(cookie ? { Cookie: cookie } : {}) }, redirect: 'manual' });
+  function get(path: string, cookie: string | null, env = database.env, headers: Record<string, string> = HTML) {
+    return callWorker(env, path, {
+      headers: { ...headers, ...(cookie ? { Cookie: cookie } : {}) },
+      redirect: 'manual',
+    });
   }
 
   /** The CSRF token the console's forms carry for this operator's session, as the page shows it. */
