@@ -187,6 +187,20 @@ async function onlyDelivery(service: EventsService): Promise<{ headers: Record<s
   return delivery;
 }
 
+/**
+ * A person's session with a service receiving events, made to have expired at `expiredAt`, and the
+ * bindings with an hour of standing access: what the sweep's standing_access_expired looks at.
+ */
+async function sessionThatExpired(prefix: string, expiredAt: Date) {
+  const billing = await serviceWithEvents();
+  const login = await newPerson(prefix);
+  const session = await signInThrough(billing, login);
+  await database.use((db) =>
+    db.update(sessions).set({ expiresAt: expiredAt }).where(eq(sessions.id, session.sessionId)),
+  );
+  return { billing, login, session, bindings: { ...database.env, STANDING_ACCESS_SECONDS: '3600' } };
+}
+
 const person = (login: string, ids: { userId: string; githubId: string }) => ({
   id: ids.userId,
   github_id: ids.githubId,
@@ -305,15 +319,9 @@ describe('session.ended', () => {
   });
 
   it('standing_access_expired: two sweeps after the standing access ran out write one event, sent once with the time it ended', async () => {
-    const billing = await serviceWithEvents();
-    const login = await newPerson('standing');
-    const session = await signInThrough(billing, login);
     // The session ended an hour and a half ago; standing access is 1 hour here.
-    const bindings = { ...database.env, STANDING_ACCESS_SECONDS: '3600' };
     const expiredAt = new Date(Date.now() - 90 * 60_000);
-    await database.use((db) =>
-      db.update(sessions).set({ expiresAt: expiredAt }).where(eq(sessions.id, session.sessionId)),
-    );
+    const { billing, login, session, bindings } = await sessionThatExpired('standing', expiredAt);
     const endedAt = new Date(expiredAt.getTime() + 3_600_000);
 
     await sweepAt(new Date(endedAt.getTime() - 30_000), bindings);
@@ -365,15 +373,9 @@ describe('session.ended', () => {
   });
 
   it('standing_access_expired: a sweep after an outage of two hours still sends the event for standing access that ran out while it was down', async () => {
-    const billing = await serviceWithEvents();
-    const login = await newPerson('outage');
-    const session = await signInThrough(billing, login);
-    const bindings = { ...database.env, STANDING_ACCESS_SECONDS: '3600' };
     // Standing access (1 hour here) ran out two hours ago, and no sweep has run since.
     const expiredAt = new Date(Date.now() - 3 * 3_600_000);
-    await database.use((db) =>
-      db.update(sessions).set({ expiresAt: expiredAt }).where(eq(sessions.id, session.sessionId)),
-    );
+    const { billing, login, session, bindings } = await sessionThatExpired('outage', expiredAt);
 
     await sweepAt(new Date(), bindings);
 
