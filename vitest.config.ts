@@ -1,9 +1,20 @@
 import { cloudflareTest } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
+import { deployedVar } from './scripts/lib/dev/deployed-config.ts';
 import { withDatabase } from './test/support/database-names.ts';
 import { STAND_IN_CLIENT } from './test/support/stand-in-client.ts';
 
+/** Requests per service a minute in the worker tests. */
 const RATE_LIMIT_IN_TESTS = 40;
+/**
+ * The worker tests run with wrangler.toml's RATE_LIMIT_LEASE, so the limiters' limits below are in
+ * leases of that many requests (src/http/rate-limit-lease.ts): each is the request count over it.
+ */
+const RATE_LIMIT_LEASE = Number(deployedVar('RATE_LIMIT_LEASE'));
+const inLeases = (requests: number) => {
+  if (requests % RATE_LIMIT_LEASE !== 0) throw new Error(`${requests} is not a whole number of leases`);
+  return requests / RATE_LIMIT_LEASE;
+};
 /**
  * Key checks per client address a minute: CLIENT_RATE_LIMIT is as deployed (no test file sends that
  * many from one address), and the tests of the budget itself swap in LOW_CLIENT_RATE_LIMIT.
@@ -24,11 +35,14 @@ export default defineConfig({
               // Low limits, so a test can reach them (wrangler.toml has the real ones; CLIENT_RATE_LIMIT is
               // the real one, see CLIENT_RATE_LIMIT_IN_TESTS).
               ratelimits: {
-                SERVICE_RATE_LIMIT: { namespace_id: '1001', simple: { limit: RATE_LIMIT_IN_TESTS, period: 60 } },
-                CLIENT_RATE_LIMIT: { namespace_id: '1002', simple: { limit: 1000, period: 60 } },
+                SERVICE_RATE_LIMIT: {
+                  namespace_id: '1001',
+                  simple: { limit: inLeases(RATE_LIMIT_IN_TESTS), period: 60 },
+                },
+                CLIENT_RATE_LIMIT: { namespace_id: '1002', simple: { limit: inLeases(1000), period: 60 } },
                 LOW_CLIENT_RATE_LIMIT: {
                   namespace_id: '1003',
-                  simple: { limit: CLIENT_RATE_LIMIT_IN_TESTS, period: 60 },
+                  simple: { limit: inLeases(CLIENT_RATE_LIMIT_IN_TESTS), period: 60 },
                 },
               },
               bindings: {

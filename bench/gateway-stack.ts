@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { convertV4MiniflareOptions, Miniflare } from 'miniflare';
+import { deployedVar } from '../scripts/lib/dev/deployed-config.ts';
 import { type LocalPostgres, startLocalPostgres } from '../scripts/lib/dev/local-postgres.ts';
 import { findFreePort } from '../scripts/lib/dev/ports.ts';
 import { type StandInGitHub, startStandInGitHub } from '../scripts/lib/dev/stand-in-github.ts';
@@ -154,6 +155,8 @@ export async function startWorker(stack: GatewayStack, options: WorkerOptions): 
       bindings: {
         LOG_LEVEL: options.logLevel ?? 'warn',
         VERIFY_CACHE_SECONDS: String(options.cacheSeconds),
+        // As deployed: how many requests one limiter call answers is part of what is measured.
+        RATE_LIMIT_LEASE: deployedVar('RATE_LIMIT_LEASE'),
         DATABASE_URL: stack.databaseUrl,
         DATABASE_WS_PROXY: stack.bridge.proxyAddress,
         DATABASE_WS_PROXY_SECRET: stack.bridge.secret,

@@ -98,6 +98,11 @@ const configSchema = z.object({
   /** Bound on staleness of cached key verifications and session lookups, in seconds (0: no cache). */
   VERIFY_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(10),
   /**
+   * Requests one rate-limiter call lets an isolate answer (src/http/rate-limit-lease.ts): with N,
+   * SERVICE_RATE_LIMIT's and CLIENT_RATE_LIMIT's limits count leases of N requests. 1: a call per request.
+   */
+  RATE_LIMIT_LEASE: z.coerce.number().int().min(1).max(100).default(1),
+  /**
    * How old a person's last org and team membership check may be and still be used as it is; older,
    * verify re-checks after its response (docs/api.md, "Admission by organization and team").
    */

@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import { GatewayError } from '../errors/gateway-error.ts';
 import type { AppEnv } from './context.ts';
 import type { Logger } from './logger.ts';
+import { withinRateLimit } from './rate-limit-lease.ts';
 
 /**
  * The budget of work a client address may cause without a key this isolate has already verified:
@@ -53,7 +54,8 @@ async function drawSlot(c: Context<AppEnv>): Promise<boolean> {
   const limiter = c.env.CLIENT_RATE_LIMIT;
   if (!limiter) return true;
   const bucket = clientBucket(c.req.header('CF-Connecting-IP'), c.req.header('CF-Worker'));
-  if ((await limiter.limit({ key: bucket })).success) return true;
+  const leaseSize = c.get('config').RATE_LIMIT_LEASE;
+  if (await withinRateLimit(limiter, bucket, { leaseSize, periodSeconds: CLIENT_BUDGET_PERIOD_SECONDS })) return true;
   refused.add(c.req.raw);
   noteRefusal(c.get('log'), bucket, Date.now());
   return false;

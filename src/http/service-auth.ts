@@ -11,6 +11,7 @@ import {
 import type { KNOWN_SCOPES } from '../services/register-service.ts';
 import { requireClientBudget } from './client-budget.ts';
 import type { AppEnv } from './context.ts';
+import { withinRateLimit } from './rate-limit-lease.ts';
 
 /** What a service may be allowed to do; a route needs one of these, or only a valid key. */
 export type Scope = (typeof KNOWN_SCOPES)[number];
@@ -50,7 +51,11 @@ export function requireService(scope?: Scope, options: { staleReads?: boolean } 
     const service = await authenticatedService(c, options.staleReads ?? false);
     c.set('service', service);
     const limiter = c.env.SERVICE_RATE_LIMIT;
-    if (limiter && !(await limiter.limit({ key: service.id })).success) {
+    const leaseSize = c.get('config').RATE_LIMIT_LEASE;
+    if (
+      limiter &&
+      !(await withinRateLimit(limiter, service.id, { leaseSize, periodSeconds: RATE_LIMIT_PERIOD_SECONDS }))
+    ) {
       throw new GatewayError(
         'rate_limited',
         'rate_limited',
