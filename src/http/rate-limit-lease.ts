@@ -6,9 +6,10 @@
  * window (aligned to the wall clock, as the local runtime's counters are) ends, when whatever is
  * left of the lease is dropped. So the requests answered for a key in a window are at most the
  * binding's limit times N, across every isolate, as with a call per request; what changes is that
- * an isolate may end a window with up to N - 1 of a lease unused (a key spread thinly over many
- * isolates reaches its 429 somewhat early), and that the binding is called once per N requests.
- * Every request is still counted against its key's limit: here, in the lease.
+ * the binding is called once per N requests, and that an isolate may end a window with part of its
+ * leases unused (N - 1 at most per ask that was under way at once): a key spread thinly over many
+ * isolates reaches its 429 somewhat early. Every request is still counted against its key's limit,
+ * here, in a lease; none is answered that a granted lease does not cover.
  *
  * With N = 1 (the default) every request calls the binding, as before leases existed.
  */
@@ -18,15 +19,13 @@ interface Lease {
   window: number;
   /** Requests still to answer from it. */
   remaining: number;
-  /** The binding call under way for this key, which every request waiting for a lease shares. */
-  pending: Promise<boolean> | undefined;
 }
 
 /** Each binding's leases by key: a binding's counters are its own, so are its leases. */
 const leasesByLimiter = new WeakMap<RateLimit, Map<string, Lease>>();
 /**
  * Keys one binding keeps leases for in an isolate (many client addresses in one window): past it,
- * idle leases are dropped, which only refuses sooner (their unused requests are not answered).
+ * the other keys' leases are dropped, which only refuses sooner (their unused requests are not answered).
  */
 const MAX_LEASED_KEYS = 10_000;
 
@@ -45,35 +44,34 @@ export async function withinRateLimit(limiter: RateLimit, key: string, options: 
   const now = options.now ?? Date.now;
   const periodMs = options.periodSeconds * 1000;
   const leases = leasesOf(limiter);
-  for (;;) {
-    const window = Math.floor(now() / periodMs);
-    let lease = leases.get(key);
-    if (!lease || lease.window !== window) {
-      if (lease || leases.size >= MAX_LEASED_KEYS) forgetLeases(leases, window);
-      lease = { window, remaining: 0, pending: undefined };
-      leases.set(key, lease);
-    }
-    if (lease.remaining > 0) {
-      lease.remaining -= 1;
+  const held = leases.get(key);
+  const window = Math.floor(now() / periodMs);
+  if (held && held.window === window && held.remaining > 0) {
+    held.remaining -= 1;
+    return true;
+  }
+  // This request asks for a lease itself, even while another request's ask is under way: Workers
+  // cancel a request that waits on a promise another request made. Every granted lease is used by
+  // later requests of its window, so this costs a call per lease all the same; what a window ends
+  // with unused is at most a lease per ask that was under way at once.
+  const { success } = await limiter.limit({ key });
+  const current = leases.get(key);
+  const grantedWindow = Math.floor(now() / periodMs);
+  if (!success) {
+    // Refused, but an ask under way at the same time may have been granted meanwhile.
+    if (current && current.window === grantedWindow && current.remaining > 0) {
+      current.remaining -= 1;
       return true;
     }
-    // One call at a time per key: the requests that arrive while it is under way share its answer,
-    // instead of each taking a lease of its own that the window might end before they use.
-    lease.pending ??= askForLease(limiter, key, lease, options.leaseSize);
-    // Refused: this request and every one waiting with it are past the limit. Granted: take a
-    // request from it, or, if the others waiting took them all, ask again.
-    if (!(await lease.pending)) return false;
+    return false;
   }
-}
-
-async function askForLease(limiter: RateLimit, key: string, lease: Lease, leaseSize: number): Promise<boolean> {
-  try {
-    const { success } = await limiter.limit({ key });
-    if (success) lease.remaining += leaseSize;
-    return success;
-  } finally {
-    lease.pending = undefined;
+  if (current && current.window === grantedWindow) {
+    current.remaining += options.leaseSize - 1;
+  } else {
+    if (leases.size >= MAX_LEASED_KEYS || current) forgetLeases(leases, grantedWindow, key);
+    leases.set(key, { window: grantedWindow, remaining: options.leaseSize - 1 });
   }
+  return true;
 }
 
 function leasesOf(limiter: RateLimit): Map<string, Lease> {
@@ -87,14 +85,14 @@ function leasesOf(limiter: RateLimit): Map<string, Lease> {
 
 /**
  * Drops the leases of windows that have ended, so memory follows the keys seen this window; and,
- * past MAX_LEASED_KEYS, every idle one.
+ * past MAX_LEASED_KEYS, every other key's.
  */
-function forgetLeases(leases: Map<string, Lease>, window: number): void {
+function forgetLeases(leases: Map<string, Lease>, window: number, keep: string): void {
   for (const [key, lease] of leases) {
-    if (lease.window < window && !lease.pending) leases.delete(key);
+    if (lease.window < window) leases.delete(key);
   }
   if (leases.size < MAX_LEASED_KEYS) return;
-  for (const [key, lease] of leases) {
-    if (!lease.pending) leases.delete(key);
+  for (const key of leases.keys()) {
+    if (key !== keep) leases.delete(key);
   }
 }
