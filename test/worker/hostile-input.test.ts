@@ -376,6 +376,32 @@ describe('the body-size limit', () => {
     expect(sent).toBeLessThan(MAX_JSON_BODY_BYTES + 8 * 1024);
   });
 
+  it.each([
+    ['shorter than the body', '10'],
+    ['under the limit', String(MAX_JSON_BODY_BYTES - 1)],
+  ])(
+    'is 413 for an endless body whose Content-Length (%s) says otherwise, having read no more than the limit',
+    async (_, declared) => {
+      let sent = 0;
+      const endless = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          sent += 1024;
+          controller.enqueue(new Uint8Array(1024).fill(0x20));
+        },
+      });
+      const ctx = createExecutionContext();
+      const response = await worker
+        .fetch(post(endless, { 'Content-Length': declared }), bindings, ctx)
+        .catch((error: unknown) => error);
+      await waitOnExecutionContext(ctx);
+      if (response instanceof Response) {
+        expect([400, 413]).toContain(response.status);
+        await response.arrayBuffer();
+      }
+      expect(sent).toBeLessThan(MAX_JSON_BODY_BYTES + 8 * 1024);
+    },
+  );
+
   it('is 400 for bytes that are not UTF-8, not a crash', async () => {
     const response = await callWorker(bindings, '/v1/verify', {
       method: 'POST',
