@@ -390,14 +390,12 @@ describe('the body-size limit', () => {
         },
       });
       const ctx = createExecutionContext();
-      const response = await worker
-        .fetch(post(endless, { 'Content-Length': declared }), bindings, ctx)
-        .catch((error: unknown) => error);
+      // Over HTTP a body is as long as its Content-Length; a Request made in code is not bound by it,
+      // so the header never decides how much is read (reading such a body whole never returned).
+      const response = await worker.fetch(post(endless, { 'Content-Length': declared }), bindings, ctx);
       await waitOnExecutionContext(ctx);
-      if (response instanceof Response) {
-        expect([400, 413]).toContain(response.status);
-        await response.arrayBuffer();
-      }
+      expect(response.status).toBe(413);
+      await response.arrayBuffer();
       expect(sent).toBeLessThan(MAX_JSON_BODY_BYTES + 8 * 1024);
     },
   );
