@@ -1,8 +1,8 @@
 import {
   hashServiceKey,
+  needsRehash,
   STAND_IN_KEY_HASH,
   serviceKeyId,
-  storedHashKind,
   verifyServiceKey,
 } from '../crypto/service-keys.ts';
 import type { Database } from '../db/client.ts';
@@ -43,7 +43,8 @@ function inGracePeriod(service: ServiceRecord, now: Date): boolean {
 /**
  * Decides whether the credentials belong to an active service. A current-format key costs one
  * indexed lookup and one PBKDF2; the previous key of a rotation works until its grace period
- * ends; an old-system bcrypt key is looked up by identifier and rehashed to PBKDF2 when it matches.
+ * ends; an old-system bcrypt key is looked up by identifier and rehashed to PBKDF2 when it matches
+ * (as is a PBKDF2 hash with another iteration count than today's).
  * Every well-formed key costs one hash, found or not (a stand-in when nothing was found), so the
  * time does not tell which key ids exist or which services use old-system keys. What bounds that
  * work is the caller's per-address budget, drawn before this is called (src/http/client-budget.ts).
@@ -94,7 +95,7 @@ export async function authenticateService(
   if (!service) return { ok: false, code: 'unknown_key', serviceId: null };
   if (storedHash === null || !matches) return { ok: false, code: 'invalid_key', serviceId: service.id };
   if (!service.isActive) return { ok: false, code: 'inactive_service', serviceId: service.id };
-  if (storedHashKind(storedHash) === 'bcrypt') {
+  if (needsRehash(storedHash)) {
     await replaceKeyHash(db, service.id, slot, storedHash, await hashServiceKey(key));
   }
   return {

@@ -62,6 +62,40 @@ async function insertLegacyService(legacyKey: string, cost = 4): Promise<string>
   return (await insertOldSystemService(database, legacyKey, { cost })).identifier;
 }
 
+describe('a key hashed with another iteration count', () => {
+  it('verifies, is rewritten with today’s count on its first success, and keeps working', async () => {
+    // As keys issued before 2026-12 are stored: 10,000 iterations.
+    const { key, keyId } = await generateServiceKey(10_000);
+    const identifier = `older-${crypto.randomUUID().slice(0, 8)}`;
+    await withDb(async (db) =>
+      db.insert(serviceRegistry).values({
+        serviceIdentifier: identifier,
+        displayName: 'Older',
+        apiKeyHash: await hashServiceKey(key, 10_000),
+        keyId,
+      }),
+    );
+    const storedHash = async () =>
+      (
+        await withDb((db) => db.select().from(serviceRegistry).where(eq(serviceRegistry.serviceIdentifier, identifier)))
+      )[0]?.apiKeyHash ?? '';
+    expect(iterationsOf(await storedHash())).toBe(10_000);
+    const wrong = `${key.slice(0, -1)}${key.endsWith('A') ? 'B' : 'A'}`;
+    expect(
+      await withDb((db) => authenticateService(db, { key: wrong, serviceIdentifier: null }, new Date())),
+    ).toMatchObject({
+      ok: false,
+      code: 'invalid_key',
+    });
+    // A wrong key leaves it as it is.
+    expect(iterationsOf(await storedHash())).toBe(10_000);
+    const presented = { key, serviceIdentifier: null };
+    expect(await withDb((db) => authenticateService(db, presented, new Date()))).toMatchObject({ ok: true });
+    expect(iterationsOf(await storedHash())).toBe(PBKDF2_ITERATIONS);
+    expect(await withDb((db) => authenticateService(db, presented, new Date()))).toMatchObject({ ok: true });
+  });
+});
+
 describe('a key the old system issued (bcrypt)', () => {
   it('verifies once by service id, is rehashed to PBKDF2, and keeps working', async () => {
     const legacyKey = 'sk_live_old_system_key_0123456789';
