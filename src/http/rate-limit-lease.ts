@@ -56,20 +56,22 @@ export async function withinRateLimit(limiter: RateLimit, key: string, options: 
   // with unused is at most a lease per ask that was under way at once.
   const { success } = await limiter.limit({ key });
   const current = leases.get(key);
-  const grantedWindow = Math.floor(now() / periodMs);
   if (!success) {
     // Refused, but an ask under way at the same time may have been granted meanwhile.
-    if (current && current.window === grantedWindow && current.remaining > 0) {
+    if (current && current.window === window && current.remaining > 0 && Math.floor(now() / periodMs) === window) {
       current.remaining -= 1;
       return true;
     }
     return false;
   }
-  if (current && current.window === grantedWindow) {
+  // A window that ended while the binding answered keeps nothing of the lease: the binding may have
+  // counted it in the window that ended, and the new one must not spend it.
+  if (Math.floor(now() / periodMs) !== window) return true;
+  if (current && current.window === window) {
     current.remaining += options.leaseSize - 1;
   } else {
-    if (leases.size >= MAX_LEASED_KEYS || current) forgetLeases(leases, grantedWindow, key);
-    leases.set(key, { window: grantedWindow, remaining: options.leaseSize - 1 });
+    if (leases.size >= MAX_LEASED_KEYS || current) forgetLeases(leases, window, key);
+    leases.set(key, { window, remaining: options.leaseSize - 1 });
   }
   return true;
 }

@@ -79,6 +79,29 @@ describe('rate limits taken in leases', () => {
     expect(calls()).toBe(2);
   });
 
+  it('keeps nothing of a lease granted as its window ended', async () => {
+    const { limiter, calls } = countingLimiter();
+    const key = crypto.randomUUID();
+    const windowStart = 1_000 * PERIOD_SECONDS * 9;
+    let clock = windowStart - 1;
+    // The first call answers as the clock passes into the next window.
+    const crossing: RateLimit = {
+      limit: async (options) => {
+        const outcome = await limiter.limit(options);
+        if (calls() === 1) clock = windowStart + 1;
+        return outcome;
+      },
+    };
+    const options = { leaseSize: 10, periodSeconds: PERIOD_SECONDS, now: () => clock };
+    expect(await withinRateLimit(crossing, key, options)).toBe(true);
+    // The next request, in the new window, finds nothing left and asks again.
+    expect(await withinRateLimit(crossing, key, options)).toBe(true);
+    expect(calls()).toBe(2);
+    // That lease is kept: the one after takes from it.
+    expect(await withinRateLimit(crossing, key, options)).toBe(true);
+    expect(calls()).toBe(2);
+  });
+
   it('keeps each binding’s leases apart, and each key’s', async () => {
     await startEarlyInWindow();
     const first = countingLimiter();
