@@ -400,6 +400,21 @@ describe('the body-size limit', () => {
     },
   );
 
+  it('answers once the Content-Length’s bytes have come, without waiting for a stream that stays open', async () => {
+    const body = new TextEncoder().encode(JSON.stringify({ user_id: crypto.randomUUID() }));
+    const openEnded = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(body);
+        // Never closed: the declared length is what says the body is complete.
+      },
+    });
+    const ctx = createExecutionContext();
+    const response = await worker.fetch(post(openEnded, { 'Content-Length': String(body.byteLength) }), bindings, ctx);
+    await waitOnExecutionContext(ctx);
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { valid: boolean }).valid).toBe(false);
+  });
+
   it('is 400 for bytes that are not UTF-8, not a crash', async () => {
     const response = await callWorker(bindings, '/v1/verify', {
       method: 'POST',
