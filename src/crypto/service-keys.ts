@@ -15,19 +15,28 @@ export const SERVICE_KEY_PREFIX = 'gwk_';
 /** Production Workers refuse PBKDF2 above 100,000 iterations (local runtimes do not). */
 export const MAX_PBKDF2_ITERATIONS = 100_000;
 /**
- * The keys are 256-bit random secrets, so iterations add no real resistance to guessing (that is
- * what they are for with passwords); 1,000 is NIST SP 800-132's minimum, about 0.2 ms of CPU, where
- * 10,000 (before 2026-12) cost a cold verify a millisecond more (docs/decisions.md). A hash with
- * another count still verifies, and is rewritten with this one on its first success.
+ * For `gwk_` keys. They are 256-bit random secrets, so iterations add no real resistance to
+ * guessing (that is what they are for with passwords); 1,000 is NIST SP 800-132's minimum, about
+ * 0.2 ms of CPU, where 10,000 (before 2026-12) cost a cold verify a millisecond more
+ * (docs/decisions.md). A hash with another count still verifies, and is rewritten with this one on
+ * its first success.
  */
 export const PBKDF2_ITERATIONS = 1_000;
 /**
- * A hash no key is expected to match, with the iterations real hashes have: compared against when
- * a lookup found no hash, so that the answer takes as long as a wrong key's and its time does not
- * tell which key ids exist or which services still use an old-system key (those are PBKDF2 too
- * once used: the first success rehashes them). Its salt and hash are fixed random bytes.
+ * For keys the old system issued (no key id): their entropy is whatever the old system gave them,
+ * so they keep the count they were rehashed from bcrypt with before 2026-12.
  */
-export const STAND_IN_KEY_HASH = `pbkdf2-sha256$${PBKDF2_ITERATIONS}$OTTjTki6SMUFoRc4lqRGgQ$49ZCBJesNqyStE_GsveSbYTNZqc1uBXY8UCpodDAmGI`;
+export const OLD_SYSTEM_KEY_ITERATIONS = 10_000;
+/**
+ * Hashes no key is expected to match, one per kind of key, with the iterations that kind's real
+ * hashes have: compared against when a lookup found no hash, so that the answer takes as long as a
+ * wrong key's and its time does not tell which services still use an old-system key (those are
+ * PBKDF2 too once used: the first success rehashes them). A `gwk_` key still hashed with
+ * 10,000 iterations (issued before 2026-12 and not used since) takes longer to refuse than an
+ * unknown key id until its first use rewrites it. Their salt and hash are fixed random bytes.
+ */
+const STAND_IN_KEY_HASH = `pbkdf2-sha256$${PBKDF2_ITERATIONS}$OTTjTki6SMUFoRc4lqRGgQ$49ZCBJesNqyStE_GsveSbYTNZqc1uBXY8UCpodDAmGI`;
+const OLD_SYSTEM_STAND_IN_KEY_HASH = `pbkdf2-sha256$${OLD_SYSTEM_KEY_ITERATIONS}$OTTjTki6SMUFoRc4lqRGgQ$49ZCBJesNqyStE_GsveSbYTNZqc1uBXY8UCpodDAmGI`;
 const SALT_BYTES = 16;
 const HASH_BYTES = 32;
 const KEY_ID_BYTES = 9;
@@ -68,13 +77,23 @@ export async function hashServiceKey(key: string, iterations = PBKDF2_ITERATIONS
   return `pbkdf2-sha256$${iterations}$${toBase64Url(salt)}$${toBase64Url(hash)}`;
 }
 
+/** The PBKDF2 count a key of this kind is hashed with: a `gwk_` key's, or an old-system key's. */
+export function iterationsFor(key: string): number {
+  return serviceKeyId(key) ? PBKDF2_ITERATIONS : OLD_SYSTEM_KEY_ITERATIONS;
+}
+
+/** The stand-in hash a key of this kind is compared with when there is no hash to compare it with. */
+export function standInHashFor(key: string): string {
+  return serviceKeyId(key) ? STAND_IN_KEY_HASH : OLD_SYSTEM_STAND_IN_KEY_HASH;
+}
+
 /**
- * Whether a stored hash that just matched should be written again with today's scheme: an
- * old-system bcrypt hash, or PBKDF2 with another iteration count than PBKDF2_ITERATIONS.
+ * Whether a stored hash that `key` just matched should be written again with today's scheme: an
+ * old-system bcrypt hash, or PBKDF2 with another iteration count than `iterationsFor(key)`.
  */
-export function needsRehash(stored: string): boolean {
+export function needsRehash(stored: string, key: string): boolean {
   const pbkdf2Match = PBKDF2_PATTERN.exec(stored);
-  if (pbkdf2Match) return Number(pbkdf2Match[1]) !== PBKDF2_ITERATIONS;
+  if (pbkdf2Match) return Number(pbkdf2Match[1]) !== iterationsFor(key);
   return BCRYPT_PATTERN.test(stored);
 }
 

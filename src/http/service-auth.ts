@@ -96,6 +96,7 @@ async function authenticatedService(c: Context<AppEnv>, staleReads: boolean): Pr
   await requireClientBudget(c);
   const result = await authenticateService(c.get('database')(), { key: bearer, serviceIdentifier }, new Date(), {
     lookup,
+    background: c.get('background'),
   });
   if (!result.ok) {
     c.get('audit').serviceId = result.serviceId;

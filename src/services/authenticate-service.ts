@@ -1,8 +1,9 @@
 import {
   hashServiceKey,
+  iterationsFor,
   needsRehash,
-  STAND_IN_KEY_HASH,
   serviceKeyId,
+  standInHashFor,
   verifyServiceKey,
 } from '../crypto/service-keys.ts';
 import type { Database } from '../db/client.ts';
@@ -45,8 +46,9 @@ function inGracePeriod(service: ServiceRecord, now: Date): boolean {
  * indexed lookup and one PBKDF2; the previous key of a rotation works until its grace period
  * ends; an old-system bcrypt key is looked up by identifier and rehashed to PBKDF2 when it matches
  * (as is a PBKDF2 hash with another iteration count than today's).
- * Every well-formed key costs one hash, found or not (a stand-in when nothing was found), so the
- * time does not tell which key ids exist or which services use old-system keys. What bounds that
+ * Every well-formed key costs one hash, found or not (a stand-in of its kind's iterations when
+ * nothing was found), so the time does not tell which services use old-system keys, nor which key
+ * ids exist (but for a `gwk_` key still hashed at 10,000 iterations, until its first use). What bounds that
  * work is the caller's per-address budget, drawn before this is called (src/http/client-budget.ts).
  */
 export async function authenticateService(
@@ -56,6 +58,11 @@ export async function authenticateService(
   options: {
     /** Where the lookups run (a read replica may serve them); the rehash is written to `db`. */
     lookup?: LookupReads;
+    /**
+     * Runs the rehash after the answer instead of before it (the request's background work): a
+     * key that matched is not refused because the primary could not take its new hash.
+     */
+    background?: (work: Promise<unknown>) => void;
   } = {},
 ): Promise<ServiceAuthResult> {
   const lookup = options.lookup ?? primaryReads(() => db);
@@ -91,12 +98,16 @@ export async function authenticateService(
     service = storedHash === null ? null : found;
   }
 
-  const matches = await verifyServiceKey(key, storedHash ?? STAND_IN_KEY_HASH);
+  const matches = await verifyServiceKey(key, storedHash ?? standInHashFor(key));
   if (!service) return { ok: false, code: 'unknown_key', serviceId: null };
   if (storedHash === null || !matches) return { ok: false, code: 'invalid_key', serviceId: service.id };
   if (!service.isActive) return { ok: false, code: 'inactive_service', serviceId: service.id };
-  if (needsRehash(storedHash)) {
-    await replaceKeyHash(db, service.id, slot, storedHash, await hashServiceKey(key));
+  if (needsRehash(storedHash, key)) {
+    const rehash = hashServiceKey(key, iterationsFor(key)).then((hash) =>
+      replaceKeyHash(db, service.id, slot, storedHash, hash),
+    );
+    if (options.background) options.background(rehash);
+    else await rehash;
   }
   return {
     ok: true,

@@ -4,8 +4,11 @@ import { serviceRegistry } from '../../drizzle/schema.ts';
 import {
   generateServiceKey,
   hashServiceKey,
+  iterationsFor,
   MAX_PBKDF2_ITERATIONS,
+  OLD_SYSTEM_KEY_ITERATIONS,
   PBKDF2_ITERATIONS,
+  standInHashFor,
   verifyServiceKey,
 } from '../../src/crypto/service-keys.ts';
 import { rotateServiceKey } from '../../src/services/admin.ts';
@@ -94,6 +97,44 @@ describe('a key hashed with another iteration count', () => {
     expect(iterationsOf(await storedHash())).toBe(PBKDF2_ITERATIONS);
     expect(await withDb((db) => authenticateService(db, presented, new Date()))).toMatchObject({ ok: true });
   });
+
+  it('with background work, answers first and rewrites the hash once that work is done', async () => {
+    const { key, keyId } = await generateServiceKey(10_000);
+    const identifier = `later-${crypto.randomUUID().slice(0, 8)}`;
+    await withDb(async (db) =>
+      db.insert(serviceRegistry).values({
+        serviceIdentifier: identifier,
+        displayName: 'Later',
+        apiKeyHash: await hashServiceKey(key, 10_000),
+        keyId,
+      }),
+    );
+    const stored = async () =>
+      (
+        await withDb((db) => db.select().from(serviceRegistry).where(eq(serviceRegistry.serviceIdentifier, identifier)))
+      )[0]?.apiKeyHash ?? '';
+    const background: Promise<unknown>[] = [];
+    await withDb(async (db) => {
+      const result = await authenticateService(db, { key, serviceIdentifier: null }, new Date(), {
+        background: (work) => background.push(work),
+      });
+      expect(result).toMatchObject({ ok: true });
+      expect(background).toHaveLength(1);
+      await Promise.all(background);
+    });
+    expect(iterationsOf(await stored())).toBe(PBKDF2_ITERATIONS);
+  });
+});
+
+describe('each kind of key', () => {
+  it('is hashed, and refused when unknown, with its own count: gwk_ keys 1,000, old-system keys 10,000', () => {
+    const gwk = 'gwk_AAAAAAAAAAAA_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
+    expect(iterationsFor(gwk)).toBe(PBKDF2_ITERATIONS);
+    expect(iterationsOf(standInHashFor(gwk))).toBe(PBKDF2_ITERATIONS);
+    expect(iterationsFor('sk_live_old_system_key')).toBe(OLD_SYSTEM_KEY_ITERATIONS);
+    expect(iterationsOf(standInHashFor('sk_live_old_system_key'))).toBe(OLD_SYSTEM_KEY_ITERATIONS);
+    expect(OLD_SYSTEM_KEY_ITERATIONS).toBe(10_000);
+  });
 });
 
 describe('a key the old system issued (bcrypt)', () => {
@@ -106,7 +147,8 @@ describe('a key the old system issued (bcrypt)', () => {
     const [row] = await withDb((db) =>
       db.select().from(serviceRegistry).where(eq(serviceRegistry.serviceIdentifier, identifier)),
     );
-    expect(row?.apiKeyHash).toMatch(/^pbkdf2-sha256\$/);
+    // Its entropy is the old system's, so it keeps the count old-system keys had, not a gwk_ key's.
+    expect(row?.apiKeyHash).toMatch(/^pbkdf2-sha256\$10000\$/);
     expect(await withDb((db) => authenticateService(db, presented, new Date()))).toMatchObject({ ok: true });
     expect(
       await withDb((db) => authenticateService(db, { ...presented, key: `${legacyKey}x` }, new Date())),
