@@ -1,4 +1,5 @@
 import type { Context, MiddlewareHandler } from 'hono';
+import { AUDIT_IP_ADDRESS_CHARS, AUDIT_USER_AGENT_CHARS } from '../db/audit-logs.ts';
 import { isDatabaseUnavailable } from '../db/unavailable.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
 import { refusedByClientBudget, requireClientBudget } from '../http/client-budget.ts';
@@ -68,8 +69,9 @@ function record(c: Context<AppEnv>, at: string, action: string): void {
     success: code === 'ok' && c.res.status < 400,
     code,
     requestId: c.get('requestId'),
-    ipAddress: c.req.header('CF-Connecting-IP') ?? null,
-    userAgent: c.req.header('User-Agent') ?? null,
+    // Cut to what the row keeps before queueing: a long header would only make smaller batches.
+    ipAddress: c.req.header('CF-Connecting-IP')?.slice(0, AUDIT_IP_ADDRESS_CHARS) ?? null,
+    userAgent: c.req.header('User-Agent')?.slice(0, AUDIT_USER_AGENT_CHARS) ?? null,
   };
   c.get('background')(
     batcher.add(event, {

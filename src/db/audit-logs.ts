@@ -4,6 +4,10 @@ import type { Database, Queryable } from './client.ts';
 
 export type NewAuditLogRow = NewServiceAuditLog & { id: string };
 
+/** How much of the client address and of the user agent an audit row keeps. */
+export const AUDIT_IP_ADDRESS_CHARS = 64;
+export const AUDIT_USER_AGENT_CHARS = 512;
+
 // Reading these rows, together with the change records, is findAuditRows (change-records.ts).
 
 /**
@@ -33,8 +37,8 @@ export async function insertAuditLogs(db: Queryable, rows: NewAuditLogRow[]): Pr
     action: storable(row.action),
     success: row.success,
     failure_reason: row.failureReason ?? null,
-    ip_address: row.ipAddress == null ? null : storable(row.ipAddress.slice(0, 64)),
-    user_agent: row.userAgent == null ? null : storable(row.userAgent.slice(0, 512)),
+    ip_address: row.ipAddress == null ? null : storable(row.ipAddress.slice(0, AUDIT_IP_ADDRESS_CHARS)),
+    user_agent: row.userAgent == null ? null : storable(row.userAgent.slice(0, AUDIT_USER_AGENT_CHARS)),
     metadata: row.metadata ?? null,
     created_at: (row.createdAt ?? new Date()).toISOString(),
   }));

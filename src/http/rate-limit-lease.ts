@@ -25,7 +25,8 @@ interface Lease {
 const leasesByLimiter = new WeakMap<RateLimit, Map<string, Lease>>();
 /**
  * Keys one binding keeps leases for in an isolate (many client addresses in one window): past it,
- * the other keys' leases are dropped, which only refuses sooner (their unused requests are not answered).
+ * the tenth of them leased longest ago are dropped, which only refuses sooner (their unused
+ * requests are not answered) and leaves the keys leased since as they are.
  */
 const MAX_LEASED_KEYS = 10_000;
 
@@ -36,6 +37,8 @@ export interface LeaseOptions {
   periodSeconds: number;
   /** The clock, for tests. */
   now?: () => number;
+  /** MAX_LEASED_KEYS, for tests. */
+  maxKeys?: number;
 }
 
 /** Whether this request is within `key`'s limit: true answers it, false is the 429. */
@@ -70,7 +73,8 @@ export async function withinRateLimit(limiter: RateLimit, key: string, options: 
   if (current && current.window === window) {
     current.remaining += options.leaseSize - 1;
   } else {
-    if (leases.size >= MAX_LEASED_KEYS || current) forgetLeases(leases, window, key);
+    const maxKeys = options.maxKeys ?? MAX_LEASED_KEYS;
+    if (leases.size >= maxKeys || current) forgetLeases(leases, window, maxKeys);
     leases.set(key, { window, remaining: options.leaseSize - 1 });
   }
   return true;
@@ -87,14 +91,18 @@ function leasesOf(limiter: RateLimit): Map<string, Lease> {
 
 /**
  * Drops the leases of windows that have ended, so memory follows the keys seen this window; and,
- * past MAX_LEASED_KEYS, every other key's.
+ * past `maxKeys`, the tenth leased longest ago (a Map keeps insertion order: a key's lease is set
+ * anew each window).
  */
-function forgetLeases(leases: Map<string, Lease>, window: number, keep: string): void {
+function forgetLeases(leases: Map<string, Lease>, window: number, maxKeys: number): void {
   for (const [key, lease] of leases) {
     if (lease.window < window) leases.delete(key);
   }
-  if (leases.size < MAX_LEASED_KEYS) return;
+  if (leases.size < maxKeys) return;
+  let excess = leases.size - Math.floor(maxKeys * 0.9);
   for (const key of leases.keys()) {
-    if (key !== keep) leases.delete(key);
+    if (excess <= 0) break;
+    leases.delete(key);
+    excess -= 1;
   }
 }

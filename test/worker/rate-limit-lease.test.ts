@@ -102,6 +102,22 @@ describe('rate limits taken in leases', () => {
     expect(calls()).toBe(2);
   });
 
+  it('past its bound on keys, drops the leases taken longest ago and keeps the others', async () => {
+    await startEarlyInWindow();
+    const { limiter, calls } = countingLimiter();
+    const keys = Array.from({ length: 10 }, () => crypto.randomUUID());
+    const options = { leaseSize: 10, periodSeconds: PERIOD_SECONDS, maxKeys: 10 };
+    for (const key of keys) expect(await withinRateLimit(limiter, key, options)).toBe(true);
+    expect(calls()).toBe(10);
+    // An eleventh key: the first key's lease goes, the nine after it stay.
+    expect(await withinRateLimit(limiter, crypto.randomUUID(), options)).toBe(true);
+    expect(calls()).toBe(11);
+    for (const key of keys.slice(1)) expect(await withinRateLimit(limiter, key, options)).toBe(true);
+    expect(calls()).toBe(11);
+    expect(await withinRateLimit(limiter, keys[0] ?? '', options)).toBe(true);
+    expect(calls()).toBe(12);
+  }, 40_000);
+
   it('keeps each binding’s leases apart, and each key’s', async () => {
     await startEarlyInWindow();
     const first = countingLimiter();
