@@ -65,23 +65,23 @@ async function insertLegacyService(legacyKey: string, cost = 4): Promise<string>
   return (await insertOldSystemService(database, legacyKey, { cost })).identifier;
 }
 
+/** A service whose gwk_ key is stored as keys issued before 2026-12 are: 10,000 iterations. */
+async function insertServiceHashedAt10000(): Promise<{ key: string; storedHash: () => Promise<string> }> {
+  const { key, keyId, hash } = await generateServiceKey(10_000);
+  const identifier = `older-${crypto.randomUUID().slice(0, 8)}`;
+  await withDb((db) =>
+    db.insert(serviceRegistry).values({ serviceIdentifier: identifier, displayName: 'Older', apiKeyHash: hash, keyId }),
+  );
+  const storedHash = async () =>
+    (
+      await withDb((db) => db.select().from(serviceRegistry).where(eq(serviceRegistry.serviceIdentifier, identifier)))
+    )[0]?.apiKeyHash ?? '';
+  return { key, storedHash };
+}
+
 describe('a key hashed with another iteration count', () => {
   it('verifies, is rewritten with today’s count on its first success, and keeps working', async () => {
-    // As keys issued before 2026-12 are stored: 10,000 iterations.
-    const { key, keyId } = await generateServiceKey(10_000);
-    const identifier = `older-${crypto.randomUUID().slice(0, 8)}`;
-    await withDb(async (db) =>
-      db.insert(serviceRegistry).values({
-        serviceIdentifier: identifier,
-        displayName: 'Older',
-        apiKeyHash: await hashServiceKey(key, 10_000),
-        keyId,
-      }),
-    );
-    const storedHash = async () =>
-      (
-        await withDb((db) => db.select().from(serviceRegistry).where(eq(serviceRegistry.serviceIdentifier, identifier)))
-      )[0]?.apiKeyHash ?? '';
+    const { key, storedHash } = await insertServiceHashedAt10000();
     expect(iterationsOf(await storedHash())).toBe(10_000);
     const wrong = `${key.slice(0, -1)}${key.endsWith('A') ? 'B' : 'A'}`;
     expect(
@@ -99,20 +99,7 @@ describe('a key hashed with another iteration count', () => {
   });
 
   it('with background work, answers first and rewrites the hash once that work is done', async () => {
-    const { key, keyId } = await generateServiceKey(10_000);
-    const identifier = `later-${crypto.randomUUID().slice(0, 8)}`;
-    await withDb(async (db) =>
-      db.insert(serviceRegistry).values({
-        serviceIdentifier: identifier,
-        displayName: 'Later',
-        apiKeyHash: await hashServiceKey(key, 10_000),
-        keyId,
-      }),
-    );
-    const stored = async () =>
-      (
-        await withDb((db) => db.select().from(serviceRegistry).where(eq(serviceRegistry.serviceIdentifier, identifier)))
-      )[0]?.apiKeyHash ?? '';
+    const { key, storedHash } = await insertServiceHashedAt10000();
     const background: Promise<unknown>[] = [];
     await withDb(async (db) => {
       const result = await authenticateService(db, { key, serviceIdentifier: null }, new Date(), {
@@ -122,7 +109,7 @@ describe('a key hashed with another iteration count', () => {
       expect(background).toHaveLength(1);
       await Promise.all(background);
     });
-    expect(iterationsOf(await stored())).toBe(PBKDF2_ITERATIONS);
+    expect(iterationsOf(await storedHash())).toBe(PBKDF2_ITERATIONS);
   });
 });
 
