@@ -35,10 +35,15 @@ export function createLogger(base: Record<string, unknown>, minimum: LogLevel = 
  */
 export function describeError(error: unknown): { name: string; message: string; code?: string } {
   if (!(error instanceof Error)) return { name: 'NonError', message: String(error) };
-  const cause = (error as { cause?: unknown }).cause;
-  if (error.message.startsWith('Failed query') && cause instanceof Error) {
-    const code = (cause as { code?: unknown }).code;
-    return { name: cause.name, message: cause.message, ...(typeof code === 'string' ? { code } : {}) };
+  if (error.message.startsWith('Failed query')) {
+    // drizzle's message carries the SQL and its parameters (key hashes, addresses, user agents):
+    // only the driver's cause is told, read by shape (a driver's error may come from another realm).
+    const cause = (error as { cause?: unknown }).cause as { name?: unknown; message?: unknown; code?: unknown } | null;
+    if (typeof cause === 'object' && cause !== null && typeof cause.message === 'string') {
+      const name = typeof cause.name === 'string' ? cause.name : 'Error';
+      return { name, message: cause.message, ...(typeof cause.code === 'string' ? { code: cause.code } : {}) };
+    }
+    return { name: error.name, message: 'Failed query (its text and parameters are not logged)' };
   }
   return { name: error.name, message: error.message };
 }

@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { generateServiceKey } from '../../src/crypto/service-keys.ts';
 import { DEFAULT_CONNECT_TIMEOUT_MS as CONNECT_TIMEOUT_MS } from '../../src/db/client.ts';
 import { isDatabaseUnavailable } from '../../src/db/unavailable.ts';
+import { describeError } from '../../src/http/logger.ts';
 import worker from '../../src/index.ts';
 import { callWorker } from '../support/worker/call-worker.ts';
 import { authorizeAtGitHub, callback, startSignIn, uniqueLogin } from '../support/worker/sign-in-flow.ts';
@@ -56,6 +57,33 @@ describe('telling an outage from a bug', () => {
     ]) {
       expect(isDatabaseUnavailable(bug), bug.message).toBe(false);
     }
+  });
+});
+
+describe('a failed query in a log line', () => {
+  const drizzleError = (cause?: unknown) =>
+    new Error('Failed query: update service_registry set api_key_hash = $1\nparams: pbkdf2-sha256$1000$c2FsdA$aGFzaA', {
+      cause,
+    });
+
+  it('is its driver error, never the SQL or the parameters drizzle puts in its message', () => {
+    const fromDriver = Object.assign(new Error('Connection terminated unexpectedly'), { code: '08006' });
+    expect(describeError(drizzleError(fromDriver))).toEqual({
+      name: 'Error',
+      message: 'Connection terminated unexpectedly',
+      code: '08006',
+    });
+    // A cause from another realm, or none at all: still nothing of the query.
+    const errorLike = { name: 'NeonDbError', message: 'terminating connection', code: '57P01' };
+    expect(describeError(drizzleError(errorLike))).toEqual({
+      name: 'NeonDbError',
+      message: 'terminating connection',
+      code: '57P01',
+    });
+    const bare = JSON.stringify(describeError(drizzleError()));
+    expect(bare).not.toContain('pbkdf2');
+    expect(bare).not.toContain('params');
+    expect(bare).not.toContain('api_key_hash');
   });
 });
 
