@@ -5,7 +5,8 @@
  * successful `limit()` call lets this isolate answer N requests for that key, until the period's
  * window (aligned to the wall clock, as the local runtime's counters are) ends, when whatever is
  * left of the lease is dropped. So the requests answered for a key in a window are at most the
- * binding's limit times N, across every isolate, as with a call per request; what changes is that
+ * binding's limit times N wherever the binding counts (per Cloudflare location), as with a call per
+ * request; what changes is that
  * the binding is called once per N requests, and that an isolate may end a window with part of its
  * leases unused (N - 1 at most per ask that was under way at once): a key spread thinly over many
  * isolates reaches its 429 somewhat early. Every request is still counted against its key's limit,
