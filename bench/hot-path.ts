@@ -1,7 +1,8 @@
-// node bench/hot-path.ts [--runs 3] [--seconds 10] [--profile] — the warm verify alone, against the
-// ceiling, several times in a row: what docs/performance.md's per-change figures come from (one
-// change at a time, the median of the runs on a shared machine). With --profile, one more warm
-// verify load with workerd's CPU profiler on, and the frames with the most self time.
+// node bench/hot-path.ts [--runs 3] [--seconds 10] [--profile] [--cold] — the warm verify alone,
+// against the ceiling, several times in a row: what docs/performance.md's per-change figures come
+// from (one change at a time, the median of the runs on a shared machine). With --profile, one more
+// verify load with workerd's CPU profiler on, and the frames with the most self time. With --cold,
+// the cold verify (cache off: a connection, the lookups and a PBKDF2 per request) instead.
 // Same stack and load as `npm run bench` (bench/gateway-stack.ts, bench/load.ts); loopback only.
 
 import { parseArgs } from 'node:util';
@@ -16,6 +17,7 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '3' },
     seconds: { type: 'string', default: '10' },
     profile: { type: 'boolean', default: false },
+    cold: { type: 'boolean', default: false },
   },
 });
 const runs = boundedInteger(values.runs, 'runs', 1, 9);
@@ -25,14 +27,14 @@ const stack = await startGatewayStack();
 try {
   const inspectorPort = values.profile ? await findFreePort() : undefined;
   const worker = await startWorker(stack, {
-    cacheSeconds: 10,
+    cacheSeconds: values.cold ? 0 : 10,
     auditConsumer: true,
     ...(inspectorPort === undefined ? {} : { inspectorPort }),
   });
   const data = await seedBenchData(stack, worker.url);
   const ceiling: Scenario = { name: 'ceiling (GET /livez)', method: 'GET', path: '/livez' };
-  const warmVerify: Scenario = {
-    name: 'verify, warm (cache hit)',
+  const verifyScenario: Scenario = {
+    name: values.cold ? 'verify, cold (cache off)' : 'verify, warm (cache hit)',
     method: 'POST',
     path: '/v1/verify',
     headers: { Authorization: `Bearer ${data.serviceKey}`, 'Content-Type': 'application/json' },
@@ -42,7 +44,7 @@ try {
   for (let run = 1; run <= runs; run += 1) {
     const result = {
       ceiling: await runLoad(worker.url, ceiling, worker.cpuMs, seconds),
-      verify: await runLoad(worker.url, warmVerify, worker.cpuMs, seconds),
+      verify: await runLoad(worker.url, verifyScenario, worker.cpuMs, seconds),
     };
     for (const load of [result.ceiling, result.verify]) {
       if (load.errors + load.non2xx > 0) throw new Error(`run ${run}: ${load.errors + load.non2xx} errors`);
@@ -53,7 +55,7 @@ try {
   const median = (pick: (result: { ceiling: LoadResult; verify: LoadResult }) => number) =>
     results.map(pick).sort((a, b) => a - b)[Math.floor(results.length / 2)] ?? Number.NaN;
   console.log(
-    `median of ${runs}: ceiling ${median((r) => r.ceiling.requestsPerSecond)} req/s; warm verify ` +
+    `median of ${runs}: ceiling ${median((r) => r.ceiling.requestsPerSecond)} req/s; ${verifyScenario.name} ` +
       `${median((r) => r.verify.requestsPerSecond)} req/s, x${median((r) => ratio(r))} of the ceiling, ` +
       `workerd CPU ${median((r) => r.verify.cpuMsPerRequest)} ms / request`,
   );
@@ -62,10 +64,10 @@ try {
     const profiler = await openProfiler(inspectorPort, 'gateway');
     try {
       await profiler.start();
-      const load = await runLoad(worker.url, warmVerify, worker.cpuMs, seconds);
+      const load = await runLoad(worker.url, verifyScenario, worker.cpuMs, seconds);
       const summary = summarizeProfile(await profiler.stop(), stack.worker.scriptPath);
       console.log(
-        `profile of the warm verify (${load.requestsPerSecond} req/s while profiled): ${summary.sampledMs} ms sampled, ` +
+        `profile of ${verifyScenario.name} (${load.requestsPerSecond} req/s while profiled): ${summary.sampledMs} ms sampled, ` +
           `${summary.idleMs} ms idle; top frames by self time (% of the busy time):`,
       );
       console.log('| frame | self ms | % |\n| --- | --- | --- |');
@@ -82,7 +84,7 @@ try {
 function describe(result: { ceiling: LoadResult; verify: LoadResult }): string {
   return (
     `ceiling ${result.ceiling.requestsPerSecond} req/s (CPU ${result.ceiling.cpuMsPerRequest} ms); ` +
-    `warm verify ${result.verify.requestsPerSecond} req/s p50 ${result.verify.p50Ms} ms p99 ${result.verify.p99Ms} ms, ` +
+    `verify ${result.verify.requestsPerSecond} req/s p50 ${result.verify.p50Ms} ms p99 ${result.verify.p99Ms} ms, ` +
     `x${ratio(result)} of the ceiling, CPU ${result.verify.cpuMsPerRequest} ms / request`
   );
 }

@@ -21,6 +21,15 @@ export async function signSessionToken(claims: SessionClaims, key: CryptoKey): P
   return `gws_${payload}.${toBase64Url(signature)}`;
 }
 
+/**
+ * The session id a well-formed token names, its signature not checked: enough to read the row
+ * early (the cold verify reads it along with the service key); only `verifySessionToken` says
+ * whether the token may be trusted.
+ */
+export function sessionIdNamedBy(token: string): string | null {
+  return PATTERN.exec(token)?.[1] ?? null;
+}
+
 export type SessionTokenCheck =
   | { ok: true; claims: SessionClaims }
   | { ok: false; code: 'malformed_session' | 'invalid_session' | 'expired_session' };

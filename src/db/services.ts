@@ -1,7 +1,14 @@
 import { and, asc, eq, isNull, lt, or, sql } from 'drizzle-orm';
-import { loginCodes, type NewService, type Service, serviceRegistry, sessions } from '../../drizzle/schema.ts';
+import { loginCodes, type NewService, type Service, serviceRegistry, sessions, users } from '../../drizzle/schema.ts';
 import type { Database, Queryable } from './client.ts';
+import { membershipCheckJoin } from './membership-checks.ts';
 import { eventsSummaryColumns, giveUpUndeliveredEvents } from './service-event-endpoints.ts';
+import {
+  type SessionWithUser,
+  type SessionWithUserRow,
+  sessionWithUserColumns,
+  toSessionWithUser,
+} from './sessions.ts';
 
 /** A service as authentication and sign-in need it. */
 export type ServiceRecord = Pick<
@@ -47,6 +54,31 @@ export async function findServiceByKeyId(db: Database, keyId: string): Promise<S
     .where(and(or(eq(serviceRegistry.keyId, keyId), eq(serviceRegistry.previousKeyId, keyId)), notDeleted))
     .limit(1);
   return row ?? null;
+}
+
+/**
+ * `findServiceByKeyId` and `findSession` in one round trip (the cold verify: a key not yet in this
+ * isolate's cache, and the session it asks about). `session` is null when there is no such
+ * session, and there is no answer at all when there is no such service.
+ */
+export async function findServiceByKeyIdWithSession(
+  db: Database,
+  keyId: string,
+  sessionId: string,
+): Promise<{ service: ServiceRecord; session: SessionWithUser | null } | null> {
+  const [row] = await db
+    .select({ service: columns, session: sessionWithUserColumns() })
+    .from(serviceRegistry)
+    .leftJoin(sessions, eq(sessions.id, sessionId))
+    .leftJoin(users, eq(users.id, sessions.userId))
+    .leftJoin(...membershipCheckJoin)
+    .where(and(or(eq(serviceRegistry.keyId, keyId), eq(serviceRegistry.previousKeyId, keyId)), notDeleted))
+    .limit(1);
+  if (!row) return null;
+  // Left joins make every session column nullable; a session row has its id, and then the rest as
+  // an inner join would (users.id is its foreign key's target).
+  const session = row.session.sessionId === null ? null : toSessionWithUser(row.session as SessionWithUserRow);
+  return { service: row.service, session };
 }
 
 export async function findServiceByIdentifier(db: Database, identifier: string): Promise<ServiceRecord | null> {

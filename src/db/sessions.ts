@@ -3,8 +3,8 @@ import { type Session, serviceRegistry, sessions, users } from '../../drizzle/sc
 import { GatewayError } from '../errors/gateway-error.ts';
 import type { Database, Queryable } from './client.ts';
 import { voidUnexchangedLoginCodes } from './login-codes.ts';
-import { admissionFactColumns, membershipCheckJoin } from './membership-checks.ts';
-import { type AdmittablePerson, admittablePerson, signedInColumns } from './users.ts';
+import { type AdmissionFacts, admissionFactColumns, membershipCheckJoin } from './membership-checks.ts';
+import { type AdmittablePerson, admittablePerson, type SignedInUser, signedInColumns } from './users.ts';
 
 export async function createSession(
   db: Queryable,
@@ -67,25 +67,40 @@ export async function hasSignedInThrough(
   );
 }
 
+/** What a session lookup selects: the session, its person and their admission facts. */
+export function sessionWithUserColumns() {
+  return {
+    sessionId: sessions.id,
+    serviceId: sessions.serviceId,
+    expiresAt: sessions.expiresAt,
+    revokedAt: sessions.revokedAt,
+    sessionCreatedAt: sessions.createdAt,
+    ...signedInColumns,
+    ...admissionFactColumns(),
+  };
+}
+
+/** A row of `sessionWithUserColumns`. */
+export type SessionWithUserRow = Pick<SessionWithUser, 'serviceId' | 'expiresAt' | 'revokedAt'> & {
+  sessionId: string;
+  sessionCreatedAt: Date;
+} & SignedInUser &
+  AdmissionFacts;
+
+export function toSessionWithUser(row: SessionWithUserRow): SessionWithUser {
+  const { sessionId: id, serviceId, expiresAt, revokedAt, sessionCreatedAt: createdAt, ...person } = row;
+  return { id, serviceId, expiresAt, revokedAt, createdAt, user: admittablePerson(person) };
+}
+
 /** The session, its person and their admission facts in one round trip. */
 export async function findSession(db: Database, sessionId: string): Promise<SessionWithUser | null> {
   const [row] = await db
-    .select({
-      sessionId: sessions.id,
-      serviceId: sessions.serviceId,
-      expiresAt: sessions.expiresAt,
-      revokedAt: sessions.revokedAt,
-      sessionCreatedAt: sessions.createdAt,
-      ...signedInColumns,
-      ...admissionFactColumns(),
-    })
+    .select(sessionWithUserColumns())
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
     .leftJoin(...membershipCheckJoin)
     .where(eq(sessions.id, sessionId));
-  if (!row) return null;
-  const { sessionId: id, serviceId, expiresAt, revokedAt, sessionCreatedAt: createdAt, ...person } = row;
-  return { id, serviceId, expiresAt, revokedAt, createdAt, user: admittablePerson(person) };
+  return row ? toSessionWithUser(row) : null;
 }
 
 /**

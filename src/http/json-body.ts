@@ -13,6 +13,28 @@ const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
  * invalid JSON or a body that does not fit the schema (naming the first field that does not).
  */
 export async function readJsonBody<Schema extends z.ZodType>(c: Context, schema: Schema): Promise<z.infer<Schema>> {
+  const result = schema.safeParse(await jsonValueOf(c));
+  if (!result.success) throw invalidInput('json', result.error);
+  return result.data;
+}
+
+/** Each request's body, read once: a middleware may look at it before the route's validator does. */
+const jsonValues = new WeakMap<Request, Promise<unknown>>();
+
+/**
+ * The request's JSON body, not yet validated (415, 413 and invalid JSON as `readJsonBody`
+ * answers them). Read once per request: whoever asks again gets the same value or the same error.
+ */
+export function jsonValueOf(c: Context): Promise<unknown> {
+  let value = jsonValues.get(c.req.raw);
+  if (!value) {
+    value = parseJsonBody(c);
+    jsonValues.set(c.req.raw, value);
+  }
+  return value;
+}
+
+async function parseJsonBody(c: Context): Promise<unknown> {
   const type = c.req.header('Content-Type') ?? '';
   if (!/^application\/json(\s*;.*)?$/i.test(type)) {
     throw new GatewayError(
@@ -25,15 +47,11 @@ export async function readJsonBody<Schema extends z.ZodType>(c: Context, schema:
   if (Number(declared ?? '0') > MAX_JSON_BODY_BYTES) throw tooLarge(MAX_JSON_BODY_BYTES);
   const length = declared !== undefined && /^\d{1,9}$/.test(declared) ? Number(declared) : undefined;
   const bytes = await readAtMost(c.req.raw.body, MAX_JSON_BODY_BYTES, length);
-  let value: unknown;
   try {
-    value = JSON.parse(STRICT_UTF8.decode(bytes));
+    return JSON.parse(STRICT_UTF8.decode(bytes));
   } catch {
     throw new GatewayError('invalid_json', 'input', 'The body is not valid JSON (UTF-8).');
   }
-  const result = schema.safeParse(value);
-  if (!result.success) throw invalidInput('json', result.error);
-  return result.data;
 }
 
 /**

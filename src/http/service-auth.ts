@@ -1,6 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { TtlCache } from '../cache/ttl-cache.ts';
-import { primaryReads } from '../db/lookup-reads.ts';
+import { type LookupReads, primaryReads } from '../db/lookup-reads.ts';
 import { touchServiceLastUsed } from '../db/services.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
 import {
@@ -39,6 +39,16 @@ const lastTouched = new Map<string, number>();
 const LAST_USED_RESOLUTION_MS = 60_000;
 const RATE_LIMIT_PERIOD_SECONDS = 60;
 
+export interface ServiceAccessOptions {
+  /** The key lookup may be answered by the read replica (`staleReads`). */
+  staleReads?: boolean;
+  /**
+   * A session to read in the same query as a key this isolate has not cached (the verify
+   * route's: its cold verify is then one round trip); the row lands in `sessionReadAlong`.
+   */
+  sessionToReadAlong?: (c: Context<AppEnv>, lookup: LookupReads) => Promise<string | null>;
+}
+
 /**
  * Authenticates the calling service (401 when it cannot; 429 when a key check would pass the
  * caller's address's budget), applies its rate limit (429) and, if given, requires a scope (403).
@@ -46,9 +56,9 @@ const RATE_LIMIT_PERIOD_SECONDS = 60;
  * everywhere else a deactivated or rotated key is read from the primary, and so seen within the
  * key cache's bound, VERIFY_CACHE_SECONDS).
  */
-export function requireService(scope?: Scope, options: { staleReads?: boolean } = {}): MiddlewareHandler<AppEnv> {
+export function requireService(scope?: Scope, options: ServiceAccessOptions = {}): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const service = await authenticatedService(c, options.staleReads ?? false);
+    const service = await authenticatedService(c, options);
     c.set('service', service);
     const limiter = c.env.SERVICE_RATE_LIMIT;
     const leaseSize = c.get('config').RATE_LIMIT_LEASE;
@@ -75,8 +85,8 @@ export function requireService(scope?: Scope, options: { staleReads?: boolean } 
   };
 }
 
-async function authenticatedService(c: Context<AppEnv>, staleReads: boolean): Promise<AuthenticatedService> {
-  const lookup = staleReads ? c.get('staleReads') : primaryReads(c.get('database'));
+async function authenticatedService(c: Context<AppEnv>, options: ServiceAccessOptions): Promise<AuthenticatedService> {
+  const lookup = options.staleReads ? c.get('staleReads') : primaryReads(c.get('database'));
   const bearer = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header('Authorization') ?? '')?.[1] ?? null;
   const serviceIdentifier = c.req.header('X-Gateway-Service') ?? null;
   // The presented key itself is the cache key: it is already in this request's memory, and a
@@ -94,9 +104,11 @@ async function authenticatedService(c: Context<AppEnv>, staleReads: boolean): Pr
   // budget before any lookup or hash: a real service needs one per key per isolate per cache
   // period, someone guessing keys one per guess, and the guesses spend only their own budget.
   await requireClientBudget(c);
+  const readSessionAlong = options.sessionToReadAlong ? await options.sessionToReadAlong(c, lookup) : null;
   const result = await authenticateService(c.get('database')(), { key: bearer, serviceIdentifier }, new Date(), {
     lookup,
     background: c.get('background'),
+    readSessionAlong,
   });
   if (!result.ok) {
     c.get('audit').serviceId = result.serviceId;
@@ -108,6 +120,7 @@ async function authenticatedService(c: Context<AppEnv>, staleReads: boolean): Pr
   // One key derivation (PBKDF2, or bcrypt for an old-system key) happened: the benchmark counts these.
   c.get('log').debug('service_key.verified', { serviceId: result.service.id });
   if (cacheKey) verifiedKeys.set(cacheKey, result.service, c.get('config').VERIFY_CACHE_SECONDS * 1000);
+  if (result.sessionRead) c.set('sessionReadAlong', { reads: lookup, ...result.sessionRead });
   return result.service;
 }
 

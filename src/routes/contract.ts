@@ -1,6 +1,6 @@
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import * as z from 'zod';
-import { requireService, type Scope } from '../http/service-auth.ts';
+import { requireService, type Scope, type ServiceAccessOptions } from '../http/service-auth.ts';
 
 /**
  * What every route declaration shares: the service-key security scheme, the error answers every
@@ -14,7 +14,7 @@ export const SERVICE_KEY_SCHEME = 'serviceKey';
  * requirement (`serviceKey: [scope]`) and the `requireService` middleware that checks it. Without a
  * scope any registered service's key will do.
  */
-export function serviceAccess(scope?: Scope, options: { staleReads?: boolean } = {}) {
+export function serviceAccess(scope?: Scope, options: ServiceAccessOptions = {}) {
   return { security: serviceKeySecurity(scope), middleware: [requireService(scope, options)] };
 }
 

@@ -28,7 +28,7 @@ export async function verifyPerson(
     ? await verifySession(body.session, {
         signingKeys: (await c.get('sessionKeys')()).tokenChecking,
         serviceId: callingService(c).id,
-        findSession: (id) => cachedSession(read, id, ttl),
+        findSession: (id) => cachedSession(read, id, ttl, c.get('sessionReadAlong')),
         checkToken: cachedTokenCheck(ttl),
         membership,
       })

@@ -11,10 +11,12 @@ import { type LookupReads, primaryReads } from '../db/lookup-reads.ts';
 import {
   findServiceByIdentifier,
   findServiceByKeyId,
+  findServiceByKeyIdWithSession,
   type KeySlot,
   replaceKeyHash,
   type ServiceRecord,
 } from '../db/services.ts';
+import type { SessionWithUser } from '../db/sessions.ts';
 
 /** What a service presented: its key, and for an old-system key the identifier to look it up by. */
 export interface PresentedCredentials {
@@ -34,7 +36,12 @@ export interface AuthenticatedService {
 }
 
 export type ServiceAuthResult =
-  | { ok: true; service: AuthenticatedService }
+  | {
+      ok: true;
+      service: AuthenticatedService;
+      /** With the `readSessionAlong` option and a `gwk_` key: the session's row as the key's lookup read it. */
+      sessionRead?: { id: string; session: SessionWithUser | null };
+    }
   | { ok: false; code: ServiceAuthFailure; serviceId: string | null };
 
 function inGracePeriod(service: ServiceRecord, now: Date): boolean {
@@ -63,6 +70,11 @@ export async function authenticateService(
      * key that matched is not refused because the primary could not take its new hash.
      */
     background?: (work: Promise<unknown>) => void;
+    /**
+     * A session id to read in the same query as a `gwk_` key's service (the cold verify's one
+     * round trip); an old-system key's lookup by identifier reads no session.
+     */
+    readSessionAlong?: string | null;
   } = {},
 ): Promise<ServiceAuthResult> {
   const lookup = options.lookup ?? primaryReads(() => db);
@@ -74,8 +86,16 @@ export async function authenticateService(
   let service: ServiceRecord | null;
   let storedHash: string | null = null;
   let slot: KeySlot = 'current';
+  let sessionRead: { id: string; session: SessionWithUser | null } | undefined;
   if (keyId) {
-    service = await lookup.read((reader) => findServiceByKeyId(reader, keyId));
+    const sessionId = options.readSessionAlong;
+    if (sessionId) {
+      const found = await lookup.read((reader) => findServiceByKeyIdWithSession(reader, keyId, sessionId));
+      service = found?.service ?? null;
+      if (found) sessionRead = { id: sessionId, session: found.session };
+    } else {
+      service = await lookup.read((reader) => findServiceByKeyId(reader, keyId));
+    }
     if (service) {
       slot = service.keyId === keyId ? 'current' : 'previous';
       storedHash =
@@ -118,5 +138,6 @@ export async function authenticateService(
       scopes: service.allowedScopes,
       redirectUris: service.redirectUris,
     },
+    ...(sessionRead ? { sessionRead } : {}),
   };
 }

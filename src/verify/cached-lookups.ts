@@ -1,5 +1,10 @@
 import { TtlCache } from '../cache/ttl-cache.ts';
-import { type SessionClaims, type SessionTokenCheck, verifySessionToken } from '../crypto/session-tokens.ts';
+import {
+  type SessionClaims,
+  type SessionTokenCheck,
+  sessionIdNamedBy,
+  verifySessionToken,
+} from '../crypto/session-tokens.ts';
 import type { LookupReads } from '../db/lookup-reads.ts';
 import { findSession, type SessionWithUser } from '../db/sessions.ts';
 import { type AdmittablePerson, findUserById } from '../db/users.ts';
@@ -21,11 +26,39 @@ const REVOKED_HERE_MS = 60_000;
 
 const cacheKey = (viaReplica: boolean, id: string) => `${viaReplica ? 'replica' : 'primary'}:${id}`;
 
-export function cachedSession(reads: LookupReads, id: string, ttlSeconds: number): Promise<SessionWithUser | null> {
+/** A session row read in the same query as the calling service's key (the cold verify). */
+export interface SessionReadAlong {
+  /** Where it was read: only a lookup through the same reads may use it. */
+  reads: LookupReads;
+  id: string;
+  session: SessionWithUser | null;
+}
+
+export function cachedSession(
+  reads: LookupReads,
+  id: string,
+  ttlSeconds: number,
+  readAlong?: SessionReadAlong,
+): Promise<SessionWithUser | null> {
   const primaryOnly = reads.viaReplica && revokedHere.get(id) !== undefined;
+  // A replica's "no such session" may only mean it is behind: that one is asked again as usual.
+  const usable = readAlong?.reads === reads && readAlong.id === id && (readAlong.session !== null || !reads.viaReplica);
   return cached(sessions, cacheKey(reads.viaReplica, id), ttlSeconds, () =>
-    reads.read((db) => findSession(db, id), { primaryOnly }),
+    usable ? Promise.resolve(readAlong.session) : reads.read((db) => findSession(db, id), { primaryOnly }),
   );
+}
+
+/**
+ * The session id worth reading along with the service's key: the one the token names, unless
+ * this isolate has it cached or must ask the primary about it (revoked here) while `reads` may
+ * answer from a replica.
+ */
+export function sessionToReadAlong(reads: LookupReads, token: string, ttlSeconds: number): string | null {
+  const id = sessionIdNamedBy(token);
+  if (id === null) return null;
+  if (reads.viaReplica && revokedHere.get(id) !== undefined) return null;
+  if (ttlSeconds > 0 && sessions.get(cacheKey(reads.viaReplica, id)) !== undefined) return null;
+  return id;
 }
 
 export function cachedUser(reads: LookupReads, id: string, ttlSeconds: number): Promise<AdmittablePerson | null> {

@@ -152,6 +152,16 @@ describe('with DATABASE_REPLICA_URL, /v1/verify reads the replica', () => {
     );
   });
 
+  it('with the cache off too: the key and session read in one query skip a replica that shows it live', async () => {
+    const revoked = await signedInPerson(primary, service, 'revoked-uncached');
+    await copyRows(replica);
+    expect((await call(withReplica, '/v1/verify', service.key, { session: revoked.token })).body.code).toBe('ok');
+    expect((await call(withReplica, '/v1/sessions/revoke', service.key, { session: revoked.token })).status).toBe(200);
+    expect((await call(withReplica, '/v1/verify', service.key, { session: revoked.token })).body.code).toBe(
+      'revoked_session',
+    );
+  });
+
   it('never writes to the replica: audit rows and last_used_at go to the primary', async () => {
     const errors = captureLog('error');
     const fresh = await registerService(primary, { redirectUris: [SERVICE_REDIRECT], scopes: ['users:verify'] });

@@ -1,0 +1,148 @@
+import { Client } from '@neondatabase/serverless';
+import { eq } from 'drizzle-orm';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { serviceRegistry, sessions } from '../../drizzle/schema.ts';
+import { callWorker } from '../support/worker/call-worker.ts';
+import { callService, SERVICE_REDIRECT, signedInPerson } from '../support/worker/people.ts';
+import { type RegisteredService, registerService, whitelist } from '../support/worker/services.ts';
+import { createTestDatabase, type TestDatabase } from '../support/worker/test-database.ts';
+
+/**
+ * The cold verify (a key this isolate has not cached: a new isolate, or the cache off) reads the
+ * service's key and the session in one query: one round trip. What is counted is every statement
+ * the real driver sends (a spy that passes each call through), read from the SQL text.
+ */
+let database: TestDatabase;
+let service: RegisteredService;
+let person: Awaited<ReturnType<typeof signedInPerson>>;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  database.env = { ...database.env, VERIFY_CACHE_SECONDS: '0' };
+  service = await registerService(database, { redirectUris: [SERVICE_REDIRECT], scopes: ['users:verify'] });
+  person = await signedInPerson(database, service);
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+/** The statements the verify path reads with (not the audit's or last_used_at's writes). */
+async function readsDuring<T>(work: () => Promise<T>): Promise<{ result: T; reads: string[] }> {
+  const query = vi.spyOn(Client.prototype, 'query');
+  const result = await work();
+  const texts = query.mock.calls.map(([config]) =>
+    typeof config === 'string' ? config : String((config as { text?: unknown }).text),
+  );
+  query.mockRestore();
+  return { result, reads: texts.filter((text) => /^\s*select\b/i.test(text)) };
+}
+
+async function verify(key: string, body: unknown, headers: Record<string, string> = {}) {
+  const response = await callService(database, '/v1/verify', key, body, headers);
+  return { status: response.status, body: (await response.json()) as { code?: string; error?: { code: string } } };
+}
+
+describe('the cold verify by session is one round trip', () => {
+  it('reads the key and the session in one query, and answers as before', async () => {
+    const { result, reads } = await readsDuring(() => verify(service.key, { session: person.token }));
+    expect(result).toMatchObject({ status: 200, body: { code: 'ok' } });
+    expect(reads).toHaveLength(1);
+    expect(reads[0]).toContain('"service_registry"');
+    expect(reads[0]).toContain('"sessions"');
+  });
+
+  it('gives every verdict the session row decides, from that one query', async () => {
+    const other = await registerService(database, { redirectUris: [SERVICE_REDIRECT], scopes: ['users:verify'] });
+    const revoked = await signedInPerson(database, service, 'revoked');
+    await database.use((db) =>
+      db.update(sessions).set({ revokedAt: new Date() }).where(eq(sessions.userId, revoked.userId)),
+    );
+    const unwhitelisted = await signedInPerson(database, service, 'unlisted');
+    await whitelist(database, unwhitelisted.login, false);
+    // A well-signed token whose session row does not exist: the signature is checked, then the row.
+    const [, , expiry, signature] = /^gws_([^.]+)\.(\d+)\.(.+)$/.exec(person.token) ?? [];
+    const unknownRow = `gws_${crypto.randomUUID()}.${expiry}.${signature}`;
+    const cases: [string, string, string][] = [
+      [service.key, revoked.token, 'revoked_session'],
+      [service.key, unwhitelisted.token, 'not_whitelisted'],
+      [other.key, person.token, 'foreign_session'],
+      [service.key, unknownRow, 'invalid_session'],
+    ];
+    for (const [key, token, code] of cases) {
+      const { result, reads } = await readsDuring(() => verify(key, { session: token }));
+      expect(result, code).toMatchObject({ status: 200, body: { code } });
+      expect(reads.length, code).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it('a session row read along is no answer for a key that does not check: still 401', async () => {
+    const wrongKey = `${service.key.slice(0, -4)}AAAA`;
+    expect(await verify(wrongKey, { session: person.token })).toMatchObject({
+      status: 401,
+      body: { error: { code: 'invalid_key' } },
+    });
+    await database.use((db) =>
+      db.update(serviceRegistry).set({ isActive: false }).where(eq(serviceRegistry.id, service.id)),
+    );
+    try {
+      expect(await verify(service.key, { session: person.token })).toMatchObject({
+        status: 401,
+        body: { error: { code: 'inactive_service' } },
+      });
+    } finally {
+      await database.use((db) =>
+        db.update(serviceRegistry).set({ isActive: true }).where(eq(serviceRegistry.id, service.id)),
+      );
+    }
+  });
+
+  it('the key is still checked before the body: a wrong key with a bad body is 401, a good key 400 or 415', async () => {
+    const wrongKey = `${service.key.slice(0, -4)}AAAA`;
+    const send = (key: string, body: string, type = 'application/json') =>
+      callWorker(database.env, '/v1/verify', {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${key}`, 'Content-Type': type },
+        body,
+      }).then(async (response) => ({ status: response.status, body: (await response.json()) as object }));
+    expect(await send(wrongKey, '{"session":')).toMatchObject({
+      status: 401,
+      body: { error: { code: 'invalid_key' } },
+    });
+    expect(await send(service.key, '{"session":')).toMatchObject({
+      status: 400,
+      body: { error: { code: 'invalid_json' } },
+    });
+    expect(await send(service.key, JSON.stringify({ session: person.token }), 'text/plain')).toMatchObject({
+      status: 415,
+      body: { error: { code: 'unsupported_media_type' } },
+    });
+    expect(await send(service.key, JSON.stringify({ session: person.token, user_id: person.userId }))).toMatchObject({
+      status: 400,
+      body: { error: { code: 'invalid_body' } },
+    });
+  });
+
+  it('with the cache on, each of the key and the session is read once per isolate', async () => {
+    const cached = { ...database, env: { ...database.env, VERIFY_CACHE_SECONDS: '10' } };
+    const [first, second] = [
+      await signedInPerson(database, service, 'first'),
+      await signedInPerson(database, service, 'second'),
+    ];
+    const call = (token: string) =>
+      callService(cached, '/v1/verify', service.key, { session: token }).then((response) => response.json());
+    // Neither cached: one query for both.
+    const both = await readsDuring(() => call(first.token));
+    expect(both.result).toMatchObject({ code: 'ok' });
+    expect(both.reads).toHaveLength(1);
+    expect(both.reads[0]).toContain('"service_registry"');
+    // The key cached: the session alone.
+    const sessionOnly = await readsDuring(() => call(second.token));
+    expect(sessionOnly.result).toMatchObject({ code: 'ok' });
+    expect(sessionOnly.reads).toHaveLength(1);
+    expect(sessionOnly.reads[0]).not.toContain('"service_registry"');
+    // Both cached: nothing.
+    const none = await readsDuring(() => call(first.token));
+    expect(none.result).toMatchObject({ code: 'ok' });
+    expect(none.reads).toHaveLength(0);
+  });
+});
