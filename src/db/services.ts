@@ -75,9 +75,10 @@ export async function findServiceByKeyIdWithSession(
     .where(and(or(eq(serviceRegistry.keyId, keyId), eq(serviceRegistry.previousKeyId, keyId)), notDeleted))
     .limit(1);
   if (!row) return null;
-  // Left joins make every session column nullable; a session row has its id, and then the rest as
-  // an inner join would (users.id is its foreign key's target).
-  const session = row.session.sessionId === null ? null : toSessionWithUser(row.session as SessionWithUserRow);
+  // Left joins make every session column nullable: a session is there when it and its person are
+  // (as findSession's inner join has it), and then every column is as that join gives it.
+  const found = row.session.sessionId !== null && row.session.id !== null;
+  const session = found ? toSessionWithUser(row.session as SessionWithUserRow) : null;
   return { service: row.service, session };
 }
 

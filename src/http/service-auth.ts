@@ -1,5 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { TtlCache } from '../cache/ttl-cache.ts';
+import { serviceKeyId } from '../crypto/service-keys.ts';
 import { type LookupReads, primaryReads } from '../db/lookup-reads.ts';
 import { touchServiceLastUsed } from '../db/services.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
@@ -46,7 +47,7 @@ export interface ServiceAccessOptions {
    * A session to read in the same query as a key this isolate has not cached (the verify
    * route's: its cold verify is then one round trip); the row lands in `sessionReadAlong`.
    */
-  sessionToReadAlong?: (c: Context<AppEnv>, lookup: LookupReads) => Promise<string | null>;
+  readSessionAlong?: (c: Context<AppEnv>, lookup: LookupReads) => Promise<string | null>;
 }
 
 /**
@@ -104,7 +105,9 @@ async function authenticatedService(c: Context<AppEnv>, options: ServiceAccessOp
   // budget before any lookup or hash: a real service needs one per key per isolate per cache
   // period, someone guessing keys one per guess, and the guesses spend only their own budget.
   await requireClientBudget(c);
-  const readSessionAlong = options.sessionToReadAlong ? await options.sessionToReadAlong(c, lookup) : null;
+  // Only a `gwk_` key's lookup (by its key id) can read a session along: no other waits on the body.
+  const readSessionAlong =
+    options.readSessionAlong && bearer && serviceKeyId(bearer) ? await options.readSessionAlong(c, lookup) : null;
   const result = await authenticateService(c.get('database')(), { key: bearer, serviceIdentifier }, new Date(), {
     lookup,
     background: c.get('background'),
@@ -120,7 +123,7 @@ async function authenticatedService(c: Context<AppEnv>, options: ServiceAccessOp
   // One key derivation (PBKDF2, or bcrypt for an old-system key) happened: the benchmark counts these.
   c.get('log').debug('service_key.verified', { serviceId: result.service.id });
   if (cacheKey) verifiedKeys.set(cacheKey, result.service, c.get('config').VERIFY_CACHE_SECONDS * 1000);
-  if (result.sessionRead) c.set('sessionReadAlong', { reads: lookup, ...result.sessionRead });
+  if (result.sessionReadAlong) c.set('sessionReadAlong', { reads: lookup, ...result.sessionReadAlong });
   return result.service;
 }
 

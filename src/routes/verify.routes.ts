@@ -41,7 +41,7 @@ export const verifyRoute = declareRoute({
   operationId: 'verifyPerson',
   summary: 'Who is this person, and may they come in?',
   'x-audit-action': 'verify',
-  ...serviceAccess('users:verify', { staleReads: true, sessionToReadAlong: sessionInVerifyBody }),
+  ...serviceAccess('users:verify', { staleReads: true, readSessionAlong: sessionInVerifyBody }),
   request: { body: jsonRequest(personBody, 'The person to verify.') },
   responses: {
     ...serviceErrors({ body: true, scoped: true }),

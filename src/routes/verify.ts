@@ -8,19 +8,21 @@ import type { AppEnv } from '../http/context.ts';
 import { callingService } from '../http/service-auth.ts';
 import { gitHubCredentials } from '../sign-in/github-credentials.ts';
 import { handOutGitHubToken } from '../users/hand-out-github-token.ts';
-import { cachedSession, cachedTokenCheck, cachedUser } from '../verify/cached-lookups.ts';
+import { cachedSession, cachedTokenCheck, cachedUser, type SessionReadAlong } from '../verify/cached-lookups.ts';
 import { type VerifyOutcome, verifySession, verifyUser } from '../verify/verify-person.ts';
 import { serve } from './declared-router.ts';
 import { githubTokenRoute, type personBody, verifyRoute } from './verify.routes.ts';
 
 /**
  * The person a request names, verified for the calling service; its audit row gets the outcome
- * (also the assertion refresh's check, src/routes/sessions.ts).
+ * (also the assertion refresh's check, src/routes/sessions.ts). `readAlong`: the session row the
+ * key's lookup read (only /v1/verify's, through the same `read`).
  */
 export async function verifyPerson(
   c: Context<AppEnv>,
   body: z.infer<typeof personBody>,
   read: LookupReads,
+  readAlong?: SessionReadAlong,
 ): Promise<VerifyOutcome> {
   const ttl = c.get('config').VERIFY_CACHE_SECONDS;
   const membership = membershipBounds(c.get('config'));
@@ -28,7 +30,7 @@ export async function verifyPerson(
     ? await verifySession(body.session, {
         signingKeys: (await c.get('sessionKeys')()).tokenChecking,
         serviceId: callingService(c).id,
-        findSession: (id) => cachedSession(read, id, ttl, c.get('sessionReadAlong')),
+        findSession: (id) => cachedSession(read, id, ttl, readAlong),
         checkToken: cachedTokenCheck(ttl),
         membership,
       })
@@ -63,7 +65,7 @@ function recheckAfterResponse(c: Context<AppEnv>, due: { userId: string; seenAtt
 export const verifyRoutes = new Hono<AppEnv>();
 
 serve(verifyRoutes, verifyRoute, async (c) => {
-  const outcome = await verifyPerson(c, c.req.valid('json'), c.get('staleReads'));
+  const outcome = await verifyPerson(c, c.req.valid('json'), c.get('staleReads'), c.get('sessionReadAlong'));
   const person = outcome.person;
   return c.json(
     {

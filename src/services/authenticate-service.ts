@@ -40,7 +40,7 @@ export type ServiceAuthResult =
       ok: true;
       service: AuthenticatedService;
       /** With the `readSessionAlong` option and a `gwk_` key: the session's row as the key's lookup read it. */
-      sessionRead?: { id: string; session: SessionWithUser | null };
+      sessionReadAlong?: { id: string; session: SessionWithUser | null };
     }
   | { ok: false; code: ServiceAuthFailure; serviceId: string | null };
 
@@ -86,13 +86,13 @@ export async function authenticateService(
   let service: ServiceRecord | null;
   let storedHash: string | null = null;
   let slot: KeySlot = 'current';
-  let sessionRead: { id: string; session: SessionWithUser | null } | undefined;
+  let sessionReadAlong: { id: string; session: SessionWithUser | null } | undefined;
   if (keyId) {
     const sessionId = options.readSessionAlong;
     if (sessionId) {
       const found = await lookup.read((reader) => findServiceByKeyIdWithSession(reader, keyId, sessionId));
       service = found?.service ?? null;
-      if (found) sessionRead = { id: sessionId, session: found.session };
+      if (found) sessionReadAlong = { id: sessionId, session: found.session };
     } else {
       service = await lookup.read((reader) => findServiceByKeyId(reader, keyId));
     }
@@ -138,6 +138,6 @@ export async function authenticateService(
       scopes: service.allowedScopes,
       redirectUris: service.redirectUris,
     },
-    ...(sessionRead ? { sessionRead } : {}),
+    ...(sessionReadAlong ? { sessionReadAlong } : {}),
   };
 }

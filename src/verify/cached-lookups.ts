@@ -23,6 +23,8 @@ const people = new TtlCache<AdmittablePerson | null>();
  */
 const revokedHere = new TtlCache<true>();
 const REVOKED_HERE_MS = 60_000;
+/** Counts this isolate's revocations: a session read while one happened is not cached. */
+let revocationsHere = 0;
 
 const cacheKey = (viaReplica: boolean, id: string) => `${viaReplica ? 'replica' : 'primary'}:${id}`;
 
@@ -40,23 +42,32 @@ export function cachedSession(
   ttlSeconds: number,
   readAlong?: SessionReadAlong,
 ): Promise<SessionWithUser | null> {
-  const primaryOnly = reads.viaReplica && revokedHere.get(id) !== undefined;
-  // A replica's "no such session" may only mean it is behind: that one is asked again as usual.
-  const usable = readAlong?.reads === reads && readAlong.id === id && (readAlong.session !== null || !reads.viaReplica);
-  return cached(sessions, cacheKey(reads.viaReplica, id), ttlSeconds, () =>
-    usable ? Promise.resolve(readAlong.session) : reads.read((db) => findSession(db, id), { primaryOnly }),
+  const revoked = revokedHere.get(id) !== undefined;
+  const primaryOnly = reads.viaReplica && revoked;
+  // A row read along was read before the key's check: a revocation through this isolate since
+  // then wins over it. A replica's "no such session" may only mean it is behind: asked again too.
+  const usable =
+    !revoked && readAlong?.reads === reads && readAlong.id === id && (readAlong.session !== null || !reads.viaReplica);
+  const revocationsBefore = revocationsHere;
+  return cached(
+    sessions,
+    cacheKey(reads.viaReplica, id),
+    ttlSeconds,
+    () => (usable ? Promise.resolve(readAlong.session) : reads.read((db) => findSession(db, id), { primaryOnly })),
+    // A row read while this isolate revoked a session may show it live: it answers this call
+    // (which raced the revocation) but is not kept for the next ones.
+    () => revocationsHere === revocationsBefore,
   );
 }
 
 /**
  * The session id worth reading along with the service's key: the one the token names, unless
- * this isolate has it cached or must ask the primary about it (revoked here) while `reads` may
- * answer from a replica.
+ * this isolate has it cached or has revoked it (then it is read on its own, from the primary).
  */
-export function sessionToReadAlong(reads: LookupReads, token: string, ttlSeconds: number): string | null {
+export function sessionIdWorthReadingAlong(reads: LookupReads, token: string, ttlSeconds: number): string | null {
   const id = sessionIdNamedBy(token);
   if (id === null) return null;
-  if (reads.viaReplica && revokedHere.get(id) !== undefined) return null;
+  if (revokedHere.get(id) !== undefined) return null;
   if (ttlSeconds > 0 && sessions.get(cacheKey(reads.viaReplica, id)) !== undefined) return null;
   return id;
 }
@@ -70,6 +81,7 @@ export function forgetSession(id: string): void {
   sessions.delete(cacheKey(true, id));
   sessions.delete(cacheKey(false, id));
   revokedHere.set(id, true, REVOKED_HERE_MS);
+  revocationsHere += 1;
 }
 
 async function cached<V>(
@@ -77,13 +89,15 @@ async function cached<V>(
   key: string,
   ttlSeconds: number,
   load: () => Promise<V | null>,
+  /** Whether what was loaded may be kept (asked once it has loaded). */
+  keep: () => boolean = () => true,
 ): Promise<V | null> {
   // 0 means no cache at all: not even what a call under another setting left behind.
   if (ttlSeconds <= 0) return load();
   const hit = cache.get(key);
   if (hit !== undefined) return hit;
   const value = await load();
-  cache.set(key, value, ttlSeconds * 1000);
+  if (keep()) cache.set(key, value, ttlSeconds * 1000);
   return value;
 }
 

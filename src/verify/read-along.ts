@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import type { LookupReads } from '../db/lookup-reads.ts';
 import type { AppEnv } from '../http/context.ts';
 import { jsonValueOf } from '../http/json-body.ts';
-import { sessionToReadAlong } from './cached-lookups.ts';
+import { sessionIdWorthReadingAlong } from './cached-lookups.ts';
 
 /**
  * The cold verify's one round trip: the session a verify body names, to be read in the same query
@@ -14,5 +14,5 @@ export async function sessionInVerifyBody(c: Context<AppEnv>, reads: LookupReads
   const body = await jsonValueOf(c).catch(() => null);
   const token = typeof body === 'object' && body !== null && 'session' in body ? body.session : null;
   if (typeof token !== 'string') return null;
-  return sessionToReadAlong(reads, token, c.get('config').VERIFY_CACHE_SECONDS);
+  return sessionIdWorthReadingAlong(reads, token, c.get('config').VERIFY_CACHE_SECONDS);
 }

@@ -2,7 +2,16 @@ import { Client } from '@neondatabase/serverless';
 import { eq } from 'drizzle-orm';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { serviceRegistry, sessions } from '../../drizzle/schema.ts';
+import { loadSessionKeys } from '../../src/crypto/session-keys.ts';
+import { sessionIdNamedBy, signSessionToken } from '../../src/crypto/session-tokens.ts';
+import type { Database } from '../../src/db/client.ts';
+import { type LookupReads, primaryReads } from '../../src/db/lookup-reads.ts';
+import { findSession } from '../../src/db/sessions.ts';
+import { MAX_JSON_BODY_BYTES } from '../../src/http/json-body.ts';
+import { cachedSession, forgetSession } from '../../src/verify/cached-lookups.ts';
 import { callWorker } from '../support/worker/call-worker.ts';
+import { endlessBody } from '../support/worker/endless-body.ts';
+import { insertLegacyService } from '../support/worker/legacy-service.ts';
 import { callService, SERVICE_REDIRECT, signedInPerson } from '../support/worker/people.ts';
 import { type RegisteredService, registerService, whitelist } from '../support/worker/services.ts';
 import { createTestDatabase, type TestDatabase } from '../support/worker/test-database.ts';
@@ -59,9 +68,13 @@ describe('the cold verify by session is one round trip', () => {
     );
     const unwhitelisted = await signedInPerson(database, service, 'unlisted');
     await whitelist(database, unwhitelisted.login, false);
-    // A well-signed token whose session row does not exist: the signature is checked, then the row.
-    const [, , expiry, signature] = /^gws_([^.]+)\.(\d+)\.(.+)$/.exec(person.token) ?? [];
-    const unknownRow = `gws_${crypto.randomUUID()}.${expiry}.${signature}`;
+    // A token signed with the deployment's secret whose session row does not exist: the
+    // signature checks, and the row read along says there is none.
+    const keys = await loadSessionKeys(database.env.SESSION_SECRET ?? '');
+    const unknownRow = await signSessionToken(
+      { sessionId: crypto.randomUUID(), expiresAt: new Date(Date.now() + 3_600_000) },
+      keys.tokenSigning,
+    );
     const cases: [string, string, string][] = [
       [service.key, revoked.token, 'revoked_session'],
       [service.key, unwhitelisted.token, 'not_whitelisted'],
@@ -71,8 +84,21 @@ describe('the cold verify by session is one round trip', () => {
     for (const [key, token, code] of cases) {
       const { result, reads } = await readsDuring(() => verify(key, { session: token }));
       expect(result, code).toMatchObject({ status: 200, body: { code } });
-      expect(reads.length, code).toBeLessThanOrEqual(1);
+      expect(reads, code).toHaveLength(1);
     }
+  });
+
+  it('an old-system key (looked up by identifier) reads the session in a second query, as before', async () => {
+    const legacyKey = 'sk_live_old_system_key_cold_verify';
+    const legacy = await insertLegacyService(database, legacyKey);
+    const { result, reads } = await readsDuring(() =>
+      verify(legacyKey, { session: person.token }, { 'X-Gateway-Service': legacy.identifier }),
+    );
+    // The session is `service`'s, not this one's.
+    expect(result).toMatchObject({ status: 200, body: { code: 'foreign_session' } });
+    expect(reads).toHaveLength(2);
+    expect(reads[0]).toContain('"service_registry"');
+    expect(reads[0]).not.toContain('"sessions"');
   });
 
   it('a session row read along is no answer for a key that does not check: still 401', async () => {
@@ -94,6 +120,29 @@ describe('the cold verify by session is one round trip', () => {
         db.update(serviceRegistry).set({ isActive: true }).where(eq(serviceRegistry.id, service.id)),
       );
     }
+  });
+
+  it('reads the body before the key check only for a gwk_ key (a missing or old-system key waits on nothing)', async () => {
+    const post = (headers: Record<string, string>) => {
+      const { endless, sent } = endlessBody();
+      const answer = callWorker(database.env, '/v1/verify', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', ...headers },
+        body: endless,
+      }).then(async (response) => ({ status: response.status, body: (await response.json()) as object }));
+      return answer.then((result) => ({ ...result, sent: sent() }));
+    };
+    const missing = await post({});
+    expect(missing).toMatchObject({ status: 401, body: { error: { code: 'missing_key' } } });
+    const oldSystem = await post({ Authorization: 'Bearer sk_live_old_system_key_without_its_header' });
+    expect(oldSystem).toMatchObject({ status: 401, body: { error: { code: 'malformed_key' } } });
+    const wrong = await post({ Authorization: `Bearer ${service.key.slice(0, -4)}AAAA` });
+    expect(wrong).toMatchObject({ status: 401, body: { error: { code: 'invalid_key' } } });
+    // The endless body is read only for the gwk_ key, and then to just past the size limit; the
+    // others are left at the one chunk a stream pulls by itself before anyone reads.
+    expect(wrong.sent).toBeGreaterThan(MAX_JSON_BODY_BYTES);
+    expect(wrong.sent).toBeLessThanOrEqual(MAX_JSON_BODY_BYTES + 2 * 1024);
+    expect([missing.sent, oldSystem.sent]).toEqual([1024, 1024]);
   });
 
   it('the key is still checked before the body: a wrong key with a bad body is 401, a good key 400 or 415', async () => {
@@ -144,5 +193,71 @@ describe('the cold verify by session is one round trip', () => {
     const none = await readsDuring(() => call(first.token));
     expect(none.result).toMatchObject({ code: 'ok' });
     expect(none.reads).toHaveLength(0);
+  });
+});
+
+describe('a revocation through this isolate wins over rows read before it', () => {
+  const sessionIdOf = (token: string) => sessionIdNamedBy(token) ?? '';
+  const revokeHere = async (db: Database, id: string) => {
+    await db.update(sessions).set({ revokedAt: new Date() }).where(eq(sessions.id, id));
+    forgetSession(id);
+  };
+
+  it('a row read along before the revocation is not used', async () => {
+    const raced = await signedInPerson(database, service, 'raced-along');
+    const id = sessionIdOf(raced.token);
+    const handle = database.open();
+    try {
+      const reads = primaryReads(() => handle.db);
+      // What the key's query read, before another request in this isolate revoked the session.
+      const readAlong = { reads, id, session: await findSession(handle.db, id) };
+      expect(readAlong.session?.revokedAt).toBeNull();
+      await revokeHere(handle.db, id);
+      expect((await cachedSession(reads, id, 10, readAlong))?.revokedAt).not.toBeNull();
+    } finally {
+      await handle.end();
+    }
+  });
+
+  it('a row loaded while the session was revoked answers its own call, and is not cached for the next', async () => {
+    const raced = await signedInPerson(database, service, 'raced-load');
+    const id = sessionIdOf(raced.token);
+    const handle = database.open();
+    try {
+      let loaded: () => void = () => {};
+      const queryDone = new Promise<void>((resolve) => {
+        loaded = resolve;
+      });
+      let release: () => void = () => {};
+      const gate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      // The primary's answer held back until the revocation has happened.
+      const slow: LookupReads = {
+        viaReplica: false,
+        read: async (query) => {
+          const value = await query(handle.db);
+          loaded();
+          await gate;
+          return value;
+        },
+      };
+      const racing = cachedSession(slow, id, 10);
+      await queryDone;
+      await revokeHere(handle.db, id);
+      release();
+      expect((await racing)?.revokedAt).toBeNull();
+      expect(
+        (
+          await cachedSession(
+            primaryReads(() => handle.db),
+            id,
+            10,
+          )
+        )?.revokedAt,
+      ).not.toBeNull();
+    } finally {
+      await handle.end();
+    }
   });
 });

@@ -9,6 +9,7 @@ import { ALL_ROUTES, PAGES } from '../../src/routes/route-table.ts';
 import { SIGN_IN_COOKIE } from '../../src/sign-in/attempt.ts';
 import { SESSION_COOKIE } from '../../src/sign-in/browser-session.ts';
 import { callWorker } from '../support/worker/call-worker.ts';
+import { endlessBody } from '../support/worker/endless-body.ts';
 import { SERVICE_REDIRECT, signedInPerson } from '../support/worker/people.ts';
 import { type RegisteredService, registerService } from '../support/worker/services.ts';
 import { createTestDatabase, type TestDatabase } from '../support/worker/test-database.ts';
@@ -338,18 +339,6 @@ describe('hostile requests to every route', () => {
     expect(statuses.get(400) ?? 0).toBeGreaterThan(0);
   }, 240_000);
 });
-
-/** A body that never ends (spaces, 1 KB a pull), and how much of it was pulled. */
-function endlessBody(): { endless: ReadableStream<Uint8Array>; sent: () => number } {
-  let sent = 0;
-  const endless = new ReadableStream<Uint8Array>({
-    pull(controller) {
-      sent += 1024;
-      controller.enqueue(new Uint8Array(1024).fill(0x20));
-    },
-  });
-  return { endless, sent: () => sent };
-}
 
 describe('the body-size limit', () => {
   const post = (body: BodyInit, headers: Record<string, string> = {}) =>
