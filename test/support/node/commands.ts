@@ -8,6 +8,11 @@ const SETTINGS = [
   'TOKEN_ENCRYPTION_PREVIOUS_KEYS',
   'LEGACY_TOKEN_KEY',
   'STANDING_ACCESS_SECONDS',
+  // Where GitHub is (the membership checks) and who runs the command (its change records): a
+  // developer's own would point a test at the real GitHub or name them in its records.
+  'GITHUB_API_URL',
+  'GITHUB_OAUTH_URL',
+  'GATEWAY_OPERATOR',
 ];
 
 /** The `gateway` command each of the old npm-script front ends became (the npm scripts are aliases of these). */
