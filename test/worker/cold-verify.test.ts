@@ -2,6 +2,7 @@ import { Client } from '@neondatabase/serverless';
 import { eq } from 'drizzle-orm';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { serviceRegistry, sessions } from '../../drizzle/schema.ts';
+import { generateServiceKey } from '../../src/crypto/service-keys.ts';
 import { loadSessionKeys } from '../../src/crypto/session-keys.ts';
 import { sessionIdNamedBy, signSessionToken } from '../../src/crypto/session-tokens.ts';
 import type { Database } from '../../src/db/client.ts';
@@ -86,6 +87,56 @@ describe('the cold verify by session is one round trip', () => {
       expect(result, code).toMatchObject({ status: 200, body: { code } });
       expect(reads, code).toHaveLength(1);
     }
+  });
+
+  it('the previous key of a rotation, in its grace period, reads the session along too; past it, 401', async () => {
+    const rotating = await registerService(database, { redirectUris: [SERVICE_REDIRECT], scopes: ['users:verify'] });
+    const holder = await signedInPerson(database, rotating, 'rotating');
+    const [stored] = await database.use((db) =>
+      db
+        .select({ keyId: serviceRegistry.keyId, hash: serviceRegistry.apiKeyHash })
+        .from(serviceRegistry)
+        .where(eq(serviceRegistry.id, rotating.id)),
+    );
+    // As a rotation leaves the row: a new current key, the old one kept as previous for a while.
+    const next = await generateServiceKey();
+    const rotate = (previousKeyExpiresAt: Date) =>
+      database.use((db) =>
+        db
+          .update(serviceRegistry)
+          .set({
+            keyId: next.keyId,
+            apiKeyHash: next.hash,
+            previousKeyId: stored?.keyId ?? null,
+            previousKeyHash: stored?.hash ?? null,
+            previousKeyExpiresAt,
+          })
+          .where(eq(serviceRegistry.id, rotating.id)),
+      );
+    await rotate(new Date(Date.now() + 3_600_000));
+    for (const key of [rotating.key, next.key]) {
+      const { result, reads } = await readsDuring(() => verify(key, { session: holder.token }));
+      expect(result).toMatchObject({ status: 200, body: { code: 'ok' } });
+      expect(reads).toHaveLength(1);
+    }
+    await rotate(new Date(Date.now() - 1_000));
+    expect(await verify(rotating.key, { session: holder.token })).toMatchObject({
+      status: 401,
+      body: { error: { code: 'invalid_key' } },
+    });
+  });
+
+  it('a session row past its expiry is expired_session from the one query, whatever the token says', async () => {
+    const expiring = await signedInPerson(database, service, 'expiring');
+    await database.use((db) =>
+      db
+        .update(sessions)
+        .set({ expiresAt: new Date(Date.now() - 1_000) })
+        .where(eq(sessions.userId, expiring.userId)),
+    );
+    const { result, reads } = await readsDuring(() => verify(service.key, { session: expiring.token }));
+    expect(result).toMatchObject({ status: 200, body: { code: 'expired_session' } });
+    expect(reads).toHaveLength(1);
   });
 
   it('an old-system key (looked up by identifier) reads the session in a second query, as before', async () => {
