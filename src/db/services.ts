@@ -1,7 +1,7 @@
 import { and, asc, eq, isNull, lt, or, sql } from 'drizzle-orm';
 import { loginCodes, type NewService, type Service, serviceRegistry, sessions, users } from '../../drizzle/schema.ts';
 import type { Database, Queryable } from './client.ts';
-import { membershipCheckJoin } from './membership-checks.ts';
+import { type AdmissionFacts, admissionFactColumns, membershipCheckJoin } from './membership-checks.ts';
 import { eventsSummaryColumns, giveUpUndeliveredEvents } from './service-event-endpoints.ts';
 import {
   type SessionWithUser,
@@ -9,6 +9,7 @@ import {
   sessionWithUserColumns,
   toSessionWithUser,
 } from './sessions.ts';
+import { type AdmittablePerson, admittablePerson, type SignedInUser, signedInColumns } from './users.ts';
 
 /** A service as authentication and sign-in need it. */
 export type ServiceRecord = Pick<
@@ -48,12 +49,35 @@ const notDeleted = isNull(serviceRegistry.deletedAt);
 
 /** One indexed lookup: the key id is unique among current and previous keys. */
 export async function findServiceByKeyId(db: Database, keyId: string): Promise<ServiceRecord | null> {
-  const [row] = await db
-    .select(columns)
-    .from(serviceRegistry)
-    .where(and(or(eq(serviceRegistry.keyId, keyId), eq(serviceRegistry.previousKeyId, keyId)), notDeleted))
-    .limit(1);
+  const [row] = await db.select(columns).from(serviceRegistry).where(byKeyId(keyId)).limit(1);
   return row ?? null;
+}
+
+/** The service whose current or previous key has this id (unique among both), unless deleted. */
+const byKeyId = (keyId: string) =>
+  and(or(eq(serviceRegistry.keyId, keyId), eq(serviceRegistry.previousKeyId, keyId)), notDeleted);
+
+/**
+ * A row the cold verify reads in the same query as the calling service (by key id): the session
+ * or the person its body names. `row` is null when there is none.
+ */
+export type RowToReadAlong = { kind: 'session' | 'user'; id: string };
+export type RowReadAlong =
+  | { kind: 'session'; id: string; row: SessionWithUser | null }
+  | { kind: 'user'; id: string; row: AdmittablePerson | null };
+
+/** The service by key id and the row asked for, in one round trip; null when there is no such service. */
+export async function findServiceByKeyIdWith(
+  db: Database,
+  keyId: string,
+  along: RowToReadAlong,
+): Promise<{ service: ServiceRecord; readAlong: RowReadAlong } | null> {
+  if (along.kind === 'session') {
+    const found = await findServiceByKeyIdWithSession(db, keyId, along.id);
+    return found && { service: found.service, readAlong: { kind: 'session', id: along.id, row: found.session } };
+  }
+  const found = await findServiceByKeyIdWithUser(db, keyId, along.id);
+  return found && { service: found.service, readAlong: { kind: 'user', id: along.id, row: found.user } };
 }
 
 /**
@@ -61,7 +85,7 @@ export async function findServiceByKeyId(db: Database, keyId: string): Promise<S
  * isolate's cache, and the session it asks about). `session` is null when there is no such
  * session, and there is no answer at all when there is no such service.
  */
-export async function findServiceByKeyIdWithSession(
+async function findServiceByKeyIdWithSession(
   db: Database,
   keyId: string,
   sessionId: string,
@@ -72,7 +96,7 @@ export async function findServiceByKeyIdWithSession(
     .leftJoin(sessions, eq(sessions.id, sessionId))
     .leftJoin(users, eq(users.id, sessions.userId))
     .leftJoin(...membershipCheckJoin)
-    .where(and(or(eq(serviceRegistry.keyId, keyId), eq(serviceRegistry.previousKeyId, keyId)), notDeleted))
+    .where(byKeyId(keyId))
     .limit(1);
   if (!row) return null;
   // Left joins make every session column nullable: a session is there when it and its person are
@@ -80,6 +104,25 @@ export async function findServiceByKeyIdWithSession(
   const found = row.session.sessionId !== null && row.session.id !== null;
   const session = found ? toSessionWithUser(row.session as SessionWithUserRow) : null;
   return { service: row.service, session };
+}
+
+/** `findServiceByKeyId` and `findUserById` in one round trip (the cold verify by user id). */
+async function findServiceByKeyIdWithUser(
+  db: Database,
+  keyId: string,
+  userId: string,
+): Promise<{ service: ServiceRecord; user: AdmittablePerson | null } | null> {
+  const [row] = await db
+    .select({ service: columns, user: { ...signedInColumns, ...admissionFactColumns() } })
+    .from(serviceRegistry)
+    .leftJoin(users, eq(users.id, userId))
+    .leftJoin(...membershipCheckJoin)
+    .where(byKeyId(keyId))
+    .limit(1);
+  if (!row) return null;
+  // As above: the left join makes the person's columns nullable; a person is there when their id is.
+  const user = row.user.id === null ? null : admittablePerson(row.user as SignedInUser & AdmissionFacts);
+  return { service: row.service, user };
 }
 
 export async function findServiceByIdentifier(db: Database, identifier: string): Promise<ServiceRecord | null> {

@@ -4,7 +4,7 @@ import type { TokenKeyring } from '../crypto/token-cipher.ts';
 import type { Database } from '../db/client.ts';
 import type { LookupReads } from '../db/lookup-reads.ts';
 import type { AuthenticatedService } from '../services/authenticate-service.ts';
-import type { SessionReadAlong } from '../verify/cached-lookups.ts';
+import type { ReadAlong } from '../verify/cached-lookups.ts';
 import type { Logger } from './logger.ts';
 
 export interface AuditFacts {
@@ -39,8 +39,8 @@ export interface AppEnv {
      * every other route (handlers behind `requireService` read it through `callingService`).
      */
     service?: AuthenticatedService;
-    /** The session `requireService` read in its key's query (the cold verify), for the route to use. */
-    sessionReadAlong?: SessionReadAlong;
+    /** The session or person `requireService` read in its key's query (the cold verify), for the route. */
+    readAlong?: ReadAlong;
     /**
      * Work to finish after the response (audit writes, last_used_at); the request's database
      * pool is ended only once it has settled.

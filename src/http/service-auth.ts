@@ -2,7 +2,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { TtlCache } from '../cache/ttl-cache.ts';
 import { serviceKeyId } from '../crypto/service-keys.ts';
 import { type LookupReads, primaryReads } from '../db/lookup-reads.ts';
-import { touchServiceLastUsed } from '../db/services.ts';
+import { type RowToReadAlong, touchServiceLastUsed } from '../db/services.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
 import {
   type AuthenticatedService,
@@ -44,10 +44,11 @@ export interface ServiceAccessOptions {
   /** The key lookup may be answered by the read replica (`staleReads`). */
   staleReads?: boolean;
   /**
-   * A session to read in the same query as a key this isolate has not cached (the verify
-   * route's: its cold verify is then one round trip); the row lands in `sessionReadAlong`.
+   * A row to read in the same query as a key this isolate has not cached (the verify route's:
+   * the session or person its body names, so its cold verify is one round trip); the row lands
+   * in the context's `readAlong`.
    */
-  readSessionAlong?: (c: Context<AppEnv>, lookup: LookupReads) => Promise<string | null>;
+  readAlong?: (c: Context<AppEnv>, lookup: LookupReads) => Promise<RowToReadAlong | null>;
 }
 
 /**
@@ -105,13 +106,12 @@ async function authenticatedService(c: Context<AppEnv>, options: ServiceAccessOp
   // budget before any lookup or hash: a real service needs one per key per isolate per cache
   // period, someone guessing keys one per guess, and the guesses spend only their own budget.
   await requireClientBudget(c);
-  // Only a `gwk_` key's lookup (by its key id) can read a session along: no other waits on the body.
-  const readSessionAlong =
-    options.readSessionAlong && bearer && serviceKeyId(bearer) ? await options.readSessionAlong(c, lookup) : null;
+  // Only a `gwk_` key's lookup (by its key id) can read a row along: no other waits on the body.
+  const readAlong = options.readAlong && bearer && serviceKeyId(bearer) ? await options.readAlong(c, lookup) : null;
   const result = await authenticateService(c.get('database')(), { key: bearer, serviceIdentifier }, new Date(), {
     lookup,
     background: c.get('background'),
-    readSessionAlong,
+    readAlong,
   });
   if (!result.ok) {
     c.get('audit').serviceId = result.serviceId;
@@ -123,7 +123,7 @@ async function authenticatedService(c: Context<AppEnv>, options: ServiceAccessOp
   // One key derivation (PBKDF2, or bcrypt for an old-system key) happened: the benchmark counts these.
   c.get('log').debug('service_key.verified', { serviceId: result.service.id });
   if (cacheKey) verifiedKeys.set(cacheKey, result.service, c.get('config').VERIFY_CACHE_SECONDS * 1000);
-  if (result.sessionReadAlong) c.set('sessionReadAlong', { reads: lookup, ...result.sessionReadAlong });
+  if (result.readAlong) c.set('readAlong', { reads: lookup, ...result.readAlong });
   return result.service;
 }
 

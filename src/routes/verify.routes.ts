@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { UUID_PATTERN } from '../db/ids.ts';
-import { sessionInVerifyBody } from '../verify/read-along.ts';
+import { rowInVerifyBody } from '../verify/read-along.ts';
 import { VERIFY_CODES } from '../verify/verify-person.ts';
 import { BODY_CODES, errorResponse, json, jsonRequest, person, serviceAccess, serviceErrors } from './contract.ts';
 import { declareRoute } from './declared-router.ts';
@@ -41,7 +41,7 @@ export const verifyRoute = declareRoute({
   operationId: 'verifyPerson',
   summary: 'Who is this person, and may they come in?',
   'x-audit-action': 'verify',
-  ...serviceAccess('users:verify', { staleReads: true, readSessionAlong: sessionInVerifyBody }),
+  ...serviceAccess('users:verify', { staleReads: true, readAlong: rowInVerifyBody }),
   request: { body: jsonRequest(personBody, 'The person to verify.') },
   responses: {
     ...serviceErrors({ body: true, scoped: true }),

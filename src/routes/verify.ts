@@ -8,21 +8,21 @@ import type { AppEnv } from '../http/context.ts';
 import { callingService } from '../http/service-auth.ts';
 import { gitHubCredentials } from '../sign-in/github-credentials.ts';
 import { handOutGitHubToken } from '../users/hand-out-github-token.ts';
-import { cachedSession, cachedTokenCheck, cachedUser, type SessionReadAlong } from '../verify/cached-lookups.ts';
+import { cachedSession, cachedTokenCheck, cachedUser, type ReadAlong } from '../verify/cached-lookups.ts';
 import { type VerifyOutcome, verifySession, verifyUser } from '../verify/verify-person.ts';
 import { serve } from './declared-router.ts';
 import { githubTokenRoute, type personBody, verifyRoute } from './verify.routes.ts';
 
 /**
  * The person a request names, verified for the calling service; its audit row gets the outcome
- * (also the assertion refresh's check, src/routes/sessions.ts). `readAlong`: the session row the
- * key's lookup read (only /v1/verify's, through the same `read`).
+ * (also the assertion refresh's check, src/routes/sessions.ts). `readAlong`: the session or person
+ * the key's lookup read (only /v1/verify's, through the same `read`).
  */
 export async function verifyPerson(
   c: Context<AppEnv>,
   body: z.infer<typeof personBody>,
   read: LookupReads,
-  readAlong?: SessionReadAlong,
+  readAlong?: ReadAlong,
 ): Promise<VerifyOutcome> {
   const ttl = c.get('config').VERIFY_CACHE_SECONDS;
   const membership = membershipBounds(c.get('config'));
@@ -34,7 +34,7 @@ export async function verifyPerson(
         checkToken: cachedTokenCheck(ttl),
         membership,
       })
-    : await verifyUser(body.user_id ?? '', { findUser: (id) => cachedUser(read, id, ttl), membership });
+    : await verifyUser(body.user_id ?? '', { findUser: (id) => cachedUser(read, id, ttl, readAlong), membership });
   c.get('audit').code = outcome.code;
   c.get('audit').userId = outcome.person?.id ?? null;
   if (outcome.recheck) recheckAfterResponse(c, outcome.recheck);
@@ -65,7 +65,7 @@ function recheckAfterResponse(c: Context<AppEnv>, due: { userId: string; seenAtt
 export const verifyRoutes = new Hono<AppEnv>();
 
 serve(verifyRoutes, verifyRoute, async (c) => {
-  const outcome = await verifyPerson(c, c.req.valid('json'), c.get('staleReads'), c.get('sessionReadAlong'));
+  const outcome = await verifyPerson(c, c.req.valid('json'), c.get('staleReads'), c.get('readAlong'));
   const person = outcome.person;
   return c.json(
     {

@@ -11,12 +11,13 @@ import { type LookupReads, primaryReads } from '../db/lookup-reads.ts';
 import {
   findServiceByIdentifier,
   findServiceByKeyId,
-  findServiceByKeyIdWithSession,
+  findServiceByKeyIdWith,
   type KeySlot,
+  type RowReadAlong,
+  type RowToReadAlong,
   replaceKeyHash,
   type ServiceRecord,
 } from '../db/services.ts';
-import type { SessionWithUser } from '../db/sessions.ts';
 
 /** What a service presented: its key, and for an old-system key the identifier to look it up by. */
 export interface PresentedCredentials {
@@ -39,8 +40,8 @@ export type ServiceAuthResult =
   | {
       ok: true;
       service: AuthenticatedService;
-      /** With the `readSessionAlong` option and a `gwk_` key: the session's row as the key's lookup read it. */
-      sessionReadAlong?: { id: string; session: SessionWithUser | null };
+      /** With the `readAlong` option and a `gwk_` key: the row asked for, as the key's lookup read it. */
+      readAlong?: RowReadAlong;
     }
   | { ok: false; code: ServiceAuthFailure; serviceId: string | null };
 
@@ -71,10 +72,10 @@ export async function authenticateService(
      */
     background?: (work: Promise<unknown>) => void;
     /**
-     * A session id to read in the same query as a `gwk_` key's service (the cold verify's one
-     * round trip); an old-system key's lookup by identifier reads no session.
+     * A session or person to read in the same query as a `gwk_` key's service (the cold verify's
+     * one round trip); an old-system key's lookup by identifier reads nothing along.
      */
-    readSessionAlong?: string | null;
+    readAlong?: RowToReadAlong | null;
   } = {},
 ): Promise<ServiceAuthResult> {
   const lookup = options.lookup ?? primaryReads(() => db);
@@ -86,13 +87,13 @@ export async function authenticateService(
   let service: ServiceRecord | null;
   let storedHash: string | null = null;
   let slot: KeySlot = 'current';
-  let sessionReadAlong: { id: string; session: SessionWithUser | null } | undefined;
+  let readAlong: RowReadAlong | undefined;
   if (keyId) {
-    const sessionId = options.readSessionAlong;
-    if (sessionId) {
-      const found = await lookup.read((reader) => findServiceByKeyIdWithSession(reader, keyId, sessionId));
+    const along = options.readAlong;
+    if (along) {
+      const found = await lookup.read((reader) => findServiceByKeyIdWith(reader, keyId, along));
       service = found?.service ?? null;
-      if (found) sessionReadAlong = { id: sessionId, session: found.session };
+      readAlong = found?.readAlong;
     } else {
       service = await lookup.read((reader) => findServiceByKeyId(reader, keyId));
     }
@@ -138,6 +139,6 @@ export async function authenticateService(
       scopes: service.allowedScopes,
       redirectUris: service.redirectUris,
     },
-    ...(sessionReadAlong ? { sessionReadAlong } : {}),
+    ...(readAlong ? { readAlong } : {}),
   };
 }

@@ -5,7 +5,9 @@ import {
   sessionIdNamedBy,
   verifySessionToken,
 } from '../crypto/session-tokens.ts';
+import { UUID_PATTERN } from '../db/ids.ts';
 import type { LookupReads } from '../db/lookup-reads.ts';
+import type { RowReadAlong } from '../db/services.ts';
 import { findSession, type SessionWithUser } from '../db/sessions.ts';
 import { type AdmittablePerson, findUserById } from '../db/users.ts';
 
@@ -28,32 +30,36 @@ let revocationsHere = 0;
 
 const cacheKey = (viaReplica: boolean, id: string) => `${viaReplica ? 'replica' : 'primary'}:${id}`;
 
-/** A session row read in the same query as the calling service's key (the cold verify). */
-export interface SessionReadAlong {
-  /** Where it was read: only a lookup through the same reads may use it. */
-  reads: LookupReads;
-  id: string;
-  session: SessionWithUser | null;
+/**
+ * A session or person read in the same query as the calling service's key (the cold verify), and
+ * where it was read: only a lookup through the same reads may use it.
+ */
+export type ReadAlong = RowReadAlong & { reads: LookupReads };
+
+/** The row read along, if it may stand in for this lookup (undefined: read as usual). */
+function usable<Along extends ReadAlong>(readAlong: Along, reads: LookupReads, id: string): Along | undefined {
+  if (readAlong.reads !== reads || readAlong.id !== id) return undefined;
+  // A replica's "no such row" may only mean it is behind: that one is asked again as usual.
+  return readAlong.row !== null || !reads.viaReplica ? readAlong : undefined;
 }
 
 export function cachedSession(
   reads: LookupReads,
   id: string,
   ttlSeconds: number,
-  readAlong?: SessionReadAlong,
+  readAlong?: ReadAlong,
 ): Promise<SessionWithUser | null> {
   const revoked = revokedHere.get(id) !== undefined;
   const primaryOnly = reads.viaReplica && revoked;
   // A row read along was read before the key's check: a revocation through this isolate since
-  // then wins over it. A replica's "no such session" may only mean it is behind: asked again too.
-  const usable =
-    !revoked && readAlong?.reads === reads && readAlong.id === id && (readAlong.session !== null || !reads.viaReplica);
+  // then wins over it.
+  const along = !revoked && readAlong?.kind === 'session' ? usable(readAlong, reads, id) : undefined;
   const revocationsBefore = revocationsHere;
   return cached(
     sessions,
     cacheKey(reads.viaReplica, id),
     ttlSeconds,
-    () => (usable ? Promise.resolve(readAlong.session) : reads.read((db) => findSession(db, id), { primaryOnly })),
+    () => (along ? Promise.resolve(along.row) : reads.read((db) => findSession(db, id), { primaryOnly })),
     // A row read while this isolate revoked a session may show it live: it answers this call
     // (which raced the revocation) but is not kept for the next ones.
     () => revocationsHere === revocationsBefore,
@@ -72,8 +78,26 @@ export function sessionIdWorthReadingAlong(reads: LookupReads, token: string, tt
   return id;
 }
 
-export function cachedUser(reads: LookupReads, id: string, ttlSeconds: number): Promise<AdmittablePerson | null> {
-  return cached(people, cacheKey(reads.viaReplica, id), ttlSeconds, () => reads.read((db) => findUserById(db, id)));
+export function cachedUser(
+  reads: LookupReads,
+  id: string,
+  ttlSeconds: number,
+  readAlong?: ReadAlong,
+): Promise<AdmittablePerson | null> {
+  const along = readAlong?.kind === 'user' ? usable(readAlong, reads, id) : undefined;
+  return cached(people, cacheKey(reads.viaReplica, id), ttlSeconds, () =>
+    along ? Promise.resolve(along.row) : reads.read((db) => findUserById(db, id)),
+  );
+}
+
+/**
+ * The person worth reading along with the service's key: the user id the body names, if it is
+ * one (a UUID: anything else is the validator's 400 and must not reach SQL) and not cached here.
+ */
+export function userIdWorthReadingAlong(reads: LookupReads, userId: string, ttlSeconds: number): string | null {
+  if (!UUID_PATTERN.test(userId)) return null;
+  if (ttlSeconds > 0 && people.get(cacheKey(reads.viaReplica, userId)) !== undefined) return null;
+  return userId;
 }
 
 /** A session this isolate has just revoked: forget what was cached, and ask the primary about it. */

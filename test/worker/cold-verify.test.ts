@@ -19,8 +19,9 @@ import { createTestDatabase, type TestDatabase } from '../support/worker/test-da
 
 /**
  * The cold verify (a key this isolate has not cached: a new isolate, or the cache off) reads the
- * service's key and the session in one query: one round trip. What is counted is every statement
- * the real driver sends (a spy that passes each call through), read from the SQL text.
+ * service's key and the session (or, by user id, the person) in one query: one round trip. What
+ * is counted is every statement the real driver sends (a spy that passes each call through), read
+ * from the SQL text.
  */
 let database: TestDatabase;
 let service: RegisteredService;
@@ -52,7 +53,7 @@ async function verify(key: string, body: unknown, headers: Record<string, string
   return { status: response.status, body: (await response.json()) as { code?: string; error?: { code: string } } };
 }
 
-describe('the cold verify by session is one round trip', () => {
+describe('the cold verify is one round trip', () => {
   it('reads the key and the session in one query, and answers as before', async () => {
     const { result, reads } = await readsDuring(() => verify(service.key, { session: person.token }));
     expect(result).toMatchObject({ status: 200, body: { code: 'ok' } });
@@ -137,6 +138,30 @@ describe('the cold verify by session is one round trip', () => {
     const { result, reads } = await readsDuring(() => verify(service.key, { session: expiring.token }));
     expect(result).toMatchObject({ status: 200, body: { code: 'expired_session' } });
     expect(reads).toHaveLength(1);
+  });
+
+  it('by user id, reads the key and the person in one query, with every verdict the row decides', async () => {
+    const unlisted = await signedInPerson(database, service, 'unlisted-by-id');
+    await whitelist(database, unlisted.login, false);
+    const cases: [string, string][] = [
+      [person.userId, 'ok'],
+      [unlisted.userId, 'not_whitelisted'],
+      [crypto.randomUUID(), 'unknown_user'],
+    ];
+    for (const [userId, code] of cases) {
+      const { result, reads } = await readsDuring(() => verify(service.key, { user_id: userId }));
+      expect(result, code).toMatchObject({ status: 200, body: { code } });
+      expect(reads, code).toHaveLength(1);
+      expect(reads[0], code).toContain('"service_registry"');
+      expect(reads[0], code).toContain('"users"');
+    }
+  });
+
+  it('a user id that is not one never reaches SQL: the key alone is read, then the 400', async () => {
+    const { result, reads } = await readsDuring(() => verify(service.key, { user_id: "x' or 1=1 --" }));
+    expect(result).toMatchObject({ status: 400, body: { error: { code: 'invalid_body' } } });
+    expect(reads).toHaveLength(1);
+    expect(reads[0]).not.toContain('"users"');
   });
 
   it('an old-system key (looked up by identifier) reads the session in a second query, as before', async () => {
@@ -261,8 +286,8 @@ describe('a revocation through this isolate wins over rows read before it', () =
     try {
       const reads = primaryReads(() => handle.db);
       // What the key's query read, before another request in this isolate revoked the session.
-      const readAlong = { reads, id, session: await findSession(handle.db, id) };
-      expect(readAlong.session?.revokedAt).toBeNull();
+      const readAlong = { kind: 'session' as const, reads, id, row: await findSession(handle.db, id) };
+      expect(readAlong.row?.revokedAt).toBeNull();
       await revokeHere(handle.db, id);
       expect((await cachedSession(reads, id, 10, readAlong))?.revokedAt).not.toBeNull();
     } finally {

@@ -102,8 +102,9 @@ describe('with DATABASE_REPLICA_URL, /v1/verify reads the replica', () => {
         'not_whitelisted',
       );
       expect((await call(withReplica, '/v1/verify', service.key, { session: person.token })).body.code).toBe('ok');
-      // A person the replica has never seen is looked up on the primary.
+      // A person the replica has never seen is looked up on the primary, by session or by id.
       expect((await call(withReplica, '/v1/verify', service.key, { session: other.token })).body.code).toBe('ok');
+      expect((await call(withReplica, '/v1/verify', service.key, { user_id: other.userId })).body.code).toBe('ok');
     } finally {
       await primary.use((db) => db.update(users).set({ isWhitelisted: true }).where(eq(users.id, person.userId)));
     }
