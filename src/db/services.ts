@@ -59,7 +59,8 @@ const byKeyId = (keyId: string) =>
 
 /**
  * A row the cold verify reads in the same query as the calling service (by key id): the session
- * or the person its body names. `row` is null when there is none.
+ * or the person its body names, each by its id, a UUID (`id` is compared with a uuid column: the
+ * caller has checked it, src/verify/cached-lookups.ts). `row` is null when there is none.
  */
 export type RowToReadAlong = { kind: 'session' | 'user'; id: string };
 export type RowReadAlong =
@@ -72,12 +73,20 @@ export async function findServiceByKeyIdWith(
   keyId: string,
   along: RowToReadAlong,
 ): Promise<{ service: ServiceRecord; readAlong: RowReadAlong } | null> {
-  if (along.kind === 'session') {
-    const found = await findServiceByKeyIdWithSession(db, keyId, along.id);
-    return found && { service: found.service, readAlong: { kind: 'session', id: along.id, row: found.session } };
+  switch (along.kind) {
+    case 'session': {
+      const found = await findServiceByKeyIdWithSession(db, keyId, along.id);
+      return found && { service: found.service, readAlong: { kind: 'session', id: along.id, row: found.session } };
+    }
+    case 'user': {
+      const found = await findServiceByKeyIdWithUser(db, keyId, along.id);
+      return found && { service: found.service, readAlong: { kind: 'user', id: along.id, row: found.user } };
+    }
+    default: {
+      const unknown: never = along.kind;
+      throw new Error(`no read-along for ${String(unknown)}`);
+    }
   }
-  const found = await findServiceByKeyIdWithUser(db, keyId, along.id);
-  return found && { service: found.service, readAlong: { kind: 'user', id: along.id, row: found.user } };
 }
 
 /**

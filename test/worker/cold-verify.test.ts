@@ -157,6 +157,33 @@ describe('the cold verify is one round trip', () => {
     }
   });
 
+  it('by user id with the cache on: the key and the person once, then the person alone, then nothing', async () => {
+    const cached = { ...database, env: { ...database.env, VERIFY_CACHE_SECONDS: '10' } };
+    const byId = await registerService(database, { redirectUris: [SERVICE_REDIRECT], scopes: ['users:verify'] });
+    const [first, second] = [
+      await signedInPerson(database, byId, 'first-by-id'),
+      await signedInPerson(database, byId, 'second-by-id'),
+    ];
+    const call = (userId: string) =>
+      callService(cached, '/v1/verify', byId.key, { user_id: userId }).then((response) => response.json());
+    const both = await readsDuring(() => call(first.userId));
+    expect(both.result).toMatchObject({ code: 'ok' });
+    expect(both.reads).toHaveLength(1);
+    expect(both.reads[0]).toContain('"service_registry"');
+    const personOnly = await readsDuring(() => call(second.userId));
+    expect(personOnly.result).toMatchObject({ code: 'ok' });
+    expect(personOnly.reads).toHaveLength(1);
+    expect(personOnly.reads[0]).not.toContain('"service_registry"');
+    const none = await readsDuring(() => call(first.userId));
+    expect(none.result).toMatchObject({ code: 'ok' });
+    expect(none.reads).toHaveLength(0);
+    // A wrong key with a user id body is still refused, the person read along or not.
+    expect(await verify(`${byId.key.slice(0, -4)}AAAA`, { user_id: first.userId })).toMatchObject({
+      status: 401,
+      body: { error: { code: 'invalid_key' } },
+    });
+  });
+
   it('a user id that is not one never reaches SQL: the key alone is read, then the 400', async () => {
     const { result, reads } = await readsDuring(() => verify(service.key, { user_id: "x' or 1=1 --" }));
     expect(result).toMatchObject({ status: 400, body: { error: { code: 'invalid_body' } } });
