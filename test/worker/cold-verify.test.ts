@@ -157,33 +157,6 @@ describe('the cold verify is one round trip', () => {
     }
   });
 
-  it('by user id with the cache on: the key and the person once, then the person alone, then nothing', async () => {
-    const cached = { ...database, env: { ...database.env, VERIFY_CACHE_SECONDS: '10' } };
-    const byId = await registerService(database, { redirectUris: [SERVICE_REDIRECT], scopes: ['users:verify'] });
-    const [first, second] = [
-      await signedInPerson(database, byId, 'first-by-id'),
-      await signedInPerson(database, byId, 'second-by-id'),
-    ];
-    const call = (userId: string) =>
-      callService(cached, '/v1/verify', byId.key, { user_id: userId }).then((response) => response.json());
-    const both = await readsDuring(() => call(first.userId));
-    expect(both.result).toMatchObject({ code: 'ok' });
-    expect(both.reads).toHaveLength(1);
-    expect(both.reads[0]).toContain('"service_registry"');
-    const personOnly = await readsDuring(() => call(second.userId));
-    expect(personOnly.result).toMatchObject({ code: 'ok' });
-    expect(personOnly.reads).toHaveLength(1);
-    expect(personOnly.reads[0]).not.toContain('"service_registry"');
-    const none = await readsDuring(() => call(first.userId));
-    expect(none.result).toMatchObject({ code: 'ok' });
-    expect(none.reads).toHaveLength(0);
-    // A wrong key with a user id body is still refused, the person read along or not.
-    expect(await verify(`${byId.key.slice(0, -4)}AAAA`, { user_id: first.userId })).toMatchObject({
-      status: 401,
-      body: { error: { code: 'invalid_key' } },
-    });
-  });
-
   it('a user id that is not one never reaches SQL: the key alone is read, then the 400', async () => {
     const { result, reads } = await readsDuring(() => verify(service.key, { user_id: "x' or 1=1 --" }));
     expect(result).toMatchObject({ status: 400, body: { error: { code: 'invalid_body' } } });
@@ -274,29 +247,43 @@ describe('the cold verify is one round trip', () => {
     });
   });
 
-  it('with the cache on, each of the key and the session is read once per isolate', async () => {
-    const cached = { ...database, env: { ...database.env, VERIFY_CACHE_SECONDS: '10' } };
-    const [first, second] = [
-      await signedInPerson(database, service, 'first'),
-      await signedInPerson(database, service, 'second'),
-    ];
-    const call = (token: string) =>
-      callService(cached, '/v1/verify', service.key, { session: token }).then((response) => response.json());
-    // Neither cached: one query for both.
-    const both = await readsDuring(() => call(first.token));
-    expect(both.result).toMatchObject({ code: 'ok' });
-    expect(both.reads).toHaveLength(1);
-    expect(both.reads[0]).toContain('"service_registry"');
-    // The key cached: the session alone.
-    const sessionOnly = await readsDuring(() => call(second.token));
-    expect(sessionOnly.result).toMatchObject({ code: 'ok' });
-    expect(sessionOnly.reads).toHaveLength(1);
-    expect(sessionOnly.reads[0]).not.toContain('"service_registry"');
-    // Both cached: nothing.
-    const none = await readsDuring(() => call(first.token));
-    expect(none.result).toMatchObject({ code: 'ok' });
-    expect(none.reads).toHaveLength(0);
-  });
+  type Person = Awaited<ReturnType<typeof signedInPerson>>;
+  it.each([
+    ['session', 'by-session', (holder: Person) => ({ session: holder.token })],
+    ['user_id', 'by-id', (holder: Person) => ({ user_id: holder.userId })],
+  ] as const)(
+    'with the cache on, by %s: the key and the row once, then the row alone, then nothing',
+    async (_, logins, bodyOf) => {
+      const cached = { ...database, env: { ...database.env, VERIFY_CACHE_SECONDS: '10' } };
+      // A key of its own: not yet verified in this isolate.
+      const own = await registerService(database, { redirectUris: [SERVICE_REDIRECT], scopes: ['users:verify'] });
+      const [first, second] = [
+        await signedInPerson(database, own, `first-${logins}`),
+        await signedInPerson(database, own, `second-${logins}`),
+      ];
+      const call = (holder: Person) =>
+        callService(cached, '/v1/verify', own.key, bodyOf(holder)).then((response) => response.json());
+      // Neither cached: one query for both.
+      const both = await readsDuring(() => call(first));
+      expect(both.result).toMatchObject({ code: 'ok' });
+      expect(both.reads).toHaveLength(1);
+      expect(both.reads[0]).toContain('"service_registry"');
+      // The key cached: the row alone.
+      const rowOnly = await readsDuring(() => call(second));
+      expect(rowOnly.result).toMatchObject({ code: 'ok' });
+      expect(rowOnly.reads).toHaveLength(1);
+      expect(rowOnly.reads[0]).not.toContain('"service_registry"');
+      // Both cached: nothing.
+      const none = await readsDuring(() => call(first));
+      expect(none.result).toMatchObject({ code: 'ok' });
+      expect(none.reads).toHaveLength(0);
+      // A wrong key is still refused, whatever was read along.
+      expect(await verify(`${own.key.slice(0, -4)}AAAA`, bodyOf(first))).toMatchObject({
+        status: 401,
+        body: { error: { code: 'invalid_key' } },
+      });
+    },
+  );
 });
 
 describe('a revocation through this isolate wins over rows read before it', () => {
