@@ -67,38 +67,23 @@ export type RowReadAlong =
   | { kind: 'session'; id: string; row: SessionWithUser | null }
   | { kind: 'user'; id: string; row: AdmittablePerson | null };
 
-/** The service by key id and the row asked for, in one round trip; null when there is no such service. */
-export async function findServiceByKeyIdWith(
-  db: Database,
-  keyId: string,
-  along: RowToReadAlong,
-): Promise<{ service: ServiceRecord; readAlong: RowReadAlong } | null> {
+type ServiceWithRow = { service: ServiceRecord; readAlong: RowReadAlong } | null;
+
+/**
+ * The service by key id and the row asked for, in one round trip; null when there is no such
+ * service. (A kind added to RowToReadAlong without its case here does not compile.)
+ */
+export function findServiceByKeyIdWith(db: Database, keyId: string, along: RowToReadAlong): Promise<ServiceWithRow> {
   switch (along.kind) {
-    case 'session': {
-      const found = await findServiceByKeyIdWithSession(db, keyId, along.id);
-      return found && { service: found.service, readAlong: { kind: 'session', id: along.id, row: found.session } };
-    }
-    case 'user': {
-      const found = await findServiceByKeyIdWithUser(db, keyId, along.id);
-      return found && { service: found.service, readAlong: { kind: 'user', id: along.id, row: found.user } };
-    }
-    default: {
-      const unknown: never = along.kind;
-      throw new Error(`no read-along for ${String(unknown)}`);
-    }
+    case 'session':
+      return findServiceByKeyIdWithSession(db, keyId, along.id);
+    case 'user':
+      return findServiceByKeyIdWithUser(db, keyId, along.id);
   }
 }
 
-/**
- * `findServiceByKeyId` and `findSession` in one round trip (the cold verify: a key not yet in this
- * isolate's cache, and the session it asks about). `session` is null when there is no such
- * session, and there is no answer at all when there is no such service.
- */
-async function findServiceByKeyIdWithSession(
-  db: Database,
-  keyId: string,
-  sessionId: string,
-): Promise<{ service: ServiceRecord; session: SessionWithUser | null } | null> {
+/** `findServiceByKeyId` and `findSession` in one round trip (the cold verify by session). */
+async function findServiceByKeyIdWithSession(db: Database, keyId: string, sessionId: string): Promise<ServiceWithRow> {
   const [row] = await db
     .select({ service: columns, session: sessionWithUserColumns() })
     .from(serviceRegistry)
@@ -112,15 +97,11 @@ async function findServiceByKeyIdWithSession(
   // (as findSession's inner join has it), and then every column is as that join gives it.
   const found = row.session.sessionId !== null && row.session.id !== null;
   const session = found ? toSessionWithUser(row.session as SessionWithUserRow) : null;
-  return { service: row.service, session };
+  return { service: row.service, readAlong: { kind: 'session', id: sessionId, row: session } };
 }
 
 /** `findServiceByKeyId` and `findUserById` in one round trip (the cold verify by user id). */
-async function findServiceByKeyIdWithUser(
-  db: Database,
-  keyId: string,
-  userId: string,
-): Promise<{ service: ServiceRecord; user: AdmittablePerson | null } | null> {
+async function findServiceByKeyIdWithUser(db: Database, keyId: string, userId: string): Promise<ServiceWithRow> {
   const [row] = await db
     .select({ service: columns, user: { ...signedInColumns, ...admissionFactColumns() } })
     .from(serviceRegistry)
@@ -131,7 +112,7 @@ async function findServiceByKeyIdWithUser(
   if (!row) return null;
   // As above: the left join makes the person's columns nullable; a person is there when their id is.
   const user = row.user.id === null ? null : admittablePerson(row.user as SignedInUser & AdmissionFacts);
-  return { service: row.service, user };
+  return { service: row.service, readAlong: { kind: 'user', id: userId, row: user } };
 }
 
 export async function findServiceByIdentifier(db: Database, identifier: string): Promise<ServiceRecord | null> {
